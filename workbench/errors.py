@@ -1,0 +1,28 @@
+"""One error type for every bad input the workbench reads.
+
+A planner who mistypes a field must learn *which file*, *which field* and *what is
+allowed*, never see a traceback from deep inside pandas or SimPy.  Every loader raises
+:class:`InputError`; the command line turns it into one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(ValueError):
+    """A file or value the workbench cannot accept.
+
+    ``source`` is the file (or "parameters" for values given in code), ``field`` the key,
+    column or row at fault, ``problem`` what is wrong and ``allowed`` what would be accepted.
+    """
+
+    def __init__(self, source: str | Path, field: str, problem: str, allowed: str | None = None):
+        self.source = str(source)
+        self.field = field
+        self.problem = problem
+        self.allowed = allowed
+        message = f"{self.source}: {field}: {problem}"
+        if allowed:
+            message += f" (allowed: {allowed})"
+        super().__init__(message)

@@ -1,0 +1,64 @@
+"""The simulation clock and the calendar of the Mechanism.
+
+The SimPy clock counts **days since 1 December 2020**, the day group 1 started (¶22).
+Durations in parameters are given in months because the rules are written in months
+(two weeks, six months, 4 + 2 months); one month is a mean Gregorian month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+EPOCH = dt.date(2020, 12, 1)  # ¶22: group 1 started on 1 December 2020
+DAYS_PER_MONTH = 365.2425 / 12
+DAYS_PER_YEAR = 365.2425
+
+#: Start dates of the three groups (¶22).
+GROUP_STARTS = {1: dt.date(2020, 12, 1), 2: dt.date(2021, 11, 1), 3: dt.date(2022, 11, 1)}
+
+#: The date of the report's data ("as at 21 May 2024", ¶12, ¶15, ¶23 and passim).
+REPORT_DATE = dt.date(2024, 5, 21)
+
+#: Conference sessions meet every two years in October (twelfth: 14-18 October 2024).
+#: Future opening days are not known; the forecast asks "reached before 1 October of the
+#: session's year", which is earlier than any plausible opening day.
+CONFERENCE_SESSIONS = {2026: dt.date(2026, 10, 1), 2028: dt.date(2028, 10, 1), 2030: dt.date(2030, 10, 1)}
+
+
+def to_day(date: dt.date | str) -> float:
+    """Simulation time (days since the epoch) of a calendar date."""
+    if isinstance(date, str):
+        date = dt.date.fromisoformat(date)
+    return float((date - EPOCH).days)
+
+
+def months(n: float) -> float:
+    """Days in ``n`` mean months."""
+    return n * DAYS_PER_MONTH
+
+
+def to_timestamps(days: np.ndarray) -> pd.DatetimeIndex | pd.Series:
+    """Calendar timestamps of simulation times; NaN (never happened) becomes NaT."""
+    days = np.asarray(days, dtype=float)
+    base = np.datetime64(EPOCH.isoformat(), "s")
+    finite = np.isfinite(days)
+    seconds = np.where(finite, np.round(days * 86400.0), 0).astype("int64")
+    stamps = base + seconds.astype("timedelta64[s]")
+    stamps = np.where(finite, stamps, np.datetime64("NaT"))
+    return pd.to_datetime(stamps).floor("D")
+
+
+def month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
+    """The first day of every month from ``start`` (rounded up) to ``end`` inclusive."""
+    first = dt.date(start.year, start.month, 1)
+    if first < start:
+        first = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    out = []
+    day = first
+    while day <= end:
+        out.append(day)
+        day = dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return out
