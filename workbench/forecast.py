@@ -1,0 +1,167 @@
+"""The forecast users ask for: when will 44 of group 1's 62 reviews be completed?
+
+Each replication's own crossing date is the unit of every probability; runs that do not
+cross within the horizon are kept, counted as "not within horizon", and sort after every
+date, so a quantile that falls among them is reported as such rather than dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .observations import Snapshot
+from .parameters import HAND_SET, Parameters
+from .parties import Pairings
+from .runner import DEFAULT_HORIZON, Results, Setup, default_setup, run_replications
+from .timeline import CONFERENCE_SESSIONS
+
+#: Central intervals reported, as (label, lower quantile, upper quantile).
+INTERVALS = (("50%", 0.25, 0.75), ("80%", 0.10, 0.90), ("95%", 0.025, 0.975))
+
+
+@dataclass
+class Forecast:
+    results: Results
+    summary: dict
+    parameters_label: str
+    scenario: str
+
+    @property
+    def threshold(self) -> pd.DataFrame:
+        return self.results.threshold
+
+
+def _quantile_date(days_since_epoch: np.ndarray, q: float) -> pd.Timestamp | None:
+    """Empirical quantile of crossing dates; None when it falls among runs past the horizon."""
+    value = np.quantile(days_since_epoch, q, method="inverted_cdf")
+    return None if not np.isfinite(value) else pd.Timestamp("1970-01-01") + pd.Timedelta(days=float(value))
+
+
+def summarize_threshold(threshold: pd.DataFrame, horizon: dt.date,
+                        sessions: dict[int, dt.date] = CONFERENCE_SESSIONS) -> dict:
+    """Median, intervals and probabilities of the 70 % date from each run's crossing date."""
+    n = len(threshold)
+    dates = threshold["date"]
+    days = np.where(threshold["reached"], (dates - pd.Timestamp("1970-01-01")).dt.days, np.inf).astype(float)
+    summary = {
+        "replications": n,
+        "horizon": horizon.isoformat(),
+        "median": _quantile_date(days, 0.5),
+        "intervals": {label: (_quantile_date(days, lo), _quantile_date(days, hi)) for label, lo, hi in INTERVALS},
+        "p_before_session": {year: float(np.mean(threshold["reached"] & (dates < pd.Timestamp(day)))) for year, day in sessions.items()},
+        "p_not_within_horizon": float(np.mean(~threshold["reached"])),
+    }
+    # Monte Carlo standard error of a probability estimated from n runs, for the reader.
+    summary["probability_standard_error_max"] = float(0.5 / np.sqrt(n))
+    return summary
+
+
+def _fmt(date: pd.Timestamp | None) -> str:
+    return "not within horizon" if date is None else date.strftime("%Y-%m-%d")
+
+
+def summary_table(summary: dict) -> pd.DataFrame:
+    """The summary as a two-column table (what the CLI prints and writes)."""
+    rows = [("replications", str(summary["replications"])), ("median", _fmt(summary["median"]))]
+    for label, (lo, hi) in summary["intervals"].items():
+        rows.append((f"{label} interval", f"{_fmt(lo)} to {_fmt(hi)}"))
+    for year, p in summary["p_before_session"].items():
+        rows.append((f"P(reached before the {year} Conference session, 1 Oct {year})", f"{p:.1%}"))
+    rows.append((f"P(not reached by {summary['horizon']})", f"{summary['p_not_within_horizon']:.1%}"))
+    return pd.DataFrame(rows, columns=["quantity", "value"])
+
+
+def forecast(params: Parameters | None = None, replications: int = 500, seed: int = 1,
+             horizon: dt.date = DEFAULT_HORIZON, workers: int | None = None, pairings: Pairings | None = None,
+             snapshot: Snapshot | None = None, scenario: str = "baseline", keep_events: bool = True,
+             parameters_label: str = HAND_SET) -> Forecast:
+    """Forecast from the report's state: ``replications`` runs from ``seed`` to ``horizon``."""
+    setup: Setup = default_setup(params=params, start="report", horizon=horizon, pairings=pairings, snapshot=snapshot)
+    results = run_replications(setup, replications, seed=seed, workers=workers, keep_events=keep_events)
+    return Forecast(results, summarize_threshold(results.threshold, horizon), parameters_label, scenario)
+
+
+def format_forecast(fc: Forecast) -> str:
+    setup = fc.results.setup
+    target = setup.params.completion_target(62)
+    lines = [
+        f"Forecast of the date {target} of group 1's reviews are completed ({setup.params.completion_share:.0%} condition, ¶25)",
+        f"  start: the report's state as at {setup.snapshot.as_at} | scenario: {fc.scenario} | parameters: {fc.parameters_label}",
+        f"  pairings: {'synthetic, drawn per replication' if setup.pairings is None else setup.pairings.source}"
+        f" | seed {fc.results.seed} | {fc.results.replications} replications on {fc.results.workers} worker(s)"
+        f" in {fc.results.elapsed_s:.1f} s",
+        "",
+    ]
+    table = summary_table(fc.summary)
+    width = max(len(q) for q in table["quantity"])
+    lines += [f"  {q:<{width}}  {v}" for q, v in zip(table["quantity"], table["value"])]
+    lines.append(f"  (probabilities carry a Monte Carlo standard error of at most {fc.summary['probability_standard_error_max']:.1%})")
+    return "\n".join(lines)
+
+
+def _json_default(obj):
+    if isinstance(obj, (pd.Timestamp, dt.date)):
+        return obj.isoformat()
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    raise TypeError(type(obj))
+
+
+def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None = None) -> Path:
+    """Write the tables and a manifest to ``output``, atomically.
+
+    Everything is written to a temporary folder beside ``output`` and renamed into place at
+    the end, so an interrupted run leaves the previous result intact and no half-written one.
+    """
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    try:
+        res = fc.results
+        res.threshold.to_csv(staging / "threshold.csv", index=False)
+        res.monthly.to_csv(staging / "monthly.csv.gz", index=False)
+        if res.events is not None:
+            res.events.to_csv(staging / "events.csv.gz", index=False)
+        summary_table(fc.summary).to_csv(staging / "summary.csv", index=False)
+        manifest = {
+            "workbench_version": __version__,
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "scenario": fc.scenario,
+            "parameters_label": fc.parameters_label,
+            "parameters": res.setup.params.as_dict(),
+            "seed": res.seed,
+            "replications": res.replications,
+            "workers": res.workers,
+            "start": res.setup.start,
+            "snapshot": {"as_at": res.setup.snapshot.as_at, "file": str(res.setup.snapshot.path)},
+            "pairings": "synthetic" if res.setup.pairings is None else res.setup.pairings.source,
+            "horizon": res.setup.horizon,
+            "elapsed_s": round(res.elapsed_s, 3),
+            "simulated_events": res.simulated_events,
+            "summary": fc.summary,
+            **(extra_manifest or {}),
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_default), encoding="utf-8")
+        if output.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{output.name}.old.", dir=output.parent))
+            os.replace(output, retired / output.name)
+            os.replace(staging, output)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return output

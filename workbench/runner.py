@@ -1,0 +1,202 @@
+"""Replications: seeds, random streams, worker processes and tidy results.
+
+Replication ``i`` always runs on the ``i``-th child of ``SeedSequence(seed)``, and within
+it every stochastic component has its own stream (:mod:`workbench.streams`).  Work is cut
+into chunks of consecutive replications and the chunks' results are put back in order,
+so a run gives identical tables whatever the number of workers.  Workers are loky
+processes (via joblib), which work in a plain interpreter, a Jupyter kernel and a Voilà
+app alike; the model does not know where it runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .model import STAGES, InitialState, Mechanism, RunRecord
+from .observations import Snapshot, latest_snapshot
+from .observe import STAGE_COLUMNS, stage_at
+from .parameters import Parameters
+from .parties import Pairings, synthetic_pairings
+from .snapshot import history_start, report_start
+from .streams import ReplicationStreams, replication_seeds
+from .timeline import month_starts, to_day, to_timestamps
+
+DEFAULT_HORIZON = dt.date(2060, 12, 31)
+
+#: Key under the replication seed for its synthetic pairings (kept apart from the model's streams).
+_PAIRINGS_KEY = 300
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything a replication needs besides its seed; picklable, sent once to each worker."""
+
+    params: Parameters
+    snapshot: Snapshot | None  # None with start="history"
+    pairings: Pairings | None  # None: draw synthetic pairings in each replication
+    start: str = "report"  # "report": the snapshot's state; "history": 2020-12-01
+    horizon: dt.date = DEFAULT_HORIZON
+
+    def __post_init__(self):
+        if self.start not in ("report", "history"):
+            raise ValueError(f"start must be 'report' or 'history', not {self.start!r}")
+        if self.start == "report" and self.snapshot is None:
+            raise ValueError("start='report' needs a snapshot")
+
+    @property
+    def start_day(self) -> float:
+        return to_day(self.snapshot.as_at) if self.start == "report" else to_day("2020-12-01")
+
+
+def pairings_for(setup: Setup, seed: np.random.SeedSequence) -> Pairings:
+    if setup.pairings is not None:
+        return setup.pairings
+    return synthetic_pairings(np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (_PAIRINGS_KEY,)))
+
+
+def initial_state(setup: Setup, pairings: Pairings, streams: ReplicationStreams) -> InitialState:
+    if setup.start == "history":
+        from .snapshot import group_start_days
+
+        return history_start(pairings, group_start_days(setup.snapshot))
+    return report_start(setup.snapshot, pairings, setup.params, streams)
+
+
+def simulate(setup: Setup, seed: np.random.SeedSequence) -> tuple[RunRecord, Pairings, Mechanism]:
+    """One replication: build the mechanism from its seed and run it to the horizon."""
+    pairings = pairings_for(setup, seed)
+    streams = ReplicationStreams(seed, pairings.n_parties, pairings.n_reviews)
+    initial = initial_state(setup, pairings, streams)
+    model = Mechanism(setup.params, pairings, initial, streams, to_day(setup.horizon))
+    return model.run(), pairings, model
+
+
+@dataclass
+class ReplicationOutput:
+    """What a worker sends back for one replication (compact arrays, not DataFrames)."""
+
+    replication: int
+    threshold_day: float
+    monthly: np.ndarray  # (3 groups, n_months, n_stages) counts
+    entered: np.ndarray | None  # (n_reviews, n_stages) if events are kept
+    group: np.ndarray | None
+    review_ids: tuple[str, ...] | None
+    events: int
+
+
+def _run_chunk(setup: Setup, seed: int, replications: list[int], month_days: np.ndarray, keep_events: bool) -> list[ReplicationOutput]:
+    seeds = replication_seeds(seed, max(replications) + 1)
+    out = []
+    for i in replications:
+        record, pairings, _ = simulate(setup, seeds[i])
+        stage = stage_at(record, month_days)
+        monthly = np.stack([
+            np.stack([(stage[pairings.group == g] == s).sum(axis=0) for s in STAGE_COLUMNS], axis=-1)
+            for g in (1, 2, 3)
+        ]).astype(np.int16)
+        out.append(ReplicationOutput(
+            replication=i, threshold_day=record.threshold_day, monthly=monthly,
+            entered=record.entered if keep_events else None,
+            group=pairings.group if keep_events else None,
+            review_ids=pairings.review_ids if keep_events else None,
+            events=record.events,
+        ))
+    return out
+
+
+@dataclass
+class Results:
+    """Tidy results of a set of replications (see the README for the columns)."""
+
+    threshold: pd.DataFrame  # one row per replication: the 70 % date or not reached
+    monthly: pd.DataFrame  # stage counts by replication, first day of each month, and group
+    events: pd.DataFrame | None  # per-review stage-entry events (when kept)
+    setup: Setup
+    seed: int
+    replications: int
+    workers: int
+    elapsed_s: float
+    simulated_events: int
+    meta: dict = field(default_factory=dict)
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def run_replications(setup: Setup, replications: int, seed: int = 1, workers: int | None = None,
+                     keep_events: bool = True) -> Results:
+    """Run ``replications`` replications from ``seed`` on ``workers`` processes (default: all cores)."""
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    workers = default_workers() if workers is None else max(1, int(workers))
+    workers = min(workers, replications)
+    start_date = setup.snapshot.as_at if setup.start == "report" else dt.date(2020, 12, 1)
+    month_dates = month_starts(start_date, setup.horizon)
+    month_days = np.array([to_day(d) for d in month_dates])
+
+    started = time.perf_counter()
+    if workers == 1:
+        outputs = _run_chunk(setup, seed, list(range(replications)), month_days, keep_events)
+    else:
+        from joblib import Parallel, delayed
+
+        chunks = [list(c) for c in np.array_split(np.arange(replications), min(replications, workers * 4)) if len(c)]
+        parts = Parallel(n_jobs=workers, backend="loky")(
+            delayed(_run_chunk)(setup, seed, [int(i) for i in c], month_days, keep_events) for c in chunks)
+        outputs = [o for part in parts for o in part]
+    outputs.sort(key=lambda o: o.replication)
+    elapsed = time.perf_counter() - started
+    return _tabulate(outputs, setup, seed, replications, workers, elapsed, month_dates)
+
+
+def _tabulate(outputs: list[ReplicationOutput], setup: Setup, seed: int, n: int, workers: int,
+              elapsed: float, month_dates: list[dt.date]) -> Results:
+    start_day = setup.start_day
+    threshold_days = np.array([o.threshold_day for o in outputs])
+    threshold = pd.DataFrame({
+        "replication": [o.replication for o in outputs],
+        "reached": np.isfinite(threshold_days),
+        "date": to_timestamps(threshold_days),
+        "years_from_start": (threshold_days - start_day) / 365.2425,
+    })
+    n_months = len(month_dates)
+    counts = np.stack([o.monthly for o in outputs])  # (rep, group, month, stage)
+    reps, groups, mons = np.meshgrid(np.arange(len(outputs)), [1, 2, 3], np.arange(n_months), indexing="ij")
+    monthly = pd.DataFrame({
+        "replication": np.array([o.replication for o in outputs])[reps.ravel()],
+        "date": pd.to_datetime(np.array(month_dates, dtype="datetime64[D]"))[mons.ravel()],
+        "group": groups.ravel().astype(np.int8),
+    })
+    for k, col in enumerate(STAGE_COLUMNS.values()):
+        monthly[col] = counts[..., k].ravel()
+    events = None
+    if outputs and outputs[0].entered is not None:
+        frames = []
+        stage_names = np.array([s.name.lower() for s in STAGES])
+        for o in outputs:
+            review, stage = np.nonzero(np.isfinite(o.entered))
+            frames.append(pd.DataFrame({
+                "replication": o.replication,
+                "review": np.array(o.review_ids)[review],
+                "group": o.group[review].astype(np.int8),
+                "stage": stage_names[stage],
+                "date": to_timestamps(o.entered[review, stage]),
+            }))
+        events = pd.concat(frames, ignore_index=True)
+        events["stage"] = pd.Categorical(events["stage"], categories=list(stage_names), ordered=True)
+    return Results(threshold=threshold, monthly=monthly, events=events, setup=setup, seed=seed, replications=n,
+                   workers=workers, elapsed_s=elapsed, simulated_events=int(sum(o.events for o in outputs)))
+
+
+def default_setup(params: Parameters | None = None, start: str = "report", horizon: dt.date = DEFAULT_HORIZON,
+                  pairings: Pairings | None = None, snapshot: Snapshot | None = None) -> Setup:
+    """The setup of the shipped forecast: the latest report, synthetic pairings, to 2060."""
+    return Setup(params=params or Parameters(), snapshot=snapshot or latest_snapshot(), pairings=pairings,
+                 start=start, horizon=horizon)
