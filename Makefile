@@ -1,0 +1,31 @@
+# Two commands do all the set-up on a fresh machine (see README):
+#   make forecast   - the main job: a forecast on the shipped parameters
+#   make test       - the whole test suite (what .ci/run calls)
+PYTHON ?= python3
+VENV   := .venv
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+.PHONY: setup forecast test baseline bench start-check
+setup: $(STAMP)
+
+forecast: $(STAMP)
+	$(VENV)/bin/workbench forecast $(ARGS)
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+# Regenerate the regression baseline after a deliberate change of the model's behaviour.
+baseline: $(STAMP)
+	$(VENV)/bin/python tests/regression.py --update
+
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/bench.py $(ARGS)
+
+start-check: $(STAMP)
+	$(VENV)/bin/workbench start-check $(ARGS)

@@ -1,0 +1,64 @@
+"""The README's forecast command runs end to end; bad input exits 2 with one clear line."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(*args, cwd=ROOT):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "workbench", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_forecast_command_end_to_end(tmp_path):
+    out = tmp_path / "fc"
+    done = _run("forecast", "--replications", "8", "--seed", "3", "--horizon", "2050-12-31", "--output", str(out), "--workers", "2")
+    assert done.returncode == 0, done.stderr
+    assert "median" in done.stdout and "P(reached before the 2026 Conference session" in done.stdout
+    assert "not yet calibrated" in done.stdout
+    for name in ("threshold.csv", "monthly.csv.gz", "events.csv.gz", "summary.csv", "manifest.json"):
+        assert (out / name).is_file(), name
+    threshold = pd.read_csv(out / "threshold.csv")
+    assert list(threshold.columns) == ["replication", "reached", "date", "years_from_start"] and len(threshold) == 8
+    monthly = pd.read_csv(out / "monthly.csv.gz")
+    assert monthly.groupby(["replication", "date"]).size().eq(3).all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["replications"] == 8 and manifest["parameters"]["completion_share"] == 0.7
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind
+
+
+def test_forecast_with_a_scenario_names_it(tmp_path):
+    done = _run("forecast", "--replications", "3", "--horizon", "2040-01-01", "--output", str(tmp_path / "o"),
+                "--scenario", str(ROOT / "scenarios" / "secretariat-doubled.toml"), "--no-events", "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    assert "scenario: Secretariat doubled" in done.stdout
+
+
+def test_bad_scenario_exits_2_with_one_line(tmp_path):
+    bad = tmp_path / "typo.toml"
+    bad.write_text("[parameters]\nsaq_median_month = 3\n")
+    done = _run("forecast", "--replications", "2", "--scenario", str(bad), "--output", str(tmp_path / "o"))
+    assert done.returncode == 2
+    assert "typo.toml" in done.stderr and "saq_median_month" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_pairing_file_exits_2(tmp_path):
+    done = _run("forecast", "--replications", "2", "--pairings", str(tmp_path / "none.csv"), "--output", str(tmp_path / "o"))
+    assert done.returncode == 2 and "pairing file not found" in done.stderr
+
+
+def test_horizon_before_the_snapshot_is_refused(tmp_path):
+    done = _run("forecast", "--horizon", "2020-01-01", "--output", str(tmp_path / "o"))
+    assert done.returncode == 2 and "horizon" in done.stderr
+
+
+def test_parameters_command_lists_every_parameter():
+    done = _run("parameters")
+    assert done.returncode == 0 and "nomination_rate" in done.stdout and "¶14" in done.stdout

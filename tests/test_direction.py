@@ -1,0 +1,88 @@
+"""Direction of effect on common random numbers.
+
+Scenarios share every random number with the baseline, so a change's effect shows as a
+paired difference.  Each check compares the mean 70 % date (runs that do not reach it count
+at the horizon) and allows three standard errors of the paired differences.
+"""
+
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+
+from workbench.model import Mechanism
+from workbench.parameters import Parameters
+from workbench.runner import Setup, initial_state, pairings_for, run_replications
+from workbench.streams import ReplicationStreams, replication_seeds
+from workbench.timeline import to_day
+
+HORIZON = dt.date(2060, 12, 31)
+# Redraws make most runs reach the condition, so the mean date is informative.
+BASE = Parameters(redraw_after_months=12)
+
+
+def _threshold_days(snapshot, params, n=24, seed=41):
+    res = run_replications(Setup(params, snapshot, None, "report", HORIZON), n, seed=seed, workers=1, keep_events=False)
+    days = (res.threshold["date"] - dt.datetime(2024, 5, 21)).dt.days.to_numpy(dtype=float)
+    return np.where(res.threshold["reached"], days, to_day(HORIZON) - to_day("2024-05-21"))
+
+
+def _paired(snapshot, changed):
+    base = _threshold_days(snapshot, BASE)
+    other = _threshold_days(snapshot, BASE.updated(changed))
+    diff = other - base
+    return diff.mean(), diff.std(ddof=1) / math.sqrt(len(diff)), base
+
+
+def test_more_secretariat_capacity_never_delays_the_mean_date(snapshot):
+    mean_diff, se, _ = _paired(snapshot, {"secretariat_officers": 8, "consultation_preparation_months": 0.5})
+    assert mean_diff <= 3 * se
+
+
+def test_less_secretariat_capacity_never_speeds_it_up(snapshot):
+    # One officer who needs three months per consultation: a real bottleneck.
+    mean_diff, se, _ = _paired(snapshot, {"secretariat_officers": 1, "consultation_preparation_months": 3.0})
+    assert mean_diff >= -3 * se
+    assert mean_diff > 0  # the bottleneck is visible
+
+
+def test_slower_questionnaires_never_speed_it_up(snapshot):
+    mean_diff, se, _ = _paired(snapshot, {"saq_median_months": 16.0})
+    assert mean_diff >= -3 * se
+    assert mean_diff > 0
+
+
+def test_redraws_bring_the_date_forward(snapshot):
+    never = _threshold_days(snapshot, Parameters())
+    redraw = _threshold_days(snapshot, BASE)
+    assert np.mean(redraw) < np.mean(never)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_one_partys_behaviour_leaves_other_reviews_untouched_without_capacity_coupling(snapshot, seed):
+    """A party made ten times slower changes only the reviews it takes part in.
+
+    With ample Secretariat capacity nothing couples reviews (no queue); each review and
+    party draws from its own stream, so every other review's history is identical.
+    """
+    params = Parameters(secretariat_officers=100)
+    setup = Setup(params, snapshot, None, "report", dt.date(2045, 1, 1))
+    rep_seed = replication_seeds(seed, 1)[0]
+
+    def run(slow_party=None):
+        pairings = pairings_for(setup, rep_seed)
+        streams = ReplicationStreams(rep_seed, pairings.n_parties, pairings.n_reviews)
+        model = Mechanism(params, pairings, initial_state(setup, pairings, streams), streams, to_day(setup.horizon))
+        if slow_party is not None:
+            model.parties[slow_party].responsiveness *= 0.1
+        return model.run(), pairings
+
+    base, pairings = run()
+    # A nominated party with reviews still to run.
+    party = next(p for p in range(pairings.n_parties) if np.isinf(base.nominated_at[p])
+                 and any(p in pairings.members(r) and np.isnan(base.entered[r, 6]) for r in range(pairings.n_reviews)))
+    slowed, _ = run(party)
+    involved = np.array([party in pairings.members(r) for r in range(pairings.n_reviews)])
+    np.testing.assert_array_equal(base.entered[~involved], slowed.entered[~involved])
+    assert not np.array_equal(np.nan_to_num(base.entered[involved]), np.nan_to_num(slowed.entered[involved]))

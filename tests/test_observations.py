@@ -1,0 +1,87 @@
+"""The report's figures load, cite their paragraphs, and bad files are clear errors."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from workbench.errors import InputError
+from workbench.observations import DEFAULT_DIR, load_observations, load_snapshot
+
+SHIPPED = DEFAULT_DIR / "2024-05-21.toml"
+
+
+def test_shipped_snapshot_has_the_reports_core_figures(snapshot):
+    assert snapshot.as_at == dt.date(2024, 5, 21)
+    expect = {"parties_without_focal_point": 26, "reviews_held_up_by_nominations": 67, "reviews_not_commenced": 111,
+              "reviews_saq_in_preparation": 35, "reviews_written_feedback_in_progress": 37,
+              "reviews_lists_of_observations": 6, "consultations_held": 78, "saq_submitted": 43, "reviews_completed": 0}
+    for name, value in expect.items():
+        assert snapshot.value(name) == value, name
+    assert {g: (grp.reviews, grp.parties) for g, grp in snapshot.groups.items()} == {1: (62, 130), 2: (63, 131), 3: (64, 134)}
+
+
+def test_every_figure_cites_a_paragraph_and_defines_itself(snapshot):
+    for fig in snapshot.figures.values():
+        assert fig.paragraph.strip() and fig.definition.strip(), fig.name
+
+
+def test_contradictions_are_kept_with_both_figures(snapshot):
+    assert snapshot.figures[("reviews_ready_no_consultation", None)].alternatives == (44,)
+    assert snapshot.figures[("consultations_two_languages", None)].alternatives == (23,)
+    assert len(snapshot.inconsistencies) >= 2
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _mutate(tmp_path, old, new):
+    text = SHIPPED.read_text(encoding="utf-8")
+    assert old in text
+    return _write(tmp_path, text.replace(old, new, 1))
+
+
+def test_wrong_type_names_file_and_field(tmp_path):
+    path = _mutate(tmp_path, "value = 26\n", 'value = "twenty-six"\n')
+    with pytest.raises(InputError) as err:
+        load_snapshot(path)
+    assert "bad.toml" in str(err.value) and "parties_without_focal_point" in str(err.value) and ".value" in str(err.value)
+
+
+def test_missing_field_is_an_error(tmp_path):
+    path = _mutate(tmp_path, 'paragraph = "15"\npart_of = "parties_total"\n', 'part_of = "parties_total"\n')
+    with pytest.raises(InputError, match="paragraph: missing field"):
+        load_snapshot(path)
+
+
+def test_count_exceeding_its_total_is_an_error(tmp_path):
+    path = _mutate(tmp_path, "value = 67\n", "value = 167\n")
+    with pytest.raises(InputError, match="exceeds its total reviews_not_commenced"):
+        load_snapshot(path)
+
+
+def test_unknown_field_is_an_error(tmp_path):
+    path = _mutate(tmp_path, "value = 26\n", "value = 26\nvalu = 3\n")
+    with pytest.raises(InputError, match="unknown field"):
+        load_snapshot(path)
+
+
+def test_not_toml_and_missing_file(tmp_path):
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_snapshot(_write(tmp_path, "[snapshot\n"))
+    with pytest.raises(InputError, match="not found"):
+        load_snapshot(tmp_path / "nowhere.toml")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="no observations files"):
+        load_observations(empty)
+
+
+def test_snapshots_load_oldest_first(tmp_path):
+    text = SHIPPED.read_text(encoding="utf-8")
+    (tmp_path / "a.toml").write_text(text.replace("as_at = 2024-05-21", "as_at = 2025-05-21"), encoding="utf-8")
+    (tmp_path / "b.toml").write_text(text, encoding="utf-8")
+    assert [s.as_at.year for s in load_observations(tmp_path)] == [2024, 2025]

@@ -1,0 +1,45 @@
+"""Scenario files: shipped ones load; bad ones are errors naming file, key and what is allowed."""
+
+from pathlib import Path
+
+import pytest
+
+from workbench.errors import InputError
+from workbench.parameters import Parameters
+from workbench.scenarios import SCENARIO_DIR, load_scenario
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIO_DIR.glob("*.toml")), ids=lambda p: p.name)
+def test_shipped_scenarios_load(path):
+    scenario = load_scenario(path)
+    assert scenario.name and scenario.description
+    scenario.apply(Parameters())
+
+
+def test_extends_inherits_and_overrides(tmp_path):
+    (tmp_path / "base.toml").write_text("[parameters]\nsaq_median_months = 9\nsecretariat_officers = 3\n")
+    (tmp_path / "child.toml").write_text('[scenario]\nextends = "base.toml"\n[parameters]\nsecretariat_officers = 5\n')
+    scenario = load_scenario(tmp_path / "child.toml")
+    params = scenario.apply(Parameters())
+    assert params.saq_median_months == 9 and params.secretariat_officers == 5
+
+
+def _bad(tmp_path, text):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text,message", [
+    ("[parameters]\nsecretariat_oficers = 3\n", "secretariat_oficers: unknown parameter"),
+    ("[parameters]\nsaq_sigma = 9.0\n", "saq_sigma: 9.0 is out of range"),
+    ("[parameters]\nsecretariat_officers = \"four\"\n", "secretariat_officers: expected a whole number"),
+    ("[levers]\nx = 1\n", "levers: unknown table"),
+    ("[scenario]\nnmae = \"x\"\n", "scenario.nmae: unknown key"),
+    ("[scenario]\nextends = \"bad.toml\"\n", "loop"),
+    ("[parameters\n", "not valid TOML"),
+])
+def test_bad_scenarios_name_file_and_key(tmp_path, text, message):
+    with pytest.raises(InputError, match=message) as err:
+        load_scenario(_bad(tmp_path, text))
+    assert "bad.toml" in str(err.value)
