@@ -1,6 +1,8 @@
 """The command line: a thin shell over the library's public functions.
 
     workbench forecast [--replications N] [--seed S] [--horizon DATE] [--output DIR] [--scenario FILE]
+    workbench calibrate [--population N] [--generations G] [--max-minutes M] [--seed S] [--resume | --fresh]
+    workbench check [--replications N]
     workbench start-check [--replications N] [--seed S]
     workbench parameters
 
@@ -38,8 +40,8 @@ def _positive(text: str) -> int:
 def cmd_forecast(args) -> int:
     from .forecast import forecast, format_forecast, write_forecast
     from .observations import latest_snapshot
-    from .parameters import Parameters
     from .parties import load_pairings
+    from .posterior import load_posterior
     from .scenarios import BASELINE, load_scenario
 
     snapshot = latest_snapshot(args.observations) if args.observations else latest_snapshot()
@@ -47,10 +49,16 @@ def cmd_forecast(args) -> int:
         raise InputError("--horizon", "horizon", f"{args.horizon} is not after the snapshot date {snapshot.as_at}",
                          f"a date after {snapshot.as_at}, e.g. 2060-12-31")
     scenario = load_scenario(args.scenario) if args.scenario else BASELINE
-    params = scenario.apply(Parameters())
     pairings = load_pairings(args.pairings) if args.pairings else None
-    fc = forecast(params, replications=args.replications, seed=args.seed, horizon=args.horizon, workers=args.workers,
-                  pairings=pairings, snapshot=snapshot, scenario=scenario.name, keep_events=not args.no_events)
+    if args.hand_set:
+        posterior = None
+    elif args.posterior:
+        posterior = load_posterior(args.posterior)
+    else:
+        posterior = "shipped"
+    fc = forecast(None, replications=args.replications, seed=args.seed, horizon=args.horizon, workers=args.workers,
+                  pairings=pairings, snapshot=snapshot, scenario=scenario, keep_events=not args.no_events,
+                  posterior=posterior, scheduler=args.scheduler)
     print(format_forecast(fc))
     out = write_forecast(fc, args.output, {"scenario_file": str(scenario.path) if scenario.path else None})
     print(f"\n  tables written to {out}/ (threshold.csv, monthly.csv.gz, {'' if args.no_events else 'events.csv.gz, '}summary.csv, manifest.json)")
@@ -86,6 +94,84 @@ def cmd_start_check(args) -> int:
     return 0
 
 
+def cmd_calibrate(args) -> int:
+    from .calibrate import DEFAULT_DB, DEFAULT_OUTPUT, Budget, calibrate, posterior_summary
+    from .priors import DEFAULT_PRIORS, load_priors
+    from .observations import DEFAULT_DIR
+
+    if args.resume and args.fresh:
+        raise InputError("command line", "--resume/--fresh", "both given", "one of them")
+    budget = Budget(population=args.population, generations=args.generations, max_minutes=args.max_minutes)
+    db = args.db or DEFAULT_DB
+    print(f"ABC-SMC calibration: population {budget.population}, up to {budget.generations} generations or "
+          f"{budget.max_minutes:g} minutes, seed {args.seed}; run database {db}")
+    try:
+        result = calibrate(budget, seed=args.seed, workers=args.workers, scheduler=args.scheduler,
+                           observations_dir=args.observations or DEFAULT_DIR, priors_path=args.priors or DEFAULT_PRIORS,
+                           db=db, output=args.output or DEFAULT_OUTPUT, resume=args.resume, fresh=args.fresh)
+    except KeyboardInterrupt:
+        print(f"\nworkbench: calibration interrupted; finished generations are kept in {db} and no posterior was "
+              f"written. Resume with: workbench calibrate --resume (same options)", file=sys.stderr)
+        return 130
+    prov = result.provenance
+    print(f"\nposterior written to {args.output or DEFAULT_OUTPUT}/ (particles.csv, summary.csv, provenance.json): "
+          f"{prov['generations_run']} generations, {prov['total_simulations']} simulations, final epsilon "
+          f"{prov['final_epsilon']:.4g}, {prov['wall_time_s'] / 60:.1f} min")
+    summary = posterior_summary(result.particles, load_priors(args.priors or DEFAULT_PRIORS))
+    with pd_options():
+        print(summary.round(3).to_string(index=False))
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .diagnostics import predictive_check, simulate_observations
+    from .observations import load_observations
+    from .plots import marginals_chart, pairs_chart, predictive_check_chart
+    from .posterior import load_posterior, shipped_posterior
+    from .priors import load_priors
+
+    snapshots = load_observations(args.observations) if args.observations else load_observations()
+    posterior = load_posterior(args.posterior) if args.posterior else shipped_posterior()
+    label = posterior.label if posterior else "hand-set parameters (no posterior shipped)"
+    runs = simulate_observations(snapshots, args.replications, seed=args.seed, posterior=posterior, workers=args.workers)
+    check = predictive_check(snapshots, runs)
+    expressed = check.dropna(subset=["median"])
+    print(f"Posterior predictive check: {args.replications} runs from 2020 on {label}")
+    print(f"{int(expressed['inside'].sum())} of {len(expressed)} report figures inside the model's 95 % interval\n")
+    with pd_options():
+        shown = check.assign(group=check["group"].map(lambda g: "" if g != g or g is None else str(int(g))))
+        print(shown[["as_at", "name", "group", "paragraph", "report", "alternatives", "low", "median", "high", "inside"]]
+              .to_string(index=False))
+    out = Path(args.output)
+    staging = out.parent / f".{out.name}.tmp"
+    import shutil
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    check.to_csv(staging / "predictive_check.csv", index=False)
+    predictive_check_chart(check, f"Report figures vs the model ({label})").savefig(staging / "predictive_check.png", dpi=110)
+    if posterior is not None:
+        priors = load_priors(args.priors) if args.priors else load_priors()
+        table = posterior.table()
+        marginals_chart(table, priors).savefig(staging / "marginals.png", dpi=100)
+        pairs_chart(table, priors).savefig(staging / "pairs.png", dpi=100)
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)
+    print(f"\ncharts and table written to {out}/")
+    return 0
+
+
+class pd_options:
+    def __enter__(self):
+        import pandas as pd
+
+        self._ctx = pd.option_context("display.width", 220, "display.max_rows", 500, "display.max_columns", 30)
+        self._ctx.__enter__()
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
 def cmd_parameters(args) -> int:
     from .parameters import Parameters
 
@@ -110,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
     f.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     f.add_argument("--no-events", action="store_true", help="do not keep per-review stage-entry events")
+    f.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped calibration/posterior)")
+    f.add_argument("--hand-set", action="store_true", help="ignore the posterior: run on the hand-set parameters")
+    f.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
     f.set_defaults(func=cmd_forecast)
 
     s = sub.add_parser("start-check", help="the model run from 2020, observed at the report date, beside the report")
@@ -117,12 +206,44 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=1)
     s.set_defaults(func=cmd_start_check)
 
+    c = sub.add_parser("calibrate", help="fit the model to the report's figures (ABC-SMC) and write the posterior")
+    c.add_argument("--population", type=_positive, default=300, help="particles per generation (default 300)")
+    c.add_argument("--generations", type=_positive, default=8, help="generations (default 8)")
+    c.add_argument("--max-minutes", type=float, default=15.0, help="stop before a generation that would pass this (default 15)")
+    c.add_argument("--seed", type=int, default=1)
+    c.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    c.add_argument("--scheduler", help="address of a Dask scheduler to evaluate on")
+    c.add_argument("--db", type=Path, help="run database (default calibration/runs/abc.db)")
+    c.add_argument("--output", type=Path, help="posterior folder (default calibration/posterior)")
+    c.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
+    c.add_argument("--priors", type=Path, help="priors file (default calibration/priors.toml)")
+    c.add_argument("--resume", action="store_true", help="continue the run in --db")
+    c.add_argument("--fresh", action="store_true", help="delete the run in --db and start over")
+    c.set_defaults(func=cmd_calibrate)
+
+    k = sub.add_parser("check", help="posterior predictive check against the report, with posterior plots")
+    k.add_argument("--replications", type=_positive, default=200)
+    k.add_argument("--seed", type=int, default=1)
+    k.add_argument("--workers", type=_positive)
+    k.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
+    k.add_argument("--observations", type=Path)
+    k.add_argument("--priors", type=Path)
+    k.add_argument("--output", type=Path, default=Path("results/check"))
+    k.set_defaults(func=cmd_check)
+
     p = sub.add_parser("parameters", help="list every parameter with its unit, range and reasoning")
     p.set_defaults(func=cmd_parameters)
     return parser
 
 
+def _terminate_as_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -22,7 +22,9 @@ from . import __version__
 from .observations import Snapshot
 from .parameters import HAND_SET, Parameters
 from .parties import Pairings
+from .posterior import Posterior, shipped_posterior
 from .runner import DEFAULT_HORIZON, Results, Setup, default_setup, run_replications
+from .scenarios import BASELINE, Scenario
 from .timeline import CONFERENCE_SESSIONS
 
 #: Central intervals reported, as (label, lower quantile, upper quantile).
@@ -83,12 +85,28 @@ def summary_table(summary: dict) -> pd.DataFrame:
 
 def forecast(params: Parameters | None = None, replications: int = 500, seed: int = 1,
              horizon: dt.date = DEFAULT_HORIZON, workers: int | None = None, pairings: Pairings | None = None,
-             snapshot: Snapshot | None = None, scenario: str = "baseline", keep_events: bool = True,
-             parameters_label: str = HAND_SET) -> Forecast:
-    """Forecast from the report's state: ``replications`` runs from ``seed`` to ``horizon``."""
-    setup: Setup = default_setup(params=params, start="report", horizon=horizon, pairings=pairings, snapshot=snapshot)
-    results = run_replications(setup, replications, seed=seed, workers=workers, keep_events=keep_events)
-    return Forecast(results, summarize_threshold(results.threshold, horizon), parameters_label, scenario)
+             snapshot: Snapshot | None = None, scenario: Scenario = BASELINE, keep_events: bool = True,
+             posterior: Posterior | str | None = "shipped", scheduler: str | None = None) -> Forecast:
+    """Forecast from the report's state: ``replications`` runs from ``seed`` to ``horizon``.
+
+    ``posterior="shipped"`` draws each replication's parameters from the committed posterior
+    (when one has been shipped), so the intervals carry parameter uncertainty; ``None`` runs
+    every replication on ``params`` (default: the hand-set values).  The scenario's settings
+    apply on top of either, and the parameters it sets are not redrawn.
+    """
+    if isinstance(posterior, str):
+        if posterior != "shipped":
+            raise ValueError("posterior must be a Posterior, 'shipped' or None")
+        posterior = shipped_posterior()
+    base = scenario.apply(params or Parameters())
+    setup: Setup = default_setup(params=base, start="report", horizon=horizon, pairings=pairings, snapshot=snapshot,
+                                 posterior=posterior, fixed=tuple(scenario.changes))
+    results = run_replications(setup, replications, seed=seed, workers=workers, keep_events=keep_events, scheduler=scheduler)
+    if posterior is not None:
+        label = posterior.label
+    else:
+        label = HAND_SET if params is None else "parameters given by the caller"
+    return Forecast(results, summarize_threshold(results.threshold, horizon), label, scenario.name)
 
 
 def format_forecast(fc: Forecast) -> str:
@@ -141,6 +159,9 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
             "scenario": fc.scenario,
             "parameters_label": fc.parameters_label,
             "parameters": res.setup.params.as_dict(),
+            "posterior": None if res.setup.posterior is None else {
+                "path": str(res.setup.posterior.path), "provenance": res.setup.posterior.provenance,
+                "note": "each replication drew its calibrated parameters from this posterior; 'parameters' holds the rest"},
             "seed": res.seed,
             "replications": res.replications,
             "workers": res.workers,

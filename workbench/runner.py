@@ -23,6 +23,7 @@ from .observations import Snapshot, latest_snapshot
 from .observe import STAGE_COLUMNS, stage_at
 from .parameters import Parameters
 from .parties import Pairings, synthetic_pairings
+from .posterior import Posterior
 from .snapshot import history_start, report_start
 from .streams import ReplicationStreams, replication_seeds
 from .timeline import month_starts, to_day, to_timestamps
@@ -42,12 +43,21 @@ class Setup:
     pairings: Pairings | None  # None: draw synthetic pairings in each replication
     start: str = "report"  # "report": the snapshot's state; "history": 2020-12-01
     horizon: dt.date = DEFAULT_HORIZON
+    posterior: Posterior | None = None  # if given, each replication draws its parameters from it
+    fixed: tuple[str, ...] = ()  # parameters a scenario sets, which the posterior draw does not override
 
     def __post_init__(self):
         if self.start not in ("report", "history"):
             raise ValueError(f"start must be 'report' or 'history', not {self.start!r}")
         if self.start == "report" and self.snapshot is None:
             raise ValueError("start='report' needs a snapshot")
+
+    def parameters_for(self, seed: np.random.SeedSequence) -> Parameters:
+        """The replication's parameters: a posterior draw (if any) under the scenario's settings."""
+        if self.posterior is None:
+            return self.params
+        draw = {k: v for k, v in self.posterior.draw(seed).items() if k not in self.fixed}
+        return self.params.updated(draw, source=str(self.posterior.path))
 
     @property
     def start_day(self) -> float:
@@ -60,20 +70,21 @@ def pairings_for(setup: Setup, seed: np.random.SeedSequence) -> Pairings:
     return synthetic_pairings(np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (_PAIRINGS_KEY,)))
 
 
-def initial_state(setup: Setup, pairings: Pairings, streams: ReplicationStreams) -> InitialState:
+def initial_state(setup: Setup, pairings: Pairings, streams: ReplicationStreams, params: Parameters) -> InitialState:
     if setup.start == "history":
         from .snapshot import group_start_days
 
         return history_start(pairings, group_start_days(setup.snapshot))
-    return report_start(setup.snapshot, pairings, setup.params, streams)
+    return report_start(setup.snapshot, pairings, params, streams)
 
 
 def simulate(setup: Setup, seed: np.random.SeedSequence) -> tuple[RunRecord, Pairings, Mechanism]:
     """One replication: build the mechanism from its seed and run it to the horizon."""
+    params = setup.parameters_for(seed)
     pairings = pairings_for(setup, seed)
     streams = ReplicationStreams(seed, pairings.n_parties, pairings.n_reviews)
-    initial = initial_state(setup, pairings, streams)
-    model = Mechanism(setup.params, pairings, initial, streams, to_day(setup.horizon))
+    initial = initial_state(setup, pairings, streams, params)
+    model = Mechanism(params, pairings, initial, streams, to_day(setup.horizon))
     return model.run(), pairings, model
 
 
@@ -130,9 +141,32 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def parallel_map(func, tasks: list[tuple], workers: int = 1, scheduler: str | None = None) -> list:
+    """``[func(*task) for task in tasks]``, in order, on local processes or a Dask cluster.
+
+    ``scheduler`` is the address of a running Dask scheduler (``tcp://host:8786``); without
+    it, ``workers`` loky processes (1: this process).  The order of the results is the order
+    of the tasks whatever finishes first, which is what keeps every result reproducible.
+    """
+    if scheduler:
+        from distributed import Client
+
+        with Client(scheduler, set_as_default=False) as client:
+            futures = client.map(lambda task: func(*task), tasks, pure=False)
+            return client.gather(futures)
+    if workers <= 1 or len(tasks) <= 1:
+        return [func(*task) for task in tasks]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=workers, backend="loky")(delayed(func)(*task) for task in tasks)
+
+
 def run_replications(setup: Setup, replications: int, seed: int = 1, workers: int | None = None,
-                     keep_events: bool = True) -> Results:
-    """Run ``replications`` replications from ``seed`` on ``workers`` processes (default: all cores)."""
+                     keep_events: bool = True, scheduler: str | None = None) -> Results:
+    """Run ``replications`` replications from ``seed`` on ``workers`` processes (default: all cores).
+
+    With ``scheduler`` (a Dask scheduler's address) the chunks go to that cluster instead.
+    """
     if replications < 1:
         raise ValueError("replications must be at least 1")
     workers = default_workers() if workers is None else max(1, int(workers))
@@ -142,15 +176,10 @@ def run_replications(setup: Setup, replications: int, seed: int = 1, workers: in
     month_days = np.array([to_day(d) for d in month_dates])
 
     started = time.perf_counter()
-    if workers == 1:
-        outputs = _run_chunk(setup, seed, list(range(replications)), month_days, keep_events)
-    else:
-        from joblib import Parallel, delayed
-
-        chunks = [list(c) for c in np.array_split(np.arange(replications), min(replications, workers * 4)) if len(c)]
-        parts = Parallel(n_jobs=workers, backend="loky")(
-            delayed(_run_chunk)(setup, seed, [int(i) for i in c], month_days, keep_events) for c in chunks)
-        outputs = [o for part in parts for o in part]
+    n_chunks = 1 if workers == 1 and not scheduler else min(replications, workers * 4 if not scheduler else 64)
+    chunks = [[int(i) for i in c] for c in np.array_split(np.arange(replications), n_chunks) if len(c)]
+    parts = parallel_map(_run_chunk, [(setup, seed, c, month_days, keep_events) for c in chunks], workers, scheduler)
+    outputs = [o for part in parts for o in part]
     outputs.sort(key=lambda o: o.replication)
     elapsed = time.perf_counter() - started
     return _tabulate(outputs, setup, seed, replications, workers, elapsed, month_dates)
@@ -196,7 +225,8 @@ def _tabulate(outputs: list[ReplicationOutput], setup: Setup, seed: int, n: int,
 
 
 def default_setup(params: Parameters | None = None, start: str = "report", horizon: dt.date = DEFAULT_HORIZON,
-                  pairings: Pairings | None = None, snapshot: Snapshot | None = None) -> Setup:
-    """The setup of the shipped forecast: the latest report, synthetic pairings, to 2060."""
+                  pairings: Pairings | None = None, snapshot: Snapshot | None = None,
+                  posterior: Posterior | None = None, fixed: tuple[str, ...] = ()) -> Setup:
+    """The setup of a forecast: the latest report, synthetic pairings, to 2060."""
     return Setup(params=params or Parameters(), snapshot=snapshot or latest_snapshot(), pairings=pairings,
-                 start=start, horizon=horizon)
+                 start=start, horizon=horizon, posterior=posterior, fixed=tuple(fixed))
