@@ -79,3 +79,93 @@ def pairs_chart(particles: pd.DataFrame, priors: Priors, names: list[str] | None
             ax.tick_params(labelsize=5)
     fig.tight_layout()
     return fig
+
+
+# --- forecast charts --------------------------------------------------------------------
+
+STAGE_LABELS = {
+    "held_up_by_nominations": "held up by nominations", "ready_no_consultation": "ready, no consultation",
+    "saq_in_preparation": "self-assessment", "written_feedback": "written feedback",
+    "lists_of_observations": "lists of observations", "summaries": "summaries", "completed": "completed",
+}
+
+
+def fan_chart(monthly: pd.DataFrame, group: int, target: int | None = None, ax=None, label: str = ""):
+    """Completed reviews of one group over time: median, 50 % and 80 % bands (and the target line)."""
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(7, 3.4))
+    frame = monthly[monthly["group"] == group].pivot_table(index="date", columns="replication", values="completed")
+    q = frame.quantile([0.1, 0.25, 0.5, 0.75, 0.9], axis=1).T
+    ax.fill_between(q.index, q[0.1], q[0.9], color="#c6dbef", label="80 % of runs")
+    ax.fill_between(q.index, q[0.25], q[0.75], color="#6baed6", label="50 % of runs")
+    ax.plot(q.index, q[0.5], color="#08306b", lw=1.5, label="median")
+    if target:
+        ax.axhline(target, color="#b2182b", ls="--", lw=1, label=f"{target} completed (70 %, ¶25)")
+    ax.set_title(f"Group {group}: completed reviews{label} ({frame.shape[1]} replications)", fontsize=9)
+    ax.set_ylabel("completed")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(alpha=0.3)
+    return ax.figure
+
+
+def occupancy_chart(monthly: pd.DataFrame):
+    """Median number of reviews (all groups) in each stage over time."""
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    total = monthly.groupby(["replication", "date"]).sum(numeric_only=True).reset_index()
+    for column, label in STAGE_LABELS.items():
+        median = total.groupby("date")[column].median()
+        ax.plot(median.index, median.to_numpy(), label=label, lw=1.3)
+    ax.set_title(f"Reviews by stage, median of {total['replication'].nunique()} replications", fontsize=9)
+    ax.set_ylabel("reviews")
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def threshold_chart(threshold: pd.DataFrame, horizon):
+    """Distribution of the year the condition is met, with runs not meeting it shown apart."""
+    fig, ax = plt.subplots(figsize=(7, 3.0))
+    reached = threshold[threshold["reached"]]
+    years = reached["date"].dt.year.value_counts().sort_index()
+    n = len(threshold)
+    ax.bar(years.index, years.to_numpy() / n, color="#2171b5", label="met in that year")
+    never = float((~threshold["reached"]).mean())
+    ax.bar([horizon.year + 2], [never], color="#999999", label=f"not by {horizon}")
+    ax.set_ylabel("share of runs")
+    ax.set_title(f"When the 70 % condition is met ({n} replications)", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, axis="y")
+    return fig
+
+
+def time_in_stage_chart(table: pd.DataFrame):
+    """Mean months spent in each stage by group."""
+    fig, ax = plt.subplots(figsize=(7, 3.0))
+    stages = [s for s in ("nominations", "consultation", "saq", "written_feedback", "lists", "summaries") if s in set(table["stage"].astype(str))]
+    width = 0.25
+    for k, g in enumerate((1, 2, 3)):
+        sub = table[table["group"] == g].set_index(table[table["group"] == g]["stage"].astype(str))
+        ax.bar(np.arange(len(stages)) + (k - 1) * width, [sub["mean_months"].get(s, np.nan) for s in stages], width, label=f"group {g}")
+    ax.set_xticks(np.arange(len(stages)), stages, fontsize=7)
+    ax.set_ylabel("mean months in stage")
+    ax.set_title("Where reviews spend their time (stages begun in the forecast)", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, axis="y")
+    return fig
+
+
+def comparison_chart(table: pd.DataFrame):
+    """Months gained against the baseline, median and 80 % interval, one row per scenario."""
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(table) + 1.2))
+    y = np.arange(len(table))[::-1]
+    ax.hlines(y, table["months_gained_p10"], table["months_gained_p90"], color="#9ecae1", lw=6, label="80 % interval")
+    ax.plot(table["months_gained_median"], y, "o", color="#08519c", label="median")
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_yticks(y, table["scenario"], fontsize=7)
+    ax.set_xlabel("months gained on the baseline (per replication; runs never meeting the condition count at the horizon)")
+    ax.set_title(f"Scenario comparison ({int(table['replications'].iloc[0])} paired replications each)", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return fig

@@ -78,6 +78,12 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR) -> Posterior:
             raise InputError(particles, name, "unknown parameter column", "parameter names (`workbench parameters`)")
     if not names or frame.empty:
         raise InputError(particles, "(rows)", "no particles", "at least one particle")
+    for column in ("weight", *names):
+        numeric = pd.to_numeric(frame[column], errors="coerce")
+        if numeric.isna().any():
+            row = int(numeric.isna().to_numpy().nonzero()[0][0]) + 2
+            raise InputError(particles, f"{column} (line {row})", "not a number", "numbers in every particle row")
+        frame[column] = numeric
     weights = frame["weight"].to_numpy(dtype=float)
     if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
         raise InputError(particles, "weight", "weights must be finite, non-negative and not all zero", "weights >= 0")

@@ -1,0 +1,36 @@
+"""The same code on a Dask cluster: a LocalCluster of two workers gives the local results."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from workbench.calibrate import Budget, calibrate
+from workbench.parameters import Parameters
+from workbench.runner import Setup, run_replications
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_replications_on_dask_equal_the_local_run(snapshot, scheduler):
+    setup = Setup(Parameters(), snapshot, None, "report", dt.date(2040, 1, 1))
+    local = run_replications(setup, 6, seed=17, workers=1)
+    remote = run_replications(setup, 6, seed=17, scheduler=scheduler)
+    pd.testing.assert_frame_equal(local.threshold, remote.threshold)
+    pd.testing.assert_frame_equal(local.monthly, remote.monthly)
+    pd.testing.assert_frame_equal(local.events, remote.events)
+
+
+def test_calibration_on_dask_equals_the_local_run(tmp_path, scheduler):
+    budget = Budget(population=10, generations=2)
+    local = calibrate(budget, seed=4, workers=1, db=tmp_path / "l.db", output=None, progress=lambda l: None)
+    remote = calibrate(budget, seed=4, scheduler=scheduler, db=tmp_path / "r.db", output=None, progress=lambda l: None)
+    pd.testing.assert_frame_equal(local.particles, remote.particles)
