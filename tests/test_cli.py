@@ -21,7 +21,7 @@ def test_forecast_command_end_to_end(tmp_path):
     done = _run("forecast", "--replications", "8", "--seed", "3", "--horizon", "2050-12-31", "--output", str(out), "--workers", "2")
     assert done.returncode == 0, done.stderr
     assert "median" in done.stdout and "P(reached before the 2026 Conference session" in done.stdout
-    assert "not yet calibrated" in done.stdout
+    assert "parameters: posterior posterior/ (ABC-SMC" in done.stdout  # the shipped posterior, named
     for name in ("threshold.csv", "monthly.csv.gz", "events.csv.gz", "summary.csv", "manifest.json"):
         assert (out / name).is_file(), name
     threshold = pd.read_csv(out / "threshold.csv")
@@ -30,14 +30,15 @@ def test_forecast_command_end_to_end(tmp_path):
     assert monthly.groupby(["replication", "date"]).size().eq(3).all()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["replications"] == 8 and manifest["parameters"]["completion_share"] == 0.7
+    assert manifest["posterior"]["provenance"]["seed"] == 2024
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind
 
 
 def test_forecast_with_a_scenario_names_it(tmp_path):
     done = _run("forecast", "--replications", "3", "--horizon", "2040-01-01", "--output", str(tmp_path / "o"),
-                "--scenario", str(ROOT / "scenarios" / "secretariat-doubled.toml"), "--no-events", "--workers", "1")
+                "--scenario", str(ROOT / "scenarios" / "secretariat-up.toml"), "--no-events", "--workers", "1")
     assert done.returncode == 0, done.stderr
-    assert "scenario: Secretariat doubled" in done.stdout
+    assert "scenario: Secretariat +2 officers" in done.stdout
 
 
 def test_bad_scenario_exits_2_with_one_line(tmp_path):
@@ -57,6 +58,22 @@ def test_missing_pairing_file_exits_2(tmp_path):
 def test_horizon_before_the_snapshot_is_refused(tmp_path):
     done = _run("forecast", "--horizon", "2020-01-01", "--output", str(tmp_path / "o"))
     assert done.returncode == 2 and "horizon" in done.stderr
+
+
+def test_hand_set_forecast_says_it_is_not_calibrated(tmp_path):
+    done = _run("forecast", "--replications", "2", "--horizon", "2030-01-01", "--output", str(tmp_path / "o"), "--hand-set",
+                "--workers", "1", "--no-events")
+    assert done.returncode == 0 and "not yet calibrated" in done.stdout
+
+
+def test_forecast_with_a_real_pairing_file(tmp_path):
+    from workbench.parties import synthetic_pairings
+
+    synthetic_pairings(12).to_csv(tmp_path / "pairs.csv")
+    done = _run("forecast", "--replications", "2", "--horizon", "2030-01-01", "--output", str(tmp_path / "o"),
+                "--pairings", str(tmp_path / "pairs.csv"), "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    assert "pairs.csv" in done.stdout
 
 
 def test_parameters_command_lists_every_parameter():

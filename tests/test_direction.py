@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 
+from workbench.levers import Levers, Redraw
 from workbench.model import Mechanism
 from workbench.parameters import Parameters
 from workbench.runner import Setup, initial_state, pairings_for, run_replications
@@ -19,11 +20,13 @@ from workbench.timeline import to_day
 
 HORIZON = dt.date(2060, 12, 31)
 # Redraws make most runs reach the condition, so the mean date is informative.
-BASE = Parameters(redraw_after_months=12)
+BASE = Parameters()
+REDRAW = Levers(redraw=Redraw(dt.date(2024, 5, 21), after_months=12, delay_months=3))
 
 
-def _threshold_days(snapshot, params, n=24, seed=41):
-    res = run_replications(Setup(params, snapshot, None, "report", HORIZON), n, seed=seed, workers=1, keep_events=False)
+def _threshold_days(snapshot, params, n=24, seed=41, levers=REDRAW):
+    res = run_replications(Setup(params, snapshot, None, "report", HORIZON, levers=levers), n, seed=seed, workers=1,
+                           keep_events=False)
     days = (res.threshold["date"] - dt.datetime(2024, 5, 21)).dt.days.to_numpy(dtype=float)
     return np.where(res.threshold["reached"], days, to_day(HORIZON) - to_day("2024-05-21"))
 
@@ -54,7 +57,7 @@ def test_slower_questionnaires_never_speed_it_up(snapshot):
 
 
 def test_redraws_bring_the_date_forward(snapshot):
-    never = _threshold_days(snapshot, Parameters())
+    never = _threshold_days(snapshot, BASE, levers=Levers())
     redraw = _threshold_days(snapshot, BASE)
     assert np.mean(redraw) < np.mean(never)
 
@@ -73,7 +76,7 @@ def test_one_partys_behaviour_leaves_other_reviews_untouched_without_capacity_co
     def run(slow_party=None):
         pairings = pairings_for(setup, rep_seed)
         streams = ReplicationStreams(rep_seed, pairings.n_parties, pairings.n_reviews)
-        model = Mechanism(params, pairings, initial_state(setup, pairings, streams), streams, to_day(setup.horizon))
+        model = Mechanism(params, pairings, initial_state(setup, pairings, streams, params), streams, to_day(setup.horizon))
         if slow_party is not None:
             model.parties[slow_party].responsiveness *= 0.1
         return model.run(), pairings

@@ -5,14 +5,17 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from workbench.levers import Levers, Redraw
 from workbench.model import Stage
-from workbench.observe import observe, stage_at
+from workbench.observe import observe
 from workbench.parameters import Parameters
 from workbench.runner import Setup, simulate
 from workbench.streams import replication_seeds
 from workbench.timeline import month_starts, to_day
 
 from conftest import run_many
+from invariants import (check_completions_monotone, check_entries_ordered, check_focal_points_before_consultation,
+                        check_no_move_without_focal_points, check_one_stage_each, check_threshold)
 
 REPORT_STAGE_COUNTS = ["reviews_held_up_by_nominations", "reviews_not_commenced", "reviews_saq_in_preparation",
                        "reviews_written_feedback_in_progress", "reviews_lists_of_observations", "reviews_completed",
@@ -23,69 +26,41 @@ def _all_runs(history_runs, report_runs):
     return [*history_runs, *report_runs]
 
 
+MONTHS = np.array([to_day(d) for d in month_starts(dt.date(2020, 12, 1), dt.date(2034, 12, 1))])
+
+
 def test_no_review_leaves_nominations_before_all_three_focal_points_exist(history_runs):
     for record, pairings, _ in history_runs:
-        for r in range(pairings.n_reviews):
-            consultation = record.entered[r, Stage.CONSULTATION]
-            if np.isnan(consultation):
-                continue
-            nominated = [record.nominated_at[p] for p in pairings.members(r)]
-            assert max(nominated) <= consultation, (r, nominated, consultation)
+        check_focal_points_before_consultation(record, pairings)
 
 
 def test_stage_entries_are_in_order_and_never_in_the_future(history_runs, report_runs):
     for record, _, _ in _all_runs(history_runs, report_runs):
-        known = np.where(np.isnan(record.entered), np.nan, record.entered)
-        for row in known:
-            seen = row[~np.isnan(row)]
-            assert np.all(np.diff(seen) >= 0)
-            assert np.all(seen <= record.end_day)
+        check_entries_ordered(record)
 
 
 def test_every_review_is_in_exactly_one_stage_at_every_month(history_runs, report_runs):
     for record, pairings, _ in _all_runs(history_runs, report_runs):
-        days = np.array([to_day(d) for d in month_starts(dt.date(2020, 12, 1), dt.date(2034, 12, 1))])
-        stage = stage_at(record, days)
-        counts = np.stack([(stage == s).sum(axis=0) for s in range(-1, 7)])
-        assert np.all(counts.sum(axis=0) == pairings.n_reviews)
+        check_one_stage_each(record, pairings, MONTHS)
 
 
 def test_completions_never_decrease(history_runs, report_runs):
     for record, _, _ in _all_runs(history_runs, report_runs):
-        days = np.linspace(record.start_day, record.end_day, 200)
-        completed = (stage_at(record, days) == Stage.COMPLETED).sum(axis=0)
-        assert np.all(np.diff(completed) >= 0)
+        check_completions_monotone(record, np.linspace(record.start_day, record.end_day, 200))
 
 
 def test_threshold_is_the_date_of_the_44th_group1_completion(snapshot, history_runs, report_runs):
-    fast = Setup(Parameters(redraw_after_months=12), snapshot, None, start="report", horizon=dt.date(2060, 1, 1))
-    checked = 0
-    for record, pairings, _ in [*_all_runs(history_runs, report_runs), *run_many(fast, 4, seed=3)]:
-        done = np.sort(record.entered[pairings.group == 1, Stage.COMPLETED])
-        done = done[~np.isnan(done)]
-        if len(done) >= 44:
-            assert record.threshold_day == done[43]
-            checked += 1
-        else:
-            assert np.isnan(record.threshold_day)
-    assert checked > 0
+    fast = Setup(Parameters(), snapshot, None, start="report", horizon=dt.date(2060, 1, 1),
+                 levers=Levers(redraw=Redraw(snapshot.as_at, after_months=12, delay_months=3)))
+    runs = [*_all_runs(history_runs, report_runs), *run_many(fast, 4, seed=3)]
+    for record, pairings, _ in runs:
+        check_threshold(record, pairings, 44)
+    assert any(np.isfinite(record.threshold_day) for record, _, _ in runs)
 
 
 def test_no_review_moves_while_a_focal_point_is_missing_or_handing_over(history_runs, report_runs):
     for record, pairings, _ in _all_runs(history_runs, report_runs):
-        by_party = {}
-        for party, start, end in record.handovers:
-            by_party.setdefault(party, []).append((start, end))
-        for r in range(pairings.n_reviews):
-            members = pairings.members(r)
-            for stage in range(Stage.CONSULTATION, Stage.COMPLETED + 1):
-                t = record.entered[r, stage]
-                if np.isnan(t) or t <= record.start_day:
-                    continue
-                for p in members:
-                    assert record.nominated_at[p] <= t
-                    for start, end in by_party.get(p, []):
-                        assert not (start < t < end), (r, stage, p, start, t, end)
+        check_no_move_without_focal_points(record, pairings)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -111,8 +86,8 @@ def test_the_forecast_start_reproduces_every_other_report_figure(snapshot):
 
 
 def test_silent_reviewers_are_redrawn_when_redraws_are_enabled(snapshot):
-    params = Parameters(redraw_after_months=12, redraw_delay_months=2)
-    setup = Setup(params, snapshot, None, start="report", horizon=dt.date(2030, 1, 1))
+    setup = Setup(Parameters(), snapshot, None, start="report", horizon=dt.date(2030, 1, 1),
+                  levers=Levers(redraw=Redraw(snapshot.as_at, after_months=12, delay_months=2)))
     record, pairings, model = simulate(setup, replication_seeds(4, 1)[0])
     assert record.redraws, "silent reviewing States should have been redrawn"
     for day, review, slot, old, new in record.redraws:

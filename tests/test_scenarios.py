@@ -34,7 +34,7 @@ def _bad(tmp_path, text):
     ("[parameters]\nsecretariat_oficers = 3\n", "secretariat_oficers: unknown parameter"),
     ("[parameters]\nsaq_sigma = 9.0\n", "saq_sigma: 9.0 is out of range"),
     ("[parameters]\nsecretariat_officers = \"four\"\n", "secretariat_officers: expected a whole number"),
-    ("[levers]\nx = 1\n", "levers: unknown table"),
+    ("[levrs]\nx = 1\n", "levrs: unknown table"),
     ("[scenario]\nnmae = \"x\"\n", "scenario.nmae: unknown key"),
     ("[scenario]\nextends = \"bad.toml\"\n", "loop"),
     ("[parameters\n", "not valid TOML"),

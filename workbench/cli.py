@@ -4,6 +4,7 @@
     workbench calibrate [--population N] [--generations G] [--max-minutes M] [--seed S] [--resume | --fresh]
     workbench check [--replications N]
     workbench start-check [--replications N] [--seed S]
+    workbench reproduce OUTPUT
     workbench parameters
 
 Bad input ends with one line naming the file, the field and what is allowed, and exit
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import time
 from pathlib import Path
 
 from .errors import InputError
@@ -62,6 +64,13 @@ def cmd_forecast(args) -> int:
     print(format_forecast(fc))
     out = write_forecast(fc, args.output, {"scenario_file": str(scenario.path) if scenario.path else None})
     print(f"\n  tables written to {out}/ (threshold.csv, monthly.csv.gz, {'' if args.no_events else 'events.csv.gz, '}summary.csv, manifest.json)")
+    if args.export:
+        from .hubverse import hubverse_table
+        from .report import write_report
+
+        table = hubverse_table(fc.results)
+        write_report(table.to_csv(index=False), args.export)
+        print(f"  hubverse model output ({len(table)} rows: cdf, quantile, sample) written to {args.export}")
     return 0
 
 
@@ -172,6 +181,104 @@ class pd_options:
         return self._ctx.__exit__(*exc)
 
 
+def _load_scenarios(paths: list[Path]):
+    from .scenarios import BASELINE, load_scenario
+
+    scenarios = [load_scenario(p) for p in paths]
+    others = [s for s in scenarios if not (s.changes == {} and not s.levers.active() and s.condition.is_default)]
+    return BASELINE, others
+
+
+def _run_scenarios(args, keep_events: bool = False):
+    """Baseline and every scenario on the same seed and replications (common random numbers)."""
+    from .compare import comparison_table
+    from .forecast import forecast
+    from .observations import latest_snapshot
+    from .parties import load_pairings
+
+    baseline, scenarios = _load_scenarios(args.scenarios)
+    snapshot = latest_snapshot()
+    pairings = load_pairings(args.pairings) if args.pairings else None
+    posterior = None if args.hand_set else "shipped"
+    common = dict(replications=args.replications, seed=args.seed, horizon=args.horizon, workers=args.workers,
+                  pairings=pairings, snapshot=snapshot, posterior=posterior, scheduler=args.scheduler)
+    started = time.perf_counter()
+    base = forecast(None, scenario=baseline, keep_events=True, **common)
+    print(f"baseline: {args.replications} replications in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    runs = {}
+    for scenario in scenarios:
+        t = time.perf_counter()
+        runs[scenario.name] = forecast(None, scenario=scenario, keep_events=keep_events, **common)
+        print(f"{scenario.name}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    table = comparison_table(base.results, {name: fc.results for name, fc in runs.items()}) if runs else None
+    return base, scenarios, runs, table
+
+
+def cmd_compare(args) -> int:
+    from .compare import format_comparison
+
+    base, scenarios, runs, table = _run_scenarios(args)
+    if table is None:
+        raise InputError("command line", "scenarios", "no scenario other than the baseline", "one or more scenario files")
+    print(f"Scenario comparison against the baseline: {args.replications} paired replications each, seed {args.seed}, "
+          f"parameters: {base.parameters_label}")
+    print(format_comparison(table, args.horizon))
+    if args.output:
+        from .report import write_report
+
+        write_report(table.to_csv(index=False), args.output)
+        print(f"\ntable written to {args.output}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .compare import time_in_stage
+    from .diagnostics import predictive_check, simulate_observations
+    from .observations import load_observations
+    from .plots import (comparison_chart, fan_chart, occupancy_chart, predictive_check_chart, threshold_chart,
+                        time_in_stage_chart)
+    from .report import build_report, write_report
+
+    base, scenarios, runs, table = _run_scenarios(args)
+    res = base.results
+    target = res.setup.params.completion_target(62)
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
+    fan_chart(res.monthly, 2, ax=axes[0])
+    fan_chart(res.monthly, 3, ax=axes[1])
+    charts = {
+        "fan_group1": fan_chart(res.monthly, 1, target),
+        "threshold": threshold_chart(res.threshold, args.horizon),
+        "fan_groups23": fig,
+        "occupancy": occupancy_chart(res.monthly),
+        "time_in_stage": time_in_stage_chart(time_in_stage(res)),
+    }
+    if table is not None:
+        charts["comparison"] = comparison_chart(table)
+    snapshots = load_observations()
+    check = None
+    if not args.hand_set and base.results.setup.posterior is not None:
+        runs_check = simulate_observations(snapshots, args.check_replications, seed=args.seed,
+                                           posterior=base.results.setup.posterior, workers=args.workers)
+        check = predictive_check(snapshots, runs_check)
+        charts["check"] = predictive_check_chart(check, "Report figures vs the fitted model")
+    text = build_report(base, table, scenarios, check, charts)
+    out = write_report(text, args.output)
+    print(f"report written to {out} ({len(text) / 1e6:.1f} MB, self-contained)")
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    from .forecast import reproduce
+
+    ok, differences = reproduce(args.output, workers=args.workers)
+    for line in differences:
+        print(f"  {line}")
+    print("reproduced: every number agrees" if ok else "NOT reproduced: the numbers above differ")
+    return 0 if ok else 1
+
+
 def cmd_parameters(args) -> int:
     from .parameters import Parameters
 
@@ -199,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped calibration/posterior)")
     f.add_argument("--hand-set", action="store_true", help="ignore the posterior: run on the hand-set parameters")
     f.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
+    f.add_argument("--export", type=Path, help="also write the forecast in the hubverse model-output layout (CSV)")
     f.set_defaults(func=cmd_forecast)
 
     s = sub.add_parser("start-check", help="the model run from 2020, observed at the report date, beside the report")
@@ -207,10 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_start_check)
 
     c = sub.add_parser("calibrate", help="fit the model to the report's figures (ABC-SMC) and write the posterior")
-    c.add_argument("--population", type=_positive, default=300, help="particles per generation (default 300)")
-    c.add_argument("--generations", type=_positive, default=8, help="generations (default 8)")
-    c.add_argument("--max-minutes", type=float, default=15.0, help="stop before a generation that would pass this (default 15)")
-    c.add_argument("--seed", type=int, default=1)
+    c.add_argument("--population", type=_positive, default=500, help="particles per generation (default 500)")
+    c.add_argument("--generations", type=_positive, default=6, help="generations (default 6)")
+    c.add_argument("--max-minutes", type=float, default=14.0, help="stop before a generation that would pass this (default 14)")
+    c.add_argument("--seed", type=int, default=2024, help="run seed (default 2024, that of the shipped posterior)")
     c.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     c.add_argument("--scheduler", help="address of a Dask scheduler to evaluate on")
     c.add_argument("--db", type=Path, help="run database (default calibration/runs/abc.db)")
@@ -231,6 +339,32 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--output", type=Path, default=Path("results/check"))
     k.set_defaults(func=cmd_check)
 
+    def scenario_options(sp, default_reps):
+        sp.add_argument("scenarios", type=Path, nargs="*", help="scenario files (default: every file in scenarios/)")
+        sp.add_argument("--replications", type=_positive, default=default_reps)
+        sp.add_argument("--seed", type=int, default=1)
+        sp.add_argument("--horizon", type=_date, default=dt.date(2060, 12, 31))
+        sp.add_argument("--workers", type=_positive)
+        sp.add_argument("--pairings", type=Path)
+        sp.add_argument("--scheduler")
+        sp.add_argument("--hand-set", action="store_true", help="hand-set parameters instead of the shipped posterior")
+
+    cp = sub.add_parser("compare", help="paired comparison of scenarios against the baseline, ranked by months gained")
+    scenario_options(cp, 1000)
+    cp.add_argument("--output", type=Path, help="also write the table as CSV")
+    cp.set_defaults(func=cmd_compare)
+
+    rp = sub.add_parser("report", help="the one-page HTML report for delegations")
+    scenario_options(rp, 500)
+    rp.add_argument("--output", type=Path, default=Path("results/report.html"))
+    rp.add_argument("--check-replications", type=_positive, default=100)
+    rp.set_defaults(func=cmd_report)
+
+    r = sub.add_parser("reproduce", help="rerun a forecast from its output folder's manifest and check the numbers agree")
+    r.add_argument("output", type=Path, help="a folder written by `workbench forecast`")
+    r.add_argument("--workers", type=_positive)
+    r.set_defaults(func=cmd_reproduce)
+
     p = sub.add_parser("parameters", help="list every parameter with its unit, range and reasoning")
     p.set_defaults(func=cmd_parameters)
     return parser
@@ -245,6 +379,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     args = build_parser().parse_args(argv)
+    if getattr(args, "scenarios", None) == []:
+        from .scenarios import SCENARIO_DIR
+
+        args.scenarios = sorted(SCENARIO_DIR.glob("*.toml"))
     try:
         return args.func(args)
     except InputError as err:
@@ -253,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"workbench: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("workbench: interrupted; no output was written (the previous result, if any, is intact)", file=sys.stderr)
+        print("workbench: interrupted; no output was written and the previous result, if any, is intact. "
+              "Run the same command again to produce it.", file=sys.stderr)
         return 130
 
 

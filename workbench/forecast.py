@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ from .observations import Snapshot
 from .parameters import HAND_SET, Parameters
 from .parties import Pairings
 from .posterior import Posterior, shipped_posterior
+from .provenance import code_version, display_path, file_record
 from .runner import DEFAULT_HORIZON, Results, Setup, default_setup, run_replications
 from .scenarios import BASELINE, Scenario
 from .timeline import CONFERENCE_SESSIONS
@@ -37,6 +38,7 @@ class Forecast:
     summary: dict
     parameters_label: str
     scenario: str
+    inputs: dict = field(default_factory=dict)  # what `workbench reproduce` needs to rerun it
 
     @property
     def threshold(self) -> pd.DataFrame:
@@ -100,20 +102,36 @@ def forecast(params: Parameters | None = None, replications: int = 500, seed: in
         posterior = shipped_posterior()
     base = scenario.apply(params or Parameters())
     setup: Setup = default_setup(params=base, start="report", horizon=horizon, pairings=pairings, snapshot=snapshot,
-                                 posterior=posterior, fixed=tuple(scenario.changes))
+                                 posterior=posterior, fixed=tuple(scenario.changes), levers=scenario.levers,
+                                 condition=scenario.condition)
     results = run_replications(setup, replications, seed=seed, workers=workers, keep_events=keep_events, scheduler=scheduler)
     if posterior is not None:
         label = posterior.label
     else:
         label = HAND_SET if params is None else "parameters given by the caller"
-    return Forecast(results, summarize_threshold(results.threshold, horizon), label, scenario.name)
+    inputs = {
+        "replications": replications, "seed": seed, "horizon": horizon.isoformat(), "keep_events": keep_events,
+        "observations": file_record(setup.snapshot.path),
+        "scenario": {"name": scenario.name, "changes": dict(scenario.changes),
+                     **(file_record(scenario.path) if scenario.path else {"file": None})},
+        "pairings": file_record(pairings.source) if pairings is not None and Path(pairings.source).is_file() else "synthetic",
+        "posterior": None if posterior is None else {"dir": display_path(posterior.path),
+                                                     **file_record(Path(posterior.path) / "particles.csv")},
+        "parameters": "posterior" if posterior is not None else ("hand-set" if params is None else params.as_dict()),
+    }
+    return Forecast(results, summarize_threshold(results.threshold, horizon), label, scenario.name, inputs)
 
 
 def format_forecast(fc: Forecast) -> str:
     setup = fc.results.setup
     target = setup.params.completion_target(62)
+    c = setup.condition
+    rule = f"Forecast of the date {target} of group 1's reviews are completed ({setup.params.completion_share:.0%} condition, ¶25)"
+    if not c.is_default or c.decided:
+        rule += (f"\n  condition changed{' on ' + str(c.decided) if c.decided else ''}: {c.share:.0%} of group(s) "
+                 f"{', '.join(map(str, c.groups))} having reached '{c.counted_stage}'")
     lines = [
-        f"Forecast of the date {target} of group 1's reviews are completed ({setup.params.completion_share:.0%} condition, ¶25)",
+        rule,
         f"  start: the report's state as at {setup.snapshot.as_at} | scenario: {fc.scenario} | parameters: {fc.parameters_label}",
         f"  pairings: {'synthetic, drawn per replication' if setup.pairings is None else setup.pairings.source}"
         f" | seed {fc.results.seed} | {fc.results.replications} replications on {fc.results.workers} worker(s)"
@@ -155,18 +173,20 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
         summary_table(fc.summary).to_csv(staging / "summary.csv", index=False)
         manifest = {
             "workbench_version": __version__,
+            "code_version": code_version(),
+            "inputs": fc.inputs,
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "scenario": fc.scenario,
             "parameters_label": fc.parameters_label,
             "parameters": res.setup.params.as_dict(),
             "posterior": None if res.setup.posterior is None else {
-                "path": str(res.setup.posterior.path), "provenance": res.setup.posterior.provenance,
+                "path": display_path(res.setup.posterior.path), "provenance": res.setup.posterior.provenance,
                 "note": "each replication drew its calibrated parameters from this posterior; 'parameters' holds the rest"},
             "seed": res.seed,
             "replications": res.replications,
             "workers": res.workers,
             "start": res.setup.start,
-            "snapshot": {"as_at": res.setup.snapshot.as_at, "file": str(res.setup.snapshot.path)},
+            "snapshot": {"as_at": res.setup.snapshot.as_at, "file": display_path(res.setup.snapshot.path)},
             "pairings": "synthetic" if res.setup.pairings is None else res.setup.pairings.source,
             "horizon": res.setup.horizon,
             "elapsed_s": round(res.elapsed_s, 3),
@@ -186,3 +206,71 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return output
+
+
+def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, list[str]]:
+    """Rerun the forecast recorded in ``output/manifest.json`` and compare its numbers.
+
+    Every input file must still have the checksum recorded; a changed input is an error
+    naming the file, since a rerun on other data could not confirm anything.
+    """
+    from .errors import InputError
+    from .observations import load_snapshot
+    from .parameters import Parameters
+    from .parties import load_pairings
+    from .posterior import load_posterior
+    from .provenance import resolve, sha256_file
+    from .scenarios import load_scenario
+
+    output = Path(output)
+    manifest_path = output / "manifest.json"
+    if not manifest_path.is_file():
+        raise InputError(manifest_path, "(file)", "no manifest: not a forecast output folder", "a folder written by `workbench forecast`")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        inputs = manifest["inputs"]
+    except (json.JSONDecodeError, KeyError) as err:
+        raise InputError(manifest_path, "inputs", f"unreadable manifest ({err})", "a manifest written by `workbench forecast`") from None
+
+    def checked(record: dict, what: str) -> Path:
+        path = resolve(record["file"])
+        if not path.is_file():
+            raise InputError(path, what, "input file no longer exists", "the file the output was made from")
+        if sha256_file(path) != record["sha256"]:
+            raise InputError(path, what, "input file changed since the output was made (checksum differs)",
+                             f"sha256 {record['sha256'][:12]}...")
+        return path
+
+    snapshot = load_snapshot(checked(inputs["observations"], "observations"))
+    scenario = load_scenario(checked(inputs["scenario"], "scenario")) if inputs["scenario"].get("file") else BASELINE
+    pairings = load_pairings(checked(inputs["pairings"], "pairings")) if isinstance(inputs["pairings"], dict) else None
+    if inputs["posterior"] is not None:
+        checked(inputs["posterior"], "posterior")
+        posterior = load_posterior(resolve(inputs["posterior"]["dir"]))
+    else:
+        posterior = None
+    params = None if isinstance(inputs["parameters"], str) else Parameters.from_mapping(inputs["parameters"], str(manifest_path))
+    again = forecast(params, replications=inputs["replications"], seed=inputs["seed"],
+                     horizon=dt.date.fromisoformat(inputs["horizon"]), workers=workers, pairings=pairings,
+                     snapshot=snapshot, scenario=scenario, keep_events=False, posterior=posterior)
+    differences = []
+    before = pd.read_csv(output / "threshold.csv")
+    after = again.threshold.assign(date=again.threshold["date"].dt.strftime("%Y-%m-%d"))
+    if len(before) != len(after):
+        differences.append(f"threshold.csv: {len(before)} rows recorded, {len(after)} now")
+    else:
+        for col in ("reached", "date"):
+            recorded = [str(v) for v in before[col].astype(object).fillna("never")]
+            now = [str(v) for v in after[col].astype(object).fillna("never")]
+            bad = [i for i, (a, b) in enumerate(zip(recorded, now)) if a != b]
+            if bad:
+                differences.append(f"threshold.csv column {col}: {len(bad)} replications differ (first: {bad[0]})")
+    recorded_summary = pd.read_csv(output / "summary.csv")
+    now_summary = summary_table(again.summary)
+    for (_, a), (_, b) in zip(recorded_summary.iterrows(), now_summary.iterrows()):
+        if str(a["value"]) != str(b["value"]):
+            differences.append(f"summary: {a['quantity']}: recorded {a['value']}, now {b['value']}")
+    if manifest.get("code_version") != code_version():
+        differences.append(f"note: code version {manifest.get('code_version')} recorded, {code_version()} now")
+    ok = not [d for d in differences if not d.startswith("note:")]
+    return ok, differences

@@ -28,6 +28,8 @@ import numpy as np
 import simpy
 from scipy.special import gammaincinv
 
+from .errors import InputError
+from .levers import NO_LEVERS, Levers
 from .parameters import Parameters
 from .parties import Pairings
 from .streams import ReplicationStreams, UniformStream
@@ -104,11 +106,34 @@ class RunRecord:
 
 
 class Secretariat:
-    """UNODC's review team: a few officers, each organizing one thing at a time (¶42-43)."""
+    """UNODC's review team: a few officers, each organizing one thing at a time (¶42-43).
 
-    def __init__(self, env: simpy.Environment, officers: int):
+    A staffing change from a start date (a lever) is modelled with placeholder holders:
+    added officers are held until the start date, lost officers are taken from it on, each
+    ahead of any review in the queue; reviews are served first-come first-served.
+    """
+
+    def __init__(self, env: simpy.Environment, officers: int, change: int = 0, change_day: float = math.inf):
         self.env = env
-        self.officers = simpy.Resource(env, capacity=officers)
+        if change == 0:
+            self.officers = simpy.Resource(env, capacity=officers)
+            return
+        self.officers = simpy.PriorityResource(env, capacity=max(officers, officers + change))
+        for _ in range(abs(change)):
+            if change > 0:
+                env.process(self._hold(env.now, change_day))  # not yet recruited
+            else:
+                env.process(self._hold(change_day, math.inf))  # gone from change_day on
+
+    def _hold(self, since: float, until: float):
+        if since > self.env.now:
+            yield self.env.timeout(since - self.env.now)
+        with self.officers.request(priority=-1) as request:
+            yield request
+            if math.isfinite(until):
+                yield self.env.timeout(max(0.0, until - self.env.now))
+            else:
+                yield self.env.event()  # never released
 
     def assist(self, duration_days: float):
         """Take one officer for ``duration_days``, queueing first-come first-served."""
@@ -133,6 +158,8 @@ class Party:
         self.back_in_place = self.focal_point  # the event a stalled review waits for
         self.streams = model.streams
         self.first_involved = math.inf
+        self.name = model.pairings.parties[index]
+        self.groups: set[int] = set()  # groups of the reviews it takes part in (for lever targets)
 
     @property
     def slowness(self) -> float:
@@ -157,10 +184,24 @@ class Party:
         params = self.model.params
         if self.first_involved > self.env.now:
             yield self.env.timeout(self.first_involved - self.env.now)
+        follow_up = self.model.levers.nomination_follow_up
+        if follow_up is not None and not follow_up.target.reaches_party(self.name, self.groups):
+            follow_up = None
+        if self.silent and (follow_up is None or follow_up.silent_rate_per_month <= 0):
+            return  # only an intervention (follow-up campaign) or a redraw moves this party
+        effort = -math.log1p(-self.model.stream("nomination", self.index).uniform())  # unit exponential
         if self.silent:
-            return  # a lever (follow-up campaign, redraw) is needed to move this party
-        mean_months = 1.0 / (params.nomination_rate * self.responsiveness)
-        yield self.env.timeout(months(self.model.stream("nomination", self.index).exponential(mean_months)))
+            begin = max(self.env.now, follow_up.start_day)
+            delay = begin - self.env.now + months(effort / follow_up.silent_rate_per_month)
+        else:
+            mean_months = 1.0 / (params.nomination_rate * self.responsiveness)
+            delay = months(mean_months * effort)
+            if follow_up is not None and follow_up.rate_multiplier != 1.0 and follow_up.start_day < self.env.now + delay:
+                # Piecewise-constant hazard: the campaign multiplies it from its start date.
+                begin = max(self.env.now, follow_up.start_day)
+                spent = (begin - self.env.now) / months(mean_months)
+                delay = begin - self.env.now + months(mean_months * (effort - spent) / follow_up.rate_multiplier)
+        yield self.env.timeout(delay)
         self.appoint_focal_point()
 
     def name_experts(self):
@@ -184,7 +225,11 @@ class Party:
             self.back_in_place = self.env.event()
             for review in self.reviews:
                 review.pause()
-            yield self.env.timeout(months(stream.exponential(params.handover_months)))
+            stall = months(stream.exponential(params.handover_months))
+            protocol = self.model.levers.handover_protocol
+            if protocol is not None and self.env.now >= protocol.start_day and protocol.target.reaches_party(self.name, self.groups):
+                stall *= protocol.duration_factor
+            yield self.env.timeout(stall)
             # The new focal point may be more, or less, responsive than the last one.
             if stream.uniform() < params.revive_probability:
                 self.responsiveness = float(responsiveness_from_uniform(stream.uniform(), params.responsiveness_shape))
@@ -262,8 +307,18 @@ class Review:
         if stage == Stage.COMPLETED:
             self.model.review_completed(self)
 
+    def lever_factor(self, lever_name: str, field_name: str) -> float:
+        """The effect of a lever on work this review begins now (1.0 when the lever does not apply)."""
+        lever = getattr(self.model.levers, lever_name)
+        if lever is None or self.env.now < lever.start_day:
+            return 1.0
+        if not lever.target.reaches_review(self.group, [p.name for p in self.members]):
+            return 1.0
+        return getattr(lever, field_name)
+
     def language_factor(self) -> float:
-        return 1.0 + self.model.params.extra_language_delay * (self.languages - 1)
+        extra = self.model.params.extra_language_delay * self.lever_factor("machine_translation", "extra_language_factor")
+        return 1.0 + extra * (self.languages - 1)
 
     # --- the stages, in order ----------------------------------------------------------
     def life(self, start_stage: int, age_days: float):
@@ -288,10 +343,13 @@ class Review:
     def gather_focal_points(self, age_days: float):
         """No review can begin until all three focal points exist (¶26).
 
-        With redraws enabled, a reviewing State that has not nominated after
-        ``redraw_after_months`` is replaced by lot, ``redraw_delay_months`` later (¶6-7).
+        With the redraw lever, a reviewing State that has not nominated after
+        ``after_months`` is replaced by lot, ``delay_months`` later (¶6-7), from the lever's
+        start date on.
         """
-        params = self.model.params
+        redraw = self.model.levers.redraw
+        if redraw is not None and not redraw.target.reaches_review(self.group, [p.name for p in self.members]):
+            redraw = None
         waiting_since = self.env.now - age_days
         while True:
             missing = [p for p in self.members if not p.focal_point.triggered]
@@ -299,14 +357,14 @@ class Review:
                 break
             pending = self.env.all_of([p.focal_point for p in missing])
             missing_reviewers = [slot for slot in (1, 2) if not self.members[slot].focal_point.triggered]
-            if math.isinf(params.redraw_after_months) or not missing_reviewers:
+            if redraw is None or not missing_reviewers:
                 yield pending
                 continue
-            patience = max(0.0, waiting_since + months(params.redraw_after_months) - self.env.now)
-            yield pending | self.env.timeout(patience)
+            patience_ends = max(waiting_since + months(redraw.after_months), redraw.start_day)
+            yield pending | self.env.timeout(max(0.0, patience_ends - self.env.now))
             if pending.triggered:
                 continue
-            yield self.env.timeout(months(params.redraw_delay_months))
+            yield self.env.timeout(months(redraw.delay_months))
             for slot in missing_reviewers:
                 if not self.members[slot].focal_point.triggered:
                     self.model.redraw_reviewer(self, slot)
@@ -317,7 +375,8 @@ class Review:
         """Agree a date (the slowest focal point sets the pace), then meet with the Secretariat."""
         params = self.model.params
         slowest = max(p.slowness for p in self.members)
-        scheduling = self.stream("consultation").exponential(params.consultation_scheduling_months * slowest)
+        mean = params.consultation_scheduling_months * slowest * self.lever_factor("scheduling_support", "duration_factor")
+        scheduling = self.stream("consultation").exponential(mean)
         yield from self.work(months(scheduling))
         preparation = self.stream("secretariat").exponential(params.consultation_preparation_months)
         yield from self.model.secretariat.assist(months(preparation))
@@ -330,7 +389,8 @@ class Review:
         """The party under review answers the SAQ, due six months after the consultation (¶30)."""
         params = self.model.params
         yield self.under_review.experts
-        median = params.saq_median_months * self.under_review.slowness * self.language_factor()
+        median = (params.saq_median_months * self.under_review.slowness * self.language_factor()
+                  * self.lever_factor("training", "saq_factor"))
         stream = self.stream("saq")
         if age_days > 0:
             total = months(stream.lognormal_beyond(median, params.saq_sigma, age_days / months(1)))
@@ -347,12 +407,14 @@ class Review:
         for reviewer in self.reviewers:
             yield reviewer.experts
         stream = self.stream("feedback")
-        factor = self.language_factor()
+        factor = (self.language_factor() * self.lever_factor("training", "feedback_factor")
+                  * self.lever_factor("task_split", "drafting_factor"))
+        coordination = params.feedback_coordination_months * self.lever_factor("task_split", "coordination_factor")
 
         def draw() -> float:
             parts = [stream.lognormal(params.feedback_part_median_months * r.slowness * factor, params.feedback_sigma)
                      for r in self.reviewers]
-            return months(max(parts) + stream.exponential(params.feedback_coordination_months))
+            return months(max(parts) + stream.exponential(coordination))
 
         duration = draw()
         if age_days > 0:
@@ -373,7 +435,8 @@ class Review:
         """Consensus of the three parties, with the Secretariat's help (¶37-39)."""
         params = self.model.params
         slowest = max(p.slowness for p in self.members)
-        median = params.lists_median_months * slowest * self.language_factor()
+        median = (params.lists_median_months * slowest * self.language_factor()
+                  * self.lever_factor("consensus_facilitation", "duration_factor"))
         stream = self.stream("lists")
         if age_days > 0:
             duration = months(stream.lognormal_beyond(median, params.lists_sigma, age_days / months(1))) - age_days
@@ -387,7 +450,8 @@ class Review:
     def agree_summaries(self, age_days: float):
         params = self.model.params
         slowest = max(p.slowness for p in self.members)
-        median = params.summaries_median_months * slowest * self.language_factor()
+        median = (params.summaries_median_months * slowest * self.language_factor()
+                  * self.lever_factor("consensus_facilitation", "duration_factor"))
         stream = self.stream("summaries")
         if age_days > 0:
             duration = months(stream.lognormal_beyond(median, params.summaries_sigma, age_days / months(1))) - age_days
@@ -401,14 +465,21 @@ class Mechanism:
     """The whole review cycle of one replication."""
 
     def __init__(self, params: Parameters, pairings: Pairings, initial: InitialState,
-                 streams: ReplicationStreams, horizon_day: float):
+                 streams: ReplicationStreams, horizon_day: float, levers: Levers = NO_LEVERS):
         self.params = params
+        self.levers = levers
         self.pairings = pairings
         self.initial = initial
         self.streams = streams
         self.horizon_day = horizon_day
         self.env = simpy.Environment(initial_time=initial.day)
-        self.secretariat = Secretariat(self.env, params.secretariat_officers)
+        staffing = levers.secretariat_staffing
+        if staffing is not None and params.secretariat_officers + staffing.officers_change < 1:
+            raise InputError("scenario", "levers.secretariat_staffing.officers_change",
+                             f"{staffing.officers_change} would leave {params.secretariat_officers + staffing.officers_change} officers",
+                             f"at least {1 - params.secretariat_officers} with {params.secretariat_officers} officers")
+        self.secretariat = Secretariat(self.env, params.secretariat_officers,
+                                       staffing.officers_change if staffing else 0, staffing.start_day if staffing else math.inf)
         self.group_start = initial.group_start
 
         n_reviews, n_parties = pairings.n_reviews, pairings.n_parties
@@ -447,6 +518,7 @@ class Mechanism:
             self.reviews.append(review)
             for party in members:
                 party.reviews.append(review)
+                party.groups.add(review.group)
                 party.first_involved = min(party.first_involved, initial.group_start[review.group])
 
         for party in self.parties:

@@ -131,15 +131,6 @@ class Parameters:
     summaries_median_months: float = _p(
         2.0, "months (median)", 0.1, 60.0, "Median time for the summaries: usually two months (¶39).")
     summaries_sigma: float = _p(0.7, "log-scale sd", 0.05, 3.0, "Spread of summaries times (lognormal).")
-    # --- Redraw of reviewing States (¶6-7) ---------------------------------------------
-    redraw_after_months: float = _p(
-        math.inf, "months", 1.0, math.inf,
-        "A review that has waited this long for a reviewing State's focal point has that "
-        "reviewer redrawn (¶6: lots may be redrawn). Infinite: no redraws (today's practice).")
-    redraw_delay_months: float = _p(
-        3.0, "months", 0.0, 36.0,
-        "Time to hold a redraw meeting and bring in the new reviewer (¶7: five redraw meetings "
-        "in three years).")
     # --- The condition for the next cluster (¶25) -------------------------------------
     completion_share: float = _p(
         0.70, "share of group-1 reviews", 0.01, 1.0,

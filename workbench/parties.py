@@ -135,13 +135,18 @@ def load_pairings(path: str | Path) -> Pairings:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "(file)", "pairing file not found", "a CSV file with columns " + ", ".join(CSV_COLUMNS))
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        missing = [c for c in CSV_COLUMNS if c not in header]
-        if missing:
-            raise InputError(path, "header", f"missing column(s) {', '.join(missing)}", ", ".join(CSV_COLUMNS))
-        rows = list(reader)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = reader.fieldnames or []
+            missing = [c for c in CSV_COLUMNS if c not in header]
+            if missing:
+                raise InputError(path, "header", f"missing column(s) {', '.join(missing)}", ", ".join(CSV_COLUMNS))
+            rows = list(reader)
+    except UnicodeDecodeError as err:
+        raise InputError(path, "(file)", f"not UTF-8 text ({err.reason} at byte {err.start})", "a UTF-8 CSV file") from None
+    except csv.Error as err:
+        raise InputError(path, "(file)", f"not a readable CSV: {err}", "a CSV file") from None
     if not rows:
         raise InputError(path, "(rows)", "no reviews in the file", "one row per review")
 

@@ -11,6 +11,7 @@ app alike; the model does not know where it runs.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .model import STAGES, InitialState, Mechanism, RunRecord
+from .levers import NO_LEVERS, Condition, Levers
+from .model import STAGES, InitialState, Mechanism, RunRecord, Stage
 from .observations import Snapshot, latest_snapshot
 from .observe import STAGE_COLUMNS, stage_at
 from .parameters import Parameters
@@ -45,6 +47,8 @@ class Setup:
     horizon: dt.date = DEFAULT_HORIZON
     posterior: Posterior | None = None  # if given, each replication draws its parameters from it
     fixed: tuple[str, ...] = ()  # parameters a scenario sets, which the posterior draw does not override
+    levers: Levers = NO_LEVERS  # the scenario's policy levers
+    condition: Condition = field(default_factory=Condition)  # when the next cluster may start (¶25)
 
     def __post_init__(self):
         if self.start not in ("report", "history"):
@@ -84,8 +88,47 @@ def simulate(setup: Setup, seed: np.random.SeedSequence) -> tuple[RunRecord, Pai
     pairings = pairings_for(setup, seed)
     streams = ReplicationStreams(seed, pairings.n_parties, pairings.n_reviews)
     initial = initial_state(setup, pairings, streams, params)
-    model = Mechanism(params, pairings, initial, streams, to_day(setup.horizon))
+    model = Mechanism(params, pairings, initial, streams, to_day(setup.horizon), setup.levers)
     return model.run(), pairings, model
+
+
+#: The stage a condition counts, by its name in scenario files.
+COUNTED_STAGES = {"completed": Stage.COMPLETED, "summaries": Stage.SUMMARIES, "lists": Stage.LISTS}
+
+
+def crossing_day(record: RunRecord, pairings: Pairings, groups: tuple[int, ...], stage: Stage, share: float) -> float:
+    """Day on which ``share`` of the reviews of ``groups`` had reached ``stage`` (NaN: not in the run).
+
+    A review has reached a stage once it entered it or any later one.
+    """
+    mask = np.isin(pairings.group, groups)
+    target = math.ceil(round(share * int(mask.sum()), 9))
+    if target == 0:
+        return -math.inf
+    entered = np.where(np.isnan(record.entered[mask, stage:]), np.inf, record.entered[mask, stage:])
+    reached = np.sort(entered.min(axis=1))
+    return float(reached[target - 1]) if np.isfinite(reached[target - 1]) else math.nan
+
+
+def condition_day(record: RunRecord, pairings: Pairings, condition: Condition, start_day: float,
+                  rule_share: float = 0.70) -> float:
+    """Day the next cluster may start: the ¶25 rule until the Conference decides, its new rule after.
+
+    With no decision date the new rule holds from the start; a crossing of the old rule
+    before the decision date stands.  NaN when neither happens within the run.
+    """
+    new = crossing_day(record, pairings, condition.groups, COUNTED_STAGES[condition.counted_stage], condition.share)
+    if condition.decided is None:
+        day = max(new, start_day) if not math.isnan(new) else math.nan
+        return day
+    decided = to_day(condition.decided)
+    old = crossing_day(record, pairings, (1,), Stage.COMPLETED, rule_share)
+    candidates = []
+    if not math.isnan(old) and old < decided:
+        candidates.append(max(old, start_day))
+    if not math.isnan(new) and decided <= record.end_day:
+        candidates.append(max(new, decided))
+    return min(candidates) if candidates else math.nan
 
 
 @dataclass
@@ -105,14 +148,15 @@ def _run_chunk(setup: Setup, seed: int, replications: list[int], month_days: np.
     seeds = replication_seeds(seed, max(replications) + 1)
     out = []
     for i in replications:
-        record, pairings, _ = simulate(setup, seeds[i])
+        record, pairings, model = simulate(setup, seeds[i])
+        threshold = condition_day(record, pairings, setup.condition, setup.start_day, model.params.completion_share)
         stage = stage_at(record, month_days)
         monthly = np.stack([
             np.stack([(stage[pairings.group == g] == s).sum(axis=0) for s in STAGE_COLUMNS], axis=-1)
             for g in (1, 2, 3)
         ]).astype(np.int16)
         out.append(ReplicationOutput(
-            replication=i, threshold_day=record.threshold_day, monthly=monthly,
+            replication=i, threshold_day=threshold, monthly=monthly,
             entered=record.entered if keep_events else None,
             group=pairings.group if keep_events else None,
             review_ids=pairings.review_ids if keep_events else None,
@@ -226,7 +270,9 @@ def _tabulate(outputs: list[ReplicationOutput], setup: Setup, seed: int, n: int,
 
 def default_setup(params: Parameters | None = None, start: str = "report", horizon: dt.date = DEFAULT_HORIZON,
                   pairings: Pairings | None = None, snapshot: Snapshot | None = None,
-                  posterior: Posterior | None = None, fixed: tuple[str, ...] = ()) -> Setup:
+                  posterior: Posterior | None = None, fixed: tuple[str, ...] = (), levers: Levers = NO_LEVERS,
+                  condition: Condition | None = None) -> Setup:
     """The setup of a forecast: the latest report, synthetic pairings, to 2060."""
     return Setup(params=params or Parameters(), snapshot=snapshot or latest_snapshot(), pairings=pairings,
-                 start=start, horizon=horizon, posterior=posterior, fixed=tuple(fixed))
+                 start=start, horizon=horizon, posterior=posterior, fixed=tuple(fixed), levers=levers,
+                 condition=condition or Condition())

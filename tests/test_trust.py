@@ -1,0 +1,72 @@
+"""Outputs are atomic and reproducible: a killed forecast leaves the previous result intact,
+and `workbench reproduce` reruns an output from its manifest and checks the numbers."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def _forecast(out: Path, *extra, **kw):
+    cmd = [sys.executable, "-m", "workbench", "forecast", "--output", str(out), "--horizon", "2045-12-31", "--hand-set", *extra]
+    return subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600, **kw)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_killed_forecast_leaves_the_previous_result_intact(tmp_path, sig):
+    out = tmp_path / "fc"
+    first = _forecast(out, "--replications", "4", "--workers", "1")
+    assert first.returncode == 0, first.stderr
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    cmd = [sys.executable, "-m", "workbench", "forecast", "--output", str(out), "--horizon", "2060-12-31", "--hand-set",
+           "--replications", "400", "--workers", "1", "--seed", "5"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4.0)  # well into the replications, long before they finish
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "previous result" in err
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_reproduce_confirms_a_forecast_and_catches_a_changed_input(tmp_path):
+    out = tmp_path / "fc"
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('[scenario]\nname = "more officers"\n[parameters]\nsecretariat_officers = 3\n')
+    made = _forecast(out, "--replications", "6", "--workers", "2", "--seed", "4", "--scenario", str(scenario))
+    assert made.returncode == 0, made.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["inputs"]["scenario"]["sha256"] and manifest["inputs"]["observations"]["sha256"]
+    assert manifest["code_version"] and manifest["seed"] == 4
+
+    again = subprocess.run([sys.executable, "-m", "workbench", "reproduce", str(out), "--workers", "1"],
+                           cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "reproduced: every number agrees" in again.stdout
+
+    scenario.write_text('[scenario]\nname = "more officers"\n[parameters]\nsecretariat_officers = 4\n')
+    changed = subprocess.run([sys.executable, "-m", "workbench", "reproduce", str(out)],
+                             cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    assert changed.returncode == 2 and "changed since the output was made" in changed.stderr
+
+
+def test_reproduce_detects_tampered_numbers(tmp_path):
+    out = tmp_path / "fc"
+    assert _forecast(out, "--replications", "4", "--workers", "1", "--seed", "8").returncode == 0
+    threshold = (out / "threshold.csv").read_text().splitlines()
+    summary = (out / "summary.csv").read_text().replace("replications,4", "replications,5")
+    (out / "summary.csv").write_text(summary)
+    done = subprocess.run([sys.executable, "-m", "workbench", "reproduce", str(out)], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1 and "NOT reproduced" in done.stdout and threshold
