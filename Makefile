@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
-.PHONY: setup forecast test baseline bench start-check
+.PHONY: setup forecast test baseline bench start-check lab app
 setup: $(STAMP)
 
 forecast: $(STAMP)
@@ -26,6 +26,13 @@ baseline: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench.py $(ARGS)
+
+# JupyterLab with the notebooks, and the scenario explorer served as an app (Voilà).
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+app: $(STAMP)
+	$(VENV)/bin/voila notebooks/explorer.ipynb --port=8866 --Voila.ip=127.0.0.1
 
 start-check: $(STAMP)
 	$(VENV)/bin/workbench start-check $(ARGS)

@@ -30,7 +30,9 @@ def test_killed_forecast_leaves_the_previous_result_intact(tmp_path, sig):
     cmd = [sys.executable, "-m", "workbench", "forecast", "--output", str(out), "--horizon", "2060-12-31", "--hand-set",
            "--replications", "400", "--workers", "1", "--seed", "5"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4.0)  # well into the replications, long before they finish
+    started = proc.stderr.readline()  # the run has begun (imports done, handlers installed)
+    assert "running 400 replications" in started
+    time.sleep(2.0)  # well into the replications, long before they finish
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err

@@ -58,6 +58,7 @@ def cmd_forecast(args) -> int:
         posterior = load_posterior(args.posterior)
     else:
         posterior = "shipped"
+    print(f"workbench: running {args.replications} replications...", file=sys.stderr, flush=True)
     fc = forecast(None, replications=args.replications, seed=args.seed, horizon=args.horizon, workers=args.workers,
                   pairings=pairings, snapshot=snapshot, scenario=scenario, keep_events=not args.no_events,
                   posterior=posterior, scheduler=args.scheduler)

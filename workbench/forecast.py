@@ -88,7 +88,7 @@ def summary_table(summary: dict) -> pd.DataFrame:
 def forecast(params: Parameters | None = None, replications: int = 500, seed: int = 1,
              horizon: dt.date = DEFAULT_HORIZON, workers: int | None = None, pairings: Pairings | None = None,
              snapshot: Snapshot | None = None, scenario: Scenario = BASELINE, keep_events: bool = True,
-             posterior: Posterior | str | None = "shipped", scheduler: str | None = None) -> Forecast:
+             posterior: Posterior | str | None = "shipped", scheduler: str | None = None, progress=None) -> Forecast:
     """Forecast from the report's state: ``replications`` runs from ``seed`` to ``horizon``.
 
     ``posterior="shipped"`` draws each replication's parameters from the committed posterior
@@ -104,7 +104,8 @@ def forecast(params: Parameters | None = None, replications: int = 500, seed: in
     setup: Setup = default_setup(params=base, start="report", horizon=horizon, pairings=pairings, snapshot=snapshot,
                                  posterior=posterior, fixed=tuple(scenario.changes), levers=scenario.levers,
                                  condition=scenario.condition)
-    results = run_replications(setup, replications, seed=seed, workers=workers, keep_events=keep_events, scheduler=scheduler)
+    results = run_replications(setup, replications, seed=seed, workers=workers, keep_events=keep_events, scheduler=scheduler,
+                               progress=progress)
     if posterior is not None:
         label = posterior.label
     else:

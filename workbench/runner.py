@@ -185,7 +185,7 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def parallel_map(func, tasks: list[tuple], workers: int = 1, scheduler: str | None = None) -> list:
+def parallel_map(func, tasks: list[tuple], workers: int = 1, scheduler: str | None = None, progress=None) -> list:
     """``[func(*task) for task in tasks]``, in order, on local processes or a Dask cluster.
 
     ``scheduler`` is the address of a running Dask scheduler (``tcp://host:8786``); without
@@ -199,14 +199,24 @@ def parallel_map(func, tasks: list[tuple], workers: int = 1, scheduler: str | No
             futures = client.map(lambda task: func(*task), tasks, pure=False)
             return client.gather(futures)
     if workers <= 1 or len(tasks) <= 1:
-        return [func(*task) for task in tasks]
+        out = []
+        for k, task in enumerate(tasks):
+            out.append(func(*task))
+            if progress:
+                progress(k + 1, len(tasks))
+        return out
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=workers, backend="loky")(delayed(func)(*task) for task in tasks)
+    out = []
+    for k, result in enumerate(Parallel(n_jobs=workers, backend="loky", return_as="generator")(delayed(func)(*task) for task in tasks)):
+        out.append(result)
+        if progress:
+            progress(k + 1, len(tasks))
+    return out
 
 
 def run_replications(setup: Setup, replications: int, seed: int = 1, workers: int | None = None,
-                     keep_events: bool = True, scheduler: str | None = None) -> Results:
+                     keep_events: bool = True, scheduler: str | None = None, progress=None) -> Results:
     """Run ``replications`` replications from ``seed`` on ``workers`` processes (default: all cores).
 
     With ``scheduler`` (a Dask scheduler's address) the chunks go to that cluster instead.
@@ -222,7 +232,9 @@ def run_replications(setup: Setup, replications: int, seed: int = 1, workers: in
     started = time.perf_counter()
     n_chunks = 1 if workers == 1 and not scheduler else min(replications, workers * 4 if not scheduler else 64)
     chunks = [[int(i) for i in c] for c in np.array_split(np.arange(replications), n_chunks) if len(c)]
-    parts = parallel_map(_run_chunk, [(setup, seed, c, month_days, keep_events) for c in chunks], workers, scheduler)
+    if progress is not None and n_chunks == 1 and replications > 1:  # chunk serial runs too, to report progress
+        chunks = [[int(i) for i in c] for c in np.array_split(np.arange(replications), min(replications, 10))]
+    parts = parallel_map(_run_chunk, [(setup, seed, c, month_days, keep_events) for c in chunks], workers, scheduler, progress)
     outputs = [o for part in parts for o in part]
     outputs.sort(key=lambda o: o.replication)
     elapsed = time.perf_counter() - started

@@ -1,0 +1,74 @@
+"""Every notebook runs top to bottom on a fresh kernel (small replication counts), and the
+explorer's settings convert to scenario files and back without a browser."""
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from workbench.explorer import (Explorer, default_settings, save_settings, scenario_to_settings, settings_to_scenario,
+                                settings_to_toml)
+from workbench.levers import Redraw
+from workbench.scenarios import SCENARIO_DIR, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_top_to_bottom(path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_REPLICATIONS", "8")
+    monkeypatch.setenv("WORKBENCH_POPULATION", "10")
+    book = nbformat.read(path, as_version=4)
+    assert not any(cell.get("outputs") for cell in book.cells if cell.cell_type == "code"), "commit notebooks without outputs"
+    NotebookClient(book, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    errors = [o for cell in book.cells if cell.cell_type == "code" for o in cell.outputs if o.output_type == "error"]
+    assert not errors
+
+
+def test_notebooks_hold_no_model_logic():
+    for path in NOTEBOOKS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                assert "simpy" not in cell.source and "def " not in cell.source and "class " not in cell.source, path.name
+
+
+def test_default_settings_are_the_baseline():
+    scenario = settings_to_scenario(default_settings())
+    assert not scenario.levers.active() and scenario.condition.is_default
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIO_DIR.glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_scenario_survives_settings_and_back(path):
+    original = load_scenario(path)
+    again = settings_to_scenario(scenario_to_settings(original))
+    assert again.levers == original.levers
+    assert again.condition == original.condition
+
+
+def test_controls_to_settings_to_scenario_file(tmp_path):
+    explorer = Explorer(replications=50, folder=tmp_path)
+    settings = explorer.settings()
+    settings["name"] = "Redraw after a year"
+    settings["levers"]["redraw"].update(enabled=True, after_months=12.0, start=dt.date(2026, 1, 1))
+    explorer.apply(settings)
+    assert explorer.controls["redraw"]["after_months"].value == 12.0
+    path = save_settings(explorer.settings(), tmp_path)
+    assert path.name == "redraw-after-a-year.toml"
+    loaded = load_scenario(path)
+    assert loaded.levers.redraw == Redraw(dt.date(2026, 1, 1), after_months=12.0, delay_months=3.0)
+    fresh = Explorer(replications=50, folder=tmp_path)
+    fresh.load(path)
+    assert fresh.settings()["levers"]["redraw"] == explorer.settings()["levers"]["redraw"]
+
+
+def test_invalid_settings_are_refused_not_saved(tmp_path):
+    settings = default_settings()
+    settings["levers"]["training"].update(enabled=True, start=dt.date(2020, 1, 1))  # before the report
+    with pytest.raises(Exception, match="before the snapshot date"):
+        save_settings(settings, tmp_path)
+    assert not list(tmp_path.glob("*.toml"))
+    assert "[levers.training]" in settings_to_toml(settings)
