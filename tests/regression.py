@@ -15,7 +15,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 
 from workbench.observations import latest_snapshot
 from workbench.parameters import Parameters

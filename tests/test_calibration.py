@@ -16,7 +16,7 @@ import pytest
 
 from workbench.calibrate import Budget, Simulator, calibrate, distance_outside, posterior_summary
 from workbench.errors import InputError
-from workbench.observations import Figure, load_observations
+from workbench.observations import load_observations
 from workbench.observe import observe
 from workbench.parameters import Parameters
 from workbench.posterior import load_posterior

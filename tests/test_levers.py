@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from workbench.errors import InputError
-from workbench.levers import (ALL, ConsensusFacilitation, Condition, HandoverProtocol, Levers, MachineTranslation,
+from workbench.levers import (ConsensusFacilitation, Condition, HandoverProtocol, Levers, MachineTranslation,
                               NominationFollowUp, Redraw, SchedulingSupport, SecretariatStaffing, TaskSplit, Target,
                               Training)
 from workbench.model import Stage

@@ -2,7 +2,6 @@
 explorer's settings convert to scenario files and back without a browser."""
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import nbformat

@@ -1,6 +1,5 @@
 """Scenario files: shipped ones load; bad ones are errors naming file, key and what is allowed."""
 
-from pathlib import Path
 
 import pytest
 

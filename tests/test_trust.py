@@ -3,7 +3,6 @@ and `workbench reproduce` reruns an output from its manifest and checks the numb
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys

@@ -34,8 +34,6 @@ import json
 import logging
 import math
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +42,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_folder
 from .errors import InputError
 from .observations import DEFAULT_DIR as OBSERVATIONS_DIR
 from .observations import Snapshot, load_observations
@@ -446,21 +445,9 @@ def posterior_summary(particles: pd.DataFrame, priors: Priors) -> pd.DataFrame:
 def export_posterior(result: CalibrationResult, output: str | Path) -> Path:
     """Write particles, summary and provenance to ``output`` via a staging folder and a rename."""
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    try:
+    with atomic_folder(output) as staging:
         result.particles.to_csv(staging / "particles.csv", index=False)
         priors = load_priors(resolve(result.provenance["priors"]["file"]))
         posterior_summary(result.particles, priors).to_csv(staging / "summary.csv", index=False)
         (staging / "provenance.json").write_text(json.dumps(result.provenance, indent=2), encoding="utf-8")
-        if output.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{output.name}.old.", dir=output.parent))
-            os.replace(output, retired / output.name)
-            os.replace(staging, output)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, output)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return output

@@ -134,6 +134,7 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_check(args) -> int:
+    from .atomic import atomic_folder
     from .diagnostics import predictive_check, simulate_observations
     from .observations import load_observations
     from .plots import marginals_chart, pairs_chart, predictive_check_chart
@@ -153,20 +154,14 @@ def cmd_check(args) -> int:
         print(shown[["as_at", "name", "group", "paragraph", "report", "alternatives", "low", "median", "high", "inside"]]
               .to_string(index=False))
     out = Path(args.output)
-    staging = out.parent / f".{out.name}.tmp"
-    import shutil
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    check.to_csv(staging / "predictive_check.csv", index=False)
-    predictive_check_chart(check, f"Report figures vs the model ({label})").savefig(staging / "predictive_check.png", dpi=110)
-    if posterior is not None:
-        priors = load_priors(args.priors) if args.priors else load_priors()
-        table = posterior.table()
-        marginals_chart(table, priors).savefig(staging / "marginals.png", dpi=100)
-        pairs_chart(table, priors).savefig(staging / "pairs.png", dpi=100)
-    if out.exists():
-        shutil.rmtree(out)
-    staging.rename(out)
+    with atomic_folder(out) as staging:
+        check.to_csv(staging / "predictive_check.csv", index=False)
+        predictive_check_chart(check, f"Report figures vs the model ({label})").savefig(staging / "predictive_check.png", dpi=110)
+        if posterior is not None:
+            priors = load_priors(args.priors) if args.priors else load_priors()
+            table = posterior.table()
+            marginals_chart(table, priors).savefig(staging / "marginals.png", dpi=100)
+            pairs_chart(table, priors).savefig(staging / "pairs.png", dpi=100)
     print(f"\ncharts and table written to {out}/")
     return 0
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .atomic import atomic_folder
 from .observations import Snapshot
 from .parameters import HAND_SET, Parameters
 from .parties import Pairings
@@ -163,9 +161,7 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
     the end, so an interrupted run leaves the previous result intact and no half-written one.
     """
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    try:
+    with atomic_folder(output) as staging:
         res = fc.results
         res.threshold.to_csv(staging / "threshold.csv", index=False)
         res.monthly.to_csv(staging / "monthly.csv.gz", index=False)
@@ -196,16 +192,6 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
             **(extra_manifest or {}),
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_default), encoding="utf-8")
-        if output.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{output.name}.old.", dir=output.parent))
-            os.replace(output, retired / output.name)
-            os.replace(staging, output)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, output)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return output
 
 

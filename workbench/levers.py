@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import InputError
 from .timeline import CONFERENCE_SESSIONS, to_day

@@ -316,6 +316,13 @@ class Review:
             return 1.0
         return getattr(lever, field_name)
 
+    def stage_duration(self, component: str, median: float, sigma: float, age_days: float) -> float:
+        """Days of work left on a lognormal stage; for work under way, conditional on its age."""
+        stream = self.stream(component)
+        if age_days > 0:
+            return months(stream.lognormal_beyond(median, sigma, age_days / months(1))) - age_days
+        return months(stream.lognormal(median, sigma))
+
     def language_factor(self) -> float:
         extra = self.model.params.extra_language_delay * self.lever_factor("machine_translation", "extra_language_factor")
         return 1.0 + extra * (self.languages - 1)
@@ -391,13 +398,7 @@ class Review:
         yield self.under_review.experts
         median = (params.saq_median_months * self.under_review.slowness * self.language_factor()
                   * self.lever_factor("training", "saq_factor"))
-        stream = self.stream("saq")
-        if age_days > 0:
-            total = months(stream.lognormal_beyond(median, params.saq_sigma, age_days / months(1)))
-            duration = total - age_days
-        else:
-            duration = months(stream.lognormal(median, params.saq_sigma))
-        yield from self.work(duration)
+        yield from self.work(self.stage_duration("saq", median, params.saq_sigma, age_days))
         yield from self.enter(Stage.WRITTEN_FEEDBACK, params.feedback_deadline_months)
         self.model.saq_lateness[self.index] = self.env.now - self.model.deadline[self.index, Stage.SAQ]
 
@@ -437,12 +438,7 @@ class Review:
         slowest = max(p.slowness for p in self.members)
         median = (params.lists_median_months * slowest * self.language_factor()
                   * self.lever_factor("consensus_facilitation", "duration_factor"))
-        stream = self.stream("lists")
-        if age_days > 0:
-            duration = months(stream.lognormal_beyond(median, params.lists_sigma, age_days / months(1))) - age_days
-        else:
-            duration = months(stream.lognormal(median, params.lists_sigma))
-        yield from self.work(duration)
+        yield from self.work(self.stage_duration("lists", median, params.lists_sigma, age_days))
         facilitation = self.stream("secretariat").exponential(params.lists_facilitation_months)
         yield from self.model.secretariat.assist(months(facilitation))
         yield from self.enter(Stage.SUMMARIES)
@@ -452,12 +448,7 @@ class Review:
         slowest = max(p.slowness for p in self.members)
         median = (params.summaries_median_months * slowest * self.language_factor()
                   * self.lever_factor("consensus_facilitation", "duration_factor"))
-        stream = self.stream("summaries")
-        if age_days > 0:
-            duration = months(stream.lognormal_beyond(median, params.summaries_sigma, age_days / months(1))) - age_days
-        else:
-            duration = months(stream.lognormal(median, params.summaries_sigma))
-        yield from self.work(duration)
+        yield from self.work(self.stage_duration("summaries", median, params.summaries_sigma, age_days))
         yield from self.enter(Stage.COMPLETED)
 
 

@@ -11,12 +11,11 @@ import base64
 import datetime as dt
 import html
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from .atomic import write_text_atomic
 from .forecast import Forecast, summary_table
 from .provenance import code_version
 from .scenarios import Scenario
@@ -152,15 +151,5 @@ def build_report(baseline: Forecast, comparison: pd.DataFrame | None, scenarios:
 
 
 def write_report(text: str, path: str | Path) -> Path:
-    """Write atomically: a temporary file beside the target, then a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write the report (or any text output) atomically."""
+    return write_text_atomic(path, text)
