@@ -13,6 +13,16 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+#: Set by the command line's signal handler.  A KeyboardInterrupt raised while Python is
+#: finalizing a generator is swallowed ("Exception ignored in ..."), so the interrupt is also
+#: recorded here and checked before anything is renamed into place.
+interrupt_requested = False
+
+
+def _refuse_if_interrupted():
+    if interrupt_requested:
+        raise KeyboardInterrupt
+
 
 @contextmanager
 def atomic_folder(output: str | Path):
@@ -22,6 +32,7 @@ def atomic_folder(output: str | Path):
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
     try:
         yield staging
+        _refuse_if_interrupted()
         if output.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{output.name}.old.", dir=output.parent))
             os.replace(output, retired / output.name)
@@ -42,6 +53,7 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        _refuse_if_interrupted()
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

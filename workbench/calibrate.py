@@ -42,6 +42,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from . import atomic
 from .atomic import atomic_folder
 from .errors import InputError
 from .observations import DEFAULT_DIR as OBSERVATIONS_DIR
@@ -350,6 +351,8 @@ def calibrate(
     started = time.perf_counter()
     durations: list[float] = []
     while True:
+        if atomic.interrupt_requested:  # an interrupt swallowed inside a generator's cleanup
+            raise KeyboardInterrupt
         abc = make_abc()
         if db.exists() and _has_run(db_url):
             history = abc.load(db_url, 1)

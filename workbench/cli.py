@@ -366,15 +366,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminate_as_interrupt(signum, frame):
+def _interrupt(signum, frame):
+    """SIGINT and SIGTERM: record the request (so no output is renamed into place) and stop."""
+    from . import atomic
+
+    atomic.interrupt_requested = True
     raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     import signal
 
-    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     args = build_parser().parse_args(argv)
+    from . import atomic
+
+    atomic.interrupt_requested = False
     if getattr(args, "scenarios", None) == []:
         from .scenarios import SCENARIO_DIR
 
