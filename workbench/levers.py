@@ -180,13 +180,6 @@ class Levers:
         """``other``'s levers over ours (a scenario extending another)."""
         return Levers(**{name: getattr(other, name) or getattr(self, name) for name in LEVER_TYPES})
 
-    # --- questions the model asks ---------------------------------------------------
-    @staticmethod
-    def _factor(lever, field_name: str, now: float, reaches: bool) -> float:
-        if lever is None or not reaches or now < lever.start_day:
-            return 1.0
-        return getattr(lever, field_name)
-
 
 NO_LEVERS = Levers()
 
