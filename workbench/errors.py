@@ -7,6 +7,7 @@ allowed*, never see a traceback from deep inside pandas or SimPy.  Every loader 
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 
@@ -26,3 +27,13 @@ class InputError(ValueError):
         if allowed:
             message += f" (allowed: {allowed})"
         super().__init__(message)
+
+
+def read_toml(path: Path, what: str) -> dict:
+    """Parse a TOML input file; a missing, non-UTF-8 or malformed file is an InputError naming it."""
+    if not path.is_file():
+        raise InputError(path, "(file)", f"{what} file not found", "an existing .toml file")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise InputError(path, "(file)", f"not valid TOML: {err}", "TOML 1.0") from None

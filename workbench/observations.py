@@ -9,11 +9,10 @@ its "as at" date, ``[[group]]`` tables (size, distinct parties, start date) and
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, read_toml
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "calibration" / "observations"
 
@@ -90,12 +89,7 @@ def _check_unknown(entry: dict, known: set[str], path: Path, where: str):
 def load_snapshot(path: str | Path) -> Snapshot:
     """Read and validate one observations file."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "(file)", "observations file not found", "an existing .toml file")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise InputError(path, "(file)", f"not valid TOML: {err}", "TOML 1.0") from None
+    doc = read_toml(path, "observations")
 
     header = doc.get("snapshot")
     if not isinstance(header, dict):

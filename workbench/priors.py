@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, read_toml
 from .parameters import Parameters
 
 DEFAULT_PRIORS = Path(__file__).resolve().parent.parent / "calibration" / "priors.toml"
@@ -49,13 +48,8 @@ class Priors:
 
 def load_priors(path: str | Path = DEFAULT_PRIORS) -> Priors:
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "(file)", "priors file not found", "an existing .toml file")
+    doc = read_toml(path, "priors")
     raw = path.read_bytes()
-    try:
-        doc = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise InputError(path, "(file)", f"not valid TOML: {err}", "TOML 1.0") from None
     for key in doc:
         if key != "prior":
             raise InputError(path, key, "unknown table", "[[prior]] entries")

@@ -26,11 +26,10 @@ before the snapshot date, is an error naming the file, the key and what is allow
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, read_toml
 from .levers import NO_LEVERS, Condition, Levers, parse_condition, parse_levers
 from .parameters import Parameters
 from .timeline import REPORT_DATE
@@ -58,12 +57,7 @@ def load_scenario(path: str | Path, _seen: tuple[Path, ...] = (), not_before=REP
     path = Path(path).resolve()
     if path in _seen:
         raise InputError(path, "scenario.extends", "scenarios extend each other in a loop", "a chain that ends")
-    if not path.is_file():
-        raise InputError(path, "(file)", "scenario file not found", "an existing .toml file")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise InputError(path, "(file)", f"not valid TOML: {err}", "TOML 1.0") from None
+    doc = read_toml(path, "scenario")
     for key in doc:
         if key not in ("scenario", "parameters", "levers", "condition"):
             raise InputError(path, key, "unknown table", "[scenario], [levers.NAME], [condition], [parameters]")
