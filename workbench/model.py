@@ -32,7 +32,7 @@ from .errors import InputError
 from .levers import NO_LEVERS, Levers
 from .parameters import Parameters
 from .parties import Pairings
-from .streams import ReplicationStreams, UniformStream
+from .streams import ReplicationStreams, UniformStream, gamma_mean_one_from
 from .timeline import DAYS_PER_YEAR, months
 
 
@@ -61,6 +61,17 @@ def responsiveness_from_uniform(u: np.ndarray | float, shape: float, extra_rate:
     if math.isinf(shape):
         return np.ones_like(np.asarray(u, dtype=float))
     return gammaincinv(shape, u) / (shape + extra_rate)
+
+
+def party_traits(initial: "InitialState", streams: ReplicationStreams, params: Parameters) -> tuple[np.ndarray, np.ndarray]:
+    """Each party's responsiveness and whether it is silent: the initial state's, or drawn
+    from the population (the first two uniforms of each party's responsiveness stream)."""
+    if initial.party_responsiveness is not None:
+        return initial.party_responsiveness, initial.party_silent
+    n_parties = len(initial.party_nominated_at)
+    u = np.array([streams.party["responsiveness"][p].uniform() for p in range(n_parties)])
+    silent = np.array([streams.party["responsiveness"][p].uniform() < params.silent_share for p in range(n_parties)])
+    return responsiveness_from_uniform(u, params.responsiveness_shape), silent
 
 
 @dataclass
@@ -232,7 +243,7 @@ class Party:
             yield self.env.timeout(stall)
             # The new focal point may be more, or less, responsive than the last one.
             if stream.uniform() < params.revive_probability:
-                self.responsiveness = float(responsiveness_from_uniform(stream.uniform(), params.responsiveness_shape))
+                self.responsiveness = gamma_mean_one_from(stream.uniform(), params.responsiveness_shape)
             self.in_handover = False
             self.model.handovers[handover] = (self.index, self.model.handovers[handover][1], self.env.now)
             self.back_in_place.succeed()
@@ -490,11 +501,7 @@ class Mechanism:
         self.open_reviews = int(np.sum(initial.review_stage != Stage.COMPLETED))
         self.all_completed = self.env.event()
 
-        responsiveness, silent = initial.party_responsiveness, initial.party_silent
-        if responsiveness is None:
-            u = np.array([self.stream("responsiveness", p).uniform() for p in range(n_parties)])
-            responsiveness = responsiveness_from_uniform(u, params.responsiveness_shape)
-            silent = np.array([self.stream("responsiveness", p).uniform() < params.silent_share for p in range(n_parties)])
+        responsiveness, silent = party_traits(initial, streams, params)
         self.parties = [Party(self, p, float(responsiveness[p]), bool(silent[p])) for p in range(n_parties)]
         for p, party in enumerate(self.parties):
             if np.isfinite(self.nominated_at[p]) or self.nominated_at[p] == -np.inf:

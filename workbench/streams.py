@@ -1,14 +1,21 @@
 """Random streams: one per stochastic component, so scenarios share random numbers.
 
-A replication's :class:`numpy.random.SeedSequence` is split, by a fixed key, into one
-stream per *(component, entity)*: party 17's nominations, review 42's SAQ, and so on.  A
-stream hands out standard uniforms in order; every duration is drawn from one of them by
-inversion.  Hence a scenario that changes how one review's SAQ goes leaves every other
-draw of the replication identical, and a slower SAQ distribution lengthens every SAQ
-rather than reshuffling them (common random numbers, monotone in the parameters).
+A replication's :class:`numpy.random.SeedSequence` gives it a 64-bit key; every
+*(component, entity)* pair (party 17's nominations, review 42's SAQ, ...) has its own
+stream, and the k-th uniform of a stream is a hash of (key, component, entity, k): a
+counter-based generator in the manner of SplitMix64 (the stream's seed is the key hashed
+with the stream's id; its k-th output is the SplitMix64 finalizer of seed + k x golden
+gamma).  Hence:
 
-Uniforms are generated in blocks for speed: a ``(n_entities, BLOCK)`` table per component,
-and a further block, from its own child seed, for an entity that uses more.
+* a scenario that changes how one review's SAQ goes leaves every other draw of the
+  replication identical, and a slower SAQ distribution lengthens every SAQ rather than
+  reshuffling them (common random numbers, monotone in the parameters);
+* no stream ever runs out, and any draw can be computed without the ones before it, so
+  the compiled engine (:mod:`workbench.engine`) and the SimPy reference compute exactly the
+  same uniforms from the same few integers, with no state to pass between them.
+
+Every duration is drawn from uniforms by inversion, with the compiled special functions of
+:mod:`workbench.special`, so both engines turn a uniform into bit-identical durations.
 """
 
 from __future__ import annotations
@@ -16,56 +23,114 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import ndtri
+from numba import njit
 
-BLOCK = 8
+from .special import gamma_quantile, ndtr, ndtri
 
-#: Components in a fixed order; the order is part of the seed derivation, append only.
+#: Components in a fixed order; the index is part of every stream's id, append only.
 PARTY_COMPONENTS = ("responsiveness", "nomination", "experts", "replacement", "snapshot_party")
 REVIEW_COMPONENTS = ("consultation", "secretariat", "languages", "saq", "feedback", "lists", "summaries", "redraw", "snapshot_review")
 GLOBAL_COMPONENTS = ("snapshot_assignment",)
+REVIEW_OFFSET = 100  # review components are numbered from here
+_GLOBAL_KEY = 200
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True)
+def mix64(z):
+    """The SplitMix64 finalizer: a bijection of 64-bit integers that scatters every bit."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def stream_seed(key, component, entity):
+    """The seed of stream (component, entity) of the replication with ``key``."""
+    return mix64(key + _GOLDEN * np.uint64(component * 4294967296 + entity + 1))
+
+
+@njit(cache=True)
+def uniform_at(seed, k):
+    """The k-th standard uniform of a stream, strictly inside (0, 1) so inverse CDFs stay finite."""
+    x = mix64(seed + _GOLDEN * np.uint64(k + 1))
+    u = (np.float64(x >> np.uint64(11)) + 0.5) * 1.1102230246251565e-16  # 2**-53
+    return min(max(u, 1e-12), 1.0 - 1e-12)
+
+
+@njit(cache=True)
+def lognormal_from(u, median, sigma):
+    return median * math.exp(sigma * ndtri(u))
+
+
+@njit(cache=True)
+def lognormal_beyond_from(u, median, sigma, age):
+    """A lognormal draw conditioned on exceeding ``age`` (for work already under way)."""
+    floor = ndtr(math.log(age / median) / sigma) if age > 0 else 0.0
+    v = min(floor + (1.0 - floor) * u, 1.0 - 1e-12)
+    return max(median * math.exp(sigma * ndtri(v)), age)
+
+
+@njit(cache=True)
+def gamma_mean_one_from(u, shape):
+    """Gamma(shape, rate = shape) by inversion: mean 1, the population's responsiveness."""
+    if math.isinf(shape):
+        return 1.0
+    return gamma_quantile(shape, u) / shape
+
+
+def replication_key(seed: np.random.SeedSequence) -> np.uint64:
+    """The 64-bit key every stream of a replication is derived from."""
+    return seed.generate_state(1, dtype=np.uint64)[0]
 
 
 class UniformStream:
     """Standard uniforms for one entity of one component, in a reproducible order."""
 
-    __slots__ = ("_values", "_used", "_entropy", "_key", "_blocks")
+    __slots__ = ("_seed", "_used")
 
-    def __init__(self, first_block: np.ndarray, entropy, key: tuple[int, ...]):
-        self._values = first_block
+    def __init__(self, seed: np.uint64):
+        self._seed = seed
         self._used = 0
-        self._entropy = entropy
-        self._key = key
-        self._blocks = 1
 
     def uniform(self) -> float:
-        if self._used == len(self._values):
-            child = np.random.SeedSequence(self._entropy, spawn_key=self._key + (self._blocks,))
-            self._values = np.random.default_rng(child).random(4 * BLOCK)
-            self._used = 0
-            self._blocks += 1
-        u = self._values[self._used]
+        u = uniform_at(self._seed, self._used)
         self._used += 1
-        # Keep strictly inside (0, 1) so inverse CDFs stay finite.
-        return min(max(float(u), 1e-12), 1.0 - 1e-12)
+        return u
 
     def exponential(self, mean: float) -> float:
         return -mean * math.log1p(-self.uniform()) if mean > 0 else 0.0
 
     def lognormal(self, median: float, sigma: float) -> float:
-        return median * math.exp(sigma * float(ndtri(self.uniform())))
+        return lognormal_from(self.uniform(), median, sigma)
 
     def lognormal_beyond(self, median: float, sigma: float, age: float) -> float:
-        """A lognormal draw conditioned on exceeding ``age`` (for work already under way)."""
-        from scipy.special import ndtr
-
-        floor = float(ndtr(math.log(age / median) / sigma)) if age > 0 else 0.0
-        u = floor + (1.0 - floor) * self.uniform()
-        u = min(u, 1.0 - 1e-12)
-        return max(median * math.exp(sigma * float(ndtri(u))), age)
+        return lognormal_beyond_from(self.uniform(), median, sigma, age)
 
     def choice(self, n: int) -> int:
         return min(int(self.uniform() * n), n - 1)
+
+
+class StreamTable:
+    """The streams of one component, one per entity, made when first asked for."""
+
+    __slots__ = ("_key", "_component", "_n", "_made")
+
+    def __init__(self, key: np.uint64, component: int, n: int):
+        self._key, self._component, self._n = key, component, n
+        self._made: dict[int, UniformStream] = {}
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, entity: int) -> UniformStream:
+        stream = self._made.get(entity)
+        if stream is None:
+            if not 0 <= entity < self._n:
+                raise IndexError(entity)
+            stream = self._made[entity] = UniformStream(np.uint64(stream_seed(self._key, self._component, int(entity))))
+        return stream
 
 
 class ReplicationStreams:
@@ -73,22 +138,14 @@ class ReplicationStreams:
 
     def __init__(self, seed: np.random.SeedSequence, n_parties: int, n_reviews: int):
         self.seed = seed
-        entropy, base = seed.entropy, tuple(seed.spawn_key)
-        self.party: dict[str, list[UniformStream]] = {}
-        self.review: dict[str, list[UniformStream]] = {}
-        offset = 0
-        for table, components, n in ((self.party, PARTY_COMPONENTS, n_parties), (self.review, REVIEW_COMPONENTS, n_reviews)):
-            for c, name in enumerate(components, start=offset):
-                key = base + (c,)
-                block = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=key)).random((n, BLOCK))
-                table[name] = [UniformStream(block[i], entropy, key + (i,)) for i in range(n)]
-            offset += 100
-        self._global_key = base + (200,)
-        self._entropy = entropy
+        self.key = replication_key(seed)
+        self.party = {name: StreamTable(self.key, c, n_parties) for c, name in enumerate(PARTY_COMPONENTS)}
+        self.review = {name: StreamTable(self.key, REVIEW_OFFSET + c, n_reviews) for c, name in enumerate(REVIEW_COMPONENTS)}
 
     def generator(self, name: str) -> np.random.Generator:
         """A numpy Generator for a whole-replication decision (e.g. the snapshot's assignments)."""
-        return np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=self._global_key + (GLOBAL_COMPONENTS.index(name),)))
+        key = tuple(self.seed.spawn_key) + (_GLOBAL_KEY, GLOBAL_COMPONENTS.index(name))
+        return np.random.default_rng(np.random.SeedSequence(self.seed.entropy, spawn_key=key))
 
 
 def replication_seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
