@@ -709,8 +709,8 @@ def pack_levers(levers, pairings):
     party_named = np.zeros((N_LEVERS, m), np.bool_)
     party_reach = np.zeros((N_LEVERS, m), np.bool_)
     party_groups = np.zeros((m, 4), np.bool_)
-    for r in range(pairings.n_reviews):
-        party_groups[list(pairings.members(r)), int(pairings.group[r])] = True
+    for column in (pairings.under_review, pairings.reviewers[:, 0], pairings.reviewers[:, 1]):
+        party_groups[column, pairings.group] = True
     for k, name in enumerate(_LEVER_ORDER):
         lever = getattr(levers, name)
         if lever is None:
@@ -731,19 +731,10 @@ def pack_levers(levers, pairings):
     return start, value, groups, named, party_named, party_reach
 
 
-def first_involvement(pairings, group_start: dict[int, float]) -> np.ndarray:
-    """Day each party's first review's group started (when a party is first asked to act)."""
-    starts = np.array([group_start[int(g)] for g in pairings.group], dtype=float)
-    first = np.full(pairings.n_parties, np.inf)
-    for j in range(3):
-        column = pairings.under_review if j == 0 else pairings.reviewers[:, j - 1]
-        np.minimum.at(first, column, starts)
-    return first
-
-
 def run_compiled(params, pairings, initial, streams, horizon_day: float, levers, traits=None):
     """The compiled twin of ``Mechanism(params, pairings, initial, streams, horizon_day, levers).run()``."""
     from .model import RunRecord, party_traits
+    from .parties import first_involvement
 
     responsiveness, silent = traits if traits is not None else party_traits(initial, streams, params)
     members = np.column_stack([pairings.under_review, pairings.reviewers]).astype(np.int64)
@@ -761,6 +752,6 @@ def run_compiled(params, pairings, initial, streams, horizon_day: float, levers,
     return RunRecord(
         start_day=initial.day, end_day=end_day, entered=entered, deadline=deadline, languages=languages,
         saq_lateness=saq_lateness, nominated_at=nominated_at, first_replaced_at=first_replaced, replacements=replacements,
-        redraws=[(float(t), int(r), int(s), int(o), int(w)) for t, r, s, o, w in redraws],
-        handovers=[(int(p), float(a), float(b)) for p, a, b in handovers],
+        redraws=list(zip(redraws[:, 0].tolist(), *(redraws[:, k].astype(int).tolist() for k in range(1, 5)))),
+        handovers=list(zip(handovers[:, 0].astype(int).tolist(), handovers[:, 1].tolist(), handovers[:, 2].tolist())),
         threshold_day=threshold_day, events=int(events))

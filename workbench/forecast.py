@@ -86,13 +86,15 @@ def summary_table(summary: dict) -> pd.DataFrame:
 def forecast(params: Parameters | None = None, replications: int = 500, seed: int = 1,
              horizon: dt.date = DEFAULT_HORIZON, workers: int | None = None, pairings: Pairings | None = None,
              snapshot: Snapshot | None = None, scenario: Scenario = BASELINE, keep_events: bool = True,
-             posterior: Posterior | str | None = "shipped", scheduler: str | None = None, progress=None) -> Forecast:
+             posterior: Posterior | str | None = "shipped", scheduler: str | None = None, progress=None,
+             engine: str = "compiled") -> Forecast:
     """Forecast from the report's state: ``replications`` runs from ``seed`` to ``horizon``.
 
     ``posterior="shipped"`` draws each replication's parameters from the committed posterior
     (when one has been shipped), so the intervals carry parameter uncertainty; ``None`` runs
     every replication on ``params`` (default: the hand-set values).  The scenario's settings
-    apply on top of either, and the parameters it sets are not redrawn.
+    apply on top of either, and the parameters it sets are not redrawn.  ``engine="simpy"``
+    runs the SimPy reference model instead of the compiled engine (same results, slower).
     """
     if isinstance(posterior, str):
         if posterior != "shipped":
@@ -101,7 +103,7 @@ def forecast(params: Parameters | None = None, replications: int = 500, seed: in
     base = scenario.apply(params or Parameters())
     setup: Setup = default_setup(params=base, start="report", horizon=horizon, pairings=pairings, snapshot=snapshot,
                                  posterior=posterior, fixed=tuple(scenario.changes), levers=scenario.levers,
-                                 condition=scenario.condition)
+                                 condition=scenario.condition, engine=engine)
     results = run_replications(setup, replications, seed=seed, workers=workers, keep_events=keep_events, scheduler=scheduler,
                                progress=progress)
     if posterior is not None:

@@ -68,10 +68,8 @@ def party_traits(initial: "InitialState", streams: ReplicationStreams, params: P
     from the population (the first two uniforms of each party's responsiveness stream)."""
     if initial.party_responsiveness is not None:
         return initial.party_responsiveness, initial.party_silent
-    n_parties = len(initial.party_nominated_at)
-    u = np.array([streams.party["responsiveness"][p].uniform() for p in range(n_parties)])
-    silent = np.array([streams.party["responsiveness"][p].uniform() < params.silent_share for p in range(n_parties)])
-    return responsiveness_from_uniform(u, params.responsiveness_shape), silent
+    u, u_silent = streams.first_draws("responsiveness", 2)
+    return responsiveness_from_uniform(u, params.responsiveness_shape), u_silent < params.silent_share
 
 
 @dataclass
@@ -114,6 +112,15 @@ class RunRecord:
     handovers: list[tuple[int, float, float]]  # (party, start day, end day; inf if unfinished)
     threshold_day: float  # day group 1 reached its completion target (NaN: not within horizon)
     events: int  # stage entries, nominations, replacements and redraws recorded
+
+
+def check_staffing(params: Parameters, levers: Levers) -> None:
+    """A staffing lever may not leave the Secretariat without officers."""
+    staffing = levers.secretariat_staffing
+    if staffing is not None and params.secretariat_officers + staffing.officers_change < 1:
+        raise InputError("scenario", "levers.secretariat_staffing.officers_change",
+                         f"{staffing.officers_change} would leave {params.secretariat_officers + staffing.officers_change} officers",
+                         f"at least {1 - params.secretariat_officers} with {params.secretariat_officers} officers")
 
 
 class Secretariat:
@@ -475,11 +482,8 @@ class Mechanism:
         self.streams = streams
         self.horizon_day = horizon_day
         self.env = simpy.Environment(initial_time=initial.day)
+        check_staffing(params, levers)
         staffing = levers.secretariat_staffing
-        if staffing is not None and params.secretariat_officers + staffing.officers_change < 1:
-            raise InputError("scenario", "levers.secretariat_staffing.officers_change",
-                             f"{staffing.officers_change} would leave {params.secretariat_officers + staffing.officers_change} officers",
-                             f"at least {1 - params.secretariat_officers} with {params.secretariat_officers} officers")
         self.secretariat = Secretariat(self.env, params.secretariat_officers,
                                        staffing.officers_change if staffing else 0, staffing.start_day if staffing else math.inf)
         self.group_start = initial.group_start

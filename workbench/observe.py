@@ -12,6 +12,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from .model import N_STAGES, RunRecord, Stage
 from .parties import Pairings
@@ -63,11 +64,33 @@ STAGE_COLUMNS = {
 
 
 def stage_at(record: RunRecord, days: np.ndarray) -> np.ndarray:
-    """Stage of every review at every day: ``(n_reviews, n_days)``, -1 before its group starts."""
-    entered = np.where(np.isnan(record.entered), np.inf, record.entered)
-    reached = entered[:, :, None] <= np.asarray(days, dtype=float)[None, None, :]
-    last = N_STAGES - 1 - np.argmax(reached[:, ::-1, :], axis=1)
-    return np.where(reached.any(axis=1), last, -1)
+    """Stage of every review at every day: ``(n_reviews, n_days)``, -1 before its group starts.
+
+    A review is in the last stage it has entered by that day (``days`` in increasing order).
+    """
+    return _stage_at(record.entered, np.asarray(days, dtype=float))
+
+
+@njit(cache=True)
+def _stage_at(entered, days):
+    out = np.full((entered.shape[0], days.shape[0]), -1, np.int64)
+    for r in range(entered.shape[0]):
+        for s in range(entered.shape[1]):  # later stages overwrite earlier ones from their entry on
+            t = entered[r, s]
+            if not np.isnan(t):
+                out[r, np.searchsorted(days, t, side="left"):] = s
+    return out
+
+
+@njit(cache=True)
+def monthly_counts(stage, group, n_groups):
+    """Reviews by (group, day, stage) from :func:`stage_at`: stage -1 (not started) in column 0."""
+    counts = np.zeros((n_groups, stage.shape[1], N_STAGES + 1), np.int16)
+    for r in range(stage.shape[0]):
+        g = group[r] - 1
+        for d in range(stage.shape[1]):
+            counts[g, d, stage[r, d] + 1] += 1
+    return counts
 
 
 def review_categories(record: RunRecord, days: np.ndarray) -> dict[str, np.ndarray]:

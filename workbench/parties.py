@@ -10,6 +10,7 @@ parties (¶7).
 from __future__ import annotations
 
 import csv
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +71,25 @@ class Pairings:
                 writer.writerow([self.review_ids[r], int(self.group[r]), self.parties[pur], self.parties[a], self.parties[b]])
 
 
+def first_involvement(pairings: Pairings, group_start: dict[int, float]) -> np.ndarray:
+    """Day each party is first asked to act: the start of the first group it takes part in."""
+    starts = np.array([group_start[int(g)] for g in pairings.group], dtype=float)
+    first = np.full(pairings.n_parties, np.inf)
+    for column in (pairings.under_review, pairings.reviewers[:, 0], pairings.reviewers[:, 1]):
+        np.minimum.at(first, column, starts)
+    return first
+
+
+@functools.lru_cache(maxsize=8)
+def _party_names(n_parties: int) -> tuple[str, ...]:
+    return tuple(f"Party {i + 1:03d}" for i in range(n_parties))
+
+
+@functools.lru_cache(maxsize=8)
+def _review_ids(sizes: tuple[int, ...]) -> tuple[str, ...]:
+    return tuple(f"R{g}-{k + 1:02d}" for g, n in enumerate(sizes, start=1) for k in range(n))
+
+
 def synthetic_pairings(seed: int | np.random.SeedSequence = 0, groups: dict[int, tuple[int, int]] = REPORTED_GROUPS) -> Pairings:
     """Draw pairings that reproduce the report's group counts exactly.
 
@@ -112,17 +132,14 @@ def synthetic_pairings(seed: int | np.random.SeedSequence = 0, groups: dict[int,
             load[party] += 1
         for slot in flat[outsiders_needed:]:
             review, side = divmod(slot, 2)
-            forbidden = {insiders[review], slots[review, 1 - side]}
-            candidates = np.array([p for p in insiders if p not in forbidden])
+            candidates = insiders[(insiders != insiders[review]) & (insiders != slots[review, 1 - side])]
             choice = candidates[np.argmin(load[candidates] + rng.random(candidates.size))]
             slots[review, side] = choice
             load[choice] += 1
         group_col.extend([g] * n)
         pur_col.extend(insiders)
         rev_col.extend(slots)
-    names = tuple(f"Party {i + 1:03d}" for i in range(n_parties))
-    ids = tuple(f"R{g}-{k + 1:02d}" for g in sorted(groups) for k in range(groups[g][0]))
-    return Pairings(names, ids, np.array(group_col), np.array(pur_col), np.array(rev_col), source="synthetic")
+    return Pairings(_party_names(n_parties), _review_ids(tuple(groups[g][0] for g in sorted(groups))), np.array(group_col), np.array(pur_col), np.array(rev_col), source="synthetic")
 
 
 def load_pairings(path: str | Path) -> Pairings:

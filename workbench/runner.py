@@ -20,9 +20,10 @@ import numpy as np
 import pandas as pd
 
 from .levers import NO_LEVERS, Condition, Levers
-from .model import STAGES, InitialState, Mechanism, RunRecord, Stage
+from .engine import run_compiled
+from .model import STAGES, InitialState, Mechanism, RunRecord, Stage, check_staffing
 from .observations import Snapshot, latest_snapshot
-from .observe import STAGE_COLUMNS, stage_at
+from .observe import STAGE_COLUMNS, monthly_counts, stage_at
 from .parameters import Parameters
 from .parties import Pairings, synthetic_pairings
 from .posterior import Posterior
@@ -31,6 +32,9 @@ from .streams import ReplicationStreams, replication_seeds
 from .timeline import month_starts, to_day, to_timestamps
 
 DEFAULT_HORIZON = dt.date(2060, 12, 31)
+
+#: The engines that run a replication: the compiled one (default) and the SimPy reference.
+ENGINES = ("compiled", "simpy")
 
 #: Key under the replication seed for its synthetic pairings (kept apart from the model's streams).
 _PAIRINGS_KEY = 300
@@ -49,8 +53,11 @@ class Setup:
     fixed: tuple[str, ...] = ()  # parameters a scenario sets, which the posterior draw does not override
     levers: Levers = NO_LEVERS  # the scenario's policy levers
     condition: Condition = field(default_factory=Condition)  # when the next cluster may start (¶25)
+    engine: str = "compiled"  # "compiled" (workbench.engine) or "simpy" (workbench.model, the reference)
 
     def __post_init__(self):
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
         if self.start not in ("report", "history"):
             raise ValueError(f"start must be 'report' or 'history', not {self.start!r}")
         if self.start == "report" and self.snapshot is None:
@@ -82,14 +89,19 @@ def initial_state(setup: Setup, pairings: Pairings, streams: ReplicationStreams,
     return report_start(setup.snapshot, pairings, params, streams)
 
 
-def simulate(setup: Setup, seed: np.random.SeedSequence) -> tuple[RunRecord, Pairings, Mechanism]:
-    """One replication: build the mechanism from its seed and run it to the horizon."""
+def simulate(setup: Setup, seed: np.random.SeedSequence) -> tuple[RunRecord, Pairings, Parameters]:
+    """One replication: its parameters, pairings and initial state from its seed, run to the horizon
+    by the setup's engine (both follow the same path; see workbench.engine)."""
     params = setup.parameters_for(seed)
     pairings = pairings_for(setup, seed)
     streams = ReplicationStreams(seed, pairings.n_parties, pairings.n_reviews)
     initial = initial_state(setup, pairings, streams, params)
-    model = Mechanism(params, pairings, initial, streams, to_day(setup.horizon), setup.levers)
-    return model.run(), pairings, model
+    check_staffing(params, setup.levers)
+    if setup.engine == "simpy":
+        record = Mechanism(params, pairings, initial, streams, to_day(setup.horizon), setup.levers).run()
+    else:
+        record = run_compiled(params, pairings, initial, streams, to_day(setup.horizon), setup.levers)
+    return record, pairings, params
 
 
 #: The stage a condition counts, by its name in scenario files.
@@ -148,13 +160,10 @@ def _run_chunk(setup: Setup, seed: int, replications: list[int], month_days: np.
     seeds = replication_seeds(seed, max(replications) + 1)
     out = []
     for i in replications:
-        record, pairings, model = simulate(setup, seeds[i])
-        threshold = condition_day(record, pairings, setup.condition, setup.start_day, model.params.completion_share)
-        stage = stage_at(record, month_days)
-        monthly = np.stack([
-            np.stack([(stage[pairings.group == g] == s).sum(axis=0) for s in STAGE_COLUMNS], axis=-1)
-            for g in (1, 2, 3)
-        ]).astype(np.int16)
+        record, pairings, params = simulate(setup, seeds[i])
+        threshold = condition_day(record, pairings, setup.condition, setup.start_day, params.completion_share)
+        # (group, month, stage) counts; column 0 of monthly_counts is "not started", left out.
+        monthly = monthly_counts(stage_at(record, month_days), pairings.group.astype(np.int64), 3)[:, :, 1:]
         out.append(ReplicationOutput(
             replication=i, threshold_day=threshold, monthly=monthly,
             entered=record.entered if keep_events else None,
@@ -283,8 +292,8 @@ def _tabulate(outputs: list[ReplicationOutput], setup: Setup, seed: int, n: int,
 def default_setup(params: Parameters | None = None, start: str = "report", horizon: dt.date = DEFAULT_HORIZON,
                   pairings: Pairings | None = None, snapshot: Snapshot | None = None,
                   posterior: Posterior | None = None, fixed: tuple[str, ...] = (), levers: Levers = NO_LEVERS,
-                  condition: Condition | None = None) -> Setup:
+                  condition: Condition | None = None, engine: str = "compiled") -> Setup:
     """The setup of a forecast: the latest report, synthetic pairings, to 2060."""
     return Setup(params=params or Parameters(), snapshot=snapshot or latest_snapshot(), pairings=pairings,
                  start=start, horizon=horizon, posterior=posterior, fixed=tuple(fixed), levers=levers,
-                 condition=condition or Condition())
+                 condition=condition or Condition(), engine=engine)

@@ -21,12 +21,15 @@ import numpy as np
 
 from .errors import InputError
 from .model import N_STAGES, InitialState, Stage, responsiveness_from_uniform
+from .parties import Pairings, first_involvement
 from .observations import Snapshot
 from .parameters import Parameters
-from .parties import Pairings
 from .streams import ReplicationStreams
 from .timeline import GROUP_STARTS, months, to_day
 
+# Stage numbers as plain ints: this module indexes arrays with them in loops.
+NOMINATIONS, CONSULTATION, SAQ, WRITTEN_FEEDBACK, LISTS = (
+    int(Stage.NOMINATIONS), int(Stage.CONSULTATION), int(Stage.SAQ), int(Stage.WRITTEN_FEEDBACK), int(Stage.LISTS))
 MIN_HISTORY = months(1.0)  # nothing is placed earlier than a month after its group started
 MIN_BEFORE_LISTS = months(6.0)  # nominations, consultation, SAQ and feedback take at least this
 
@@ -78,8 +81,10 @@ def choose_silent_parties(pairings: Pairings, n_silent: int, held_up: int, rng: 
     with that coverage, a different one in each replication.
     """
     involvement = np.zeros((pairings.n_parties, pairings.n_reviews), dtype=bool)
-    for r in range(pairings.n_reviews):
-        involvement[list(pairings.members(r)), r] = True
+    reviews = np.arange(pairings.n_reviews)
+    involvement[pairings.under_review, reviews] = True
+    involvement[pairings.reviewers[:, 0], reviews] = True
+    involvement[pairings.reviewers[:, 1], reviews] = True
     chosen = rng.choice(pairings.n_parties, n_silent, replace=False)
     in_set = np.zeros(pairings.n_parties, dtype=bool)
     in_set[chosen] = True
@@ -106,20 +111,22 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
     group_start = group_start_days(snapshot)
     rng = streams.generator("snapshot_assignment")
     n, m = pairings.n_reviews, pairings.n_parties
-    exposure = np.array([day0 - group_start[int(g)] for g in pairings.group])  # days since group start
+    review_start = np.array([group_start[int(g)] for g in pairings.group], dtype=float)
+    exposure = day0 - review_start  # days since group start
+    group_of = pairings.group.tolist()
 
     stage = np.full(n, -9)
     entered = np.full((n, N_STAGES), np.nan)
     deadline = np.full((n, N_STAGES), np.nan)
-    entered[:, Stage.NOMINATIONS] = [group_start[int(g)] for g in pairings.group]
+    entered[:, NOMINATIONS] = [group_start[int(g)] for g in pairings.group]
 
     # Pending nominations (¶15): the silent parties and the reviews they hold up.
     n_silent = _count(snapshot, "parties_without_focal_point")
     held_up = _count(snapshot, "reviews_held_up_by_nominations")
     silent_parties = choose_silent_parties(pairings, n_silent, held_up, rng)
-    silent_set = set(silent_parties.tolist())
-    covered = np.array([any(p in silent_set for p in pairings.members(r)) for r in range(n)])
-    stage[covered] = Stage.NOMINATIONS
+    members = np.column_stack([pairings.under_review, pairings.reviewers])
+    covered = np.isin(members, silent_parties).any(axis=1)
+    stage[covered] = NOMINATIONS
 
     free = list(np.flatnonzero(~covered))
 
@@ -137,7 +144,7 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
         return picked
 
     def eligible(min_age_days: float, groups: tuple[int, ...] = (1, 2, 3)) -> list[int]:
-        return [r for r in free if exposure[r] - MIN_HISTORY > min_age_days and pairings.group[r] in groups]
+        return [r for r in free if exposure[r] - MIN_HISTORY > min_age_days and group_of[r] in groups]
 
     # Lists of observations (¶38-39): counts by group, and the ages of ¶39.
     lists_ages = []  # (count, earliest entry, latest entry) in days, oldest first
@@ -156,21 +163,21 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
     lists_reviews: list[int] = []
     if by_group:
         for g, count in by_group.items():
-            lists_reviews += take(count, [r for r in free if pairings.group[r] == g], f"reviews_lists_of_observations (group {g})")
+            lists_reviews += take(count, [r for r in free if group_of[r] == g], f"reviews_lists_of_observations (group {g})")
     lists_reviews += take(lists_total - len(lists_reviews), list(free), "reviews_lists_of_observations")
     unplaced = list(lists_reviews)
     for count, earliest, latest in lists_ages:  # oldest first, each to a review old enough for it
         for _ in range(count):
-            fits = [r for r in unplaced if group_start[int(pairings.group[r])] + MIN_BEFORE_LISTS < latest] or unplaced
+            fits = [r for r in unplaced if review_start[r] + MIN_BEFORE_LISTS < latest] or unplaced
             r = fits[int(rng.integers(len(fits)))]
             unplaced.remove(r)
-            lo = max(earliest, group_start[int(pairings.group[r])] + MIN_BEFORE_LISTS)
-            entered[r, Stage.LISTS] = rng.uniform(lo, max(lo, latest))
+            lo = max(earliest, review_start[r] + MIN_BEFORE_LISTS)
+            entered[r, LISTS] = rng.uniform(lo, max(lo, latest))
     for r in unplaced:  # lists the report gives no age for
-        entered[r, Stage.LISTS] = rng.uniform(group_start[int(pairings.group[r])] + MIN_BEFORE_LISTS, day0)
+        entered[r, LISTS] = rng.uniform(review_start[r] + MIN_BEFORE_LISTS, day0)
     for r in lists_reviews:
-        stage[r] = Stage.LISTS
-        deadline[r, Stage.LISTS] = entered[r, Stage.LISTS] + months(params.lists_deadline_months)
+        stage[r] = LISTS
+        deadline[r, LISTS] = entered[r, LISTS] + months(params.lists_deadline_months)
 
     # Written feedback in progress (¶35-36), by lateness against the agreed six months.
     in_feedback = _count(snapshot, "reviews_written_feedback_in_progress")
@@ -183,34 +190,34 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
         picked = take(count, eligible(lo), "reviews_written_feedback_in_progress")
         for r in picked:
             top = min(hi, exposure[r] - MIN_HISTORY)
-            entered[r, Stage.WRITTEN_FEEDBACK] = day0 - rng.uniform(lo, top)
+            entered[r, WRITTEN_FEEDBACK] = day0 - rng.uniform(lo, top)
         feedback_reviews += picked
     for r in feedback_reviews:
-        stage[r] = Stage.WRITTEN_FEEDBACK
-        deadline[r, Stage.WRITTEN_FEEDBACK] = entered[r, Stage.WRITTEN_FEEDBACK] + due
+        stage[r] = WRITTEN_FEEDBACK
+        deadline[r, WRITTEN_FEEDBACK] = entered[r, WRITTEN_FEEDBACK] + due
 
     # SAQs in preparation (¶32): started at an unknown date after the group began.
     for r in take(_count(snapshot, "reviews_saq_in_preparation"), list(free), "reviews_saq_in_preparation"):
-        stage[r] = Stage.SAQ
-        entered[r, Stage.SAQ] = day0 - rng.uniform(0.0, exposure[r] - MIN_HISTORY)
-        deadline[r, Stage.SAQ] = entered[r, Stage.SAQ] + months(params.saq_deadline_months)
+        stage[r] = SAQ
+        entered[r, SAQ] = day0 - rng.uniform(0.0, exposure[r] - MIN_HISTORY)
+        deadline[r, SAQ] = entered[r, SAQ] + months(params.saq_deadline_months)
 
     # Everything else is ready, waiting for its consultation (¶29; 111 - 67, see observations).
     for r in list(free):
-        stage[r] = Stage.CONSULTATION
-        entered[r, Stage.CONSULTATION] = day0 - rng.uniform(0.0, exposure[r] - MIN_HISTORY)
+        stage[r] = CONSULTATION
+        entered[r, CONSULTATION] = day0 - rng.uniform(0.0, exposure[r] - MIN_HISTORY)
     free.clear()
 
     # History of the 43 submitted SAQs (¶31): lateness buckets matched to reviews with room for them.
     lateness = np.full(n, np.nan)
-    submitted = [r for r in range(n) if stage[r] in (Stage.WRITTEN_FEEDBACK, Stage.LISTS)]
+    submitted = np.flatnonzero((stage == WRITTEN_FEEDBACK) | (stage == LISTS)).tolist()
     for r in submitted:
-        if stage[r] == Stage.LISTS:
+        if stage[r] == LISTS:
             # Feedback took 2-8 months, leaving at least a month for everything before it.
-            room_before = entered[r, Stage.LISTS] - group_start[int(pairings.group[r])] - MIN_HISTORY
+            room_before = entered[r, LISTS] - review_start[r] - MIN_HISTORY
             before = min(rng.uniform(months(2), months(8)), room_before / 2)
-            entered[r, Stage.WRITTEN_FEEDBACK] = entered[r, Stage.LISTS] - before
-            deadline[r, Stage.WRITTEN_FEEDBACK] = entered[r, Stage.WRITTEN_FEEDBACK] + due
+            entered[r, WRITTEN_FEEDBACK] = entered[r, LISTS] - before
+            deadline[r, WRITTEN_FEEDBACK] = entered[r, WRITTEN_FEEDBACK] + due
     saq_due = months(params.saq_deadline_months)
     buckets = [  # (count, lo, hi) in days late; longest first
         (_count(snapshot, "saq_over_1_year"), months(12), months(18)),
@@ -221,8 +228,7 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
         (_count(snapshot, "saq_on_time"), -months(2), 0.0),
     ]
     # The consultation (deadline - six months) cannot precede the group's start: that bounds lateness.
-    room = {r: entered[r, Stage.WRITTEN_FEEDBACK] - saq_due - group_start[int(pairings.group[r])] - MIN_HISTORY / 2
-            for r in submitted}
+    room = {r: entered[r, WRITTEN_FEEDBACK] - saq_due - review_start[r] - MIN_HISTORY / 2 for r in submitted}
     queue = sorted(submitted, key=lambda r: room[r] + rng.uniform(0, 1), reverse=True)
     for count, lo, hi in buckets:
         for _ in range(count):
@@ -233,12 +239,12 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
     for r in queue:  # more submitted SAQs than bucketed ones: on time
         lateness[r] = min(-rng.uniform(0, months(2)), room[r])
     for r in submitted:
-        deadline[r, Stage.SAQ] = entered[r, Stage.WRITTEN_FEEDBACK] - lateness[r]
-        entered[r, Stage.SAQ] = deadline[r, Stage.SAQ] - saq_due
+        deadline[r, SAQ] = entered[r, WRITTEN_FEEDBACK] - lateness[r]
+        entered[r, SAQ] = deadline[r, SAQ] - saq_due
 
     # Languages agreed at the 78 consultations held (¶28), exactly as reported.
     languages = np.zeros(n, dtype=int)
-    held = [r for r in range(n) if stage[r] >= Stage.SAQ]
+    held = np.flatnonzero(stage >= SAQ).tolist()
     one, three = _count(snapshot, "consultations_one_language"), _count(snapshot, "consultations_three_languages")
     order = list(rng.permutation(held))
     for i, r in enumerate(order):
@@ -252,12 +258,8 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
     n_replaced = min(_count(snapshot, "parties_replaced_focal_point"), len(with_fp))
     replaced[rng.choice(with_fp, n_replaced, replace=False)] = -np.inf
 
-    first_involved = np.full(m, np.inf)
-    for r in range(n):
-        for p in pairings.members(r):
-            first_involved[p] = min(first_involved[p], group_start[int(pairings.group[r])])
-    u_resp = np.array([streams.party["responsiveness"][p].uniform() for p in range(m)])
-    u_silent = np.array([streams.party["responsiveness"][p].uniform() for p in range(m)])
+    first_involved = first_involvement(pairings, group_start)
+    u_resp, u_silent = streams.first_draws("responsiveness", 2)
     waited = np.where(np.isnan(nominated_at), np.maximum(day0 - first_involved, 0.0), 0.0)
     # A party silent for `waited` days: P(silent) and its responsiveness given no nomination yet.
     rate_days = params.nomination_rate / months(1)

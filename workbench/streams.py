@@ -80,6 +80,17 @@ def gamma_mean_one_from(u, shape):
     return gamma_quantile(shape, u) / shape
 
 
+@njit(cache=True)
+def first_uniforms(key, component, n, k):
+    """The first ``k`` uniforms of the streams of entities 0..n-1 of a component: a (k, n) table."""
+    out = np.empty((k, n))
+    for entity in range(n):
+        seed = stream_seed(key, component, entity)
+        for i in range(k):
+            out[i, entity] = uniform_at(seed, i)
+    return out
+
+
 def replication_key(seed: np.random.SeedSequence) -> np.uint64:
     """The 64-bit key every stream of a replication is derived from."""
     return seed.generate_state(1, dtype=np.uint64)[0]
@@ -141,6 +152,15 @@ class ReplicationStreams:
         self.key = replication_key(seed)
         self.party = {name: StreamTable(self.key, c, n_parties) for c, name in enumerate(PARTY_COMPONENTS)}
         self.review = {name: StreamTable(self.key, REVIEW_OFFSET + c, n_reviews) for c, name in enumerate(REVIEW_COMPONENTS)}
+
+    def first_draws(self, name: str, k: int) -> np.ndarray:
+        """The first ``k`` draws of every entity's stream of party component ``name``, as a (k, n) table.
+
+        For whole-population draws at the start (responsiveness); the streams' own counters
+        are not advanced, so use it only for a component nothing else draws from.
+        """
+        table = self.party[name]
+        return first_uniforms(self.key, PARTY_COMPONENTS.index(name), len(table), k)
 
     def generator(self, name: str) -> np.random.Generator:
         """A numpy Generator for a whole-replication decision (e.g. the snapshot's assignments)."""
