@@ -752,6 +752,5 @@ def run_compiled(params, pairings, initial, streams, horizon_day: float, levers,
     return RunRecord(
         start_day=initial.day, end_day=end_day, entered=entered, deadline=deadline, languages=languages,
         saq_lateness=saq_lateness, nominated_at=nominated_at, first_replaced_at=first_replaced, replacements=replacements,
-        redraws=list(zip(redraws[:, 0].tolist(), *(redraws[:, k].astype(int).tolist() for k in range(1, 5)))),
-        handovers=list(zip(handovers[:, 0].astype(int).tolist(), handovers[:, 1].tolist(), handovers[:, 2].tolist())),
+        redraw_log=redraws, handover_log=handovers,
         threshold_day=threshold_day, events=int(events))

@@ -108,10 +108,22 @@ class RunRecord:
     nominated_at: np.ndarray  # (n_parties,)
     first_replaced_at: np.ndarray  # (n_parties,)
     replacements: np.ndarray  # (n_parties,) replacements during the run
-    redraws: list[tuple[float, int, int, int, int]]  # (day, review, slot, old party, new party)
-    handovers: list[tuple[int, float, float]]  # (party, start day, end day; inf if unfinished)
+    redraw_log: np.ndarray  # (k, 5) rows of (day, review, slot, old party, new party)
+    handover_log: np.ndarray  # (k, 3) rows of (party, start day, end day; inf if unfinished)
     threshold_day: float  # day group 1 reached its completion target (NaN: not within horizon)
     events: int  # stage entries, nominations, replacements and redraws recorded
+
+    @property
+    def redraws(self) -> list[tuple[float, int, int, int, int]]:
+        """The redraws as tuples (day, review, slot, old party, new party)."""
+        log = self.redraw_log
+        return list(zip(log[:, 0].tolist(), *(log[:, k].astype(int).tolist() for k in range(1, 5))))
+
+    @property
+    def handovers(self) -> list[tuple[int, float, float]]:
+        """The focal-point handovers as tuples (party, start day, end day)."""
+        log = self.handover_log
+        return list(zip(log[:, 0].astype(int).tolist(), log[:, 1].tolist(), log[:, 2].tolist()))
 
 
 def check_staffing(params: Parameters, levers: Levers) -> None:
@@ -580,6 +592,8 @@ class Mechanism:
         return RunRecord(
             start_day=self.initial.day, end_day=self.env.now, entered=self.entered, deadline=self.deadline,
             languages=self.languages, saq_lateness=self.saq_lateness, nominated_at=self.nominated_at,
-            first_replaced_at=self.first_replaced_at, replacements=self.replacements, redraws=self.redraws,
-            handovers=self.handovers, threshold_day=self.threshold_day, events=self.events,
+            first_replaced_at=self.first_replaced_at, replacements=self.replacements,
+            redraw_log=np.array(self.redraws, dtype=float).reshape(-1, 5),
+            handover_log=np.array(self.handovers, dtype=float).reshape(-1, 3),
+            threshold_day=self.threshold_day, events=self.events,
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numba import njit
 
 from .errors import InputError
 
@@ -90,6 +91,24 @@ def _review_ids(sizes: tuple[int, ...]) -> tuple[str, ...]:
     return tuple(f"R{g}-{k + 1:02d}" for g, n in enumerate(sizes, start=1) for k in range(n))
 
 
+@njit(cache=True)
+def _fill_from_group(insiders, slots, order, load, noise):
+    """Fill reviewer slots, in ``order``, each with the least-loaded party of the group that is
+    neither under this review nor its other reviewer (ties broken by ``noise``)."""
+    for k in range(order.size):
+        review, side = order[k] // 2, order[k] % 2
+        best, best_score = -1, np.inf
+        for j in range(insiders.size):
+            party = insiders[j]
+            if party == insiders[review] or party == slots[review, 1 - side]:
+                continue
+            score = load[party] + noise[k, j]
+            if score < best_score:
+                best, best_score = party, score
+        slots[review, side] = best
+        load[best] += 1
+
+
 def synthetic_pairings(seed: int | np.random.SeedSequence = 0, groups: dict[int, tuple[int, int]] = REPORTED_GROUPS) -> Pairings:
     """Draw pairings that reproduce the report's group counts exactly.
 
@@ -130,12 +149,8 @@ def synthetic_pairings(seed: int | np.random.SeedSequence = 0, groups: dict[int,
         for party, slot in zip(outsiders, flat[:outsiders_needed]):
             slots[slot // 2, slot % 2] = party
             load[party] += 1
-        for slot in flat[outsiders_needed:]:
-            review, side = divmod(slot, 2)
-            candidates = insiders[(insiders != insiders[review]) & (insiders != slots[review, 1 - side])]
-            choice = candidates[np.argmin(load[candidates] + rng.random(candidates.size))]
-            slots[review, side] = choice
-            load[choice] += 1
+        inside_slots = flat[outsiders_needed:]
+        _fill_from_group(insiders, slots, inside_slots, load, rng.random((inside_slots.size, n)))
         group_col.extend([g] * n)
         pur_col.extend(insiders)
         rev_col.extend(slots)
