@@ -90,6 +90,7 @@ class Simulator:
     snapshots: list[Snapshot]
     base: Parameters = field(default_factory=Parameters)
     transform: Callable[[dict], dict] | None = None  # for tests: a deliberately different model
+    engine: str = "compiled"  # or "simpy": the same statistics, slower
 
     def __post_init__(self):
         self.snapshots = sorted(self.snapshots, key=lambda s: s.as_at)
@@ -100,7 +101,7 @@ class Simulator:
         if self.transform is not None:
             theta = self.transform(dict(theta))
         params = self.base.updated(theta, source="calibration proposal")
-        setup = Setup(params, self.snapshots[-1], None, start="history", horizon=self.horizon)
+        setup = Setup(params, self.snapshots[-1], None, start="history", horizon=self.horizon, engine=self.engine)
         record, pairings, _ = simulate(setup, seed)
         return {snap.as_at.isoformat(): observe(record, pairings, snap.as_at) for snap in self.snapshots}
 
@@ -291,6 +292,7 @@ def calibrate(
     simulator: Simulator | None = None,
     snapshots: list[Snapshot] | None = None,
     progress: Callable[[str], None] = print,
+    engine: str = "compiled",
 ) -> CalibrationResult:
     """Run (or resume) ABC-SMC and export the posterior to ``output``.
 
@@ -307,7 +309,7 @@ def calibrate(
     workers = default_workers() if workers is None else max(1, int(workers))
     priors = load_priors(priors_path)
     snapshots = snapshots if snapshots is not None else load_observations(observations_dir)
-    simulator = simulator or Simulator(snapshots)
+    simulator = simulator or Simulator(snapshots, engine=engine)
     db = Path(db)
     config = run_config(priors, snapshots, budget, seed)
     config_path = db.with_suffix(".json")
@@ -382,7 +384,8 @@ def calibrate(
 
     history = pyabc.History(db_url)
     history.id = 1
-    result = _result(history, priors, config, budget, db, time.perf_counter() - started, workers, scheduler)
+    result = _result(history, priors, config, budget, db, time.perf_counter() - started, workers, scheduler,
+                     getattr(simulator, "engine", "compiled"))
     if output is not None:
         export_posterior(result, output)
     return result
@@ -399,7 +402,7 @@ def _has_run(db_url: str) -> bool:
 
 
 def _result(history, priors: Priors, config: dict, budget: Budget, db: Path, elapsed: float, workers: int,
-            scheduler: str | None) -> CalibrationResult:
+            scheduler: str | None, engine: str) -> CalibrationResult:
     t = history.max_t
     frame, weights = history.get_distribution(m=0, t=t)
     natural = pd.DataFrame([from_sampling_scale(row) for row in frame.to_dict("records")])
@@ -424,6 +427,7 @@ def _result(history, priors: Priors, config: dict, budget: Budget, db: Path, ela
         "generation_wall_times_s": [round(float(w), 1) for w in pops.wall_time],
         "workers": workers,
         "scheduler": scheduler,
+        "engine": engine,
         "database": display_path(db),
     }
     return CalibrationResult(particles, provenance, db, int(t + 1))

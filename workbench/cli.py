@@ -60,11 +60,15 @@ def cmd_forecast(args) -> int:
         posterior = "shipped"
     print(f"workbench: running {args.replications} replications...", file=sys.stderr, flush=True)
     fc = forecast(None, replications=args.replications, seed=args.seed, horizon=args.horizon, workers=args.workers,
-                  pairings=pairings, snapshot=snapshot, scenario=scenario, keep_events=not args.no_events,
-                  posterior=posterior, scheduler=args.scheduler)
+                  pairings=pairings, snapshot=snapshot, scenario=scenario,
+                  keep_events=not (args.no_events or args.summaries_only), keep_monthly=not args.summaries_only,
+                  posterior=posterior, scheduler=args.scheduler, engine=args.engine)
     print(format_forecast(fc))
     out = write_forecast(fc, args.output, {"scenario_file": str(scenario.path) if scenario.path else None})
-    print(f"\n  tables written to {out}/ (threshold.csv, monthly.csv.gz, {'' if args.no_events else 'events.csv.gz, '}summary.csv, manifest.json)")
+    tables = ["threshold.csv", "monthly_quantiles.csv.gz", "summary.csv", "manifest.json"]
+    tables[1:1] = [name for name, kept in (("monthly.csv.gz", fc.results.monthly is not None),
+                                           ("events.csv.gz", fc.results.events is not None)) if kept]
+    print(f"\n  tables written to {out}/ ({', '.join(tables)})")
     if args.export:
         from .hubverse import hubverse_table
         from .report import write_report
@@ -118,7 +122,8 @@ def cmd_calibrate(args) -> int:
     try:
         result = calibrate(budget, seed=args.seed, workers=args.workers, scheduler=args.scheduler,
                            observations_dir=args.observations or DEFAULT_DIR, priors_path=args.priors or DEFAULT_PRIORS,
-                           db=db, output=args.output or DEFAULT_OUTPUT, resume=args.resume, fresh=args.fresh)
+                           db=db, output=args.output or DEFAULT_OUTPUT, resume=args.resume, fresh=args.fresh,
+                           engine=args.engine)
     except KeyboardInterrupt:
         print(f"\nworkbench: calibration interrupted; finished generations are kept in {db} and no posterior was "
               f"written. Resume with: workbench calibrate --resume (same options)", file=sys.stderr)
@@ -241,13 +246,13 @@ def cmd_report(args) -> int:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
-    fan_chart(res.monthly, 2, ax=axes[0])
-    fan_chart(res.monthly, 3, ax=axes[1])
+    fan_chart(res.monthly_summary, 2, ax=axes[0])
+    fan_chart(res.monthly_summary, 3, ax=axes[1])
     charts = {
-        "fan_group1": fan_chart(res.monthly, 1, target),
+        "fan_group1": fan_chart(res.monthly_summary, 1, target),
         "threshold": threshold_chart(res.threshold, args.horizon),
         "fan_groups23": fig,
-        "occupancy": occupancy_chart(res.monthly),
+        "occupancy": occupancy_chart(res.monthly_summary),
         "time_in_stage": time_in_stage_chart(time_in_stage(res)),
     }
     if table is not None:
@@ -299,6 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
     f.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     f.add_argument("--no-events", action="store_true", help="do not keep per-review stage-entry events")
+    f.add_argument("--summaries-only", action="store_true",
+                   help="keep neither events nor per-replication monthly counts, only their distribution (large runs)")
+    f.add_argument("--engine", choices=("compiled", "simpy"), default="compiled",  # runner.ENGINES
+                   help="compiled (default) or simpy, the reference model (same results, about 20x slower)")
     f.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped calibration/posterior)")
     f.add_argument("--hand-set", action="store_true", help="ignore the posterior: run on the hand-set parameters")
     f.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
@@ -317,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=2024, help="run seed (default 2024, that of the shipped posterior)")
     c.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     c.add_argument("--scheduler", help="address of a Dask scheduler to evaluate on")
+    c.add_argument("--engine", choices=("compiled", "simpy"), default="compiled",  # runner.ENGINES
+                   help="compiled (default) or simpy, the reference model (same statistics, slower)")
     c.add_argument("--db", type=Path, help="run database (default calibration/runs/abc.db)")
     c.add_argument("--output", type=Path, help="posterior folder (default calibration/posterior)")
     c.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")

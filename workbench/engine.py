@@ -165,9 +165,9 @@ def run_mechanism(key, P, lever_start, lever_value, lever_groups, lever_named, l
     change = int(lever_value[V_OFFICERS_CHANGE]) if math.isfinite(lever_start[L_STAFFING]) else 0
     capacity = max(officers, officers + change)
     busy = 0
-    queue = np.empty(n + 1, np.int64)
+    queue = np.empty(n, np.int64)  # a ring: no review waits twice at once
     queue_head = 0
-    queue_tail = 0
+    queue_length = 0
     waiting_holders = 0
 
     group1_target = int(P[P_GROUP1_TARGET])
@@ -358,9 +358,10 @@ def run_mechanism(key, P, lever_start, lever_value, lever_groups, lever_named, l
             if change > 0:  # the recruits arrive: each release serves the queue
                 for _ in range(change):
                     busy -= 1
-                    if queue_head < queue_tail:
+                    if queue_length > 0:
                         r = queue[queue_head]
-                        queue_head += 1
+                        queue_head = (queue_head + 1) % n
+                        queue_length -= 1
                         busy += 1
                         waiting[r] = W_SERVICE
                         heapq.heappush(heap, (now + service[r], seq, K_SERVICE_END, r, 0, 0))
@@ -378,9 +379,10 @@ def run_mechanism(key, P, lever_start, lever_value, lever_groups, lever_named, l
             if waiting_holders > 0:
                 busy += 1
                 waiting_holders -= 1
-            elif queue_head < queue_tail:
+            elif queue_length > 0:
                 r2 = queue[queue_head]
-                queue_head += 1
+                queue_head = (queue_head + 1) % n
+                queue_length -= 1
                 busy += 1
                 waiting[r2] = W_SERVICE
                 heapq.heappush(heap, (now + service[r2], seq, K_SERVICE_END, r2, 0, 0))
@@ -592,8 +594,8 @@ def run_mechanism(key, P, lever_start, lever_value, lever_groups, lever_named, l
                         heapq.heappush(heap, (now + service[r], seq, K_SERVICE_END, r, 0, 0))
                         seq += 1
                     else:
-                        queue[queue_tail] = r
-                        queue_tail += 1
+                        queue[(queue_head + queue_length) % n] = r
+                        queue_length += 1
                         waiting[r] = W_QUEUE
                     action = A_BLOCK
                     continue

@@ -290,7 +290,7 @@ class Explorer:
             self.difference.value = "<i>No lever on: the baseline.</i>"
         target = base.results.setup.params.completion_target(62)
         fig, ax = plt.subplots(figsize=(6, 3.2))
-        fan_chart((scen or base).results.monthly, 1, target, ax=ax, label=" (scenario)" if scen else " (baseline)")
+        fan_chart((scen or base).results.monthly_summary, 1, target, ax=ax, label=" (scenario)" if scen else " (baseline)")
         self._show(self.fan, fig)
         self._show(self.dates, threshold_chart((scen or base).results.threshold, base.results.setup.horizon))
 

@@ -87,7 +87,7 @@ def forecast(params: Parameters | None = None, replications: int = 500, seed: in
              horizon: dt.date = DEFAULT_HORIZON, workers: int | None = None, pairings: Pairings | None = None,
              snapshot: Snapshot | None = None, scenario: Scenario = BASELINE, keep_events: bool = True,
              posterior: Posterior | str | None = "shipped", scheduler: str | None = None, progress=None,
-             engine: str = "compiled") -> Forecast:
+             engine: str = "compiled", keep_monthly: bool = True) -> Forecast:
     """Forecast from the report's state: ``replications`` runs from ``seed`` to ``horizon``.
 
     ``posterior="shipped"`` draws each replication's parameters from the committed posterior
@@ -95,6 +95,9 @@ def forecast(params: Parameters | None = None, replications: int = 500, seed: in
     every replication on ``params`` (default: the hand-set values).  The scenario's settings
     apply on top of either, and the parameters it sets are not redrawn.  ``engine="simpy"``
     runs the SimPy reference model instead of the compiled engine (same results, slower).
+    ``keep_events`` and ``keep_monthly`` keep the per-replication tables; without them memory
+    stays flat in the number of replications (the monthly distribution always streams into
+    ``results.monthly_summary``).
     """
     if isinstance(posterior, str):
         if posterior != "shipped":
@@ -105,7 +108,7 @@ def forecast(params: Parameters | None = None, replications: int = 500, seed: in
                                  posterior=posterior, fixed=tuple(scenario.changes), levers=scenario.levers,
                                  condition=scenario.condition, engine=engine)
     results = run_replications(setup, replications, seed=seed, workers=workers, keep_events=keep_events, scheduler=scheduler,
-                               progress=progress)
+                               progress=progress, keep_monthly=keep_monthly)
     if posterior is not None:
         label = posterior.label
     else:
@@ -166,7 +169,9 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
     with atomic_folder(output) as staging:
         res = fc.results
         res.threshold.to_csv(staging / "threshold.csv", index=False)
-        res.monthly.to_csv(staging / "monthly.csv.gz", index=False)
+        if res.monthly is not None:
+            res.monthly.to_csv(staging / "monthly.csv.gz", index=False)
+        res.monthly_summary.to_frame().to_csv(staging / "monthly_quantiles.csv.gz", index=False)
         if res.events is not None:
             res.events.to_csv(staging / "events.csv.gz", index=False)
         summary_table(fc.summary).to_csv(staging / "summary.csv", index=False)
@@ -183,6 +188,7 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
                 "note": "each replication drew its calibrated parameters from this posterior; 'parameters' holds the rest"},
             "seed": res.seed,
             "replications": res.replications,
+            "engine": res.setup.engine,
             "workers": res.workers,
             "start": res.setup.start,
             "snapshot": {"as_at": res.setup.snapshot.as_at, "file": display_path(res.setup.snapshot.path)},
@@ -241,7 +247,8 @@ def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, lis
     params = None if isinstance(inputs["parameters"], str) else Parameters.from_mapping(inputs["parameters"], str(manifest_path))
     again = forecast(params, replications=inputs["replications"], seed=inputs["seed"],
                      horizon=dt.date.fromisoformat(inputs["horizon"]), workers=workers, pairings=pairings,
-                     snapshot=snapshot, scenario=scenario, keep_events=False, posterior=posterior)
+                     snapshot=snapshot, scenario=scenario, keep_events=False, keep_monthly=False, posterior=posterior,
+                     engine=manifest.get("engine", "compiled"))
     differences = []
     before = pd.read_csv(output / "threshold.csv")
     after = again.threshold.assign(date=again.threshold["date"].dt.strftime("%Y-%m-%d"))

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .runner import Results
+from .summaries import COLUMNS as SUMMARY_COLUMNS
 
 QUANTILE_LEVELS = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
 COLUMNS = ["model_id", "reference_date", "target", "group", "stage", "target_date", "output_type", "output_type_id", "value"]
@@ -36,16 +37,15 @@ def hubverse_table(results: Results, model_id: str = "untoc-review-workbench") -
 
     years = sorted({*(y for y in (2026, 2028, 2030) if dt.date(y, 10, 1) > reference), *range(2035, horizon.year + 1, 5)})
     target_dates = [pd.Timestamp(dt.date(y, 10, 1)) for y in years if dt.date(y, 10, 1) <= horizon]
-    monthly = results.monthly
-    stage_columns = [c for c in monthly.columns if c not in ("replication", "date", "group")]
-    for day in target_dates:
-        at = monthly[monthly["date"] == day]
-        for g, frame in at.groupby("group"):
-            for stage in stage_columns:
-                values = frame[stage].to_numpy()
-                for level, q in zip(QUANTILE_LEVELS, np.quantile(values, QUANTILE_LEVELS)):
-                    rows.append((model_id, reference, "reviews_in_stage", int(g), stage, day.date().isoformat(), "quantile",
-                                 level, float(q)))
+    summary = results.monthly_summary
+    quantiles = {(g, stage): summary.quantiles(g, stage, QUANTILE_LEVELS) for g in (1, 2, 3) for stage in SUMMARY_COLUMNS}
+    for day in (d for d in target_dates if d in quantiles[(1, "completed")].index):
+        for g in (1, 2, 3):
+            for stage in SUMMARY_COLUMNS:
+                at = quantiles[(g, stage)].loc[day]
+                for level in QUANTILE_LEVELS:
+                    rows.append((model_id, reference, "reviews_in_stage", g, stage, day.date().isoformat(), "quantile",
+                                 level, float(at[level])))
 
     years_to = results.threshold["years_from_start"].to_numpy()
     for rep, value in zip(results.threshold["replication"], years_to):

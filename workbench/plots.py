@@ -11,6 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .priors import Priors  # noqa: E402
+from .summaries import MonthlySummary  # noqa: E402
 
 
 def predictive_check_chart(check: pd.DataFrame, title: str):
@@ -90,33 +91,31 @@ STAGE_LABELS = {
 }
 
 
-def fan_chart(monthly: pd.DataFrame, group: int, target: int | None = None, ax=None, label: str = ""):
+def fan_chart(summary: MonthlySummary, group: int, target: int | None = None, ax=None, label: str = ""):
     """Completed reviews of one group over time: median, 50 % and 80 % bands (and the target line)."""
     own = ax is None
     if own:
         fig, ax = plt.subplots(figsize=(7, 3.4))
-    frame = monthly[monthly["group"] == group].pivot_table(index="date", columns="replication", values="completed")
-    q = frame.quantile([0.1, 0.25, 0.5, 0.75, 0.9], axis=1).T
+    q = summary.quantiles(group, "completed", (0.1, 0.25, 0.5, 0.75, 0.9))
     ax.fill_between(q.index, q[0.1], q[0.9], color="#c6dbef", label="80 % of runs")
     ax.fill_between(q.index, q[0.25], q[0.75], color="#6baed6", label="50 % of runs")
     ax.plot(q.index, q[0.5], color="#08306b", lw=1.5, label="median")
     if target:
         ax.axhline(target, color="#b2182b", ls="--", lw=1, label=f"{target} completed (70 %, ¶25)")
-    ax.set_title(f"Group {group}: completed reviews{label} ({frame.shape[1]} replications)", fontsize=9)
+    ax.set_title(f"Group {group}: completed reviews{label} ({summary.replications} replications)", fontsize=9)
     ax.set_ylabel("completed")
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3)
     return ax.figure
 
 
-def occupancy_chart(monthly: pd.DataFrame):
+def occupancy_chart(summary: MonthlySummary):
     """Median number of reviews (all groups) in each stage over time."""
     fig, ax = plt.subplots(figsize=(7, 3.4))
-    total = monthly.groupby(["replication", "date"]).sum(numeric_only=True).reset_index()
     for column, label in STAGE_LABELS.items():
-        median = total.groupby("date")[column].median()
+        median = summary.quantiles(None, column, (0.5,))[0.5]
         ax.plot(median.index, median.to_numpy(), label=label, lw=1.3)
-    ax.set_title(f"Reviews by stage, median of {total['replication'].nunique()} replications", fontsize=9)
+    ax.set_title(f"Reviews by stage, median of {summary.replications} replications", fontsize=9)
     ax.set_ylabel("reviews")
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3)

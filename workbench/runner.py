@@ -29,6 +29,7 @@ from .parties import Pairings, synthetic_pairings
 from .posterior import Posterior
 from .snapshot import history_start, report_start
 from .streams import ReplicationStreams, replication_seeds
+from .summaries import MonthlySummary
 from .timeline import month_starts, to_day, to_timestamps
 
 DEFAULT_HORIZON = dt.date(2060, 12, 31)
@@ -149,29 +150,43 @@ class ReplicationOutput:
 
     replication: int
     threshold_day: float
-    monthly: np.ndarray  # (3 groups, n_months, n_stages) counts
+    monthly: np.ndarray | None  # (3 groups, n_months, n_stages) counts, if the per-replication table is kept
     entered: np.ndarray | None  # (n_reviews, n_stages) if events are kept
     group: np.ndarray | None
     review_ids: tuple[str, ...] | None
     events: int
 
 
-def _run_chunk(setup: Setup, seed: int, replications: list[int], month_days: np.ndarray, keep_events: bool) -> list[ReplicationOutput]:
+@dataclass
+class ChunkOutput:
+    """A chunk of consecutive replications: each one's outputs, and the chunk's monthly summary."""
+
+    replications: list[ReplicationOutput]
+    summary: MonthlySummary
+
+
+def _run_chunk(setup: Setup, seed: int, replications: list[int], month_dates: list[dt.date], keep_events: bool,
+               keep_monthly: bool) -> ChunkOutput:
     seeds = replication_seeds(seed, max(replications) + 1)
+    month_days = np.array([to_day(d) for d in month_dates])
+    summary = None
     out = []
     for i in replications:
         record, pairings, params = simulate(setup, seeds[i])
         threshold = condition_day(record, pairings, setup.condition, setup.start_day, params.completion_share)
         # (group, month, stage) counts; column 0 of monthly_counts is "not started", left out.
         monthly = monthly_counts(stage_at(record, month_days), pairings.group.astype(np.int64), 3)[:, :, 1:]
+        if summary is None:
+            summary = MonthlySummary.empty(month_dates, max(pairings.group_sizes().values()), pairings.n_reviews)
+        summary.add(monthly)
         out.append(ReplicationOutput(
-            replication=i, threshold_day=threshold, monthly=monthly,
+            replication=i, threshold_day=threshold, monthly=monthly if keep_monthly else None,
             entered=record.entered if keep_events else None,
             group=pairings.group if keep_events else None,
             review_ids=pairings.review_ids if keep_events else None,
             events=record.events,
         ))
-    return out
+    return ChunkOutput(out, summary)
 
 
 @dataclass
@@ -179,8 +194,9 @@ class Results:
     """Tidy results of a set of replications (see the README for the columns)."""
 
     threshold: pd.DataFrame  # one row per replication: the 70 % date or not reached
-    monthly: pd.DataFrame  # stage counts by replication, first day of each month, and group
+    monthly: pd.DataFrame | None  # stage counts by replication, first day of each month, and group (when kept)
     events: pd.DataFrame | None  # per-review stage-entry events (when kept)
+    monthly_summary: MonthlySummary  # the monthly counts' distribution across replications (always)
     setup: Setup
     seed: int
     replications: int
@@ -194,41 +210,55 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def parallel_map(func, tasks: list[tuple], workers: int = 1, scheduler: str | None = None, progress=None) -> list:
-    """``[func(*task) for task in tasks]``, in order, on local processes or a Dask cluster.
+def iter_map(func, tasks: list[tuple], workers: int = 1, scheduler: str | None = None, progress=None):
+    """Yield ``func(*task)`` for each task, in the tasks' order, from local processes or a Dask cluster.
 
     ``scheduler`` is the address of a running Dask scheduler (``tcp://host:8786``); without
-    it, ``workers`` loky processes (1: this process).  The order of the results is the order
-    of the tasks whatever finishes first, which is what keeps every result reproducible.
+    it, ``workers`` loky processes (1: this process).  Results come back in the order of the
+    tasks whatever finishes first, which is what keeps every result reproducible, and one
+    at a time, so a caller that reduces them as they come holds only what it keeps.
     """
     if scheduler:
         from distributed import Client
 
         with Client(scheduler, set_as_default=False) as client:
             futures = client.map(lambda task: func(*task), tasks, pure=False)
-            return client.gather(futures)
+            for k, future in enumerate(futures):
+                result = future.result()
+                future.release()
+                yield result
+                if progress:
+                    progress(k + 1, len(tasks))
+        return
     if workers <= 1 or len(tasks) <= 1:
-        out = []
         for k, task in enumerate(tasks):
-            out.append(func(*task))
+            yield func(*task)
             if progress:
                 progress(k + 1, len(tasks))
-        return out
+        return
     from joblib import Parallel, delayed
 
-    out = []
-    for k, result in enumerate(Parallel(n_jobs=workers, backend="loky", return_as="generator")(delayed(func)(*task) for task in tasks)):
-        out.append(result)
+    results = Parallel(n_jobs=workers, backend="loky", return_as="generator")(delayed(func)(*task) for task in tasks)
+    for k, result in enumerate(results):
+        yield result
         if progress:
             progress(k + 1, len(tasks))
-    return out
+
+
+def parallel_map(func, tasks: list[tuple], workers: int = 1, scheduler: str | None = None, progress=None) -> list:
+    """``[func(*task) for task in tasks]``, in order, on local processes or a Dask cluster (see :func:`iter_map`)."""
+    return list(iter_map(func, tasks, workers, scheduler, progress))
 
 
 def run_replications(setup: Setup, replications: int, seed: int = 1, workers: int | None = None,
-                     keep_events: bool = True, scheduler: str | None = None, progress=None) -> Results:
+                     keep_events: bool = True, scheduler: str | None = None, progress=None,
+                     keep_monthly: bool = True) -> Results:
     """Run ``replications`` replications from ``seed`` on ``workers`` processes (default: all cores).
 
     With ``scheduler`` (a Dask scheduler's address) the chunks go to that cluster instead.
+    The monthly stage counts always stream into :attr:`Results.monthly_summary`; the
+    per-replication tables (``events``, ``monthly``) are kept only when asked for, so a run of
+    any size holds little more than one number per replication.
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
@@ -236,21 +266,27 @@ def run_replications(setup: Setup, replications: int, seed: int = 1, workers: in
     workers = min(workers, replications)
     start_date = setup.snapshot.as_at if setup.start == "report" else dt.date(2020, 12, 1)
     month_dates = month_starts(start_date, setup.horizon)
-    month_days = np.array([to_day(d) for d in month_dates])
 
     started = time.perf_counter()
     n_chunks = 1 if workers == 1 and not scheduler else min(replications, workers * 4 if not scheduler else 64)
     chunks = [[int(i) for i in c] for c in np.array_split(np.arange(replications), n_chunks) if len(c)]
     if progress is not None and n_chunks == 1 and replications > 1:  # chunk serial runs too, to report progress
         chunks = [[int(i) for i in c] for c in np.array_split(np.arange(replications), min(replications, 10))]
-    parts = parallel_map(_run_chunk, [(setup, seed, c, month_days, keep_events) for c in chunks], workers, scheduler, progress)
-    outputs = [o for part in parts for o in part]
+    tasks = [(setup, seed, c, month_dates, keep_events, keep_monthly) for c in chunks]
+    outputs: list[ReplicationOutput] = []
+    summary = None
+    for part in iter_map(_run_chunk, tasks, workers, scheduler, progress):
+        outputs.extend(part.replications)
+        if summary is None:
+            summary = part.summary
+        else:
+            summary.merge(part.summary)
     outputs.sort(key=lambda o: o.replication)
     elapsed = time.perf_counter() - started
-    return _tabulate(outputs, setup, seed, replications, workers, elapsed, month_dates)
+    return _tabulate(outputs, summary, setup, seed, replications, workers, elapsed, month_dates)
 
 
-def _tabulate(outputs: list[ReplicationOutput], setup: Setup, seed: int, n: int, workers: int,
+def _tabulate(outputs: list[ReplicationOutput], summary: MonthlySummary, setup: Setup, seed: int, n: int, workers: int,
               elapsed: float, month_dates: list[dt.date]) -> Results:
     start_day = setup.start_day
     threshold_days = np.array([o.threshold_day for o in outputs])
@@ -260,16 +296,18 @@ def _tabulate(outputs: list[ReplicationOutput], setup: Setup, seed: int, n: int,
         "date": to_timestamps(threshold_days),
         "years_from_start": (threshold_days - start_day) / 365.2425,
     })
-    n_months = len(month_dates)
-    counts = np.stack([o.monthly for o in outputs])  # (rep, group, month, stage)
-    reps, groups, mons = np.meshgrid(np.arange(len(outputs)), [1, 2, 3], np.arange(n_months), indexing="ij")
-    monthly = pd.DataFrame({
-        "replication": np.array([o.replication for o in outputs])[reps.ravel()],
-        "date": pd.to_datetime(np.array(month_dates, dtype="datetime64[D]"))[mons.ravel()],
-        "group": groups.ravel().astype(np.int8),
-    })
-    for k, col in enumerate(STAGE_COLUMNS.values()):
-        monthly[col] = counts[..., k].ravel()
+    monthly = None
+    if outputs and outputs[0].monthly is not None:
+        n_months = len(month_dates)
+        counts = np.stack([o.monthly for o in outputs])  # (rep, group, month, stage)
+        reps, groups, mons = np.meshgrid(np.arange(len(outputs)), [1, 2, 3], np.arange(n_months), indexing="ij")
+        monthly = pd.DataFrame({
+            "replication": np.array([o.replication for o in outputs])[reps.ravel()],
+            "date": pd.to_datetime(np.array(month_dates, dtype="datetime64[D]"))[mons.ravel()],
+            "group": groups.ravel().astype(np.int8),
+        })
+        for k, col in enumerate(STAGE_COLUMNS.values()):
+            monthly[col] = counts[..., k].ravel()
     events = None
     if outputs and outputs[0].entered is not None:
         frames = []
@@ -285,7 +323,7 @@ def _tabulate(outputs: list[ReplicationOutput], setup: Setup, seed: int, n: int,
             }))
         events = pd.concat(frames, ignore_index=True)
         events["stage"] = pd.Categorical(events["stage"], categories=list(stage_names), ordered=True)
-    return Results(threshold=threshold, monthly=monthly, events=events, setup=setup, seed=seed, replications=n,
+    return Results(threshold=threshold, monthly=monthly, events=events, monthly_summary=summary, setup=setup, seed=seed, replications=n,
                    workers=workers, elapsed_s=elapsed, simulated_events=int(sum(o.events for o in outputs)))
 
 
