@@ -16,6 +16,8 @@ import simpy
 from workbench.model import Secretariat
 from workbench.parameters import Parameters
 from workbench.runner import Setup
+from workbench.parties import first_involvement
+from workbench.snapshot import group_start_days
 from workbench.streams import replication_seeds, stream_seed, UniformStream
 from workbench.timeline import months
 
@@ -40,9 +42,9 @@ def test_nominations_alone_are_exponential(snapshot):
     setup = Setup(params, snapshot, None, start="history", horizon=dt.date(2023, 12, 1))
     runs = run_many(setup, 20, seed=3)
     delays = []
-    for record, pairings, model in runs:
-        for party in model.parties:
-            delays.append((record.nominated_at[party.index] - party.first_involved) / months(1))
+    for record, pairings, _ in runs:
+        first_involved = first_involvement(pairings, group_start_days(snapshot))
+        delays.extend((record.nominated_at - first_involved) / months(1))
     delays = np.array(delays)
     n = len(delays)
     for t in (1.0, 3.0, 6.0, 12.0):
