@@ -40,7 +40,7 @@ def _records_equal(a, b) -> list[str]:
                  "redraw_log", "handover_log"):
         if not np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True):
             differ.append(name)
-    for name in ("threshold_day", "end_day", "events", "start_day"):
+    for name in ("threshold_day", "end_day", "events", "draws", "start_day"):
         x, y = getattr(a, name), getattr(b, name)
         if not (x == y or (isinstance(x, float) and math.isnan(x) and math.isnan(y))):
             differ.append(name)

@@ -241,16 +241,36 @@ def _snapshot_digest(snapshot: Snapshot) -> str:
 
 
 def pyabc_prior(priors: Priors):
+    """The priors as a pyabc Distribution on the sampling scale, where each one is flat."""
     import pyabc
 
-    rvs = {}
+    class BoxPrior(pyabc.Distribution):
+        """Independent uniform priors, with the density computed from the bounds.
+
+        pyabc proposes parameters until one has positive prior density; with 14 parameters
+        most proposals fall outside the box, and scipy's per-parameter ``pdf`` made those
+        retries cost ten times the simulation itself.  Same values, same draws.
+        """
+
+        def pdf(self, x):
+            density = 1.0
+            for key, value in x.items():
+                low, width = self.bounds[key]
+                density *= 1.0 / width if low <= value <= low + width else 0.0
+            return density
+
+    rvs, bounds = {}, {}
     for p in priors.priors:
         if p.distribution == "uniform":
-            rvs[p.name] = pyabc.RV("uniform", p.low, p.high - p.low)
+            name, low, width = p.name, p.low, p.high - p.low
         else:  # sampled on the log scale, where the prior is flat
-            lo, hi = math.log(p.low), math.log(p.high)
-            rvs[LOG_PREFIX + p.name] = pyabc.RV("uniform", lo, hi - lo)
-    return pyabc.Distribution(**rvs)
+            name, low = LOG_PREFIX + p.name, math.log(p.low)
+            width = math.log(p.high) - low
+        rvs[name] = pyabc.RV("uniform", low, width)
+        bounds[name] = (low, width)
+    prior = BoxPrior(**rvs)
+    prior.bounds = bounds
+    return prior
 
 
 def run_config(priors: Priors, snapshots: list[Snapshot], budget: Budget, seed: int) -> dict:
@@ -377,7 +397,9 @@ def calibrate(
         pops = history.get_all_populations()
         row = pops[pops.t == t].iloc[0]
         remaining = budget.generations - (t + 1)
-        growth = durations[-1] / durations[-2] if len(durations) >= 2 else 1.0
+        # The first generation samples the prior and is no guide to growth; cap it, since a
+        # compounded outlier once forecast 200 minutes for a run that took 2.
+        growth = min(2.0, durations[-1] / durations[-2]) if len(durations) >= 3 else 1.5
         expected = sum(durations[-1] * max(growth, 1.0) ** k for k in range(1, remaining + 1)) if remaining else None
         progress(_progress_line(t, float(row.epsilon), budget.population, int(row.samples),
                                 time.perf_counter() - started, expected))

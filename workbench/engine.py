@@ -619,8 +619,9 @@ def run_mechanism(key, P, lever_start, lever_value, lever_groups, lever_named, l
             end_day = now
             break
 
+    draws = party_draws.sum() + review_draws.sum()
     return (entered, deadline, languages, saq_lateness, nominated_at, first_replaced, replacements,
-            redraw_log[:n_redraws].copy(), handover_log[:n_handovers].copy(), threshold_day, events, end_day)
+            redraw_log[:n_redraws].copy(), handover_log[:n_handovers].copy(), threshold_day, events, end_day, draws)
 
 
 @njit(cache=True)
@@ -750,9 +751,9 @@ def run_compiled(params, pairings, initial, streams, horizon_day: float, levers,
         np.asarray(silent, dtype=np.bool_), review_group_start, first_involvement(pairings, initial.group_start),
         float(initial.day), float(horizon_day))
     (entered, deadline, languages, saq_lateness, nominated_at, first_replaced, replacements, redraws, handovers,
-     threshold_day, events, end_day) = out
+     threshold_day, events, end_day, draws) = out
     return RunRecord(
         start_day=initial.day, end_day=end_day, entered=entered, deadline=deadline, languages=languages,
         saq_lateness=saq_lateness, nominated_at=nominated_at, first_replaced_at=first_replaced, replacements=replacements,
         redraw_log=redraws, handover_log=handovers,
-        threshold_day=threshold_day, events=int(events))
+        threshold_day=threshold_day, events=int(events), draws=int(draws))

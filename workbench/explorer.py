@@ -235,7 +235,7 @@ class Explorer:
         key = (replications, seed)
         if key not in self._baseline_cache:
             self._baseline_cache[key] = forecast(None, replications=replications, seed=seed, workers=self.workers,
-                                                 keep_events=False, progress=self._progress(0, 50))
+                                                 keep_events=False, keep_monthly=False, progress=self._progress(0, 50))
         return self._baseline_cache[key]
 
     def _progress(self, offset: int, span: int):
@@ -258,8 +258,8 @@ class Explorer:
             n, seed = self.replications.value, self.seed.value
             base = self._baseline(n, seed)
             active = scenario.levers.active() or not scenario.condition.is_default or scenario.condition.decided
-            scen = forecast(None, replications=n, seed=seed, workers=self.workers, keep_events=False, scenario=scenario,
-                            progress=self._progress(50, 50)) if active else None
+            scen = forecast(None, replications=n, seed=seed, workers=self.workers, keep_events=False, keep_monthly=False,
+                            scenario=scenario, progress=self._progress(50, 50)) if active else None
             self._draw(base, scen, scenario)
             self.last_update_s = time.perf_counter() - started
             self.status.value = (f"{n} replications, seed {seed}: updated in {self.last_update_s:.1f} s "
@@ -300,12 +300,15 @@ class Explorer:
         import io
 
         import matplotlib.pyplot as plt
+        from IPython import get_ipython
         from IPython.display import Image, display
 
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
         plt.close(fig)
         output.clear_output(wait=True)
+        if get_ipython() is None:  # a script or a benchmark: nothing to show the image in
+            return
         with output:
             display(Image(data=buffer.getvalue()))
 

@@ -112,6 +112,7 @@ class RunRecord:
     handover_log: np.ndarray  # (k, 3) rows of (party, start day, end day; inf if unfinished)
     threshold_day: float  # day group 1 reached its completion target (NaN: not within horizon)
     events: int  # stage entries, nominations, replacements and redraws recorded
+    draws: int  # uniforms drawn from the streams during the run (the random durations and choices)
 
     @property
     def redraws(self) -> list[tuple[float, int, int, int, int]]:
@@ -595,5 +596,5 @@ class Mechanism:
             first_replaced_at=self.first_replaced_at, replacements=self.replacements,
             redraw_log=np.array(self.redraws, dtype=float).reshape(-1, 5),
             handover_log=np.array(self.handovers, dtype=float).reshape(-1, 3),
-            threshold_day=self.threshold_day, events=self.events,
+            threshold_day=self.threshold_day, events=self.events, draws=self.streams.draws(),
         )

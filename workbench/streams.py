@@ -105,6 +105,11 @@ class UniformStream:
         self._seed = seed
         self._used = 0
 
+    @property
+    def used(self) -> int:
+        """How many uniforms this stream has handed out."""
+        return self._used
+
     def uniform(self) -> float:
         u = uniform_at(self._seed, self._used)
         self._used += 1
@@ -135,6 +140,10 @@ class StreamTable:
     def __len__(self) -> int:
         return self._n
 
+    def made(self) -> list[UniformStream]:
+        """The streams asked for so far."""
+        return list(self._made.values())
+
     def __getitem__(self, entity: int) -> UniformStream:
         stream = self._made.get(entity)
         if stream is None:
@@ -161,6 +170,10 @@ class ReplicationStreams:
         """
         table = self.party[name]
         return first_uniforms(self.key, PARTY_COMPONENTS.index(name), len(table), k)
+
+    def draws(self) -> int:
+        """Uniforms drawn so far from all the streams (first_draws not counted)."""
+        return sum(stream.used for table in (*self.party.values(), *self.review.values()) for stream in table.made())
 
     def generator(self, name: str) -> np.random.Generator:
         """A numpy Generator for a whole-replication decision (e.g. the snapshot's assignments)."""
