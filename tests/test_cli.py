@@ -79,3 +79,27 @@ def test_forecast_with_a_real_pairing_file(tmp_path):
 def test_parameters_command_lists_every_parameter():
     done = _run("parameters")
     assert done.returncode == 0 and "nomination_rate" in done.stdout and "¶14" in done.stdout
+
+
+def test_summaries_only_and_the_simpy_engine_give_the_same_numbers(tmp_path):
+    """--summaries-only keeps only the monthly distribution; --engine simpy reproduces the compiled run."""
+    common = ("forecast", "--replications", "4", "--seed", "5", "--horizon", "2045-12-31", "--workers", "1", "--summaries-only")
+    fast = _run(*common, "--output", str(tmp_path / "fast"))
+    slow = _run(*common, "--output", str(tmp_path / "slow"), "--engine", "simpy")
+    assert fast.returncode == 0 and slow.returncode == 0, fast.stderr + slow.stderr
+    for out in (tmp_path / "fast", tmp_path / "slow"):
+        assert (out / "monthly_quantiles.csv.gz").is_file()
+        assert not (out / "monthly.csv.gz").exists() and not (out / "events.csv.gz").exists()
+    for name in ("threshold.csv", "monthly_quantiles.csv.gz", "summary.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "fast" / name), pd.read_csv(tmp_path / "slow" / name))
+    assert json.loads((tmp_path / "slow" / "manifest.json").read_text())["engine"] == "simpy"
+
+
+def test_the_command_line_offers_exactly_the_runners_engines():
+    from workbench.cli import build_parser
+    from workbench.runner import ENGINES
+
+    parser = build_parser()
+    for command in ("forecast", "calibrate", "compare", "report"):
+        action = next(a for a in parser._subparsers._group_actions[0].choices[command]._actions if a.dest == "engine")
+        assert tuple(action.choices) == ENGINES, command

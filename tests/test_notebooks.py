@@ -71,3 +71,16 @@ def test_invalid_settings_are_refused_not_saved(tmp_path):
         save_settings(settings, tmp_path)
     assert not list(tmp_path.glob("*.toml"))
     assert "[levers.training]" in settings_to_toml(settings)
+
+
+def test_a_prepared_baseline_is_the_one_run_uses(tmp_path):
+    """prepare() computes the baseline in the background; Run then reuses it (same object, same numbers)."""
+    explorer = Explorer(replications=12, folder=tmp_path, workers=1)
+    explorer.prepare().join()
+    prepared = explorer._baseline_cache[(12, 1)]
+    settings = explorer.settings()
+    settings["levers"]["redraw"]["enabled"] = True
+    explorer.apply(settings)
+    explorer.run()
+    assert explorer._baseline_cache[(12, 1)] is prepared
+    assert "scenario" in explorer.table.value

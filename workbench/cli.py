@@ -202,7 +202,8 @@ def _run_scenarios(args, keep_events: bool = False):
     pairings = load_pairings(args.pairings) if args.pairings else None
     posterior = None if args.hand_set else "shipped"
     common = dict(replications=args.replications, seed=args.seed, horizon=args.horizon, workers=args.workers,
-                  pairings=pairings, snapshot=snapshot, posterior=posterior, scheduler=args.scheduler)
+                  pairings=pairings, snapshot=snapshot, posterior=posterior, scheduler=args.scheduler,
+                  engine=args.engine, keep_monthly=False)  # charts read the streamed monthly summary
     started = time.perf_counter()
     base = forecast(None, scenario=baseline, keep_events=True, **common)
     print(f"baseline: {args.replications} replications in {time.perf_counter() - started:.0f} s", file=sys.stderr)
@@ -355,6 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--pairings", type=Path)
         sp.add_argument("--scheduler")
         sp.add_argument("--hand-set", action="store_true", help="hand-set parameters instead of the shipped posterior")
+        sp.add_argument("--engine", choices=("compiled", "simpy"), default="compiled",  # runner.ENGINES
+                        help="compiled (default) or simpy, the reference model (same results, slower)")
 
     cp = sub.add_parser("compare", help="paired comparison of scenarios against the baseline, ranked by months gained")
     scenario_options(cp, 1000)

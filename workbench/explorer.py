@@ -11,6 +11,7 @@ back, so the logic is testable without a browser.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from pathlib import Path
 
@@ -133,13 +134,14 @@ def probability_table(base_summary: dict, scen_summary: dict | None) -> pd.DataF
 class Explorer:
     """The widget app.  ``Explorer().show()`` in a notebook; ``run()`` is what the button calls."""
 
-    def __init__(self, replications: int = 200, seed: int = 1, workers: int | None = None, folder: Path = SCENARIO_DIR):
+    def __init__(self, replications: int = 500, seed: int = 1, workers: int | None = None, folder: Path = SCENARIO_DIR):
         import ipywidgets as w
 
         self.w = w
         self.folder = Path(folder)
         self.workers = workers
         self._baseline_cache: dict = {}
+        self._baseline_lock = threading.Lock()  # a Run waits for a baseline being prepared in the background
         self.last_update_s: float | None = None
         self.controls: dict[str, dict] = {}
         rows = []
@@ -233,10 +235,18 @@ class Explorer:
     # --- running ------------------------------------------------------------------------
     def _baseline(self, replications: int, seed: int):
         key = (replications, seed)
-        if key not in self._baseline_cache:
-            self._baseline_cache[key] = forecast(None, replications=replications, seed=seed, workers=self.workers,
-                                                 keep_events=False, keep_monthly=False, progress=self._progress(0, 50))
+        with self._baseline_lock:
+            if key not in self._baseline_cache:
+                self._baseline_cache[key] = forecast(None, replications=replications, seed=seed, workers=self.workers,
+                                                     keep_events=False, keep_monthly=False, progress=self._progress(0, 50))
         return self._baseline_cache[key]
+
+    def prepare(self) -> threading.Thread:
+        """Compute the baseline (and start the worker processes) in the background, so that the
+        planner's first Run only has the scenario left to compute."""
+        thread = threading.Thread(target=self._baseline, args=(self.replications.value, self.seed.value), daemon=True)
+        thread.start()
+        return thread
 
     def _progress(self, offset: int, span: int):
         def update(done: int, total: int) -> None:

@@ -1,0 +1,47 @@
+"""The monthly summary that streams from the workers is exact: its quantiles are numpy's on the full table."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from workbench.parameters import Parameters
+from workbench.runner import Setup, run_replications
+from workbench.summaries import COLUMNS
+
+
+@pytest.fixture(scope="module")
+def kept(snapshot):
+    setup = Setup(Parameters(), snapshot, None, "report", dt.date(2040, 12, 31))
+    return run_replications(setup, 37, seed=4, workers=2, keep_events=False, keep_monthly=True)
+
+
+@pytest.mark.parametrize("group", [None, 1, 2, 3])
+def test_quantiles_equal_numpy_on_the_per_replication_table(kept, group):
+    levels = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
+    table = kept.monthly if group is None else kept.monthly[kept.monthly["group"] == group]
+    per_rep = table.groupby(["date", "replication"])[list(COLUMNS)].sum()
+    for column in COLUMNS:
+        wide = per_rep[column].unstack("replication")  # date x replication
+        expected = np.quantile(wide.to_numpy(), levels, axis=1).T
+        got = kept.monthly_summary.quantiles(group, column, levels).to_numpy()
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9, err_msg=f"group {group}, {column}")
+        np.testing.assert_allclose(kept.monthly_summary.mean(group, column).to_numpy(), wide.mean(axis=1).to_numpy())
+
+
+def test_a_summaries_only_run_keeps_no_per_replication_table_and_the_same_summary(snapshot, kept):
+    setup = Setup(Parameters(), snapshot, None, "report", dt.date(2040, 12, 31))
+    lean = run_replications(setup, 37, seed=4, workers=1, keep_events=False, keep_monthly=False)
+    assert lean.monthly is None and lean.events is None
+    assert lean.monthly_summary.replications == 37
+    np.testing.assert_array_equal(lean.monthly_summary.by_group, kept.monthly_summary.by_group)
+    np.testing.assert_array_equal(lean.monthly_summary.overall, kept.monthly_summary.overall)
+
+
+def test_every_replication_is_counted_once_in_every_month(kept):
+    summary = kept.monthly_summary
+    assert (summary.by_group.sum(axis=-1) == 37).all() and (summary.overall.sum(axis=-1) == 37).all()
+    tidy = summary.to_frame()
+    assert set(tidy["group"]) == {0, 1, 2, 3} and set(tidy["stage"]) == set(COLUMNS)
