@@ -308,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--summaries-only", action="store_true",
                    help="keep neither events nor per-replication monthly counts, only their distribution (large runs)")
     f.add_argument("--engine", choices=("compiled", "simpy"), default="compiled",  # runner.ENGINES
-                   help="compiled (default) or simpy, the reference model (same results, about 20x slower)")
+                   help="compiled (default) or simpy, the reference model (same results, about 12x slower)")
     f.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped calibration/posterior)")
     f.add_argument("--hand-set", action="store_true", help="ignore the posterior: run on the hand-set parameters")
     f.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")

@@ -1,7 +1,7 @@
 """The compiled engine: the SimPy model of :mod:`workbench.model`, step for step, in Numba.
 
 :mod:`workbench.model` defines the behaviour and stays the reference; this module runs the
-same processes as an explicit event loop, about a hundred times faster, so that planners
+same processes as an explicit event loop, some forty times faster (about 1 ms a replication), so that planners
 get answers in seconds.  It draws the same uniforms from the same streams in the same
 order (:mod:`workbench.streams`) and turns them into durations with the same compiled
 functions, so a replication follows the same path in both engines; the test suite checks
