@@ -9,6 +9,8 @@ ARGS   ?=
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@echo "compiling the engine (once; cached in workbench/__pycache__)..."
+	$(VENV)/bin/python -c "from workbench.runner import warm_up; print(f'  {warm_up():.0f} s')"
 	touch $(STAMP)
 
 .PHONY: setup forecast test baseline bench start-check lab app
