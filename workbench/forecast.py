@@ -159,6 +159,10 @@ def _json_default(obj):
     raise TypeError(type(obj))
 
 
+#: gzip at its fastest level: level 9 made writing the tables take twice as long as the forecast itself.
+FAST_GZIP = {"method": "gzip", "compresslevel": 1}
+
+
 def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None = None) -> Path:
     """Write the tables and a manifest to ``output``, atomically.
 
@@ -170,10 +174,10 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
         res = fc.results
         res.threshold.to_csv(staging / "threshold.csv", index=False)
         if res.monthly is not None:
-            res.monthly.to_csv(staging / "monthly.csv.gz", index=False)
-        res.monthly_summary.to_frame().to_csv(staging / "monthly_quantiles.csv.gz", index=False)
+            res.monthly.to_csv(staging / "monthly.csv.gz", index=False, compression=FAST_GZIP)
+        res.monthly_summary.to_frame().to_csv(staging / "monthly_quantiles.csv.gz", index=False, compression=FAST_GZIP)
         if res.events is not None:
-            res.events.to_csv(staging / "events.csv.gz", index=False)
+            res.events.to_csv(staging / "events.csv.gz", index=False, compression=FAST_GZIP)
         summary_table(fc.summary).to_csv(staging / "summary.csv", index=False)
         manifest = {
             "workbench_version": __version__,
