@@ -33,23 +33,26 @@ from workbench.runner import default_setup, run_replications  # noqa: E402
 
 #: Run in a fresh interpreter: a forecast from the call to its summary table, with wall time and peak memory.
 _FRESH_FORECAST = """
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, {root!r})
 from workbench.forecast import forecast, summary_table
 t = time.perf_counter()
 fc = forecast(replications={n}, seed=1, keep_events=False, keep_monthly=False, engine={engine!r})
 summary_table(fc.summary)
 wall = time.perf_counter() - t
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-import psutil  # the worker processes are still alive (the pool is reused): read their peak from /proc
-peaks = []
-for child in psutil.Process().children(recursive=True):
+import psutil
+
+def peak_mb(pid):
+    # VmHWM: the process's peak resident memory.  getrusage would not do: the workers are still
+    # alive (the pool is reused), and ru_maxrss survives exec, so it would report the parent's.
     try:
-        status = open(f"/proc/{{child.pid}}/status").read()
-        peaks.append(int(status.split("VmHWM:")[1].split()[0]) / 1024)
+        status = open(f"/proc/{{pid}}/status").read()
+        return int(status.split("VmHWM:")[1].split()[0]) / 1024
     except (OSError, IndexError):
-        pass
-print(json.dumps({{"wall_s": wall, "main_peak_mb": own, "worker_peaks_mb": peaks}}))
+        return None
+
+peaks = [peak_mb(child.pid) for child in psutil.Process().children(recursive=True)]
+print(json.dumps({{"wall_s": wall, "main_peak_mb": peak_mb("self"), "worker_peaks_mb": [p for p in peaks if p]}}))
 """
 
 
