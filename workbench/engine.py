@@ -427,18 +427,13 @@ def run_mechanism(key, P, lever_start, lever_value, lever_groups, lever_named, l
 
             if action == A_STEP:
                 s = stage[r]
-                slowest = max(responsiveness[a] ** (-coupling), responsiveness[b] ** (-coupling), responsiveness[c] ** (-coupling))
-                translation = 1.0
-                if now >= lever_start[L_TRANSLATION] and _reaches(L_TRANSLATION, g, a, b, c, lever_groups, lever_named, lever_party_named):
-                    translation = lever_value[V_TRANSLATION_FACTOR]
-                language_factor = 1.0 + (P[P_EXTRA_LANGUAGE] * translation) * (languages[r] - 1)
                 if s == NOMINATIONS:  # Review.gather_focal_points
                     redraw_on[r] = math.isfinite(lever_start[L_REDRAW]) and _reaches(L_REDRAW, g, a, b, c, lever_groups, lever_named, lever_party_named)
                     waiting_since[r] = now - age[r]
                     action = A_GATHER
                 elif s == CONSULTATION:  # Review.hold_consultation
                     factor = _factor(L_SCHEDULING, V_SCHEDULING_FACTOR, now, g, a, b, c, lever_start, lever_value, lever_groups, lever_named, lever_party_named)
-                    mean = P[P_SCHEDULING] * slowest * factor
+                    mean = P[P_SCHEDULING] * _slowest(responsiveness, a, b, c, coupling) * factor
                     remaining[r] = _exponential(review_seed[r, 0], review_draws, r, 0, mean) * months
                     action = A_WORK
                 elif s == SAQ:  # Review.answer_questionnaire
@@ -447,6 +442,7 @@ def run_mechanism(key, P, lever_start, lever_value, lever_groups, lever_named, l
                         action = A_BLOCK
                         continue
                     factor = _factor(L_TRAINING, V_TRAINING_SAQ, now, g, a, b, c, lever_start, lever_value, lever_groups, lever_named, lever_party_named)
+                    language_factor = _language_factor(now, g, a, b, c, languages[r], P, lever_start, lever_value, lever_groups, lever_named, lever_party_named)
                     median = P[P_SAQ_MEDIAN] * responsiveness[a] ** (-coupling) * language_factor * factor
                     remaining[r] = _stage_duration(review_seed[r, C_SAQ - C_CONSULTATION], review_draws, r, C_SAQ - C_CONSULTATION,
                                                    median, P[P_SAQ_SIGMA], age[r])
@@ -458,7 +454,7 @@ def run_mechanism(key, P, lever_start, lever_value, lever_groups, lever_named, l
                         continue
                     training = _factor(L_TRAINING, V_TRAINING_FEEDBACK, now, g, a, b, c, lever_start, lever_value, lever_groups, lever_named, lever_party_named)
                     drafting = _factor(L_TASK_SPLIT, V_DRAFTING, now, g, a, b, c, lever_start, lever_value, lever_groups, lever_named, lever_party_named)
-                    factor = language_factor * training * drafting
+                    factor = _language_factor(now, g, a, b, c, languages[r], P, lever_start, lever_value, lever_groups, lever_named, lever_party_named) * training * drafting
                     coordination = P[P_FEEDBACK_COORDINATION] * _factor(L_TASK_SPLIT, V_COORDINATION, now, g, a, b, c, lever_start, lever_value,
                                                                           lever_groups, lever_named, lever_party_named)
                     col = C_FEEDBACK - C_CONSULTATION
@@ -481,6 +477,8 @@ def run_mechanism(key, P, lever_start, lever_value, lever_groups, lever_named, l
                     action = A_WORK
                 elif s == LISTS or s == SUMMARIES:  # Review.agree_lists / agree_summaries
                     factor = _factor(L_CONSENSUS, V_CONSENSUS_FACTOR, now, g, a, b, c, lever_start, lever_value, lever_groups, lever_named, lever_party_named)
+                    slowest = _slowest(responsiveness, a, b, c, coupling)
+                    language_factor = _language_factor(now, g, a, b, c, languages[r], P, lever_start, lever_value, lever_groups, lever_named, lever_party_named)
                     if s == LISTS:
                         median = P[P_LISTS_MEDIAN] * slowest * language_factor * factor
                         col = C_LISTS - C_CONSULTATION
@@ -627,6 +625,21 @@ def _reaches(lever, g, a, b, c, lever_groups, lever_named, lever_party_named):
 
 
 @njit(cache=True)
+def _slowest(responsiveness, a, b, c, coupling):
+    """The slowest of the three parties: the largest responsiveness^(-coupling)."""
+    return max(responsiveness[a] ** (-coupling), responsiveness[b] ** (-coupling), responsiveness[c] ** (-coupling))
+
+
+@njit(cache=True)
+def _language_factor(now, g, a, b, c, languages, P, lever_start, lever_value, lever_groups, lever_named, lever_party_named):
+    """Review.language_factor: extra time per agreed language beyond the first (machine translation scales it)."""
+    translation = 1.0
+    if now >= lever_start[L_TRANSLATION] and _reaches(L_TRANSLATION, g, a, b, c, lever_groups, lever_named, lever_party_named):
+        translation = lever_value[V_TRANSLATION_FACTOR]
+    return 1.0 + (P[P_EXTRA_LANGUAGE] * translation) * (languages - 1)
+
+
+@njit(cache=True)
 def _factor(lever, value, now, g, a, b, c, lever_start, lever_value, lever_groups, lever_named, lever_party_named):
     """Review.lever_factor: the lever's effect on work begun now, 1.0 where it does not apply."""
     if now < lever_start[lever] or not _reaches(lever, g, a, b, c, lever_groups, lever_named, lever_party_named):
@@ -728,8 +741,10 @@ def pack_levers(levers, pairings):
 
 def run_compiled(params, pairings, initial, streams, horizon_day: float, levers, traits=None):
     """The compiled twin of ``Mechanism(params, pairings, initial, streams, horizon_day, levers).run()``."""
-    from .model import RunRecord, party_traits
+    from .model import RunRecord, check_staffing, party_traits
     from .parties import first_involvement
+
+    check_staffing(params, levers)  # as Mechanism does
 
     responsiveness, silent = traits if traits is not None else party_traits(initial, streams, params)
     members = np.column_stack([pairings.under_review, pairings.reviewers]).astype(np.int64)

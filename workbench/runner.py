@@ -21,7 +21,7 @@ import pandas as pd
 
 from .levers import NO_LEVERS, Condition, Levers
 from .engine import run_compiled
-from .model import STAGES, InitialState, Mechanism, RunRecord, Stage, check_staffing
+from .model import STAGES, InitialState, Mechanism, RunRecord, Stage
 from .observations import Snapshot, latest_snapshot
 from .observe import STAGE_COLUMNS, monthly_counts, stage_at
 from .parameters import Parameters
@@ -97,7 +97,6 @@ def simulate(setup: Setup, seed: np.random.SeedSequence) -> tuple[RunRecord, Pai
     pairings = pairings_for(setup, seed)
     streams = ReplicationStreams(seed, pairings.n_parties, pairings.n_reviews)
     initial = initial_state(setup, pairings, streams, params)
-    check_staffing(params, setup.levers)
     if setup.engine == "simpy":
         record = Mechanism(params, pairings, initial, streams, to_day(setup.horizon), setup.levers).run()
     else:
