@@ -27,15 +27,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workbench.forecast import forecast, summary_table  # noqa: E402
-from workbench.posterior import shipped_posterior  # noqa: E402
-from workbench.runner import default_setup, run_replications  # noqa: E402
+from workbench.analysis.forecast import forecast, summary_table  # noqa: E402
+from workbench.inputs.posterior import shipped_posterior  # noqa: E402
+from workbench.experiments.runner import default_setup, run_replications  # noqa: E402
 
 #: Run in a fresh interpreter: a forecast from the call to its summary table, with wall time and peak memory.
 _FRESH_FORECAST = """
 import json, sys, time
 sys.path.insert(0, {root!r})
-from workbench.forecast import forecast, summary_table
+from workbench.analysis.forecast import forecast, summary_table
 t = time.perf_counter()
 fc = forecast(replications={n}, seed=1, keep_events=False, keep_monthly=False, engine={engine!r})
 summary_table(fc.summary)
@@ -93,8 +93,8 @@ def main(argv):
     # Per-replication speed, one core, both engines; and the numpy floor for the same random draws.
     f["reps_per_s_1core"], f["events_per_s_1core"], elapsed = rate(setup, 300, 1)
     f["reps_per_s_1core_simpy"], f["events_per_s_1core_simpy"], _ = rate(simpy_setup, 30, 1)
-    from workbench.runner import simulate
-    from workbench.streams import replication_seeds
+    from workbench.experiments.runner import simulate
+    from workbench.simulation.streams import replication_seeds
 
     seeds = replication_seeds(1, 50)
     t = time.perf_counter()
@@ -118,7 +118,7 @@ def main(argv):
     cold = fresh_forecast(500)
     f["forecast_500_cold_s"] = cold["wall_s"]  # a fresh interpreter: includes starting the worker processes
 
-    from workbench.explorer import Explorer
+    from workbench.faces.explorer import Explorer
 
     explorer = Explorer(replications=500)
     settings = explorer.settings()
@@ -143,7 +143,7 @@ def main(argv):
     f["calibration_shipped_wall_s"] = prov.get("wall_time_s")
     f["calibration_shipped_engine"] = prov.get("engine", "simpy")
     if calibrate_too:
-        from workbench.calibrate import Budget, calibrate
+        from workbench.inference.calibrate import Budget, calibrate
 
         with tempfile.TemporaryDirectory() as tmp:
             t = time.perf_counter()

@@ -5,10 +5,10 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from workbench.observations import latest_snapshot
-from workbench.parameters import Parameters
-from workbench.runner import Setup, simulate
-from workbench.streams import replication_seeds
+from workbench.inputs.observations import latest_snapshot
+from workbench.inputs.parameters import Parameters
+from workbench.experiments.runner import Setup, simulate
+from workbench.simulation.streams import replication_seeds
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.model import RunRecord, Stage
-from workbench.observe import stage_at
-from workbench.parties import Pairings
+from workbench.simulation.schema import RunRecord, Stage
+from workbench.observation.observe import stage_at
+from workbench.inputs.parties import Pairings
 
 
 def members_at(record: RunRecord, pairings: Pairings, review: int, day: float) -> list[int]:

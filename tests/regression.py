@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 
-from workbench.observations import latest_snapshot
-from workbench.parameters import Parameters
-from workbench.runner import Setup, run_replications
+from workbench.inputs.observations import latest_snapshot
+from workbench.inputs.parameters import Parameters
+from workbench.experiments.runner import Setup, run_replications
 
 BASELINE_FILE = Path(__file__).resolve().parent / "baseline" / "forecast_seed2024_40reps.json"
 SEED, REPLICATIONS = 2024, 40

@@ -14,15 +14,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.calibrate import Budget, Simulator, calibrate, distance_outside, posterior_summary
-from workbench.errors import InputError
-from workbench.observations import load_observations
-from workbench.observe import observe
-from workbench.parameters import Parameters
-from workbench.posterior import load_posterior
-from workbench.priors import DEFAULT_PRIORS, load_priors
-from workbench.runner import Setup, simulate
-from workbench.streams import replication_seeds
+from workbench.inference.calibrate import Budget, Simulator, calibrate, distance_outside, posterior_summary
+from workbench.core.errors import InputError
+from workbench.inputs.observations import load_observations
+from workbench.observation.observe import observe
+from workbench.inputs.parameters import Parameters
+from workbench.inputs.posterior import load_posterior
+from workbench.inputs.priors import DEFAULT_PRIORS, load_priors
+from workbench.experiments.runner import Setup, simulate
+from workbench.simulation.streams import replication_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 

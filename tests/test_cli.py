@@ -67,7 +67,7 @@ def test_hand_set_forecast_says_it_is_not_calibrated(tmp_path):
 
 
 def test_forecast_with_a_real_pairing_file(tmp_path):
-    from workbench.parties import synthetic_pairings
+    from workbench.inputs.parties import synthetic_pairings
 
     synthetic_pairings(12).to_csv(tmp_path / "pairs.csv")
     done = _run("forecast", "--replications", "2", "--horizon", "2030-01-01", "--output", str(tmp_path / "o"),
@@ -96,8 +96,8 @@ def test_summaries_only_and_the_simpy_engine_give_the_same_numbers(tmp_path):
 
 
 def test_the_command_line_offers_exactly_the_runners_engines():
-    from workbench.cli import build_parser
-    from workbench.runner import ENGINES
+    from workbench.faces.cli import build_parser
+    from workbench.experiments.runner import ENGINES
 
     parser = build_parser()
     for command in ("forecast", "calibrate", "compare", "report"):

@@ -5,9 +5,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from workbench.calibrate import Budget, calibrate
-from workbench.parameters import Parameters
-from workbench.runner import Setup, run_replications
+from workbench.inference.calibrate import Budget, calibrate
+from workbench.inputs.parameters import Parameters
+from workbench.experiments.runner import Setup, run_replications
 
 distributed = pytest.importorskip("distributed")
 

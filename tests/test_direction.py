@@ -11,12 +11,12 @@ import math
 import numpy as np
 import pytest
 
-from workbench.levers import Levers, Redraw
-from workbench.model import Mechanism
-from workbench.parameters import Parameters
-from workbench.runner import Setup, initial_state, pairings_for, run_replications
-from workbench.streams import ReplicationStreams, replication_seeds
-from workbench.timeline import to_day
+from workbench.inputs.levers import Levers, Redraw
+from workbench.simulation.model import Mechanism
+from workbench.inputs.parameters import Parameters
+from workbench.experiments.runner import Setup, initial_state, pairings_for, run_replications
+from workbench.simulation.streams import ReplicationStreams, replication_seeds
+from workbench.core.timeline import to_day
 
 HORIZON = dt.date(2060, 12, 31)
 # Redraws make most runs reach the condition, so the mean date is informative.

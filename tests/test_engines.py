@@ -1,7 +1,7 @@
 """The compiled engine is the SimPy model, faster: same path replication by replication, and
 the same distributions by two-sample tests on independent runs.
 
-SimPy (workbench.model) defines the behaviour; workbench.engine re-implements it as an
+SimPy (workbench.simulation.model) defines the behaviour; workbench.simulation.engine re-implements it as an
 explicit event loop.  Both draw the same uniforms from the same streams, so for a given
 seed they must produce the same record, field by field; that is checked for the baseline
 and every scenario file, from the report's state and from 2020, and for set-ups chosen to
@@ -20,13 +20,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from workbench.levers import Levers, SecretariatStaffing
-from workbench.parameters import Parameters
-from workbench.posterior import shipped_posterior
-from workbench.runner import ENGINES, Setup, run_replications, simulate
-from workbench.scenarios import load_scenario
-from workbench.streams import replication_seeds
-from workbench.timeline import to_day
+from workbench.inputs.levers import Levers, SecretariatStaffing
+from workbench.inputs.parameters import Parameters
+from workbench.inputs.posterior import shipped_posterior
+from workbench.experiments.runner import ENGINES, Setup, run_replications, simulate
+from workbench.inputs.scenarios import load_scenario
+from workbench.simulation.streams import replication_seeds
+from workbench.core.timeline import to_day
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))

@@ -14,13 +14,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.errors import InputError
-from workbench.observations import DEFAULT_DIR, load_snapshot
-from workbench.parameters import Parameters
-from workbench.parties import load_pairings, synthetic_pairings
-from workbench.posterior import load_posterior
-from workbench.priors import DEFAULT_PRIORS, load_priors
-from workbench.scenarios import SCENARIO_DIR, load_scenario
+from workbench.core.errors import InputError
+from workbench.inputs.observations import DEFAULT_DIR, load_snapshot
+from workbench.inputs.parameters import Parameters
+from workbench.inputs.parties import load_pairings, synthetic_pairings
+from workbench.inputs.posterior import load_posterior
+from workbench.inputs.priors import DEFAULT_PRIORS, load_priors
+from workbench.inputs.scenarios import SCENARIO_DIR, load_scenario
 
 FUZZ_EXAMPLES = 250
 FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,11 +6,11 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.levers import Levers, Redraw
-from workbench.observations import latest_snapshot
-from workbench.parameters import Parameters
-from workbench.runner import Setup, simulate
-from workbench.streams import replication_seeds
+from workbench.inputs.levers import Levers, Redraw
+from workbench.inputs.observations import latest_snapshot
+from workbench.inputs.parameters import Parameters
+from workbench.experiments.runner import Setup, simulate
+from workbench.simulation.streams import replication_seeds
 
 from invariants import check_all
 

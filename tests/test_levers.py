@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.errors import InputError
-from workbench.levers import (ConsensusFacilitation, Condition, HandoverProtocol, Levers, MachineTranslation,
+from workbench.core.errors import InputError
+from workbench.inputs.levers import (ConsensusFacilitation, Condition, HandoverProtocol, Levers, MachineTranslation,
                               NominationFollowUp, Redraw, SchedulingSupport, SecretariatStaffing, TaskSplit, Target,
                               Training)
-from workbench.model import Stage
-from workbench.parameters import Parameters
-from workbench.runner import Setup, condition_day, run_replications, simulate
-from workbench.scenarios import load_scenario
-from workbench.streams import replication_seeds
-from workbench.timeline import to_day
+from workbench.simulation.stages import Stage
+from workbench.inputs.parameters import Parameters
+from workbench.experiments.runner import Setup, condition_day, run_replications, simulate
+from workbench.inputs.scenarios import load_scenario
+from workbench.simulation.streams import replication_seeds
+from workbench.core.timeline import to_day
 
 START = dt.date(2025, 1, 1)
 HORIZON = dt.date(2045, 1, 1)

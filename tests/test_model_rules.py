@@ -5,13 +5,13 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from workbench.levers import Levers, Redraw
-from workbench.model import Stage
-from workbench.observe import observe
-from workbench.parameters import Parameters
-from workbench.runner import Setup, simulate
-from workbench.streams import replication_seeds
-from workbench.timeline import month_starts, to_day
+from workbench.inputs.levers import Levers, Redraw
+from workbench.simulation.stages import Stage
+from workbench.observation.observe import observe
+from workbench.inputs.parameters import Parameters
+from workbench.experiments.runner import Setup, simulate
+from workbench.simulation.streams import replication_seeds
+from workbench.core.timeline import month_starts, to_day
 
 from conftest import run_many
 from invariants import (members_at, check_completions_monotone, check_entries_ordered, check_focal_points_before_consultation,

@@ -8,10 +8,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from workbench.explorer import (Explorer, default_settings, save_settings, scenario_to_settings, settings_to_scenario,
+from workbench.faces.explorer import (Explorer, default_settings, save_settings, scenario_to_settings, settings_to_scenario,
                                 settings_to_toml)
-from workbench.levers import Redraw
-from workbench.scenarios import SCENARIO_DIR, load_scenario
+from workbench.inputs.levers import Redraw
+from workbench.inputs.scenarios import SCENARIO_DIR, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

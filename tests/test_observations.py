@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.errors import InputError
-from workbench.observations import DEFAULT_DIR, load_observations, load_snapshot
+from workbench.core.errors import InputError
+from workbench.inputs.observations import DEFAULT_DIR, load_observations, load_snapshot
 
 SHIPPED = DEFAULT_DIR / "2024-05-21.toml"
 

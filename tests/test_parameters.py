@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from workbench.errors import InputError
-from workbench.parameters import Parameters
+from workbench.core.errors import InputError
+from workbench.inputs.parameters import Parameters
 
 
 def test_seventy_percent_of_62_is_44_completed_reviews():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from workbench.errors import InputError
-from workbench.parties import load_pairings, synthetic_pairings
+from workbench.core.errors import InputError
+from workbench.inputs.parties import load_pairings, synthetic_pairings
 
 
 @pytest.mark.parametrize("seed", range(40))

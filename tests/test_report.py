@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.compare import comparison_table, critical_reviews, time_in_stage
-from workbench.hubverse import hubverse_table
-from workbench.levers import Levers, Redraw
-from workbench.parameters import Parameters
-from workbench.parties import synthetic_pairings
-from workbench.runner import Setup, run_replications
+from workbench.analysis.compare import comparison_table, critical_reviews, time_in_stage
+from workbench.faces.hubverse import hubverse_table
+from workbench.inputs.levers import Levers, Redraw
+from workbench.inputs.parameters import Parameters
+from workbench.inputs.parties import synthetic_pairings
+from workbench.experiments.runner import Setup, run_replications
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pandas as pd
 
-from workbench.parameters import Parameters
-from workbench.runner import Setup, run_replications
+from workbench.inputs.parameters import Parameters
+from workbench.experiments.runner import Setup, run_replications
 
 
 def _setup(snapshot):

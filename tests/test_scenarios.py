@@ -3,9 +3,9 @@
 
 import pytest
 
-from workbench.errors import InputError
-from workbench.parameters import Parameters
-from workbench.scenarios import SCENARIO_DIR, load_scenario
+from workbench.core.errors import InputError
+from workbench.inputs.parameters import Parameters
+from workbench.inputs.scenarios import SCENARIO_DIR, load_scenario
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIO_DIR.glob("*.toml")), ids=lambda p: p.name)

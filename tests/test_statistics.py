@@ -13,13 +13,16 @@ import numpy as np
 import pytest
 import simpy
 
-from workbench.model import Secretariat
-from workbench.parameters import Parameters
-from workbench.runner import Setup
-from workbench.parties import first_involvement
-from workbench.snapshot import group_start_days
-from workbench.streams import replication_seeds, stream_seed, UniformStream
-from workbench.timeline import months
+from workbench.simulation.model import Secretariat
+from workbench.inputs.parameters import Parameters
+from workbench.experiments.runner import Setup
+from workbench.inputs.parties import first_involvement
+from workbench.simulation.snapshot import group_start_days
+from scipy import stats
+
+from workbench.simulation.rules import exponential_draw
+from workbench.simulation.streams import UniformStream, lognormal_beyond_from, lognormal_from, replication_seeds, stream_seed
+from workbench.core.timeline import months
 
 from conftest import run_many
 
@@ -102,15 +105,21 @@ def test_secretariat_assist_holds_an_officer_for_the_duration():
 
 
 def test_stream_draws_have_the_stated_distributions():
-    """Inversion sampling: lognormal median and exponential mean, checked on 20,000 draws."""
+    """Inversion sampling as the rules draw: lognormal median, exponential mean, and a
+    lognormal conditioned on its age, on 20,000 draws each."""
     stream = UniformStream(np.uint64(stream_seed(np.uint64(1), 1, 0)))
     n = 20000
-    logn = np.array([stream.lognormal(8.0, 0.8) for _ in range(n)])
+    logn = np.array([lognormal_from(stream.uniform(), 8.0, 0.8) for _ in range(n)])
     assert abs(np.mean(logn <= 8.0) - 0.5) < 4 * math.sqrt(0.25 / n)
-    expo = np.array([stream.exponential(3.0) for _ in range(n)])
+    expo = np.array([stream.draw(exponential_draw, 3.0) for _ in range(n)])
     assert abs(expo.mean() - 3.0) < 4 * 3.0 / math.sqrt(n)
-    beyond = np.array([stream.lognormal_beyond(8.0, 0.8, 12.0) for _ in range(2000)])
+    # Conditioned on exceeding 12 months: P(X <= 16 | X > 12) from the lognormal's CDF.
+    beyond = np.array([lognormal_beyond_from(stream.uniform(), 8.0, 0.8, 12.0) for _ in range(n)])
     assert beyond.min() >= 12.0
+    cdf = stats.lognorm(0.8, scale=8.0).cdf
+    expected = (cdf(16.0) - cdf(12.0)) / (1 - cdf(12.0))
+    assert abs(np.mean(beyond <= 16.0) - expected) < 4 * math.sqrt(expected * (1 - expected) / n)
+    assert stream.used == 3 * n
 
 
 def test_replication_seeds_are_independent_of_the_count():

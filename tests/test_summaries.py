@@ -7,9 +7,9 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from workbench.parameters import Parameters
-from workbench.runner import Setup, run_replications
-from workbench.summaries import COLUMNS
+from workbench.inputs.parameters import Parameters
+from workbench.experiments.runner import Setup, run_replications
+from workbench.observation.summaries import COLUMNS
 
 
 @pytest.fixture(scope="module")

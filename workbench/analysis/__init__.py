@@ -1,0 +1,1 @@
+"""Reading replications: forecast summaries and paired scenario comparisons."""

@@ -1,0 +1,148 @@
+"""Scenario comparisons on common random numbers, critical reviews, and time spent by stage.
+
+Baseline and scenario run on the same seeds, so replication *i* of both shares its parties'
+responsiveness, its pairings and every stage draw: the difference in their 70 % dates is
+the lever's effect in that replication.  Runs that do not reach the condition within the
+horizon are never dropped: the comparison reports the change in the probability of
+reaching it by each Conference session, the months gained among runs where both reach it,
+and the share of runs where only one of them does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from workbench.experiments.runner import Results
+from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_MONTH
+
+
+def _days(threshold: pd.DataFrame, horizon: dt.date) -> np.ndarray:
+    """Crossing day of each replication since 1970; the horizon for runs that did not cross."""
+    cap = (pd.Timestamp(horizon) - pd.Timestamp("1970-01-01")).days
+    days = (threshold["date"] - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float)
+    return np.where(threshold["reached"].to_numpy(), days, cap)
+
+
+def paired_differences(base: Results, scenario: Results) -> pd.DataFrame:
+    """Per replication: both dates, who reached, and months gained (positive: scenario earlier)."""
+    if not np.array_equal(base.threshold["replication"], scenario.threshold["replication"]) or base.seed != scenario.seed:
+        raise ValueError("paired comparison needs the same seed and replications for baseline and scenario")
+    horizon = base.setup.horizon
+    b, s = _days(base.threshold, horizon), _days(scenario.threshold, horizon)
+    return pd.DataFrame({
+        "replication": base.threshold["replication"],
+        "baseline_reached": base.threshold["reached"].to_numpy(),
+        "scenario_reached": scenario.threshold["reached"].to_numpy(),
+        "baseline_date": base.threshold["date"],
+        "scenario_date": scenario.threshold["date"],
+        # Censored at the horizon: a lower bound on the gain when only the scenario reaches.
+        "months_gained_censored": (b - s) / DAYS_PER_MONTH,
+    })
+
+
+def compare(base: Results, scenario: Results, name: str, sessions: dict[int, dt.date] = CONFERENCE_SESSIONS) -> dict:
+    """The paired comparison of one scenario against the baseline, as one row of numbers."""
+    d = paired_differences(base, scenario)
+    both = d["baseline_reached"] & d["scenario_reached"]
+    gained = d.loc[both, "months_gained_censored"].to_numpy()
+    censored = d["months_gained_censored"].to_numpy()
+    row = {
+        "scenario": name,
+        "replications": len(d),
+        "months_gained_median": float(np.median(censored)),
+        "months_gained_p10": float(np.quantile(censored, 0.10)),
+        "months_gained_p90": float(np.quantile(censored, 0.90)),
+        "both_reach": float(both.mean()),
+        "months_gained_if_both_median": float(np.median(gained)) if len(gained) else np.nan,
+        "months_gained_if_both_p10": float(np.quantile(gained, 0.10)) if len(gained) else np.nan,
+        "months_gained_if_both_p90": float(np.quantile(gained, 0.90)) if len(gained) else np.nan,
+        "only_scenario_reaches": float((d["scenario_reached"] & ~d["baseline_reached"]).mean()),
+        "only_baseline_reaches": float((d["baseline_reached"] & ~d["scenario_reached"]).mean()),
+        "neither_reaches": float((~d["scenario_reached"] & ~d["baseline_reached"]).mean()),
+    }
+    for year, day in sessions.items():
+        cut = pd.Timestamp(day)
+        p_base = float((base.threshold["reached"] & (base.threshold["date"] < cut)).mean())
+        p_scen = float((scenario.threshold["reached"] & (scenario.threshold["date"] < cut)).mean())
+        row[f"p_by_{year}_baseline"] = p_base
+        row[f"p_by_{year}"] = p_scen
+        row[f"p_by_{year}_change"] = p_scen - p_base
+    row["p_within_horizon_baseline"] = float(base.threshold["reached"].mean())
+    row["p_within_horizon"] = float(scenario.threshold["reached"].mean())
+    row["p_within_horizon_change"] = row["p_within_horizon"] - row["p_within_horizon_baseline"]
+    return row
+
+
+def comparison_table(base: Results, scenarios: dict[str, Results]) -> pd.DataFrame:
+    """One row per scenario, ranked by median months gained (censored at the horizon)."""
+    rows = [compare(base, res, name) for name, res in scenarios.items()]
+    table = pd.DataFrame(rows)
+    return table.sort_values(["months_gained_median", "p_within_horizon_change"], ascending=False).reset_index(drop=True)
+
+
+def format_comparison(table: pd.DataFrame, horizon: dt.date) -> str:
+    lines = [f"{'scenario':<38} {'months gained, median [80% interval]':>38} {'P(2030) change':>15} "
+             f"{'P(by {0}) change'.format(horizon.year):>15} {'only scenario':>14}"]
+    for _, r in table.iterrows():
+        interval = f"{r.months_gained_median:+.0f} [{r.months_gained_p10:+.0f}, {r.months_gained_p90:+.0f}]"
+        lines.append(f"{r.scenario[:38]:<38} {interval:>38} {r.p_by_2030_change:>+14.1%} "
+                     f"{r.p_within_horizon_change:>+14.1%} {r.only_scenario_reaches:>13.1%}")
+    lines.append("months gained: baseline date minus scenario date, per replication, runs that never reach counted at "
+                 f"the horizon ({horizon}); 'only scenario': share of runs reaching the condition only with the scenario")
+    return "\n".join(lines)
+
+
+def critical_reviews(results: Results, target: int = 44) -> pd.DataFrame:
+    """Which group-1 reviews hold the condition back.
+
+    For each group-1 review: the probability that it is among the first ``target`` completed,
+    the probability it is completed by the horizon, and where it most often is stuck at the
+    horizon when not completed.  With synthetic pairings (drawn per replication) review ids
+    do not name the same parties across replications; pass a real pairing file for names.
+    """
+    if results.events is None:
+        raise ValueError("critical reviews need the per-review events (run with keep_events=True)")
+    ev = results.events[results.events["group"] == 1]
+    completed = ev[ev["stage"] == "completed"][["replication", "review", "date"]]
+    completed = completed.sort_values(["replication", "date"])
+    completed["rank"] = completed.groupby("replication").cumcount() + 1
+    reviews = sorted(ev["review"].unique())
+    n = results.replications
+    among = completed[completed["rank"] <= target].groupby("review").size().reindex(reviews, fill_value=0) / n
+    done = completed.groupby("review").size().reindex(reviews, fill_value=0) / n
+    last_stage = ev.sort_values("date").groupby(["replication", "review"])["stage"].last()
+    stuck = last_stage[last_stage != "completed"].reset_index()
+    modal = stuck.groupby("review")["stage"].agg(lambda s: s.value_counts().index[0]) if len(stuck) else pd.Series(dtype=object)
+    table = pd.DataFrame({
+        "review": reviews,
+        "p_among_first_%d" % target: among.to_numpy(),
+        "p_completed_by_horizon": done.to_numpy(),
+        "most_often_stuck_at": [modal.get(r, "") for r in reviews],
+    })
+    if results.setup.pairings is not None:
+        pairings = results.setup.pairings
+        names = {pairings.review_ids[r]: [pairings.parties[p] for p in pairings.members(r)] for r in range(pairings.n_reviews)}
+        table.insert(1, "party_under_review", [names[r][0] for r in reviews])
+        table.insert(2, "reviewers", [", ".join(names[r][1:]) for r in reviews])
+    return table.sort_values("p_among_first_%d" % target).reset_index(drop=True)
+
+
+def time_in_stage(results: Results) -> pd.DataFrame:
+    """Mean months reviews spent in each stage (entered within the run), by group.
+
+    Time in a stage runs from its entry to the next stage's entry, or to the horizon for
+    reviews still in it; stages entered before the run's start are not counted.
+    """
+    if results.events is None:
+        raise ValueError("time in stage needs the per-review events (run with keep_events=True)")
+    ev = results.events.sort_values(["replication", "review", "date"]).copy()
+    start = pd.Timestamp(results.setup.snapshot.as_at if results.setup.start == "report" else dt.date(2020, 12, 1))
+    end = pd.Timestamp(results.setup.horizon)
+    ev["next"] = ev.groupby(["replication", "review"])["date"].shift(-1).fillna(end)
+    ev = ev[(ev["stage"] != "completed") & (ev["date"] >= start)]
+    ev["months"] = (ev["next"] - ev["date"]).dt.days / DAYS_PER_MONTH
+    table = ev.groupby(["group", "stage"], observed=True)["months"].agg(["mean", "median", "count"]).reset_index()
+    return table.rename(columns={"mean": "mean_months", "median": "median_months", "count": "stage_visits"})

@@ -1,0 +1,418 @@
+"""The command line: a thin shell over the library's public functions.
+
+    workbench forecast [--replications N] [--seed S] [--horizon DATE] [--output DIR] [--scenario FILE]
+    workbench calibrate [--population N] [--generations G] [--max-minutes M] [--seed S] [--resume | --fresh]
+    workbench check [--replications N]
+    workbench start-check [--replications N] [--seed S]
+    workbench reproduce OUTPUT
+    workbench parameters
+
+Bad input ends with one line naming the file, the field and what is allowed, and exit
+status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+from workbench.core.errors import InputError
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def cmd_forecast(args) -> int:
+    from workbench.analysis.forecast import forecast, format_forecast, write_forecast
+    from workbench.inputs.observations import latest_snapshot
+    from workbench.inputs.parties import load_pairings
+    from workbench.inputs.posterior import load_posterior
+    from workbench.inputs.scenarios import BASELINE, load_scenario
+
+    snapshot = latest_snapshot(args.observations) if args.observations else latest_snapshot()
+    if args.horizon <= snapshot.as_at:
+        raise InputError("--horizon", "horizon", f"{args.horizon} is not after the snapshot date {snapshot.as_at}",
+                         f"a date after {snapshot.as_at}, e.g. 2060-12-31")
+    scenario = load_scenario(args.scenario) if args.scenario else BASELINE
+    pairings = load_pairings(args.pairings) if args.pairings else None
+    if args.hand_set:
+        posterior = None
+    elif args.posterior:
+        posterior = load_posterior(args.posterior)
+    else:
+        posterior = "shipped"
+    print(f"workbench: running {args.replications} replications...", file=sys.stderr, flush=True)
+    fc = forecast(None, replications=args.replications, seed=args.seed, horizon=args.horizon, workers=args.workers,
+                  pairings=pairings, snapshot=snapshot, scenario=scenario,
+                  keep_events=not (args.no_events or args.summaries_only), keep_monthly=not args.summaries_only,
+                  posterior=posterior, scheduler=args.scheduler, engine=args.engine)
+    print(format_forecast(fc))
+    out = write_forecast(fc, args.output, {"scenario_file": str(scenario.path) if scenario.path else None})
+    tables = ["threshold.csv", "monthly_quantiles.csv.gz", "summary.csv", "manifest.json"]
+    tables[1:1] = [name for name, kept in (("monthly.csv.gz", fc.results.monthly is not None),
+                                           ("events.csv.gz", fc.results.events is not None)) if kept]
+    print(f"\n  tables written to {out}/ ({', '.join(tables)})")
+    if args.export:
+        from workbench.faces.hubverse import hubverse_table
+        from workbench.faces.report import write_report
+
+        table = hubverse_table(fc.results)
+        write_report(table.to_csv(index=False), args.export)
+        print(f"  hubverse model output ({len(table)} rows: cdf, quantile, sample) written to {args.export}")
+    return 0
+
+
+def cmd_start_check(args) -> int:
+    """Run from 2020 and set the model's own account of the report date beside the report."""
+    import numpy as np
+    import pandas as pd
+
+    from workbench.inputs.observations import latest_snapshot
+    from workbench.observation.observe import compare, observe
+    from workbench.inputs.parameters import Parameters
+    from workbench.experiments.runner import default_setup, simulate
+    from workbench.simulation.streams import replication_seeds
+
+    snapshot = latest_snapshot()
+    setup = default_setup(Parameters(), start="history", snapshot=snapshot, horizon=snapshot.as_at)
+    runs = []
+    for seed in replication_seeds(args.seed, args.replications):
+        record, pairings, _ = simulate(setup, seed)
+        runs.append(observe(record, pairings, snapshot.as_at))
+    table = compare(runs[0], snapshot).drop(columns="model")
+    for q, label in ((0.025, "model 2.5%"), (0.5, "model median"), (0.975, "model 97.5%")):
+        table[label] = [np.quantile([r.get((n, None if pd.isna(g) else int(g)), np.nan) for r in runs], q)
+                        for n, g in zip(table["name"], table["group"])]
+    table["group"] = table["group"].map(lambda g: "" if pd.isna(g) else str(int(g)))
+    with pd.option_context("display.width", 200, "display.max_rows", 200):
+        print(f"The model run from 2020-12-01 ({args.replications} replications, hand-set parameters) "
+              f"observed at {snapshot.as_at}, beside the report:")
+        print(table.to_string(index=False))
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from workbench.inference.calibrate import DEFAULT_DB, DEFAULT_OUTPUT, Budget, calibrate, posterior_summary
+    from workbench.inputs.priors import DEFAULT_PRIORS, load_priors
+    from workbench.inputs.observations import DEFAULT_DIR
+
+    if args.resume and args.fresh:
+        raise InputError("command line", "--resume/--fresh", "both given", "one of them")
+    budget = Budget(population=args.population, generations=args.generations, max_minutes=args.max_minutes)
+    db = args.db or DEFAULT_DB
+    print(f"ABC-SMC calibration: population {budget.population}, up to {budget.generations} generations or "
+          f"{budget.max_minutes:g} minutes, seed {args.seed}; run database {db}")
+    try:
+        result = calibrate(budget, seed=args.seed, workers=args.workers, scheduler=args.scheduler,
+                           observations_dir=args.observations or DEFAULT_DIR, priors_path=args.priors or DEFAULT_PRIORS,
+                           db=db, output=args.output or DEFAULT_OUTPUT, resume=args.resume, fresh=args.fresh,
+                           engine=args.engine)
+    except KeyboardInterrupt:
+        print(f"\nworkbench: calibration interrupted; finished generations are kept in {db} and no posterior was "
+              f"written. Resume with: workbench calibrate --resume (same options)", file=sys.stderr)
+        return 130
+    prov = result.provenance
+    print(f"\nposterior written to {args.output or DEFAULT_OUTPUT}/ (particles.csv, summary.csv, provenance.json): "
+          f"{prov['generations_run']} generations, {prov['total_simulations']} simulations, final epsilon "
+          f"{prov['final_epsilon']:.4g}, {prov['wall_time_s'] / 60:.1f} min")
+    summary = posterior_summary(result.particles, load_priors(args.priors or DEFAULT_PRIORS))
+    with pd_options():
+        print(summary.round(3).to_string(index=False))
+    return 0
+
+
+def cmd_check(args) -> int:
+    from workbench.core.atomic import atomic_folder
+    from workbench.inference.diagnostics import predictive_check, simulate_observations
+    from workbench.inputs.observations import load_observations
+    from workbench.faces.plots import marginals_chart, pairs_chart, predictive_check_chart
+    from workbench.inputs.posterior import load_posterior, shipped_posterior
+    from workbench.inputs.priors import load_priors
+
+    snapshots = load_observations(args.observations) if args.observations else load_observations()
+    posterior = load_posterior(args.posterior) if args.posterior else shipped_posterior()
+    label = posterior.label if posterior else "hand-set parameters (no posterior shipped)"
+    runs = simulate_observations(snapshots, args.replications, seed=args.seed, posterior=posterior, workers=args.workers)
+    check = predictive_check(snapshots, runs)
+    expressed = check.dropna(subset=["median"])
+    print(f"Posterior predictive check: {args.replications} runs from 2020 on {label}")
+    print(f"{int(expressed['inside'].sum())} of {len(expressed)} report figures inside the model's 95 % interval\n")
+    with pd_options():
+        shown = check.assign(group=check["group"].map(lambda g: "" if g != g or g is None else str(int(g))))
+        print(shown[["as_at", "name", "group", "paragraph", "report", "alternatives", "low", "median", "high", "inside"]]
+              .to_string(index=False))
+    out = Path(args.output)
+    with atomic_folder(out) as staging:
+        check.to_csv(staging / "predictive_check.csv", index=False)
+        predictive_check_chart(check, f"Report figures vs the model ({label})").savefig(staging / "predictive_check.png", dpi=110)
+        if posterior is not None:
+            priors = load_priors(args.priors) if args.priors else load_priors()
+            table = posterior.table()
+            marginals_chart(table, priors).savefig(staging / "marginals.png", dpi=100)
+            pairs_chart(table, priors).savefig(staging / "pairs.png", dpi=100)
+    print(f"\ncharts and table written to {out}/")
+    return 0
+
+
+class pd_options:
+    def __enter__(self):
+        import pandas as pd
+
+        self._ctx = pd.option_context("display.width", 220, "display.max_rows", 500, "display.max_columns", 30)
+        self._ctx.__enter__()
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
+def _load_scenarios(paths: list[Path]):
+    from workbench.inputs.scenarios import BASELINE, load_scenario
+
+    scenarios = [load_scenario(p) for p in paths]
+    others = [s for s in scenarios if not (s.changes == {} and not s.levers.active() and s.condition.is_default)]
+    return BASELINE, others
+
+
+def _run_scenarios(args, keep_events: bool = False):
+    """Baseline and every scenario on the same seed and replications (common random numbers)."""
+    from workbench.analysis.compare import comparison_table
+    from workbench.analysis.forecast import forecast
+    from workbench.inputs.observations import latest_snapshot
+    from workbench.inputs.parties import load_pairings
+
+    baseline, scenarios = _load_scenarios(args.scenarios)
+    snapshot = latest_snapshot()
+    pairings = load_pairings(args.pairings) if args.pairings else None
+    posterior = None if args.hand_set else "shipped"
+    common = dict(replications=args.replications, seed=args.seed, horizon=args.horizon, workers=args.workers,
+                  pairings=pairings, snapshot=snapshot, posterior=posterior, scheduler=args.scheduler,
+                  engine=args.engine, keep_monthly=False)  # charts read the streamed monthly summary
+    started = time.perf_counter()
+    base = forecast(None, scenario=baseline, keep_events=True, **common)
+    print(f"baseline: {args.replications} replications in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    runs = {}
+    for scenario in scenarios:
+        t = time.perf_counter()
+        runs[scenario.name] = forecast(None, scenario=scenario, keep_events=keep_events, **common)
+        print(f"{scenario.name}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    table = comparison_table(base.results, {name: fc.results for name, fc in runs.items()}) if runs else None
+    return base, scenarios, runs, table
+
+
+def cmd_compare(args) -> int:
+    from workbench.analysis.compare import format_comparison
+
+    base, scenarios, runs, table = _run_scenarios(args)
+    if table is None:
+        raise InputError("command line", "scenarios", "no scenario other than the baseline", "one or more scenario files")
+    print(f"Scenario comparison against the baseline: {args.replications} paired replications each, seed {args.seed}, "
+          f"parameters: {base.parameters_label}")
+    print(format_comparison(table, args.horizon))
+    if args.output:
+        from workbench.faces.report import write_report
+
+        write_report(table.to_csv(index=False), args.output)
+        print(f"\ntable written to {args.output}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from workbench.analysis.compare import time_in_stage
+    from workbench.inference.diagnostics import predictive_check, simulate_observations
+    from workbench.inputs.observations import load_observations
+    from workbench.faces.plots import (comparison_chart, fan_chart, occupancy_chart, predictive_check_chart, threshold_chart,
+                        time_in_stage_chart)
+    from workbench.faces.report import build_report, write_report
+
+    base, scenarios, runs, table = _run_scenarios(args)
+    res = base.results
+    target = res.setup.params.completion_target(62)
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
+    fan_chart(res.monthly_summary, 2, ax=axes[0])
+    fan_chart(res.monthly_summary, 3, ax=axes[1])
+    charts = {
+        "fan_group1": fan_chart(res.monthly_summary, 1, target),
+        "threshold": threshold_chart(res.threshold, args.horizon),
+        "fan_groups23": fig,
+        "occupancy": occupancy_chart(res.monthly_summary),
+        "time_in_stage": time_in_stage_chart(time_in_stage(res)),
+    }
+    if table is not None:
+        charts["comparison"] = comparison_chart(table)
+    snapshots = load_observations()
+    check = None
+    if not args.hand_set and base.results.setup.posterior is not None:
+        runs_check = simulate_observations(snapshots, args.check_replications, seed=args.seed,
+                                           posterior=base.results.setup.posterior, workers=args.workers)
+        check = predictive_check(snapshots, runs_check)
+        charts["check"] = predictive_check_chart(check, "Report figures vs the fitted model")
+    text = build_report(base, table, scenarios, check, charts)
+    out = write_report(text, args.output)
+    print(f"report written to {out} ({len(text) / 1e6:.1f} MB, self-contained)")
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    from workbench.analysis.forecast import reproduce
+
+    ok, differences = reproduce(args.output, workers=args.workers)
+    for line in differences:
+        print(f"  {line}")
+    print("reproduced: every number agrees" if ok else "NOT reproduced: the numbers above differ")
+    return 0 if ok else 1
+
+
+def cmd_parameters(args) -> int:
+    from workbench.inputs.parameters import Parameters
+
+    for name, spec in Parameters.describe().items():
+        print(f"{name} = {spec['default']}  [{spec['unit']}; {spec['low']} to {spec['high']}]")
+        print(f"    {spec['why']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbench", description="Simulate and forecast the UNTOC review Mechanism.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    f = sub.add_parser("forecast", help="forecast the date 70 %% of group 1's reviews are completed")
+    f.add_argument("--replications", type=_positive, default=500)
+    f.add_argument("--seed", type=int, default=1)
+    f.add_argument("--horizon", type=_date, default=dt.date(2060, 12, 31), help="last simulated day (default 2060-12-31)")
+    f.add_argument("--output", type=Path, default=Path("results/forecast"), help="folder for the tables")
+    f.add_argument("--scenario", type=Path, help="a scenario file (see scenarios/)")
+    f.add_argument("--pairings", type=Path, help="the real pairing list (CSV); default: synthetic per replication")
+    f.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
+    f.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    f.add_argument("--no-events", action="store_true", help="do not keep per-review stage-entry events")
+    f.add_argument("--summaries-only", action="store_true",
+                   help="keep neither events nor per-replication monthly counts, only their distribution (large runs)")
+    f.add_argument("--engine", choices=("compiled", "simpy"), default="compiled",  # runner.ENGINES
+                   help="compiled (default) or simpy, the reference model (same results, about 12x slower)")
+    f.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped calibration/posterior)")
+    f.add_argument("--hand-set", action="store_true", help="ignore the posterior: run on the hand-set parameters")
+    f.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
+    f.add_argument("--export", type=Path, help="also write the forecast in the hubverse model-output layout (CSV)")
+    f.set_defaults(func=cmd_forecast)
+
+    s = sub.add_parser("start-check", help="the model run from 2020, observed at the report date, beside the report")
+    s.add_argument("--replications", type=_positive, default=100)
+    s.add_argument("--seed", type=int, default=1)
+    s.set_defaults(func=cmd_start_check)
+
+    c = sub.add_parser("calibrate", help="fit the model to the report's figures (ABC-SMC) and write the posterior")
+    c.add_argument("--population", type=_positive, default=500, help="particles per generation (default 500)")
+    c.add_argument("--generations", type=_positive, default=6, help="generations (default 6)")
+    c.add_argument("--max-minutes", type=float, default=14.0, help="stop before a generation that would pass this (default 14)")
+    c.add_argument("--seed", type=int, default=2024, help="run seed (default 2024, that of the shipped posterior)")
+    c.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    c.add_argument("--scheduler", help="address of a Dask scheduler to evaluate on")
+    c.add_argument("--engine", choices=("compiled", "simpy"), default="compiled",  # runner.ENGINES
+                   help="compiled (default) or simpy, the reference model (same statistics, slower)")
+    c.add_argument("--db", type=Path, help="run database (default calibration/runs/abc.db)")
+    c.add_argument("--output", type=Path, help="posterior folder (default calibration/posterior)")
+    c.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
+    c.add_argument("--priors", type=Path, help="priors file (default calibration/priors.toml)")
+    c.add_argument("--resume", action="store_true", help="continue the run in --db")
+    c.add_argument("--fresh", action="store_true", help="delete the run in --db and start over")
+    c.set_defaults(func=cmd_calibrate)
+
+    k = sub.add_parser("check", help="posterior predictive check against the report, with posterior plots")
+    k.add_argument("--replications", type=_positive, default=200)
+    k.add_argument("--seed", type=int, default=1)
+    k.add_argument("--workers", type=_positive)
+    k.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
+    k.add_argument("--observations", type=Path)
+    k.add_argument("--priors", type=Path)
+    k.add_argument("--output", type=Path, default=Path("results/check"))
+    k.set_defaults(func=cmd_check)
+
+    def scenario_options(sp, default_reps):
+        sp.add_argument("scenarios", type=Path, nargs="*", help="scenario files (default: every file in scenarios/)")
+        sp.add_argument("--replications", type=_positive, default=default_reps)
+        sp.add_argument("--seed", type=int, default=1)
+        sp.add_argument("--horizon", type=_date, default=dt.date(2060, 12, 31))
+        sp.add_argument("--workers", type=_positive)
+        sp.add_argument("--pairings", type=Path)
+        sp.add_argument("--scheduler")
+        sp.add_argument("--hand-set", action="store_true", help="hand-set parameters instead of the shipped posterior")
+        sp.add_argument("--engine", choices=("compiled", "simpy"), default="compiled",  # runner.ENGINES
+                        help="compiled (default) or simpy, the reference model (same results, slower)")
+
+    cp = sub.add_parser("compare", help="paired comparison of scenarios against the baseline, ranked by months gained")
+    scenario_options(cp, 1000)
+    cp.add_argument("--output", type=Path, help="also write the table as CSV")
+    cp.set_defaults(func=cmd_compare)
+
+    rp = sub.add_parser("report", help="the one-page HTML report for delegations")
+    scenario_options(rp, 500)
+    rp.add_argument("--output", type=Path, default=Path("results/report.html"))
+    rp.add_argument("--check-replications", type=_positive, default=100)
+    rp.set_defaults(func=cmd_report)
+
+    r = sub.add_parser("reproduce", help="rerun a forecast from its output folder's manifest and check the numbers agree")
+    r.add_argument("output", type=Path, help="a folder written by `workbench forecast`")
+    r.add_argument("--workers", type=_positive)
+    r.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser("parameters", help="list every parameter with its unit, range and reasoning")
+    p.set_defaults(func=cmd_parameters)
+    return parser
+
+
+def _interrupt(signum, frame):
+    """SIGINT and SIGTERM: record the request (so no output is renamed into place) and stop."""
+    from workbench.core import atomic
+
+    atomic.interrupt_requested = True
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    args = build_parser().parse_args(argv)
+    from workbench.core import atomic
+
+    atomic.interrupt_requested = False
+    if getattr(args, "scenarios", None) == []:
+        from workbench.inputs.scenarios import SCENARIO_DIR
+
+        args.scenarios = sorted(SCENARIO_DIR.glob("*.toml"))
+    try:
+        return args.func(args)
+    except InputError as err:
+        if args.debug:
+            raise
+        print(f"workbench: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("workbench: interrupted; no output was written and the previous result, if any, is intact. "
+              "Run the same command again to produce it.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Charts (matplotlib): the posterior predictive check and the posterior's marginals and pairs."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from workbench.inputs.priors import Priors  # noqa: E402
+from workbench.observation.summaries import MonthlySummary  # noqa: E402
+
+
+def predictive_check_chart(check: pd.DataFrame, title: str):
+    """Each report figure (dot) against the simulated median and 95 % interval (bar)."""
+    rows = check.dropna(subset=["median"]).reset_index(drop=True)
+    labels = [f"{r['name']}" + (f" (group {int(r['group'])})" if pd.notna(r["group"]) else "") + f"  ¶{r['paragraph']}"
+              for _, r in rows.iterrows()]
+    fig, ax = plt.subplots(figsize=(9, 0.28 * len(rows) + 1.2))
+    y = np.arange(len(rows))[::-1]
+    ax.hlines(y, rows["low"], rows["high"], color="#8fb3d9", lw=5, label="model 95 % interval")
+    ax.plot(rows["median"], y, "|", color="#1f4e79", ms=12, label="model median")
+    colors = np.where(rows["inside"], "#2e7d32", "#c62828")
+    ax.scatter(rows["report"], y, c=colors, zorder=3, s=22, label="report (green inside, red outside)")
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlabel("count")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def marginals_chart(particles: pd.DataFrame, priors: Priors):
+    """Weighted posterior histogram of each parameter over its prior range."""
+    n = len(priors.priors)
+    cols = 4
+    fig, axes = plt.subplots(int(np.ceil(n / cols)), cols, figsize=(12, 2.4 * np.ceil(n / cols)))
+    for ax, prior in zip(axes.ravel(), priors.priors):
+        x = particles[prior.name].to_numpy()
+        log = prior.distribution == "loguniform"
+        bins = np.geomspace(prior.low, prior.high, 25) if log else np.linspace(prior.low, prior.high, 25)
+        ax.hist(x, bins=bins, weights=particles["weight"], color="#4f81bd", density=True, label="posterior")
+        if log:
+            ax.set_xscale("log")
+            grid = np.geomspace(prior.low, prior.high, 100)
+            ax.plot(grid, 1 / (grid * np.log(prior.high / prior.low)), color="grey", ls="--", label="prior")
+        else:
+            ax.axhline(1 / (prior.high - prior.low), color="grey", ls="--", label="prior")
+        ax.set_title(prior.name, fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    axes.ravel()[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def pairs_chart(particles: pd.DataFrame, priors: Priors, names: list[str] | None = None):
+    """Pairwise scatter of the posterior particles (point size by weight)."""
+    names = names or priors.names[:6]
+    k = len(names)
+    fig, axes = plt.subplots(k, k, figsize=(2.0 * k, 2.0 * k))
+    w = particles["weight"].to_numpy()
+    size = 4 + 200 * w / w.max() / np.sqrt(len(w))
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            ax = axes[i, j]
+            if i == j:
+                ax.hist(particles[a], bins=20, weights=w, color="#4f81bd")
+            else:
+                ax.scatter(particles[b], particles[a], s=size, alpha=0.4, color="#1f4e79")
+            if i == k - 1:
+                ax.set_xlabel(b, fontsize=6)
+            if j == 0:
+                ax.set_ylabel(a, fontsize=6)
+            ax.tick_params(labelsize=5)
+    fig.tight_layout()
+    return fig
+
+
+# --- forecast charts --------------------------------------------------------------------
+
+STAGE_LABELS = {
+    "held_up_by_nominations": "held up by nominations", "ready_no_consultation": "ready, no consultation",
+    "saq_in_preparation": "self-assessment", "written_feedback": "written feedback",
+    "lists_of_observations": "lists of observations", "summaries": "summaries", "completed": "completed",
+}
+
+
+def fan_chart(summary: MonthlySummary, group: int, target: int | None = None, ax=None, label: str = ""):
+    """Completed reviews of one group over time: median, 50 % and 80 % bands (and the target line)."""
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(7, 3.4))
+    q = summary.quantiles(group, "completed", (0.1, 0.25, 0.5, 0.75, 0.9))
+    ax.fill_between(q.index, q[0.1], q[0.9], color="#c6dbef", label="80 % of runs")
+    ax.fill_between(q.index, q[0.25], q[0.75], color="#6baed6", label="50 % of runs")
+    ax.plot(q.index, q[0.5], color="#08306b", lw=1.5, label="median")
+    if target:
+        ax.axhline(target, color="#b2182b", ls="--", lw=1, label=f"{target} completed (70 %, ¶25)")
+    ax.set_title(f"Group {group}: completed reviews{label} ({summary.replications} replications)", fontsize=9)
+    ax.set_ylabel("completed")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(alpha=0.3)
+    return ax.figure
+
+
+def occupancy_chart(summary: MonthlySummary):
+    """Median number of reviews (all groups) in each stage over time."""
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    for column, label in STAGE_LABELS.items():
+        median = summary.quantiles(None, column, (0.5,))[0.5]
+        ax.plot(median.index, median.to_numpy(), label=label, lw=1.3)
+    ax.set_title(f"Reviews by stage, median of {summary.replications} replications", fontsize=9)
+    ax.set_ylabel("reviews")
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def threshold_chart(threshold: pd.DataFrame, horizon):
+    """Distribution of the year the condition is met, with runs not meeting it shown apart."""
+    fig, ax = plt.subplots(figsize=(7, 3.0))
+    reached = threshold[threshold["reached"]]
+    years = reached["date"].dt.year.value_counts().sort_index()
+    n = len(threshold)
+    ax.bar(years.index, years.to_numpy() / n, color="#2171b5", label="met in that year")
+    never = float((~threshold["reached"]).mean())
+    ax.bar([horizon.year + 2], [never], color="#999999", label=f"not by {horizon}")
+    ax.set_ylabel("share of runs")
+    ax.set_title(f"When the 70 % condition is met ({n} replications)", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, axis="y")
+    return fig
+
+
+def time_in_stage_chart(table: pd.DataFrame):
+    """Mean months spent in each stage by group."""
+    fig, ax = plt.subplots(figsize=(7, 3.0))
+    stages = [s for s in ("nominations", "consultation", "saq", "written_feedback", "lists", "summaries") if s in set(table["stage"].astype(str))]
+    width = 0.25
+    for k, g in enumerate((1, 2, 3)):
+        sub = table[table["group"] == g].set_index(table[table["group"] == g]["stage"].astype(str))
+        ax.bar(np.arange(len(stages)) + (k - 1) * width, [sub["mean_months"].get(s, np.nan) for s in stages], width, label=f"group {g}")
+    ax.set_xticks(np.arange(len(stages)), stages, fontsize=7)
+    ax.set_ylabel("mean months in stage")
+    ax.set_title("Where reviews spend their time (stages begun in the forecast)", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, axis="y")
+    return fig
+
+
+def comparison_chart(table: pd.DataFrame):
+    """Months gained against the baseline, median and 80 % interval, one row per scenario."""
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(table) + 1.2))
+    y = np.arange(len(table))[::-1]
+    ax.hlines(y, table["months_gained_p10"], table["months_gained_p90"], color="#9ecae1", lw=6, label="80 % interval")
+    ax.plot(table["months_gained_median"], y, "o", color="#08519c", label="median")
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_yticks(y, table["scenario"], fontsize=7)
+    ax.set_xlabel("months gained on the baseline (per replication; runs never meeting the condition count at the horizon)")
+    ax.set_title(f"Scenario comparison ({int(table['replications'].iloc[0])} paired replications each)", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return fig

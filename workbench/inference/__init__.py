@@ -1,0 +1,1 @@
+"""Fitting the model to the report: ABC-SMC calibration and the predictive check."""

@@ -1,0 +1,1 @@
+"""What the workbench reads: parameters, levers, pairings, observations, priors, scenarios, the posterior."""

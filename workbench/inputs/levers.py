@@ -1,0 +1,260 @@
+"""Policy levers: what a planner can change, from when, for whom, and by how much.
+
+Every lever of the domain brief is here, each grounded in the report (¶ in its doc).  A
+lever has a **start date** (it acts on work begun on or after it), optionally a **target**
+(all reviews, some groups, or named parties) and an **effect size** that the scenario file
+states explicitly; nothing is hidden in code.  The model asks the levers at its decision
+points (:class:`Levers` methods); with no lever, or a lever of zero effect, it takes exactly
+the baseline's path and draws, replication by replication.
+
+The Conference's decision on the completion condition (¶25) is not a model lever: it
+changes how completions are counted, so it lives in :class:`Condition` and is applied to
+the recorded stage entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from workbench.core.errors import InputError
+from workbench.core.timeline import CONFERENCE_SESSIONS, to_day
+
+
+@dataclass(frozen=True)
+class Target:
+    """Whom a lever reaches: every review, the reviews of some groups, or some named parties."""
+
+    groups: tuple[int, ...] = (1, 2, 3)
+    parties: tuple[str, ...] = ()  # if given, only reviews/parties involving these names
+
+
+ALL = Target()
+
+
+@dataclass(frozen=True)
+class Lever:
+    start: dt.date
+    target: Target = ALL
+
+    @property
+    def start_day(self) -> float:
+        return to_day(self.start)
+
+
+@dataclass(frozen=True)
+class NominationFollowUp(Lever):
+    """Missions, field offices and the President's reminders (¶15-17).
+
+    Parties without a focal point nominate ``rate_multiplier`` times faster from the start
+    date, and parties that would never act alone ("silent") acquire a hazard of
+    ``silent_rate_per_month``.
+    """
+
+    rate_multiplier: float = 1.0
+    silent_rate_per_month: float = 0.0
+
+
+@dataclass(frozen=True)
+class HandoverProtocol(Lever):
+    """An internal handover when a focal point changes (¶14): stalls scaled by ``duration_factor``."""
+
+    duration_factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class Redraw(Lever):
+    """Redraw a reviewing State that has not nominated after ``after_months`` (¶6-7), ``delay_months`` later."""
+
+    after_months: float = math.inf
+    delay_months: float = 3.0
+
+
+@dataclass(frozen=True)
+class SchedulingSupport(Lever):
+    """The Secretariat proposes default dates for preliminary consultations (¶26, ¶29)."""
+
+    duration_factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class Training(Lever):
+    """Training, e-learning and national workshops (¶44-49): SAQ and feedback times scaled."""
+
+    saq_factor: float = 1.0
+    feedback_factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class TaskSplit(Lever):
+    """Agreed task split and time-boxing between the two reviewers (¶34-36)."""
+
+    drafting_factor: float = 1.0
+    coordination_factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class ConsensusFacilitation(Lever):
+    """Facilitation of consensus on the lists of observations and summaries (¶37-39)."""
+
+    duration_factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class MachineTranslation(Lever):
+    """Machine translation for multilingual reviews (¶27-28, ¶55): extra time per language scaled."""
+
+    extra_language_factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class SecretariatStaffing(Lever):
+    """Officers added (positive) or lost (negative) from the start date (¶42-43)."""
+
+    officers_change: int = 0
+
+
+@dataclass(frozen=True)
+class Condition:
+    """When the next cluster may start (¶25), possibly changed by the Conference.
+
+    Until ``decided`` the rule is 70 % of group 1 completed; from ``decided`` on it is
+    ``share`` of the reviews of ``groups`` having reached ``counted_stage``.
+    """
+
+    share: float = 0.70
+    groups: tuple[int, ...] = (1,)
+    counted_stage: str = "completed"  # or "lists" (lists of observations begun) or "summaries"
+    decided: dt.date | None = None
+
+    @property
+    def is_default(self) -> bool:
+        return self.share == 0.70 and self.groups == (1,) and self.counted_stage == "completed"
+
+
+#: Each lever's table name in scenario files, class, and allowed ranges of its effect fields.
+LEVER_TYPES: dict[str, tuple[type, dict[str, tuple[float, float, str]]]] = {
+    "nomination_follow_up": (NominationFollowUp, {"rate_multiplier": (1.0, 20.0, "times the nomination hazard"),
+                                                  "silent_rate_per_month": (0.0, 1.0, "per month")}),
+    "handover_protocol": (HandoverProtocol, {"duration_factor": (0.0, 1.0, "times the handover stall")}),
+    "redraw": (Redraw, {"after_months": (1.0, 120.0, "months"), "delay_months": (0.0, 36.0, "months")}),
+    "scheduling_support": (SchedulingSupport, {"duration_factor": (0.05, 1.0, "times the scheduling time")}),
+    "training": (Training, {"saq_factor": (0.3, 1.0, "times SAQ time"), "feedback_factor": (0.3, 1.0, "times feedback time")}),
+    "task_split": (TaskSplit, {"drafting_factor": (0.3, 1.0, "times each reviewer's drafting"),
+                               "coordination_factor": (0.0, 1.0, "times the merging")}),
+    "consensus_facilitation": (ConsensusFacilitation, {"duration_factor": (0.2, 1.0, "times lists and summaries time")}),
+    "machine_translation": (MachineTranslation, {"extra_language_factor": (0.0, 1.0, "times the extra time per language")}),
+    "secretariat_staffing": (SecretariatStaffing, {"officers_change": (-10, 20, "officers")}),
+}
+
+
+@dataclass(frozen=True)
+class Levers:
+    """The set of levers of a scenario; each is None when not used."""
+
+    nomination_follow_up: NominationFollowUp | None = None
+    handover_protocol: HandoverProtocol | None = None
+    redraw: Redraw | None = None
+    scheduling_support: SchedulingSupport | None = None
+    training: Training | None = None
+    task_split: TaskSplit | None = None
+    consensus_facilitation: ConsensusFacilitation | None = None
+    machine_translation: MachineTranslation | None = None
+    secretariat_staffing: SecretariatStaffing | None = None
+
+    def active(self) -> dict[str, Lever]:
+        return {name: getattr(self, name) for name in LEVER_TYPES if getattr(self, name) is not None}
+
+    def merged(self, other: "Levers") -> "Levers":
+        """``other``'s levers over ours (a scenario extending another)."""
+        return Levers(**{name: getattr(other, name) or getattr(self, name) for name in LEVER_TYPES})
+
+
+NO_LEVERS = Levers()
+
+
+def parse_target(value, source: str, where: str) -> Target:
+    """``"all"``, ``"group 1"``, ``[1, 3]`` (groups) or ``{parties = ["A", "B"]}``."""
+    if value is None or value == "all":
+        return ALL
+    if isinstance(value, str) and value.startswith("group ") and value[6:].strip() in ("1", "2", "3"):
+        return Target(groups=(int(value[6:]),))
+    if isinstance(value, list) and value and all(isinstance(g, int) and not isinstance(g, bool) and g in (1, 2, 3) for g in value):
+        return Target(groups=tuple(sorted(set(value))))
+    if isinstance(value, dict) and set(value) == {"parties"} and isinstance(value["parties"], list) and value["parties"] \
+            and all(isinstance(p, str) and p for p in value["parties"]):
+        return Target(parties=tuple(value["parties"]))
+    raise InputError(source, f"{where}.target", f"{value!r} is not a target",
+                     '"all", "group N", a list of groups such as [1, 2], or {parties = ["name", ...]}')
+
+
+def parse_levers(table, source: str, not_before: dt.date) -> Levers:
+    """Validate the ``[levers.*]`` tables of a scenario file."""
+    if not isinstance(table, dict):
+        raise InputError(source, "levers", "must be a table of lever tables", ", ".join(LEVER_TYPES))
+    chosen = {}
+    for name, spec in table.items():
+        if name not in LEVER_TYPES:
+            raise InputError(source, f"levers.{name}", "unknown lever", ", ".join(LEVER_TYPES))
+        cls, effects = LEVER_TYPES[name]
+        where = f"levers.{name}"
+        if not isinstance(spec, dict):
+            raise InputError(source, where, "must be a table", f"start, target, {', '.join(effects)}")
+        for key in spec:
+            if key not in ("start", "target", *effects):
+                raise InputError(source, f"{where}.{key}", "unknown key", f"start, target, {', '.join(effects)}")
+        start = spec.get("start")
+        if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
+            raise InputError(source, f"{where}.start", f"expected a date, got {start!r}", f"a date such as {not_before.isoformat()}")
+        if start < not_before:
+            raise InputError(source, f"{where}.start", f"{start} is before the snapshot date {not_before}",
+                             f"on or after {not_before}")
+        values = {}
+        for key, (low, high, unit) in effects.items():
+            if key not in spec:
+                continue
+            value = spec[key]
+            integer = isinstance(low, int) and isinstance(high, int) and not isinstance(low, bool)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+                raise InputError(source, f"{where}.{key}", f"expected a {'whole ' if integer else ''}number, got {value!r}",
+                                 f"{low} to {high} {unit}")
+            if not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
+                raise InputError(source, f"{where}.{key}", f"{value!r} is out of range", f"{low} to {high} {unit}")
+            values[key] = value
+        if not values:
+            raise InputError(source, where, "no effect given", f"at least one of {', '.join(effects)}")
+        chosen[name] = cls(start=start, target=parse_target(spec.get("target"), source, where), **values)
+    return Levers(**chosen)
+
+
+def parse_condition(table, source: str) -> Condition:
+    """The ``[condition]`` table: share, groups, counted_stage, decided_at (a session year or date)."""
+    if not isinstance(table, dict):
+        raise InputError(source, "condition", "must be a table", "share, groups, counted_stage, decided_at")
+    allowed = ("share", "groups", "counted_stage", "decided_at")
+    for key in table:
+        if key not in allowed:
+            raise InputError(source, f"condition.{key}", "unknown key", ", ".join(allowed))
+    share = table.get("share", 0.70)
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
+        raise InputError(source, "condition.share", f"{share!r} is not a share", "0 to 1 (0.7 is the rule of ¶25)")
+    groups = table.get("groups", [1])
+    if not isinstance(groups, list) or not groups or not all(isinstance(g, int) and not isinstance(g, bool) and g in (1, 2, 3) for g in groups):
+        raise InputError(source, "condition.groups", f"{groups!r}", "a list of groups, e.g. [1] or [1, 2, 3]")
+    stage = table.get("counted_stage", "completed")
+    if stage not in ("completed", "summaries", "lists"):
+        raise InputError(source, "condition.counted_stage", f"{stage!r}", '"completed", "summaries" or "lists"')
+    decided = table.get("decided_at")
+    if decided is None:
+        decided_date = None
+    elif isinstance(decided, int) and not isinstance(decided, bool):
+        if decided not in CONFERENCE_SESSIONS:
+            raise InputError(source, "condition.decided_at", f"{decided} is not a Conference session year",
+                             ", ".join(str(y) for y in CONFERENCE_SESSIONS) + " or a date")
+        decided_date = CONFERENCE_SESSIONS[decided]
+    elif isinstance(decided, dt.date) and not isinstance(decided, dt.datetime):
+        decided_date = decided
+    else:
+        raise InputError(source, "condition.decided_at", f"{decided!r}", "a Conference session year (2026) or a date")
+    return Condition(float(share), tuple(sorted(set(groups))), stage, decided_date)

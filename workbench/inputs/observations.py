@@ -1,0 +1,212 @@
+"""The report's figures as dated snapshots, validated on load.
+
+Each file in ``calibration/observations/`` is one status report: a ``[snapshot]`` table with
+its "as at" date, ``[[group]]`` tables (size, distinct parties, start date) and
+``[[figure]]`` tables (name, value, paragraph, definition, optionally ``group``,
+``part_of``, ``alternatives`` and ``note``).  Adding a later report is adding a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.core.paths import OBSERVATIONS_DIR
+from workbench.core.errors import InputError, read_toml
+
+DEFAULT_DIR = OBSERVATIONS_DIR
+
+_FIGURE_KEYS = {"name", "value", "paragraph", "definition", "group", "part_of", "alternatives", "note", "started_between"}
+_GROUP_KEYS = {"number", "reviews", "parties", "start", "paragraph"}
+_INCONSISTENCY_KEYS = {"figures", "paragraph", "description", "treatment"}
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: float
+    paragraph: str
+    definition: str
+    group: int | None = None
+    part_of: str | None = None
+    alternatives: tuple[float, ...] = ()
+    note: str = ""
+    started_between: tuple[dt.date, dt.date] | None = None  # when the counted work began, if known
+
+
+@dataclass(frozen=True)
+class Group:
+    number: int
+    reviews: int
+    parties: int
+    start: dt.date
+    paragraph: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One status report: its date and its figures, keyed by (name, group or None)."""
+
+    as_at: dt.date
+    source: str
+    path: Path
+    groups: dict[int, Group]
+    figures: dict[tuple[str, int | None], Figure]
+    inconsistencies: list[dict] = field(default_factory=list)
+
+    def value(self, name: str, group: int | None = None) -> float:
+        try:
+            return self.figures[(name, group)].value
+        except KeyError:
+            raise InputError(self.path, name, f"no figure for group {group}" if group else "no such figure") from None
+
+    def has(self, name: str, group: int | None = None) -> bool:
+        return (name, group) in self.figures
+
+
+def _table_list(doc: dict, key: str, path: Path) -> list[dict]:
+    items = doc.get(key, [])
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise InputError(path, key, "must be an array of tables", f"[[{key}]] entries")
+    return items
+
+
+def _require(entry: dict, key: str, kinds: tuple[type, ...], path: Path, where: str, allowed: str):
+    if key not in entry:
+        raise InputError(path, f"{where}.{key}", "missing field", allowed)
+    value = entry[key]
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise InputError(path, f"{where}.{key}", f"wrong type {type(value).__name__} ({value!r})", allowed)
+    return value
+
+
+def _check_unknown(entry: dict, known: set[str], path: Path, where: str):
+    for key in entry:
+        if key not in known:
+            raise InputError(path, f"{where}.{key}", "unknown field", ", ".join(sorted(known)))
+
+
+def load_snapshot(path: str | Path) -> Snapshot:
+    """Read and validate one observations file."""
+    path = Path(path)
+    doc = read_toml(path, "observations")
+
+    header = doc.get("snapshot")
+    if not isinstance(header, dict):
+        raise InputError(path, "snapshot", "missing [snapshot] table", "[snapshot] with as_at and source")
+    as_at = _require(header, "as_at", (dt.date,), path, "snapshot", "a date such as 2024-05-21")
+    if isinstance(as_at, dt.datetime):
+        raise InputError(path, "snapshot.as_at", "a date-time, not a date", "a date such as 2024-05-21")
+    source = _require(header, "source", (str,), path, "snapshot", "text naming the report")
+    for key in doc:
+        if key not in {"snapshot", "group", "figure", "inconsistency"}:
+            raise InputError(path, key, "unknown table", "snapshot, group, figure, inconsistency")
+
+    groups: dict[int, Group] = {}
+    for i, entry in enumerate(_table_list(doc, "group", path)):
+        where = f"group[{i}]"
+        _check_unknown(entry, _GROUP_KEYS, path, where)
+        number = _require(entry, "number", (int,), path, where, "1, 2 or 3")
+        if number not in (1, 2, 3):
+            raise InputError(path, f"{where}.number", f"{number} is not a group", "1, 2 or 3")
+        if number in groups:
+            raise InputError(path, f"{where}.number", f"group {number} given twice", "each group once")
+        reviews = _require(entry, "reviews", (int,), path, where, "a positive whole number")
+        parties = _require(entry, "parties", (int,), path, where, "a whole number >= reviews")
+        start = _require(entry, "start", (dt.date,), path, where, "a date")
+        paragraph = _require(entry, "paragraph", (str,), path, where, "the report's paragraph numbers")
+        if reviews <= 0 or parties < reviews:
+            raise InputError(path, f"{where}.parties", f"{parties} parties for {reviews} reviews",
+                             "reviews > 0 and parties >= reviews (each review involves its party under review)")
+        if start > as_at:
+            raise InputError(path, f"{where}.start", f"{start} is after the snapshot date {as_at}", f"on or before {as_at}")
+        groups[number] = Group(number, reviews, parties, start, paragraph)
+
+    figures: dict[tuple[str, int | None], Figure] = {}
+    for i, entry in enumerate(_table_list(doc, "figure", path)):
+        where = f"figure[{i}]"
+        _check_unknown(entry, _FIGURE_KEYS, path, where)
+        name = _require(entry, "name", (str,), path, where, "a snake_case name")
+        where = f"figure[{i}] ({name})"
+        value = _require(entry, "value", (int, float), path, where, "a number >= 0")
+        if value < 0:
+            raise InputError(path, f"{where}.value", f"{value} is negative", "a number >= 0")
+        paragraph = _require(entry, "paragraph", (str,), path, where, "the report's paragraph numbers, e.g. \"15\"")
+        if not paragraph.strip():
+            raise InputError(path, f"{where}.paragraph", "empty", "the report's paragraph numbers")
+        definition = _require(entry, "definition", (str,), path, where, "one line saying what is counted")
+        group = entry.get("group")
+        if group is not None and (isinstance(group, bool) or group not in (1, 2, 3)):
+            raise InputError(path, f"{where}.group", f"{group!r} is not a group", "1, 2 or 3")
+        alternatives = entry.get("alternatives", [])
+        if not isinstance(alternatives, list) or any(isinstance(a, bool) or not isinstance(a, (int, float)) for a in alternatives):
+            raise InputError(path, f"{where}.alternatives", "must be a list of numbers", "e.g. [23]")
+        part_of = entry.get("part_of")
+        if part_of is not None and not isinstance(part_of, str):
+            raise InputError(path, f"{where}.part_of", "must be a figure name", "the name of another figure")
+        note = entry.get("note", "")
+        if not isinstance(note, str):
+            raise InputError(path, f"{where}.note", "must be text", "a string")
+        window = entry.get("started_between")
+        if window is not None:
+            if (not isinstance(window, list) or len(window) != 2 or not all(isinstance(d, dt.date) and not isinstance(d, dt.datetime) for d in window)
+                    or window[0] > window[1] or window[1] > as_at):
+                raise InputError(path, f"{where}.started_between", f"{window!r} is not a date window",
+                                 f"[earliest, latest] dates, earliest <= latest <= {as_at}")
+            window = (window[0], window[1])
+        key = (name, group)
+        if key in figures:
+            raise InputError(path, where, "figure given twice" + (f" for group {group}" if group else ""), "each figure once per group")
+        figures[key] = Figure(name, value, paragraph, definition, group, part_of, tuple(alternatives), note, window)
+
+    # A count may not exceed the total it is part of.
+    for (name, group), fig in figures.items():
+        if fig.part_of is None:
+            continue
+        total = figures.get((fig.part_of, None)) if group is None else figures.get((fig.part_of, group)) or figures.get((fig.part_of, None))
+        if total is None:
+            raise InputError(path, f"{name}.part_of", f"names {fig.part_of!r}, which is not a figure here", "the name of a figure in this file")
+        for candidate in (fig.value, *fig.alternatives):
+            if candidate > total.value:
+                raise InputError(path, f"{name}.value", f"{candidate} exceeds its total {fig.part_of} = {total.value}",
+                                 f"at most {total.value}")
+
+    inconsistencies = _table_list(doc, "inconsistency", path)
+    for i, entry in enumerate(inconsistencies):
+        _check_unknown(entry, _INCONSISTENCY_KEYS, path, f"inconsistency[{i}]")
+        for name in entry.get("figures", []):
+            if not any(k[0] == name for k in figures):
+                raise InputError(path, f"inconsistency[{i}].figures", f"names {name!r}, which is not a figure here", "figure names")
+    return Snapshot(as_at, source, path, groups, figures, inconsistencies)
+
+
+def load_observations(directory: str | Path = DEFAULT_DIR) -> list[Snapshot]:
+    """Every snapshot in a directory, oldest first (each file one status report)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError(directory, "(directory)", "observations directory not found", "a directory of .toml files")
+    files = sorted(directory.glob("*.toml"))
+    if not files:
+        raise InputError(directory, "(directory)", "no observations files", "at least one .toml snapshot")
+    snapshots = [load_snapshot(f) for f in files]
+    dates = [s.as_at for s in snapshots]
+    if len(set(dates)) != len(dates):
+        raise InputError(directory, "snapshot.as_at", "two files describe the same date", "one file per date")
+    return sorted(snapshots, key=lambda s: s.as_at)
+
+
+def latest_snapshot(directory: str | Path = DEFAULT_DIR) -> Snapshot:
+    return load_observations(directory)[-1]
+
+
+def figures_table(snapshot: Snapshot):
+    """The snapshot's figures as a tidy DataFrame (one row per figure and group)."""
+    import pandas as pd
+
+    rows = [
+        {"as_at": snapshot.as_at, "name": f.name, "group": f.group, "value": f.value, "paragraph": f.paragraph,
+         "alternatives": ", ".join(str(a) for a in f.alternatives), "definition": f.definition, "note": f.note}
+        for f in snapshot.figures.values()
+    ]
+    return pd.DataFrame(rows)

@@ -1,0 +1,105 @@
+"""The fitted posterior: load it, draw one parameter set per replication, say where it came from.
+
+Forecasting meets calibration only here: this module reads the exported table of weighted
+particles (``calibration/posterior/particles.csv``) and its provenance, and needs no ABC
+library.  Replication *i* draws its particle from its own seed, so the draw is the same
+whatever the number of replications or workers, and the same in a scenario as in the
+baseline (common random numbers extend to parameter uncertainty).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.core.paths import POSTERIOR_DIR
+from workbench.core.errors import InputError
+from workbench.inputs.parameters import Parameters
+
+DEFAULT_POSTERIOR = POSTERIOR_DIR
+
+#: Key under a replication's seed for its posterior draw (apart from the model's streams).
+_POSTERIOR_KEY = 400
+
+
+@dataclass(frozen=True)
+class Posterior:
+    names: tuple[str, ...]
+    values: np.ndarray  # (n_particles, n_parameters)
+    weights: np.ndarray  # (n_particles,), sums to 1
+    provenance: dict
+    path: Path
+
+    @property
+    def label(self) -> str:
+        p = self.provenance
+        return (f"posterior {self.path.name}/ (ABC-SMC, {len(self.weights)} particles, generation "
+                f"{p.get('generations_run', '?')}, seed {p.get('seed', '?')}, {p.get('created', '?')[:10]})")
+
+    def draw(self, seed: np.random.SeedSequence) -> dict[str, float]:
+        """One particle, chosen with probability equal to its weight, from the replication's seed."""
+        u = np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (_POSTERIOR_KEY,))).random()
+        index = min(int(np.searchsorted(np.cumsum(self.weights), u * self.weights.sum(), side="right")), len(self.weights) - 1)
+        return {name: float(v) for name, v in zip(self.names, self.values[index])}
+
+    def mean(self) -> dict[str, float]:
+        return {name: float(np.sum(self.weights * self.values[:, j])) for j, name in enumerate(self.names)}
+
+    def table(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.values, columns=list(self.names))
+        frame.insert(0, "weight", self.weights)
+        return frame
+
+
+def load_posterior(path: str | Path = DEFAULT_POSTERIOR) -> Posterior:
+    """Read and validate an exported posterior folder (particles.csv + provenance.json)."""
+    path = Path(path)
+    particles, provenance = path / "particles.csv", path / "provenance.json"
+    for f in (particles, provenance):
+        if not f.is_file():
+            raise InputError(f, "(file)", "posterior file not found", "a folder written by `workbench calibrate`")
+    try:
+        frame = pd.read_csv(particles)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise InputError(particles, "(file)", f"not a readable CSV: {err}", "CSV with weight and parameter columns") from None
+    try:
+        meta = json.loads(provenance.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(provenance, "(file)", f"not valid JSON: {err}", "the provenance written by calibrate") from None
+    if "weight" not in frame.columns:
+        raise InputError(particles, "weight", "missing column", "weight plus one column per parameter")
+    names = tuple(c for c in frame.columns if c not in ("weight", "generation"))
+    known = set(Parameters.names())
+    for name in names:
+        if name not in known:
+            raise InputError(particles, name, "unknown parameter column", "parameter names (`workbench parameters`)")
+    if not names or frame.empty:
+        raise InputError(particles, "(rows)", "no particles", "at least one particle")
+    for column in ("weight", *names):
+        numeric = pd.to_numeric(frame[column], errors="coerce")
+        if numeric.isna().any():
+            row = int(numeric.isna().to_numpy().nonzero()[0][0]) + 2
+            raise InputError(particles, f"{column} (line {row})", "not a number", "numbers in every particle row")
+        frame[column] = numeric
+    weights = frame["weight"].to_numpy(dtype=float)
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+        raise InputError(particles, "weight", "weights must be finite, non-negative and not all zero", "weights >= 0")
+    values = frame[list(names)].to_numpy(dtype=float)
+    spec = Parameters.describe()
+    for j, name in enumerate(names):
+        col = values[:, j]
+        if not np.all(np.isfinite(col)) or col.min() < spec[name]["low"] or col.max() > spec[name]["high"]:
+            raise InputError(particles, name, "values outside the parameter's range",
+                             f"{spec[name]['low']} to {spec[name]['high']} {spec[name]['unit']}")
+    return Posterior(names, values, weights / weights.sum(), meta, path)
+
+
+def shipped_posterior() -> Posterior | None:
+    """The committed posterior, or None where none has been shipped yet."""
+    if (DEFAULT_POSTERIOR / "particles.csv").is_file():
+        return load_posterior(DEFAULT_POSTERIOR)
+    return None

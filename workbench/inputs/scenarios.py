@@ -1,0 +1,97 @@
+"""Scenario files: levers with start dates and effect sizes, against the baseline.
+
+A scenario is TOML::
+
+    [scenario]
+    name = "Redraw silent reviewers"
+    description = "Reviewing States without a focal point after two years are redrawn."
+    extends = "baseline.toml"        # optional, relative to this file
+
+    [levers.redraw]                  # any lever of workbench.inputs.levers.LEVER_TYPES
+    start = 2025-01-01               # on or after the snapshot date
+    target = "all"                   # or "group 1", [1, 2], {parties = ["..."]}
+    after_months = 24                # effect sizes, each with its allowed range
+    delay_months = 3
+
+    [condition]                      # the Conference changes the completion condition (¶25)
+    share = 0.5
+    decided_at = 2026                # a Conference session year, or a date
+
+    [parameters]                     # absolute changes to model parameters (rarely needed)
+    secretariat_officers = 3
+
+Every key is checked: an unknown table, lever or key, a value out of its range, a start
+before the snapshot date, is an error naming the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.core.paths import SCENARIOS_DIR
+from workbench.core.errors import InputError, read_toml
+from workbench.inputs.levers import NO_LEVERS, Condition, Levers, parse_condition, parse_levers
+from workbench.inputs.parameters import Parameters
+from workbench.core.timeline import REPORT_DATE
+
+SCENARIO_DIR = SCENARIOS_DIR
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    path: Path | None
+    changes: dict = field(default_factory=dict)  # parameter name -> value, after inheritance
+    levers: Levers = NO_LEVERS
+    condition: Condition = field(default_factory=Condition)
+
+    def apply(self, params: Parameters) -> Parameters:
+        return params.updated(self.changes, source=str(self.path or self.name))
+
+
+BASELINE = Scenario("baseline", "The Mechanism as it works today.", None, {})
+
+
+def load_scenario(path: str | Path, _seen: tuple[Path, ...] = (), not_before=REPORT_DATE) -> Scenario:
+    path = Path(path).resolve()
+    if path in _seen:
+        raise InputError(path, "scenario.extends", "scenarios extend each other in a loop", "a chain that ends")
+    doc = read_toml(path, "scenario")
+    for key in doc:
+        if key not in ("scenario", "parameters", "levers", "condition"):
+            raise InputError(path, key, "unknown table", "[scenario], [levers.NAME], [condition], [parameters]")
+    head = doc.get("scenario", {})
+    if not isinstance(head, dict):
+        raise InputError(path, "scenario", "must be a table", "[scenario] with name, description, extends")
+    for key in head:
+        if key not in ("name", "description", "extends"):
+            raise InputError(path, f"scenario.{key}", "unknown key", "name, description, extends")
+    name = head.get("name", path.stem)
+    description = head.get("description", "")
+    for key, value in (("name", name), ("description", description)):
+        if not isinstance(value, str):
+            raise InputError(path, f"scenario.{key}", f"expected text, got {value!r}", "a string")
+    changes: dict = {}
+    levers, condition = NO_LEVERS, Condition()
+    if "extends" in head:
+        if not isinstance(head["extends"], str):
+            raise InputError(path, "scenario.extends", "expected a file name", "a path relative to this file")
+        parent = load_scenario(path.parent / head["extends"], _seen + (path,), not_before)
+        changes.update(parent.changes)
+        levers, condition = parent.levers, parent.condition
+    params = doc.get("parameters", {})
+    if not isinstance(params, dict):
+        raise InputError(path, "parameters", "must be a table", "[parameters] with parameter = value lines")
+    changes.update(params)
+    if "levers" in doc:
+        levers = levers.merged(parse_levers(doc["levers"], str(path), not_before))
+    if "condition" in doc:
+        condition = parse_condition(doc["condition"], str(path))
+        if condition.decided is not None and condition.decided < not_before:
+            raise InputError(path, "condition.decided_at", f"{condition.decided} is before the snapshot date {not_before}",
+                             f"on or after {not_before}")
+    scenario = Scenario(name, description, path, changes, levers, condition)
+    scenario.apply(Parameters())  # validate now, naming the file
+    return scenario

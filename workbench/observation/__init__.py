@@ -1,0 +1,1 @@
+"""From a run to what the report counts: the observation operator and monthly summaries."""

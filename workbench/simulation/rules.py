@@ -1,0 +1,303 @@
+"""The Mechanism's rules, written once, compiled, and called by both engines.
+
+Each function is one rule of the review process (¶6-39): when a party nominates, how long
+a handover stalls its reviews, how long a stage's work takes and what scales it, which
+languages a consultation agrees, what entering a stage records.  The SimPy processes of
+:mod:`workbench.simulation.model` call them from Python and the compiled loop of
+:mod:`workbench.simulation.engine` from machine code, so the two engines cannot drift
+apart in what they compute; they differ only in how they schedule events.
+
+Random draws follow one protocol: a function that draws takes a stream's ``seed`` and the
+number of uniforms it has ``used`` so far as its first two arguments, and returns its result
+with the new count (:meth:`workbench.simulation.streams.UniformStream.draw`).  Durations are in days; parameters in months.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from workbench.core.timeline import DAYS_PER_MONTH, DAYS_PER_YEAR
+from workbench.simulation.layout import (
+    L_FOLLOW_UP, L_HANDOVER, L_REDRAW, L_TRANSLATION, P_COUPLING, P_EXPERT_LAG, P_EXTRA_LANGUAGE, P_HANDOVER,
+    P_NOMINATION_RATE, P_ONE_LANGUAGE, P_REPLACEMENT_RATE, P_REVIVE, P_SHAPE, P_THREE_LANGUAGES, STAGE_DEADLINE,
+    STAGE_DRAW, STAGE_EXPERTS, STAGE_FACTORS, STAGE_LANGUAGES, STAGE_LATENESS_OBSERVED, STAGE_MERGE_FACTOR,
+    STAGE_MERGE_TIME, STAGE_PACE, STAGE_SECRETARIAT, STAGE_SIGMA, STAGE_TIME, V_FOLLOW_MULTIPLIER,
+    V_FOLLOW_SILENT_RATE, V_HANDOVER_FACTOR, V_REDRAW_AFTER, V_REDRAW_DELAY, V_TRANSLATION_FACTOR, VALUE_LEVER,
+    clear_stale_compiled_code,
+)
+from workbench.simulation.stages import EACH_REVIEWER, EXPONENTIAL, JOINT_DRAFTS, SLOWEST, UNDER_REVIEW
+from workbench.simulation.streams import gamma_mean_one_from, lognormal_beyond_from, lognormal_from, uniform_at
+
+clear_stale_compiled_code()
+
+#: Attempts at drawing joint feedback that outlasts the work already done, before the fallback.
+_CONDITIONING_ATTEMPTS = 200
+
+
+# --- drawing ----------------------------------------------------------------------------
+@njit(cache=True)
+def exponential_draw(seed, used, mean):
+    """An exponential time of ``mean``; no draw at all when the mean is not positive."""
+    if mean > 0:
+        return -mean * math.log1p(-uniform_at(seed, used)), used + 1
+    return 0.0, used
+
+
+@njit(cache=True)
+def choice_draw(seed, used, n):
+    """One of ``n`` positions, each equally likely."""
+    return min(int(uniform_at(seed, used) * n), n - 1), used + 1
+
+
+# --- who a lever reaches, and by how much ---------------------------------------------
+@njit(cache=True)
+def reaches_review(lever, g, a, b, c, levers):
+    """The lever's target takes in a review of group ``g`` with parties a, b, c."""
+    if not levers.groups[lever, g]:
+        return False
+    if not levers.named[lever]:
+        return True
+    return levers.party_named[lever, a] or levers.party_named[lever, b] or levers.party_named[lever, c]
+
+
+@njit(cache=True)
+def reaches_party(lever, p, levers):
+    """The lever is in the scenario and its target takes in party ``p``."""
+    return math.isfinite(levers.start[lever]) and levers.party_reach[lever, p]
+
+
+@njit(cache=True)
+def lever_factor(value, now, g, a, b, c, levers):
+    """A lever's effect on work a review begins ``now``: 1.0 before its start or outside its target."""
+    lever = VALUE_LEVER[value]
+    if now < levers.start[lever] or not reaches_review(lever, g, a, b, c, levers):
+        return 1.0
+    return levers.value[value]
+
+
+# --- parties: nominations, experts, replacements (¶11-18) ----------------------------
+@njit(cache=True)
+def slowness(responsiveness, coupling):
+    """How much slower than average a party works: responsiveness^(-coupling)."""
+    return responsiveness ** (-coupling)
+
+
+@njit(cache=True)
+def nominates(p, silent, levers):
+    """Whether a party will ever nominate: a silent party only under a follow-up campaign (¶15-17)."""
+    return not silent or (reaches_party(L_FOLLOW_UP, p, levers) and levers.value[V_FOLLOW_SILENT_RATE] > 0)
+
+
+@njit(cache=True)
+def nomination_delay(seed, used, t, p, silent, responsiveness, P, levers):
+    """Days from ``t`` (the party is first involved) to its first focal point; call only if :func:`nominates`.
+
+    The hazard is ``nomination_rate`` x responsiveness; a follow-up campaign multiplies it
+    from its start date (a piecewise-constant hazard) and gives silent parties one.
+    """
+    effort = -math.log1p(-uniform_at(seed, used))  # unit exponential
+    used += 1
+    follow = reaches_party(L_FOLLOW_UP, p, levers)
+    campaign = levers.start[L_FOLLOW_UP]
+    if silent:
+        begin = max(t, campaign)
+        return begin - t + (effort / levers.value[V_FOLLOW_SILENT_RATE]) * DAYS_PER_MONTH, used
+    mean_months = 1.0 / (P[P_NOMINATION_RATE] * responsiveness)
+    delay = (mean_months * effort) * DAYS_PER_MONTH
+    multiplier = levers.value[V_FOLLOW_MULTIPLIER]
+    if follow and multiplier != 1.0 and campaign < t + delay:
+        begin = max(t, campaign)
+        spent = (begin - t) / (mean_months * DAYS_PER_MONTH)
+        delay = begin - t + (mean_months * (effort - spent) / multiplier) * DAYS_PER_MONTH
+    return delay, used
+
+
+@njit(cache=True)
+def experts_delay(seed, used, P):
+    """Days from the focal point to the governmental experts (¶18)."""
+    lag, used = exponential_draw(seed, used, P[P_EXPERT_LAG])
+    return lag * DAYS_PER_MONTH, used
+
+
+@njit(cache=True)
+def replacement_gap(seed, used, P):
+    """Days until a party next replaces its focal point (¶14); call only with a positive rate."""
+    return exponential_draw(seed, used, DAYS_PER_YEAR / P[P_REPLACEMENT_RATE])
+
+
+@njit(cache=True)
+def handover_stall(seed, used, now, p, P, levers):
+    """Days every review of party ``p`` stalls while a new focal point takes over (¶14)."""
+    stall, used = exponential_draw(seed, used, P[P_HANDOVER])
+    stall *= DAYS_PER_MONTH
+    if now >= levers.start[L_HANDOVER] and levers.party_reach[L_HANDOVER, p]:
+        stall *= levers.value[V_HANDOVER_FACTOR]
+    return stall, used
+
+
+@njit(cache=True)
+def responsiveness_after_handover(seed, used, responsiveness, P):
+    """A new focal point may bring a fresh responsiveness from the population (¶14: revived reviews)."""
+    u = uniform_at(seed, used)
+    used += 1
+    if u < P[P_REVIVE]:
+        responsiveness = gamma_mean_one_from(uniform_at(seed, used), P[P_SHAPE])
+        used += 1
+    return responsiveness, used
+
+
+# --- redraws (¶6-7) -----------------------------------------------------------------------
+@njit(cache=True)
+def redraw_patience_ends(waiting_since, levers):
+    """The day a reviewing State still without a focal point is given up on."""
+    return max(waiting_since + levers.value[V_REDRAW_AFTER] * DAYS_PER_MONTH, levers.start[L_REDRAW])
+
+
+@njit(cache=True)
+def redraw_delay(levers):
+    """Days from giving up on a reviewing State to the new lot."""
+    return levers.value[V_REDRAW_DELAY] * DAYS_PER_MONTH
+
+
+@njit(cache=True)
+def redraw_reviewer(seed, used, has_focal_point, a, b, c):
+    """The party drawn by lot among those with a focal point outside the review (-1: none; no draw)."""
+    n_candidates = 0
+    for q in range(has_focal_point.shape[0]):
+        if has_focal_point[q] and q != a and q != b and q != c:
+            n_candidates += 1
+    if n_candidates == 0:
+        return -1, used
+    pick, used = choice_draw(seed, used, n_candidates)
+    for q in range(has_focal_point.shape[0]):
+        if has_focal_point[q] and q != a and q != b and q != c:
+            if pick == 0:
+                return q, used
+            pick -= 1
+    return -1, used
+
+
+# --- the stages of a review (¶26-39), as the stage table says -------------------------
+@njit(cache=True)
+def experts_ready(s, has_experts, a, b, c):
+    """The governmental experts the stage's work needs have been named."""
+    return ((not STAGE_EXPERTS[s, 0] or has_experts[a]) and (not STAGE_EXPERTS[s, 1] or has_experts[b])
+            and (not STAGE_EXPERTS[s, 2] or has_experts[c]))
+
+
+@njit(cache=True)
+def language_factor(now, g, a, b, c, languages, P, levers):
+    """Extra time for each working language beyond the first; machine translation scales it (¶27-28, ¶55)."""
+    translation = 1.0
+    if now >= levers.start[L_TRANSLATION] and reaches_review(L_TRANSLATION, g, a, b, c, levers):
+        translation = levers.value[V_TRANSLATION_FACTOR]
+    return 1.0 + (P[P_EXTRA_LANGUAGE] * translation) * (languages - 1)
+
+
+@njit(cache=True)
+def work_scale(s, now, g, a, b, c, languages, P, levers):
+    """What multiplies stage ``s``'s working time for work begun now: languages and levers."""
+    scale = language_factor(now, g, a, b, c, languages, P, levers) if STAGE_LANGUAGES[s] else 1.0
+    for k in range(STAGE_FACTORS.shape[1]):
+        if STAGE_FACTORS[s, k] >= 0:
+            scale *= lever_factor(STAGE_FACTORS[s, k], now, g, a, b, c, levers)
+    return scale
+
+
+@njit(cache=True)
+def _joint_drafts(seed, used, median_b, median_c, sigma, merge_mean):
+    """Each reviewer drafts a part; the joint document waits for the slower, then is merged (¶34-36)."""
+    first = lognormal_from(uniform_at(seed, used), median_b, sigma)
+    second = lognormal_from(uniform_at(seed, used + 1), median_c, sigma)
+    merging, used = exponential_draw(seed, used + 2, merge_mean)
+    return (max(first, second) + merging) * DAYS_PER_MONTH, used
+
+
+@njit(cache=True)
+def work_days(seed, used, s, now, g, a, b, c, languages, responsiveness, P, levers, age):
+    """Days of work left on stage ``s`` of a review begun (or, with ``age`` > 0, under way) now.
+
+    Work already under way for ``age`` days is drawn conditional on not having finished.
+    """
+    coupling = P[P_COUPLING]
+    scale = work_scale(s, now, g, a, b, c, languages, P, levers)
+    time = P[STAGE_TIME[s]]
+    draw = STAGE_DRAW[s]
+    if draw == JOINT_DRAFTS:
+        sigma = P[STAGE_SIGMA[s]]
+        slow_b = slowness(responsiveness[b], coupling)
+        slow_c = slowness(responsiveness[c], coupling)
+        merge_mean = P[STAGE_MERGE_TIME[s]] * lever_factor(STAGE_MERGE_FACTOR[s], now, g, a, b, c, levers)
+        days, used = _joint_drafts(seed, used, time * slow_b * scale, time * slow_c * scale, sigma, merge_mean)
+        if age > 0:
+            found = False
+            for _ in range(_CONDITIONING_ATTEMPTS):
+                if days > age:
+                    found = True
+                    break
+                days, used = _joint_drafts(seed, used, time * slow_b * scale, time * slow_c * scale, sigma, merge_mean)
+            if not found:  # rare: condition the slower draft alone on its age
+                slower = max(slow_b, slow_c)
+                days = lognormal_beyond_from(uniform_at(seed, used), time * slower * scale, sigma, age / DAYS_PER_MONTH) * DAYS_PER_MONTH
+                used += 1
+            days -= age
+        return days, used
+    pace_of = STAGE_PACE[s]
+    if pace_of == UNDER_REVIEW:
+        pace = slowness(responsiveness[a], coupling)
+    else:  # SLOWEST: consensus waits for the slowest of the three
+        pace = max(slowness(responsiveness[a], coupling), slowness(responsiveness[b], coupling),
+                   slowness(responsiveness[c], coupling))
+    if draw == EXPONENTIAL:  # memoryless: work under way needs no conditioning
+        mean = time * pace * scale
+        days, used = exponential_draw(seed, used, mean)
+        return days * DAYS_PER_MONTH, used
+    median = time * pace * scale
+    sigma = P[STAGE_SIGMA[s]]
+    u = uniform_at(seed, used)
+    if age > 0:
+        return lognormal_beyond_from(u, median, sigma, age / DAYS_PER_MONTH) * DAYS_PER_MONTH - age, used + 1
+    return lognormal_from(u, median, sigma) * DAYS_PER_MONTH, used + 1
+
+
+@njit(cache=True)
+def needs_secretariat(s):
+    """An officer organizes or facilitates once the stage's own work is done (¶26, ¶37, ¶43)."""
+    return STAGE_SECRETARIAT[s] >= 0
+
+
+@njit(cache=True)
+def secretariat_days(seed, used, s, P):
+    """Days of one officer's time the stage needs."""
+    days, used = exponential_draw(seed, used, P[STAGE_SECRETARIAT[s]])
+    return days * DAYS_PER_MONTH, used
+
+
+@njit(cache=True)
+def languages_agreed(seed, used, P):
+    """One, two or three working languages, with the shares of ¶28."""
+    u = uniform_at(seed, used)
+    one, three = P[P_ONE_LANGUAGE], P[P_THREE_LANGUAGES]
+    return (1 if u < one else 3 if u < one + three else 2), used + 1
+
+
+@njit(cache=True)
+def record_entry(r, s, now, entered, deadline, lateness, P):
+    """Review ``r`` enters stage ``s`` now: its entry day, the deadline agreed on entry, and how
+    late the previous stage ended when the report counts that (¶31)."""
+    entered[r, s] = now
+    if STAGE_DEADLINE[s] >= 0:
+        deadline[r, s] = now + P[STAGE_DEADLINE[s]] * DAYS_PER_MONTH
+    if s > 0 and STAGE_LATENESS_OBSERVED[s - 1]:
+        lateness[r] = now - deadline[r, s - 1]
+
+
+__all__ = [
+    "EACH_REVIEWER", "SLOWEST", "UNDER_REVIEW", "choice_draw", "experts_delay", "experts_ready", "exponential_draw",
+    "handover_stall", "language_factor", "languages_agreed", "lever_factor", "needs_secretariat", "nominates",
+    "nomination_delay", "reaches_party", "reaches_review", "record_entry", "redraw_delay", "redraw_patience_ends",
+    "redraw_reviewer", "replacement_gap", "responsiveness_after_handover", "secretariat_days", "slowness",
+    "work_days", "work_scale",
+]
