@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from workbench.analysis.forecast import forecast, summary_table  # noqa: E402
 from workbench.inputs.posterior import shipped_posterior  # noqa: E402
-from workbench.experiments.runner import default_setup, run_replications  # noqa: E402
+from workbench.experiments.setup import default_setup  # noqa: E402
+from workbench.experiments.replications import run_replications  # noqa: E402
 
 #: Run in a fresh interpreter: a forecast from the call to its summary table, with wall time and peak memory.
 _FRESH_FORECAST = """
@@ -93,7 +94,7 @@ def main(argv):
     # Per-replication speed, one core, both engines; and the numpy floor for the same random draws.
     f["reps_per_s_1core"], f["events_per_s_1core"], elapsed = rate(setup, 300, 1)
     f["reps_per_s_1core_simpy"], f["events_per_s_1core_simpy"], _ = rate(simpy_setup, 30, 1)
-    from workbench.experiments.runner import simulate
+    from workbench.experiments.setup import simulate
     from workbench.simulation.streams import replication_seeds
 
     seeds = replication_seeds(1, 50)

@@ -1,14 +1,19 @@
-"""Shared fixtures: the shipped snapshot and small, fast setups."""
+"""Shared fixtures and paths: the project folder, the shipped snapshot and scenarios, small, fast setups."""
 
 import datetime as dt
 
 import numpy as np
 import pytest
 
+from workbench.core.paths import PROJECT_ROOT, SCENARIOS_DIR
 from workbench.inputs.observations import latest_snapshot
 from workbench.inputs.parameters import Parameters
-from workbench.experiments.runner import Setup, simulate
+from workbench.experiments.setup import Setup, simulate
 from workbench.simulation.streams import replication_seeds
+
+#: The project folder (the README's commands run here) and the shipped scenario files.
+ROOT = PROJECT_ROOT
+SCENARIO_FILES = sorted(SCENARIOS_DIR.glob("*.toml"))
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from workbench.inputs.observations import latest_snapshot
 from workbench.inputs.parameters import Parameters
-from workbench.experiments.runner import Setup, run_replications
+from workbench.experiments.setup import Setup
+from workbench.experiments.replications import run_replications
 
 BASELINE_FILE = Path(__file__).resolve().parent / "baseline" / "forecast_seed2024_40reps.json"
 SEED, REPLICATIONS = 2024, 40

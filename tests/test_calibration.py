@@ -21,10 +21,11 @@ from workbench.observation.observe import observe
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.posterior import load_posterior
 from workbench.inputs.priors import DEFAULT_PRIORS, load_priors
-from workbench.experiments.runner import Setup, simulate
+from workbench.experiments.setup import Setup, simulate
 from workbench.simulation.streams import replication_seeds
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
+
 
 
 # --- priors ---------------------------------------------------------------------------

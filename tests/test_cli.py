@@ -4,11 +4,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
+
 
 
 def _run(*args, cwd=ROOT):
@@ -97,7 +97,7 @@ def test_summaries_only_and_the_simpy_engine_give_the_same_numbers(tmp_path):
 
 def test_the_command_line_offers_exactly_the_runners_engines():
     from workbench.faces.cli import build_parser
-    from workbench.experiments.runner import ENGINES
+    from workbench.experiments.setup import ENGINES
 
     parser = build_parser()
     for command in ("forecast", "calibrate", "compare", "report"):

@@ -7,7 +7,8 @@ import pytest
 
 from workbench.inference.calibrate import Budget, calibrate
 from workbench.inputs.parameters import Parameters
-from workbench.experiments.runner import Setup, run_replications
+from workbench.experiments.setup import Setup
+from workbench.experiments.replications import run_replications
 
 distributed = pytest.importorskip("distributed")
 

@@ -14,7 +14,8 @@ import pytest
 from workbench.inputs.levers import Levers, Redraw
 from workbench.simulation.model import Mechanism
 from workbench.inputs.parameters import Parameters
-from workbench.experiments.runner import Setup, initial_state, pairings_for, run_replications
+from workbench.experiments.setup import Setup, initial_state, pairings_for
+from workbench.experiments.replications import run_replications
 from workbench.simulation.streams import ReplicationStreams, replication_seeds
 from workbench.core.timeline import to_day
 

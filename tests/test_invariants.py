@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from workbench.inputs.levers import Levers, Redraw
 from workbench.inputs.observations import latest_snapshot
 from workbench.inputs.parameters import Parameters
-from workbench.experiments.runner import Setup, simulate
+from workbench.experiments.setup import Setup, simulate
 from workbench.simulation.streams import replication_seeds
 
 from invariants import check_all

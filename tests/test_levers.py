@@ -15,7 +15,9 @@ from workbench.inputs.levers import (ConsensusFacilitation, Condition, HandoverP
                               Training)
 from workbench.simulation.stages import Stage
 from workbench.inputs.parameters import Parameters
-from workbench.experiments.runner import Setup, condition_day, run_replications, simulate
+from workbench.experiments.setup import Setup, simulate
+from workbench.experiments.condition import condition_day
+from workbench.experiments.replications import run_replications
 from workbench.inputs.scenarios import load_scenario
 from workbench.simulation.streams import replication_seeds
 from workbench.core.timeline import to_day

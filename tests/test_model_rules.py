@@ -9,13 +9,13 @@ from workbench.inputs.levers import Levers, Redraw
 from workbench.simulation.stages import Stage
 from workbench.observation.observe import observe
 from workbench.inputs.parameters import Parameters
-from workbench.experiments.runner import Setup, simulate
+from workbench.experiments.setup import Setup, simulate
 from workbench.simulation.streams import replication_seeds
 from workbench.core.timeline import month_starts, to_day
 
 from conftest import run_many
-from invariants import (members_at, check_completions_monotone, check_entries_ordered, check_focal_points_before_consultation,
-                        check_no_move_without_focal_points, check_one_stage_each, check_threshold)
+from invariants import (check_entries_ordered, check_focal_points_before_consultation, check_no_move_without_focal_points,
+                        check_redraws, check_replacements, check_threshold, members_at)
 
 REPORT_STAGE_COUNTS = ["reviews_held_up_by_nominations", "reviews_not_commenced", "reviews_saq_in_preparation",
                        "reviews_written_feedback_in_progress", "reviews_lists_of_observations", "reviews_completed",
@@ -39,14 +39,18 @@ def test_stage_entries_are_in_order_and_never_in_the_future(history_runs, report
         check_entries_ordered(record)
 
 
-def test_every_review_is_in_exactly_one_stage_at_every_month(history_runs, report_runs):
-    for record, pairings, _ in _all_runs(history_runs, report_runs):
-        check_one_stage_each(record, pairings, MONTHS)
-
-
-def test_completions_never_decrease(history_runs, report_runs):
+def test_replacements_start_one_handover_each_and_handovers_do_not_overlap(history_runs, report_runs):
     for record, _, _ in _all_runs(history_runs, report_runs):
-        check_completions_monotone(record, np.linspace(record.start_day, record.end_day, 200))
+        check_replacements(record)
+
+
+def test_redraws_replace_a_silent_reviewer_by_one_with_a_focal_point(snapshot):
+    setup = Setup(Parameters(silent_share=0.2), snapshot, None, "report", dt.date(2032, 1, 1),
+                  levers=Levers(redraw=Redraw(snapshot.as_at, after_months=6, delay_months=1)))
+    runs = run_many(setup, 4, seed=5)
+    assert sum(len(record.redraws) for record, _, _ in runs) > 0
+    for record, pairings, _ in runs:
+        check_redraws(record, pairings)
 
 
 def test_threshold_is_the_date_of_the_44th_group1_completion(snapshot, history_runs, report_runs):

@@ -2,7 +2,6 @@
 explorer's settings convert to scenario files and back without a browser."""
 
 import datetime as dt
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -13,7 +12,8 @@ from workbench.faces.explorer import (Explorer, default_settings, save_settings,
 from workbench.inputs.levers import Redraw
 from workbench.inputs.scenarios import SCENARIO_DIR, load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
+
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 

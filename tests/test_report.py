@@ -1,23 +1,27 @@
 """The delegation report is valid, self-contained HTML; comparisons and hubverse exports are sound."""
 
+import dataclasses
 import datetime as dt
 import os
 import subprocess
 import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from workbench.core.timeline import DAYS_PER_MONTH
 from workbench.analysis.compare import comparison_table, critical_reviews, time_in_stage
 from workbench.faces.hubverse import hubverse_table
 from workbench.inputs.levers import Levers, Redraw
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import synthetic_pairings
-from workbench.experiments.runner import Setup, run_replications
+from workbench.experiments.setup import Setup
+from workbench.experiments.replications import run_replications
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
+
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
@@ -81,13 +85,29 @@ def _pair(snapshot, n=12):
     return base, scen
 
 
-def test_comparison_keeps_runs_that_never_reach(snapshot):
-    base, scen = _pair(snapshot)
-    row = comparison_table(base, {"redraw": scen}).iloc[0]
-    shares = row.both_reach + row.only_scenario_reaches + row.only_baseline_reaches + row.neither_reaches
-    assert np.isclose(shares, 1.0)
-    assert row.p_within_horizon_change == row.p_within_horizon - row.p_within_horizon_baseline
-    assert row.months_gained_median >= 0
+def test_comparison_counts_runs_that_never_reach_on_known_outcomes(snapshot):
+    """Four paired runs with hand-set outcomes, one of each kind: the shares, the gains
+    (censored at the horizon) and the probabilities are the ones worked out by hand."""
+    base, scen = _pair(snapshot, n=4)
+    horizon = pd.Timestamp(base.setup.horizon)
+    when = pd.Timestamp("2040-01-01")
+    year = pd.Timedelta(days=365)  # whole days: the comparison counts in days
+
+    def outcome(dates):
+        return pd.DataFrame({"replication": range(4), "reached": [d is not None for d in dates],
+                             "date": pd.to_datetime([d for d in dates]), "years_from_start": 0.0})
+
+    # both reach (scenario 12 months earlier), only the scenario, only the baseline, neither
+    b = dataclasses.replace(base, threshold=outcome([when, None, when, None]))
+    s = dataclasses.replace(scen, threshold=outcome([when - year, when, None, None]))
+    row = comparison_table(b, {"s": s}).iloc[0]
+    assert (row.both_reach, row.only_scenario_reaches, row.only_baseline_reaches, row.neither_reaches) == (0.25, 0.25, 0.25, 0.25)
+    assert row.months_gained_if_both_median == pytest.approx(365 / DAYS_PER_MONTH)
+    to_horizon = (horizon - when).days / DAYS_PER_MONTH
+    gains = [365 / DAYS_PER_MONTH, to_horizon, -to_horizon, 0.0]
+    assert row.months_gained_median == pytest.approx(np.median(gains))
+    assert (row.p_within_horizon_baseline, row.p_within_horizon) == (0.5, 0.5)
+    assert row.p_by_2030 == 0.0
 
 
 def test_critical_reviews_name_parties_with_a_real_pairing_list(snapshot):

@@ -5,7 +5,8 @@ import datetime as dt
 import pandas as pd
 
 from workbench.inputs.parameters import Parameters
-from workbench.experiments.runner import Setup, run_replications
+from workbench.experiments.setup import Setup
+from workbench.experiments.replications import run_replications
 
 
 def _setup(snapshot):

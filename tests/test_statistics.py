@@ -15,7 +15,7 @@ import simpy
 
 from workbench.simulation.model import Secretariat
 from workbench.inputs.parameters import Parameters
-from workbench.experiments.runner import Setup
+from workbench.experiments.setup import Setup
 from workbench.inputs.parties import first_involvement
 from workbench.simulation.snapshot import group_start_days
 from scipy import stats

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from workbench.inputs.parameters import Parameters
-from workbench.experiments.runner import Setup, run_replications
+from workbench.experiments.setup import Setup
+from workbench.experiments.replications import run_replications
 from workbench.observation.summaries import COLUMNS
 
 

@@ -19,7 +19,8 @@ from workbench.inputs.observations import Snapshot, latest_snapshot, load_observ
 from workbench.observation.observe import compare, observe  # noqa: E402
 from workbench.inputs.parameters import Parameters  # noqa: E402
 from workbench.inputs.parties import Pairings, load_pairings, synthetic_pairings  # noqa: E402
-from workbench.experiments.runner import Results, Setup, default_setup, run_replications, simulate  # noqa: E402
+from workbench.experiments.replications import Results, run_replications  # noqa: E402
+from workbench.experiments.setup import Setup, default_setup, simulate  # noqa: E402
 from workbench.inputs.scenarios import Scenario, load_scenario  # noqa: E402
 
 __all__ = [

@@ -15,7 +15,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from workbench.experiments.runner import Results
+from workbench.experiments.replications import Results
 from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_MONTH
 
 

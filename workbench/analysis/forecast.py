@@ -22,7 +22,8 @@ from workbench.inputs.parameters import HAND_SET, Parameters
 from workbench.inputs.parties import Pairings
 from workbench.inputs.posterior import Posterior, shipped_posterior
 from workbench.core.provenance import code_version, display_path, file_record
-from workbench.experiments.runner import DEFAULT_HORIZON, Results, Setup, default_setup, run_replications
+from workbench.experiments.setup import DEFAULT_HORIZON, Setup, default_setup
+from workbench.experiments.replications import Results, run_replications
 from workbench.inputs.scenarios import BASELINE, Scenario
 from workbench.core.timeline import CONFERENCE_SESSIONS
 

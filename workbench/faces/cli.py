@@ -87,7 +87,7 @@ def cmd_start_check(args) -> int:
     from workbench.inputs.observations import latest_snapshot
     from workbench.observation.observe import compare, observe
     from workbench.inputs.parameters import Parameters
-    from workbench.experiments.runner import default_setup, simulate
+    from workbench.experiments.setup import default_setup, simulate
     from workbench.simulation.streams import replication_seeds
 
     snapshot = latest_snapshot()

@@ -18,7 +18,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from workbench.experiments.runner import Results
+from workbench.experiments.replications import Results
 from workbench.observation.summaries import COLUMNS as SUMMARY_COLUMNS
 
 QUANTILE_LEVELS = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)

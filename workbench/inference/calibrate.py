@@ -52,7 +52,8 @@ from workbench.observation.observe import observe
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.priors import DEFAULT_PRIORS, Priors, load_priors
 from workbench.core.provenance import code_version, display_path, resolve, sha256_file
-from workbench.experiments.runner import Setup, default_workers, parallel_map, simulate
+from workbench.experiments.setup import Setup, simulate
+from workbench.experiments.workers import default_workers, parallel_map
 
 DEFAULT_OUTPUT = POSTERIOR_DIR
 DEFAULT_DB = RUN_DATABASE

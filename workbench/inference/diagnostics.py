@@ -16,7 +16,8 @@ from workbench.inputs.observations import Snapshot
 from workbench.observation.observe import observe
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.posterior import Posterior
-from workbench.experiments.runner import Setup, default_workers, parallel_map, simulate
+from workbench.experiments.setup import Setup, simulate
+from workbench.experiments.workers import default_workers, parallel_map
 from workbench.simulation.streams import replication_seeds
 
 

@@ -44,10 +44,12 @@ def ndtri(p: float) -> float:
 
 
 @njit(cache=True)
-def _gamma_p(a: float, x: float) -> float:
-    """Regularized lower incomplete gamma P(a, x): series below a + 1, continued fraction above."""
+def _gamma_pq(a: float, x: float) -> tuple[float, float]:
+    """P(a, x) and Q(a, x) = 1 - P, each computed where it is accurate: the series gives P
+    below a + 1, the continued fraction gives Q above (so a tail probability near 1 keeps
+    its digits as Q)."""
     if x <= 0.0:
-        return 0.0
+        return 0.0, 1.0
     log_front = a * math.log(x) - x - math.lgamma(a)
     if x < a + 1.0:
         term = 1.0 / a
@@ -59,7 +61,8 @@ def _gamma_p(a: float, x: float) -> float:
             total += term
             if abs(term) < abs(total) * 1e-17:
                 break
-        return total * math.exp(log_front)
+        lower = total * math.exp(log_front)
+        return lower, 1.0 - lower
     # Q(a, x) by the modified Lentz method.
     tiny = 1e-300
     b = x + 1.0 - a
@@ -80,7 +83,8 @@ def _gamma_p(a: float, x: float) -> float:
         h *= delta
         if abs(delta - 1.0) < 1e-17:
             break
-    return 1.0 - math.exp(log_front) * h
+    upper = math.exp(log_front) * h
+    return 1.0 - upper, upper
 
 
 @njit(cache=True)
@@ -95,11 +99,15 @@ def gamma_quantile(a: float, p: float) -> float:
     c = 1.0 / (9.0 * a)
     x = a * (1.0 - c + z * math.sqrt(c)) ** 3
     small = math.exp((math.log(p) + math.lgamma(a + 1.0)) / a)  # P(a, x) ~ x^a / Gamma(a + 1) near 0
-    if x <= 0.0 or (a < 1.0 and small < a):
+    # The small-x guess is the better one deep in the lower tail, where Wilson-Hilferty can
+    # start Halley's steps on the wrong side of a flat P(a, x) and send them astray.
+    if x <= 0.0 or (a < 1.0 and small < a) or small < 0.1 * (a + 1.0):
         x = small
     lg = math.lgamma(a)
+    q = 1.0 - p  # exact for p >= 0.5, where the upper tail is the accurate side
     for _ in range(60):
-        f = _gamma_p(a, x) - p
+        lower, upper = _gamma_pq(a, x)
+        f = lower - p if p < 0.5 else q - upper
         density = math.exp((a - 1.0) * math.log(x) - x - lg)
         if density <= 0.0:
             break

@@ -1,0 +1,173 @@
+"""Many replications: chunks of consecutive seeds on workers, reduced in order to tidy tables.
+
+Replication ``i`` always runs on the ``i``-th child of ``SeedSequence(seed)``, and within
+it every stochastic component has its own stream (:mod:`workbench.simulation.streams`).
+Work is cut into chunks of consecutive replications and the chunks' results are put back
+in order, so a run gives identical tables whatever the number of workers
+(:mod:`workbench.experiments.workers`); the model does not know where it runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from workbench.core.timeline import month_starts, to_day, to_timestamps
+from workbench.experiments.condition import condition_day
+from workbench.experiments.setup import Setup, default_setup, simulate
+from workbench.experiments.workers import default_workers, iter_map
+from workbench.observation.observe import STAGE_COLUMNS, monthly_counts, stage_at
+from workbench.observation.summaries import MonthlySummary
+from workbench.simulation.schema import STAGES
+from workbench.simulation.streams import replication_seeds
+
+
+@dataclass
+class ReplicationOutput:
+    """What a worker sends back for one replication (compact arrays, not DataFrames)."""
+
+    replication: int
+    threshold_day: float
+    monthly: np.ndarray | None  # (3 groups, n_months, n_stages) counts, if the per-replication table is kept
+    entered: np.ndarray | None  # (n_reviews, n_stages) if events are kept
+    group: np.ndarray | None
+    review_ids: tuple[str, ...] | None
+    events: int
+
+
+@dataclass
+class ChunkOutput:
+    """A chunk of consecutive replications: each one's outputs, and the chunk's monthly summary."""
+
+    replications: list[ReplicationOutput]
+    summary: MonthlySummary
+
+
+def _run_chunk(setup: Setup, seed: int, replications: list[int], month_dates: list[dt.date], keep_events: bool,
+               keep_monthly: bool) -> ChunkOutput:
+    seeds = replication_seeds(seed, max(replications) + 1)
+    month_days = np.array([to_day(d) for d in month_dates])
+    summary = None
+    out = []
+    for i in replications:
+        record, pairings, params = simulate(setup, seeds[i])
+        threshold = condition_day(record, pairings, setup.condition, setup.start_day, params.completion_share)
+        # (group, month, stage) counts; column 0 of monthly_counts is "not started", left out.
+        monthly = monthly_counts(stage_at(record, month_days), pairings.group.astype(np.int64), 3)[:, :, 1:]
+        if summary is None:
+            summary = MonthlySummary.empty(month_dates, max(pairings.group_sizes().values()), pairings.n_reviews)
+        summary.add(monthly)
+        out.append(ReplicationOutput(
+            replication=i, threshold_day=threshold, monthly=monthly if keep_monthly else None,
+            entered=record.entered if keep_events else None,
+            group=pairings.group if keep_events else None,
+            review_ids=pairings.review_ids if keep_events else None,
+            events=record.events,
+        ))
+    return ChunkOutput(out, summary)
+
+
+@dataclass
+class Results:
+    """Tidy results of a set of replications (see the README for the columns)."""
+
+    threshold: pd.DataFrame  # one row per replication: the 70 % date or not reached
+    monthly: pd.DataFrame | None  # stage counts by replication, first day of each month, and group (when kept)
+    events: pd.DataFrame | None  # per-review stage-entry events (when kept)
+    monthly_summary: MonthlySummary  # the monthly counts' distribution across replications (always)
+    setup: Setup
+    seed: int
+    replications: int
+    workers: int
+    elapsed_s: float
+    simulated_events: int
+    meta: dict = field(default_factory=dict)
+
+
+def run_replications(setup: Setup, replications: int, seed: int = 1, workers: int | None = None,
+                     keep_events: bool = True, scheduler: str | None = None, progress=None,
+                     keep_monthly: bool = True) -> Results:
+    """Run ``replications`` replications from ``seed`` on ``workers`` processes (default: all cores).
+
+    With ``scheduler`` (a Dask scheduler's address) the chunks go to that cluster instead.
+    The monthly stage counts always stream into :attr:`Results.monthly_summary`; the
+    per-replication tables (``events``, ``monthly``) are kept only when asked for, so a run of
+    any size holds little more than one number per replication.
+    """
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    workers = default_workers() if workers is None else max(1, int(workers))
+    workers = min(workers, replications)
+    start_date = setup.snapshot.as_at if setup.start == "report" else dt.date(2020, 12, 1)
+    month_dates = month_starts(start_date, setup.horizon)
+
+    started = time.perf_counter()
+    n_chunks = 1 if workers == 1 and not scheduler else min(replications, workers * 4 if not scheduler else 64)
+    chunks = [[int(i) for i in c] for c in np.array_split(np.arange(replications), n_chunks) if len(c)]
+    if progress is not None and n_chunks == 1 and replications > 1:  # chunk serial runs too, to report progress
+        chunks = [[int(i) for i in c] for c in np.array_split(np.arange(replications), min(replications, 10))]
+    tasks = [(setup, seed, c, month_dates, keep_events, keep_monthly) for c in chunks]
+    outputs: list[ReplicationOutput] = []
+    summary = None
+    for part in iter_map(_run_chunk, tasks, workers, scheduler, progress):
+        outputs.extend(part.replications)
+        if summary is None:
+            summary = part.summary
+        else:
+            summary.merge(part.summary)
+    outputs.sort(key=lambda o: o.replication)
+    elapsed = time.perf_counter() - started
+    return _tabulate(outputs, summary, setup, seed, replications, workers, elapsed, month_dates)
+
+
+def _tabulate(outputs: list[ReplicationOutput], summary: MonthlySummary, setup: Setup, seed: int, n: int, workers: int,
+              elapsed: float, month_dates: list[dt.date]) -> Results:
+    start_day = setup.start_day
+    threshold_days = np.array([o.threshold_day for o in outputs])
+    threshold = pd.DataFrame({
+        "replication": [o.replication for o in outputs],
+        "reached": np.isfinite(threshold_days),
+        "date": to_timestamps(threshold_days),
+        "years_from_start": (threshold_days - start_day) / 365.2425,
+    })
+    monthly = None
+    if outputs and outputs[0].monthly is not None:
+        n_months = len(month_dates)
+        counts = np.stack([o.monthly for o in outputs])  # (rep, group, month, stage)
+        reps, groups, mons = np.meshgrid(np.arange(len(outputs)), [1, 2, 3], np.arange(n_months), indexing="ij")
+        monthly = pd.DataFrame({
+            "replication": np.array([o.replication for o in outputs])[reps.ravel()],
+            "date": pd.to_datetime(np.array(month_dates, dtype="datetime64[D]"))[mons.ravel()],
+            "group": groups.ravel().astype(np.int8),
+        })
+        for k, col in enumerate(STAGE_COLUMNS.values()):
+            monthly[col] = counts[..., k].ravel()
+    events = None
+    if outputs and outputs[0].entered is not None:
+        frames = []
+        stage_names = np.array([s.name.lower() for s in STAGES])
+        for o in outputs:
+            review, stage = np.nonzero(np.isfinite(o.entered))
+            frames.append(pd.DataFrame({
+                "replication": o.replication,
+                "review": np.array(o.review_ids)[review],
+                "group": o.group[review].astype(np.int8),
+                "stage": stage_names[stage],
+                "date": to_timestamps(o.entered[review, stage]),
+            }))
+        events = pd.concat(frames, ignore_index=True)
+        events["stage"] = pd.Categorical(events["stage"], categories=list(stage_names), ordered=True)
+    return Results(threshold=threshold, monthly=monthly, events=events, monthly_summary=summary, setup=setup, seed=seed, replications=n,
+                   workers=workers, elapsed_s=elapsed, simulated_events=int(sum(o.events for o in outputs)))
+
+
+def warm_up() -> float:
+    """Compile (or load from the cache) everything a replication runs: about 20 s the first time
+    after installation, a fraction of a second after; returns the seconds it took."""
+    started = time.perf_counter()
+    run_replications(default_setup(horizon=dt.date(2026, 1, 1)), 1, seed=0, workers=1, keep_events=False)
+    return time.perf_counter() - started

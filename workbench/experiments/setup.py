@@ -1,0 +1,113 @@
+"""What one replication needs, and one replication run by either engine.
+
+A :class:`Setup` holds everything but the seed: parameters (or a posterior to draw them
+from), the observed snapshot the run starts from, pairings, the scenario's levers and
+condition, the horizon and the engine.  :func:`simulate` runs replication ``seed`` of it;
+:func:`engines_diverge` runs it on both engines and reports where they part ways.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from workbench.core.timeline import to_day
+from workbench.inputs.levers import NO_LEVERS, Condition, Levers
+from workbench.inputs.observations import Snapshot, latest_snapshot
+from workbench.inputs.parameters import Parameters
+from workbench.inputs.parties import Pairings, synthetic_pairings
+from workbench.inputs.posterior import Posterior
+from workbench.simulation.divergence import Divergence, first_divergence
+from workbench.simulation.engine import run_compiled
+from workbench.simulation.model import Mechanism
+from workbench.simulation.schema import InitialState, RunRecord
+from workbench.simulation.snapshot import group_start_days, history_start, report_start
+from workbench.simulation.streams import ReplicationStreams
+
+DEFAULT_HORIZON = dt.date(2060, 12, 31)
+
+#: The engines that run a replication: the compiled one (default) and the SimPy reference.
+ENGINES = ("compiled", "simpy")
+
+#: Key under the replication seed for its synthetic pairings (kept apart from the model's streams).
+_PAIRINGS_KEY = 300
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything a replication needs besides its seed; picklable, sent once to each worker."""
+
+    params: Parameters
+    snapshot: Snapshot | None  # None with start="history"
+    pairings: Pairings | None  # None: draw synthetic pairings in each replication
+    start: str = "report"  # "report": the snapshot's state; "history": 2020-12-01
+    horizon: dt.date = DEFAULT_HORIZON
+    posterior: Posterior | None = None  # if given, each replication draws its parameters from it
+    fixed: tuple[str, ...] = ()  # parameters a scenario sets, which the posterior draw does not override
+    levers: Levers = NO_LEVERS  # the scenario's policy levers
+    condition: Condition = field(default_factory=Condition)  # when the next cluster may start (¶25)
+    engine: str = "compiled"  # "compiled" (workbench.simulation.engine) or "simpy" (workbench.simulation.model, the reference)
+
+    def __post_init__(self):
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
+        if self.start not in ("report", "history"):
+            raise ValueError(f"start must be 'report' or 'history', not {self.start!r}")
+        if self.start == "report" and self.snapshot is None:
+            raise ValueError("start='report' needs a snapshot")
+
+    def parameters_for(self, seed: np.random.SeedSequence) -> Parameters:
+        """The replication's parameters: a posterior draw (if any) under the scenario's settings."""
+        if self.posterior is None:
+            return self.params
+        draw = {k: v for k, v in self.posterior.draw(seed).items() if k not in self.fixed}
+        return self.params.updated(draw, source=str(self.posterior.path))
+
+    @property
+    def start_day(self) -> float:
+        return to_day(self.snapshot.as_at) if self.start == "report" else to_day("2020-12-01")
+
+
+def pairings_for(setup: Setup, seed: np.random.SeedSequence) -> Pairings:
+    if setup.pairings is not None:
+        return setup.pairings
+    return synthetic_pairings(np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (_PAIRINGS_KEY,)))
+
+
+def initial_state(setup: Setup, pairings: Pairings, streams: ReplicationStreams, params: Parameters) -> InitialState:
+    if setup.start == "history":
+        return history_start(pairings, group_start_days(setup.snapshot))
+    return report_start(setup.snapshot, pairings, params, streams)
+
+
+def simulate(setup: Setup, seed: np.random.SeedSequence) -> tuple[RunRecord, Pairings, Parameters]:
+    """One replication: its parameters, pairings and initial state from its seed, run to the horizon
+    by the setup's engine (both follow the same path; see workbench.simulation.engine)."""
+    params = setup.parameters_for(seed)
+    pairings = pairings_for(setup, seed)
+    streams = ReplicationStreams(seed, pairings.n_parties, pairings.n_reviews)
+    initial = initial_state(setup, pairings, streams, params)
+    if setup.engine == "simpy":
+        record = Mechanism(params, pairings, initial, streams, to_day(setup.horizon), setup.levers).run()
+    else:
+        record = run_compiled(params, pairings, initial, streams, to_day(setup.horizon), setup.levers)
+    return record, pairings, params
+
+
+def default_setup(params: Parameters | None = None, start: str = "report", horizon: dt.date = DEFAULT_HORIZON,
+                  pairings: Pairings | None = None, snapshot: Snapshot | None = None,
+                  posterior: Posterior | None = None, fixed: tuple[str, ...] = (), levers: Levers = NO_LEVERS,
+                  condition: Condition | None = None, engine: str = "compiled") -> Setup:
+    """The setup of a forecast: the latest report, synthetic pairings, to 2060."""
+    return Setup(params=params or Parameters(), snapshot=snapshot or latest_snapshot(), pairings=pairings,
+                 start=start, horizon=horizon, posterior=posterior, fixed=tuple(fixed), levers=levers,
+                 condition=condition or Condition(), engine=engine)
+
+
+def engines_diverge(setup: Setup, seed: np.random.SeedSequence) -> Divergence | None:
+    """Run replication ``seed`` on both engines; the first event where they differ, or None."""
+    compiled, _, _ = simulate(replace(setup, engine="compiled"), seed)
+    reference, _, _ = simulate(replace(setup, engine="simpy"), seed)
+    return first_divergence(compiled, reference, ("compiled", "simpy"))
