@@ -10,10 +10,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@echo "compiling the engine (once; cached in workbench/__pycache__)..."
-	$(VENV)/bin/python -c "from workbench.runner import warm_up; print(f'  {warm_up():.0f} s')"
+	$(VENV)/bin/python -c "from workbench.experiments.replications import warm_up; print(f'  {warm_up():.0f} s')"
 	touch $(STAMP)
 
-.PHONY: setup forecast test baseline bench start-check lab app
+.PHONY: setup forecast test test-fast lint baseline bench start-check lab app
 setup: $(STAMP)
 
 forecast: $(STAMP)
@@ -21,6 +21,17 @@ forecast: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+# The inner loop: everything but the tests that start processes or run many replications (under a minute on 2 cores).
+test-fast: $(STAMP)
+	$(VENV)/bin/python -m pytest -m "not slow and not subprocess" -q
+
+# Lint, format, the import contract and types (also part of make test).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check workbench tests benchmarks
+	$(VENV)/bin/ruff format --check workbench tests benchmarks
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 # Regenerate the regression baseline after a deliberate change of the model's behaviour.
 baseline: $(STAMP)

@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from workbench.analysis.forecast import forecast, summary_table  # noqa: E402
-from workbench.inputs.posterior import shipped_posterior  # noqa: E402
-from workbench.experiments.setup import default_setup  # noqa: E402
 from workbench.experiments.replications import run_replications  # noqa: E402
+from workbench.experiments.setup import default_setup  # noqa: E402
+from workbench.inputs.posterior import shipped_posterior  # noqa: E402
 
 #: Run in a fresh interpreter: a forecast from the call to its summary table, with wall time and peak memory.
 _FRESH_FORECAST = """
@@ -58,8 +58,9 @@ print(json.dumps({{"wall_s": wall, "main_peak_mb": peak_mb("self"), "worker_peak
 
 
 def fresh_forecast(n: int, engine: str = "compiled") -> dict:
-    out = subprocess.run([sys.executable, "-c", _FRESH_FORECAST.format(root=str(ROOT), n=n, engine=engine)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _FRESH_FORECAST.format(root=str(ROOT), n=n, engine=engine)], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -150,8 +151,9 @@ def main(argv):
             t = time.perf_counter()
             calibrate(Budget(), seed=2024, db=Path(tmp) / "abc.db", output=Path(tmp) / "posterior", progress=lambda s: None)
             f["calibration_full_wall_s"] = time.perf_counter() - t
-    f["peak_rss_mb"] = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    f["peak_rss_mb"] = (
+        max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    )
 
     line = "{:<47}{}"
     print(line.format("cores", f["cores"]))
@@ -160,29 +162,55 @@ def main(argv):
     rows = [  # (label, before, after, higher is better)
         ("replications/s, one core", f["reps_per_s_1core_simpy"], f["reps_per_s_1core"], True),
         ("model events/s, one core", f["events_per_s_1core_simpy"], f["events_per_s_1core"], True),
-        ("overhead factor vs numpy", f["overhead_factor_simpy"], f["overhead_factor_vs_numpy"], False)]
+        ("overhead factor vs numpy", f["overhead_factor_simpy"], f["overhead_factor_vs_numpy"], False),
+    ]
     if full:
         rows.append(("500-replication forecast, fresh process (s)", f["forecast_500_simpy_s"], f["forecast_500_cold_s"], False))
     for label, before, after, higher_better in rows:
         gain = after / before if higher_better else before / after
-        print("{:<47}{:>14.1f}{:>14.1f}{:>9.1f}x".format(label, before, after, gain))
+        print(f"{label:<47}{before:>14.1f}{after:>14.1f}{gain:>9.1f}x")
     print()
-    print(line.format("replications/s, all cores", f"{f['reps_per_s_all_cores']:.0f} "
-                      f"(x{f['reps_per_s_all_cores'] / f['reps_per_s_1core']:.2f} of one core)"))
-    print(line.format("uniforms drawn per replication", f"{f['uniforms_drawn_per_rep']:.0f}; numpy draws as many "
-                      f"lognormals in {f['numpy_floor_ms_per_rep'] * 1000:.0f} us"))
-    print(line.format("500-replication forecast (target 2 s)", f"{f['forecast_500_warm_s']:.2f} s with workers running, "
-                      f"{f['forecast_500_cold_s']:.2f} s in a fresh process"))
-    print(line.format("explorer Run, 500 replications (target 2 s)", f"{f['explorer_500_first_run_s']:.2f} s first "
-                      f"(baseline + scenario), {f['explorer_500_update_s']:.2f} s after a lever change"))
+    print(
+        line.format(
+            "replications/s, all cores",
+            f"{f['reps_per_s_all_cores']:.0f} (x{f['reps_per_s_all_cores'] / f['reps_per_s_1core']:.2f} of one core)",
+        )
+    )
+    print(
+        line.format(
+            "uniforms drawn per replication",
+            f"{f['uniforms_drawn_per_rep']:.0f}; numpy draws as many lognormals in {f['numpy_floor_ms_per_rep'] * 1000:.0f} us",
+        )
+    )
+    print(
+        line.format(
+            "500-replication forecast (target 2 s)",
+            f"{f['forecast_500_warm_s']:.2f} s with workers running, {f['forecast_500_cold_s']:.2f} s in a fresh process",
+        )
+    )
+    print(
+        line.format(
+            "explorer Run, 500 replications (target 2 s)",
+            f"{f['explorer_500_first_run_s']:.2f} s first (baseline + scenario), {f['explorer_500_update_s']:.2f} s after a lever change",
+        )
+    )
     if full:
         print(line.format("10,000-replication forecast (target 60 s)", f"{f['forecast_10000_wall_s']:.1f} s, fresh process"))
-        print(line.format("  peak memory (target 2 GB)", f"main {f['forecast_10000_main_peak_mb']:.0f} MB, each worker "
-                          f"<= {f['forecast_10000_worker_peak_mb']:.0f} MB, all together <= "
-                          f"{f['forecast_10000_total_peak_mb_bound']:.0f} MB"))
-    print(line.format("calibration, shipped settings (target 15 min)",
-                      f"{f['calibration_shipped_wall_s']} s for the shipped run ({f['calibration_shipped_engine']} engine)"
-                      + (f"; {f['calibration_full_wall_s']:.0f} s measured now" if calibrate_too else "")))
+        print(
+            line.format(
+                "  peak memory (target 2 GB)",
+                f"main {f['forecast_10000_main_peak_mb']:.0f} MB, each worker "
+                f"<= {f['forecast_10000_worker_peak_mb']:.0f} MB, all together <= "
+                f"{f['forecast_10000_total_peak_mb_bound']:.0f} MB",
+            )
+        )
+    print(
+        line.format(
+            "calibration, shipped settings (target 15 min)",
+            f"{f['calibration_shipped_wall_s']} s for the shipped run ({f['calibration_shipped_engine']} engine)"
+            + (f"; {f['calibration_full_wall_s']:.0f} s measured now" if calibrate_too else ""),
+        )
+    )
     print(line.format("peak memory of this benchmark", f"{f['peak_rss_mb']:.0f} MB"))
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in f.items()}))
 

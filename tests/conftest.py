@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from workbench.core.paths import PROJECT_ROOT, SCENARIOS_DIR
+from workbench.experiments.setup import Setup, simulate
 from workbench.inputs.observations import latest_snapshot
 from workbench.inputs.parameters import Parameters
-from workbench.experiments.setup import Setup, simulate
 from workbench.simulation.streams import replication_seeds
 
 #: The project folder (the README's commands run here) and the shipped scenario files.

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.simulation.schema import RunRecord, Stage
 from workbench.inputs.parties import Pairings
+from workbench.simulation.schema import RunRecord, Stage
 
 
 def members_at(record: RunRecord, pairings: Pairings, review: int, day: float) -> list[int]:
     """The review's three parties at ``day``, replaying the redraws made up to then."""
     members = list(pairings.members(review))
-    for when, r, slot, old, new in record.redraws:
+    for when, r, slot, _old, new in record.redraws:
         if r == review and when <= day:
             members[slot] = new
     return members

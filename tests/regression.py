@@ -15,11 +15,10 @@ import json
 import sys
 from pathlib import Path
 
-
+from workbench.experiments.replications import run_replications
+from workbench.experiments.setup import Setup
 from workbench.inputs.observations import latest_snapshot
 from workbench.inputs.parameters import Parameters
-from workbench.experiments.setup import Setup
-from workbench.experiments.replications import run_replications
 
 BASELINE_FILE = Path(__file__).resolve().parent / "baseline" / "forecast_seed2024_40reps.json"
 SEED, REPLICATIONS = 2024, 40
@@ -31,8 +30,10 @@ def summarize() -> dict:
     reached = res.threshold["reached"].to_numpy()
     days = (res.threshold["date"] - dt.datetime(2024, 5, 21)).dt.days.to_numpy(dtype=float)
     g1 = res.monthly[res.monthly.group == 1]
-    completed = {str(d.date()): float(g1.loc[g1.date == d, "completed"].mean())
-                 for d in [dt.datetime(2030, 1, 1), dt.datetime(2040, 1, 1), dt.datetime(2060, 1, 1)]}
+    completed = {
+        str(d.date()): float(g1.loc[g1.date == d, "completed"].mean())
+        for d in [dt.datetime(2030, 1, 1), dt.datetime(2040, 1, 1), dt.datetime(2060, 1, 1)]
+    }
     stage_counts = res.events.groupby("stage", observed=False).size()
     return {
         "seed": SEED,

@@ -18,6 +18,8 @@ import pytest
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.subprocess  # starts processes: left out of make test-fast
+
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "results" / "browser-test"
 REPLICATIONS = 500  # the planners' case, whose update time issue #5 asks for (measured here, not asserted)
@@ -34,8 +36,13 @@ def voila_url():
     assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does it)"
     port = _free_port()
     env = {**os.environ, "WORKBENCH_REPLICATIONS": str(REPLICATIONS), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "voila", "notebooks/explorer.ipynb", f"--port={port}", "--no-browser",
-                             "--Voila.ip=127.0.0.1"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voila", "notebooks/explorer.ipynb", f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -59,8 +66,11 @@ def _run_and_wait(page, previous_status: str) -> float:
     clicked = time.perf_counter()
     page.locator(".wb-run").click()
     page.wait_for_function(
-        "prev => { const s = document.querySelector('.wb-status'); return s && s.innerText.includes('updated in') && s.innerText !== prev; }",
-        arg=previous_status, timeout=300_000)
+        "prev => { const s = document.querySelector('.wb-status');"
+        " return s && s.innerText.includes('updated in') && s.innerText !== prev; }",
+        arg=previous_status,
+        timeout=300_000,
+    )
     page.wait_for_selector(".wb-fan img", timeout=60_000)
     return time.perf_counter() - clicked
 
@@ -70,9 +80,18 @@ def test_changing_a_lever_and_running_updates_the_app(voila_url):
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                          "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         page = browser.new_page(viewport={"width": 1500, "height": 1300})
         page.goto(voila_url, timeout=180_000)
         page.wait_for_selector(".wb-run", timeout=180_000)
@@ -100,6 +119,8 @@ def test_changing_a_lever_and_running_updates_the_app(voila_url):
     assert "Traceback" not in body and "Error" not in body
     timings = {"replications": REPLICATIONS, "first_run_s": round(first_s, 2), "second_run_s": round(second_s, 2)}
     (SHOTS / "timings.json").write_text(json.dumps(timings) + "\n", encoding="utf-8")
-    print(f"\nexplorer update after Run ({REPLICATIONS} replications, in the browser): first {first_s:.1f} s (baseline + "
-          f"scenario, starting the worker processes), second {second_s:.1f} s (scenario; baseline cached); "
-          f"screenshots and timings.json in {SHOTS}")
+    print(
+        f"\nexplorer update after Run ({REPLICATIONS} replications, in the browser): first {first_s:.1f} s (baseline + "
+        f"scenario, starting the worker processes), second {second_s:.1f} s (scenario; baseline cached); "
+        f"screenshots and timings.json in {SHOTS}"
+    )

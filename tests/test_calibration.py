@@ -14,21 +14,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.inference.calibrate import Budget, Simulator, calibrate, distance_outside, posterior_summary
 from workbench.core.errors import InputError
+from workbench.experiments.setup import Setup, simulate
+from workbench.inference.calibrate import Budget, Simulator, calibrate, distance_outside, posterior_summary
 from workbench.inputs.observations import load_observations
-from workbench.observation.observe import observe
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.posterior import load_posterior
 from workbench.inputs.priors import DEFAULT_PRIORS, load_priors
-from workbench.experiments.setup import Setup, simulate
+from workbench.observation.observe import observe
 from workbench.simulation.streams import replication_seeds
 
 from conftest import ROOT
 
-
-
 # --- priors ---------------------------------------------------------------------------
+
 
 def test_shipped_priors_load_with_reasons():
     priors = load_priors()
@@ -36,15 +35,18 @@ def test_shipped_priors_load_with_reasons():
     assert all(p.why for p in priors.priors)
 
 
-@pytest.mark.parametrize("entry,message", [
-    ('name = "saq_medain_months"\ndistribution = "uniform"\nlow = 1\nhigh = 2\nwhy = "x"', "is not a parameter"),
-    ('name = "saq_median_months"\ndistribution = "normal"\nlow = 1\nhigh = 2\nwhy = "x"', "'normal' is not supported"),
-    ('name = "saq_median_months"\ndistribution = "uniform"\nlow = 5\nhigh = 2\nwhy = "x"', "not inside the parameter's range"),
-    ('name = "silent_share"\ndistribution = "loguniform"\nlow = 0.0\nhigh = 0.2\nwhy = "x"', "needs low > 0"),
-    ('name = "saq_median_months"\ndistribution = "uniform"\nlow = 1\nhigh = 2', "missing the reasoning"),
-    ('name = "saq_median_months"\ndistribution = "uniform"\nlow = 1\nhigh = "2"\nwhy = "x"', "expected a finite number"),
-    ('name = "secretariat_officers"\ndistribution = "uniform"\nlow = 1\nhigh = 4\nwhy = "x"', "whole-number"),
-])
+@pytest.mark.parametrize(
+    "entry,message",
+    [
+        ('name = "saq_medain_months"\ndistribution = "uniform"\nlow = 1\nhigh = 2\nwhy = "x"', "is not a parameter"),
+        ('name = "saq_median_months"\ndistribution = "normal"\nlow = 1\nhigh = 2\nwhy = "x"', "'normal' is not supported"),
+        ('name = "saq_median_months"\ndistribution = "uniform"\nlow = 5\nhigh = 2\nwhy = "x"', "not inside the parameter's range"),
+        ('name = "silent_share"\ndistribution = "loguniform"\nlow = 0.0\nhigh = 0.2\nwhy = "x"', "needs low > 0"),
+        ('name = "saq_median_months"\ndistribution = "uniform"\nlow = 1\nhigh = 2', "missing the reasoning"),
+        ('name = "saq_median_months"\ndistribution = "uniform"\nlow = 1\nhigh = "2"\nwhy = "x"', "expected a finite number"),
+        ('name = "secretariat_officers"\ndistribution = "uniform"\nlow = 1\nhigh = 4\nwhy = "x"', "whole-number"),
+    ],
+)
 def test_malformed_priors_name_file_and_field(tmp_path, entry, message):
     path = tmp_path / "priors.toml"
     path.write_text("[[prior]]\n" + entry + "\n")
@@ -65,10 +67,12 @@ TINY = Budget(population=12, generations=2, max_minutes=10)
 
 
 def _tiny(tmp_path, name, workers, **kw):
-    return calibrate(TINY, seed=5, workers=workers, db=tmp_path / name / "abc.db", output=tmp_path / name / "post",
-                     progress=lambda line: None, **kw)
+    return calibrate(
+        TINY, seed=5, workers=workers, db=tmp_path / name / "abc.db", output=tmp_path / name / "post", progress=lambda line: None, **kw
+    )
 
 
+@pytest.mark.subprocess
 def test_one_and_two_workers_give_identical_particles(tmp_path):
     one = _tiny(tmp_path, "one", 1)
     two = _tiny(tmp_path, "two", 2)
@@ -99,13 +103,17 @@ def test_existing_run_database_needs_resume_or_fresh(tmp_path):
 
 # --- several snapshots ----------------------------------------------------------------
 
+
 def synthetic_snapshot(base, params: Parameters, as_at: dt.date, seed: int):
     """A snapshot whose figures are what one run from 2020 with ``params`` shows at ``as_at``."""
     setup = Setup(params, base, None, start="history", horizon=as_at + dt.timedelta(days=1))
     record, pairings, _ = simulate(setup, replication_seeds(seed, 1)[0])
     seen = observe(record, pairings, as_at)
-    figures = {key: dataclasses.replace(fig, value=float(seen[key]), alternatives=(), started_between=None)
-               for key, fig in base.figures.items() if key in seen}
+    figures = {
+        key: dataclasses.replace(fig, value=float(seen[key]), alternatives=(), started_between=None)
+        for key, fig in base.figures.items()
+        if key in seen
+    }
     return dataclasses.replace(base, as_at=as_at, figures=figures, path=Path(f"synthetic-{as_at}.toml"))
 
 
@@ -114,8 +122,16 @@ def test_two_snapshots_are_fitted_jointly(tmp_path, snapshot):
     simulator = Simulator([snapshot, later])
     stats = simulator.observed()
     assert any(k.startswith("2024-05-21|") for k in stats) and any(k.startswith("2025-05-21|") for k in stats)
-    result = calibrate(Budget(population=10, generations=1), seed=2, workers=1, db=tmp_path / "abc.db", output=None,
-                       simulator=simulator, snapshots=[snapshot, later], progress=lambda l: None)
+    result = calibrate(
+        Budget(population=10, generations=1),
+        seed=2,
+        workers=1,
+        db=tmp_path / "abc.db",
+        output=None,
+        simulator=simulator,
+        snapshots=[snapshot, later],
+        progress=lambda l: None,
+    )
     assert len(result.particles) == 10
 
 
@@ -132,12 +148,27 @@ def test_a_second_observations_file_joins_the_fit_without_code_change(tmp_path, 
 
 # --- interrupt and resume ---------------------------------------------------------------
 
+
 def _cli(tmp_path, *extra):
-    cmd = [sys.executable, "-m", "workbench", "calibrate", "--population", "12", "--generations", "3", "--seed", "9",
-           "--workers", "1", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "workbench",
+        "calibrate",
+        "--population",
+        "12",
+        "--generations",
+        "3",
+        "--seed",
+        "9",
+        "--workers",
+        "1",
+        *extra,
+    ]
     return cmd
 
 
+@pytest.mark.subprocess
 def test_interrupted_calibration_resumes_to_the_uninterrupted_result(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     base = ["--db", str(tmp_path / "a" / "abc.db"), "--output", str(tmp_path / "a" / "post")]
@@ -152,8 +183,14 @@ def test_interrupted_calibration_resumes_to_the_uninterrupted_result(tmp_path):
     assert not (tmp_path / "a" / "post").exists()  # nothing half-written
     resumed = subprocess.run(_cli(tmp_path, *base, "--resume"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
-    straight = subprocess.run(_cli(tmp_path, "--db", str(tmp_path / "b" / "abc.db"), "--output", str(tmp_path / "b" / "post")),
-                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    straight = subprocess.run(
+        _cli(tmp_path, "--db", str(tmp_path / "b" / "abc.db"), "--output", str(tmp_path / "b" / "post")),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert straight.returncode == 0, straight.stderr
     a = pd.read_csv(tmp_path / "a" / "post" / "particles.csv")
     b = pd.read_csv(tmp_path / "b" / "post" / "particles.csv")
@@ -163,15 +200,32 @@ def test_interrupted_calibration_resumes_to_the_uninterrupted_result(tmp_path):
 
 # --- recovery -----------------------------------------------------------------------------
 
-TRUTH = {"nomination_rate": 0.5, "responsiveness_shape": 1.0, "silent_share": 0.08, "replacement_rate": 0.24,
-         "handover_months": 2.0, "responsiveness_coupling": 0.5, "consultation_scheduling_months": 10.0,
-         "saq_median_months": 8.0, "saq_sigma": 0.8, "feedback_part_median_months": 13.0, "feedback_sigma": 0.9,
-         "lists_median_months": 8.0, "lists_sigma": 1.0, "summaries_median_months": 2.0}
+TRUTH = {
+    "nomination_rate": 0.5,
+    "responsiveness_shape": 1.0,
+    "silent_share": 0.08,
+    "replacement_rate": 0.24,
+    "handover_months": 2.0,
+    "responsiveness_coupling": 0.5,
+    "consultation_scheduling_months": 10.0,
+    "saq_median_months": 8.0,
+    "saq_sigma": 0.8,
+    "feedback_part_median_months": 13.0,
+    "feedback_sigma": 0.9,
+    "lists_median_months": 8.0,
+    "lists_sigma": 1.0,
+    "summaries_median_months": 2.0,
+}
 #: The recovery test calibrates these, with the shipped priors, and holds the rest at the truth:
 #: a CI-sized budget cannot search 14 dimensions, but it can check that the machinery finds
 #: known values where the report's figures carry information.
-RECOVERED = ["replacement_rate", "consultation_scheduling_months", "saq_median_months", "feedback_part_median_months",
-             "summaries_median_months"]
+RECOVERED = [
+    "replacement_rate",
+    "consultation_scheduling_months",
+    "saq_median_months",
+    "feedback_part_median_months",
+    "summaries_median_months",
+]
 #: Parameters the report's figures pin down at this budget (replacement_rate and the feedback
 #: median are covered but barely narrowed: their signal is a few counts among 35) ...
 IDENTIFIABLE = ["consultation_scheduling_months", "saq_median_months"]
@@ -193,8 +247,17 @@ def _recover(tmp_path, snapshot, transform=None, name="run"):
     observed = synthetic_snapshot(snapshot, Parameters().updated(TRUTH), snapshot.as_at, seed=77)
     simulator = Simulator([observed], base=Parameters().updated(TRUTH), transform=transform)
     priors = _recovery_priors(tmp_path)
-    result = calibrate(RECOVERY, seed=13, workers=2, db=tmp_path / name / "abc.db", output=None, priors_path=priors,
-                       simulator=simulator, snapshots=[observed], progress=lambda l: None)
+    result = calibrate(
+        RECOVERY,
+        seed=13,
+        workers=2,
+        db=tmp_path / name / "abc.db",
+        output=None,
+        priors_path=priors,
+        simulator=simulator,
+        snapshots=[observed],
+        progress=lambda l: None,
+    )
     return posterior_summary(result.particles, load_priors(priors)).set_index("parameter")
 
 

@@ -6,9 +6,11 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.subprocess  # starts processes: left out of make test-fast
 
 
 def _run(*args, cwd=ROOT):
@@ -35,8 +37,20 @@ def test_forecast_command_end_to_end(tmp_path):
 
 
 def test_forecast_with_a_scenario_names_it(tmp_path):
-    done = _run("forecast", "--replications", "3", "--horizon", "2040-01-01", "--output", str(tmp_path / "o"),
-                "--scenario", str(ROOT / "scenarios" / "secretariat-up.toml"), "--no-events", "--workers", "1")
+    done = _run(
+        "forecast",
+        "--replications",
+        "3",
+        "--horizon",
+        "2040-01-01",
+        "--output",
+        str(tmp_path / "o"),
+        "--scenario",
+        str(ROOT / "scenarios" / "secretariat-up.toml"),
+        "--no-events",
+        "--workers",
+        "1",
+    )
     assert done.returncode == 0, done.stderr
     assert "scenario: Secretariat +2 officers" in done.stdout
 
@@ -61,8 +75,19 @@ def test_horizon_before_the_snapshot_is_refused(tmp_path):
 
 
 def test_hand_set_forecast_says_it_is_not_calibrated(tmp_path):
-    done = _run("forecast", "--replications", "2", "--horizon", "2030-01-01", "--output", str(tmp_path / "o"), "--hand-set",
-                "--workers", "1", "--no-events")
+    done = _run(
+        "forecast",
+        "--replications",
+        "2",
+        "--horizon",
+        "2030-01-01",
+        "--output",
+        str(tmp_path / "o"),
+        "--hand-set",
+        "--workers",
+        "1",
+        "--no-events",
+    )
     assert done.returncode == 0 and "not yet calibrated" in done.stdout
 
 
@@ -70,8 +95,19 @@ def test_forecast_with_a_real_pairing_file(tmp_path):
     from workbench.inputs.parties import synthetic_pairings
 
     synthetic_pairings(12).to_csv(tmp_path / "pairs.csv")
-    done = _run("forecast", "--replications", "2", "--horizon", "2030-01-01", "--output", str(tmp_path / "o"),
-                "--pairings", str(tmp_path / "pairs.csv"), "--workers", "1")
+    done = _run(
+        "forecast",
+        "--replications",
+        "2",
+        "--horizon",
+        "2030-01-01",
+        "--output",
+        str(tmp_path / "o"),
+        "--pairings",
+        str(tmp_path / "pairs.csv"),
+        "--workers",
+        "1",
+    )
     assert done.returncode == 0, done.stderr
     assert "pairs.csv" in done.stdout
 
@@ -96,8 +132,8 @@ def test_summaries_only_and_the_simpy_engine_give_the_same_numbers(tmp_path):
 
 
 def test_the_command_line_offers_exactly_the_runners_engines():
-    from workbench.faces.cli import build_parser
     from workbench.experiments.setup import ENGINES
+    from workbench.faces.cli import build_parser
 
     parser = build_parser()
     for command in ("forecast", "calibrate", "compare", "report"):

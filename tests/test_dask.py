@@ -5,10 +5,12 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from workbench.experiments.replications import run_replications
+from workbench.experiments.setup import Setup
 from workbench.inference.calibrate import Budget, calibrate
 from workbench.inputs.parameters import Parameters
-from workbench.experiments.setup import Setup
-from workbench.experiments.replications import run_replications
+
+pytestmark = pytest.mark.subprocess  # starts processes: left out of make test-fast
 
 distributed = pytest.importorskip("distributed")
 

@@ -11,13 +11,13 @@ import math
 import numpy as np
 import pytest
 
-from workbench.inputs.levers import Levers, Redraw
-from workbench.simulation.model import Mechanism
-from workbench.inputs.parameters import Parameters
-from workbench.experiments.setup import Setup, initial_state, pairings_for
-from workbench.experiments.replications import run_replications
-from workbench.simulation.streams import ReplicationStreams, replication_seeds
 from workbench.core.timeline import to_day
+from workbench.experiments.replications import run_replications
+from workbench.experiments.setup import Setup, initial_state, pairings_for
+from workbench.inputs.levers import Levers, Redraw
+from workbench.inputs.parameters import Parameters
+from workbench.simulation.model import Mechanism
+from workbench.simulation.streams import ReplicationStreams, replication_seeds
 
 HORIZON = dt.date(2060, 12, 31)
 # Redraws make most runs reach the condition, so the mean date is informative.
@@ -26,8 +26,7 @@ REDRAW = Levers(redraw=Redraw(dt.date(2024, 5, 21), after_months=12, delay_month
 
 
 def _threshold_days(snapshot, params, n=24, seed=41, levers=REDRAW):
-    res = run_replications(Setup(params, snapshot, None, "report", HORIZON, levers=levers), n, seed=seed, workers=1,
-                           keep_events=False)
+    res = run_replications(Setup(params, snapshot, None, "report", HORIZON, levers=levers), n, seed=seed, workers=1, keep_events=False)
     days = (res.threshold["date"] - dt.datetime(2024, 5, 21)).dt.days.to_numpy(dtype=float)
     return np.where(res.threshold["reached"], days, to_day(HORIZON) - to_day("2024-05-21"))
 
@@ -85,8 +84,12 @@ def test_one_partys_behaviour_leaves_other_reviews_untouched_without_capacity_co
     base, pairings = run()
     # A nominated party in a review that moves on after the start, so its speed matters.
     day0 = to_day(snapshot.as_at)
-    party = next(p for p in range(pairings.n_parties) if np.isinf(base.nominated_at[p])
-                 and any(p in pairings.members(r) and np.any(base.entered[r, 2:] > day0) for r in range(pairings.n_reviews)))
+    party = next(
+        p
+        for p in range(pairings.n_parties)
+        if np.isinf(base.nominated_at[p])
+        and any(p in pairings.members(r) and np.any(base.entered[r, 2:] > day0) for r in range(pairings.n_reviews))
+    )
     slowed, _ = run(party)
     involved = np.array([party in pairings.members(r) for r in range(pairings.n_reviews)])
     np.testing.assert_array_equal(base.entered[~involved], slowed.entered[~involved])

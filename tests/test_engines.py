@@ -42,21 +42,36 @@ def test_engines_are_named_and_an_unknown_one_is_refused(snapshot):
 def test_compiled_engine_follows_the_simpy_model_draw_for_draw(snapshot, scenario, start):
     """Every field of every record identical, with parameters drawn from the shipped posterior."""
     sc = load_scenario(scenario)
-    setup = Setup(sc.apply(Parameters()), snapshot, None, start, HORIZON, posterior=shipped_posterior(),
-                  fixed=tuple(sc.changes), levers=sc.levers, condition=sc.condition)
+    setup = Setup(
+        sc.apply(Parameters()),
+        snapshot,
+        None,
+        start,
+        HORIZON,
+        posterior=shipped_posterior(),
+        fixed=tuple(sc.changes),
+        levers=sc.levers,
+        condition=sc.condition,
+    )
     for seed in replication_seeds(11, 2):
         divergence = engines_diverge(setup, seed)
         assert divergence is None, str(divergence)
 
 
-@pytest.mark.parametrize("params,levers", [
-    (Parameters(secretariat_officers=1, consultation_preparation_months=3.0), Levers()),  # a long queue
-    (Parameters(secretariat_officers=2), Levers(secretariat_staffing=SecretariatStaffing(dt.date(2026, 1, 1), officers_change=-1))),
-    (Parameters(secretariat_officers=1, consultation_preparation_months=2.0),
-     Levers(secretariat_staffing=SecretariatStaffing(dt.date(2027, 1, 1), officers_change=3))),
-    (Parameters(replacement_rate=3.0, revive_probability=1.0, handover_months=4.0), Levers()),  # constant handovers
-    (Parameters(responsiveness_shape=0.3, responsiveness_coupling=1.5), Levers()),  # very unequal parties
-], ids=["congested", "officer-lost", "officers-added", "handovers", "unequal"])
+@pytest.mark.parametrize(
+    "params,levers",
+    [
+        (Parameters(secretariat_officers=1, consultation_preparation_months=3.0), Levers()),  # a long queue
+        (Parameters(secretariat_officers=2), Levers(secretariat_staffing=SecretariatStaffing(dt.date(2026, 1, 1), officers_change=-1))),
+        (
+            Parameters(secretariat_officers=1, consultation_preparation_months=2.0),
+            Levers(secretariat_staffing=SecretariatStaffing(dt.date(2027, 1, 1), officers_change=3)),
+        ),
+        (Parameters(replacement_rate=3.0, revive_probability=1.0, handover_months=4.0), Levers()),  # constant handovers
+        (Parameters(responsiveness_shape=0.3, responsiveness_coupling=1.5), Levers()),  # very unequal parties
+    ],
+    ids=["congested", "officer-lost", "officers-added", "handovers", "unequal"],
+)
 @pytest.mark.parametrize("start", ["report", "history"])
 def test_compiled_engine_matches_on_the_rarer_paths(snapshot, params, levers, start):
     setup = Setup(params, snapshot, None, start, HORIZON, levers=levers)
@@ -84,8 +99,9 @@ def test_divergence_names_the_first_event_that_differs(snapshot):
     tampered = dataclasses.replace(record, entered=record.entered.copy())
     entries = [e for e in log if e.kind.startswith("entered") and e.day > record.start_day]
     target = entries[10]
-    stage = ["entered " + name for name in ("nominations", "consultation", "saq", "written_feedback", "lists",
-                                            "summaries", "completed")].index(target.kind)
+    stage = [
+        "entered " + name for name in ("nominations", "consultation", "saq", "written_feedback", "lists", "summaries", "completed")
+    ].index(target.kind)
     tampered.entered[target.entity, stage] += 1.0
     found = first_divergence(record, tampered, ("original", "tampered"))
     assert found is not None and found.first == target, str(found)

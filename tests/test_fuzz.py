@@ -26,10 +26,14 @@ FUZZ_EXAMPLES = 250
 FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 toml_values = st.one_of(
-    st.integers(-10**6, 10**6).map(str),
-    st.floats(allow_nan=True, allow_infinity=True).map(lambda f: "nan" if math.isnan(f) else ("inf" if f == math.inf else ("-inf" if f == -math.inf else repr(f)))),
+    st.integers(-(10**6), 10**6).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(
+        lambda f: "nan" if math.isnan(f) else ("inf" if f == math.inf else ("-inf" if f == -math.inf else repr(f)))
+    ),
     st.text(max_size=20).map(lambda t: json.dumps(t)),
-    st.sampled_from(["true", "false", "2024-05-21", "1999-12-31", "2024-05-21T10:00:00", "[]", "[1, 2]", '["a"]', "{}", "[2020-01-01, 2021-01-01]"]),
+    st.sampled_from(
+        ["true", "false", "2024-05-21", "1999-12-31", "2024-05-21T10:00:00", "[]", "[1, 2]", '["a"]', "{}", "[2020-01-01, 2021-01-01]"]
+    ),
     st.text(max_size=15),  # not TOML at all
 )
 
@@ -103,8 +107,6 @@ def test_fuzz_random_bytes_everywhere(blob):
         _only_input_errors(loader, folder / name)
 
 
-
-
 def _pairings_text():
     folder = Path(tempfile.mkdtemp(prefix="fuzz-"))
     synthetic_pairings(1).to_csv(folder / "p.csv")
@@ -141,9 +143,13 @@ def test_fuzz_pairings(text):
 
 
 @FUZZ
-@given(values=st.dictionaries(st.sampled_from(Parameters.names() + ["typo_rate", "saq_median"]),
-                              st.one_of(st.floats(allow_nan=True), st.integers(-5, 10**6), st.text(max_size=5), st.booleans(),
-                                        st.none()), max_size=6))
+@given(
+    values=st.dictionaries(
+        st.sampled_from(Parameters.names() + ["typo_rate", "saq_median"]),
+        st.one_of(st.floats(allow_nan=True), st.integers(-5, 10**6), st.text(max_size=5), st.booleans(), st.none()),
+        max_size=6,
+    )
+)
 def test_fuzz_parameter_mappings(values):
     try:
         Parameters.from_mapping(values, "fuzz")
@@ -152,9 +158,11 @@ def test_fuzz_parameter_mappings(values):
 
 
 @FUZZ
-@given(weights=st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=3)), min_size=0, max_size=5),
-       column=st.sampled_from(["saq_sigma", "weight", "not_a_parameter", "secretariat_officers"]),
-       provenance=st.one_of(st.just('{"seed": 1}'), st.text(max_size=10)))
+@given(
+    weights=st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=3)), min_size=0, max_size=5),
+    column=st.sampled_from(["saq_sigma", "weight", "not_a_parameter", "secretariat_officers"]),
+    provenance=st.one_of(st.just('{"seed": 1}'), st.text(max_size=10)),
+)
 def test_fuzz_posterior(weights, column, provenance):
     folder = Path(tempfile.mkdtemp(prefix="fuzz-"))
     lines = [f"weight,{column}"] + [f"{w},{w}" for w in weights]

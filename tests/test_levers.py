@@ -10,17 +10,28 @@ import pandas as pd
 import pytest
 
 from workbench.core.errors import InputError
-from workbench.inputs.levers import (ConsensusFacilitation, Condition, HandoverProtocol, Levers, MachineTranslation,
-                              NominationFollowUp, Redraw, SchedulingSupport, SecretariatStaffing, TaskSplit, Target,
-                              Training)
-from workbench.simulation.stages import Stage
-from workbench.inputs.parameters import Parameters
-from workbench.experiments.setup import Setup, simulate
+from workbench.core.timeline import to_day
 from workbench.experiments.condition import condition_day
 from workbench.experiments.replications import run_replications
+from workbench.experiments.setup import Setup, simulate
+from workbench.inputs.levers import (
+    Condition,
+    ConsensusFacilitation,
+    HandoverProtocol,
+    Levers,
+    MachineTranslation,
+    NominationFollowUp,
+    Redraw,
+    SchedulingSupport,
+    SecretariatStaffing,
+    Target,
+    TaskSplit,
+    Training,
+)
+from workbench.inputs.parameters import Parameters
 from workbench.inputs.scenarios import load_scenario
+from workbench.simulation.stages import Stage
 from workbench.simulation.streams import replication_seeds
-from workbench.core.timeline import to_day
 
 START = dt.date(2025, 1, 1)
 HORIZON = dt.date(2045, 1, 1)
@@ -94,8 +105,7 @@ def test_follow_up_moves_only_parties_still_without_a_focal_point(snapshot):
 
 
 def test_follow_up_can_target_one_group(snapshot):
-    lever = Levers(nomination_follow_up=NominationFollowUp(START, Target(groups=(3,)), rate_multiplier=3.0,
-                                                           silent_rate_per_month=0.05))
+    lever = Levers(nomination_follow_up=NominationFollowUp(START, Target(groups=(3,)), rate_multiplier=3.0, silent_rate_per_month=0.05))
     base, pairings, _ = _run(snapshot)
     other, _, _ = _run(snapshot, lever)
     in_group3 = set()
@@ -108,8 +118,11 @@ def test_follow_up_can_target_one_group(snapshot):
 
 def test_handover_protocol_shortens_only_handovers_begun_after_its_start(snapshot):
     base, _, _ = _run(snapshot, params=UNCOUPLED.updated({"replacement_rate": 1.0}))
-    other, _, _ = _run(snapshot, Levers(handover_protocol=HandoverProtocol(dt.date(2027, 1, 1), duration_factor=0.5)),
-                       params=UNCOUPLED.updated({"replacement_rate": 1.0}))
+    other, _, _ = _run(
+        snapshot,
+        Levers(handover_protocol=HandoverProtocol(dt.date(2027, 1, 1), duration_factor=0.5)),
+        params=UNCOUPLED.updated({"replacement_rate": 1.0}),
+    )
     cut = to_day("2027-01-01")
     early_base = sorted(h for h in base.handovers if h[1] < cut)
     early_other = sorted(h for h in other.handovers if h[1] < cut)
@@ -126,12 +139,15 @@ def test_handover_protocol_shortens_only_handovers_begun_after_its_start(snapsho
     assert matched > 10
 
 
-@pytest.mark.parametrize("lever,stage", [
-    (Levers(training=Training(START, saq_factor=0.5, feedback_factor=1.0)), Stage.SAQ),
-    (Levers(task_split=TaskSplit(START, drafting_factor=0.5, coordination_factor=0.5)), Stage.WRITTEN_FEEDBACK),
-    (Levers(consensus_facilitation=ConsensusFacilitation(START, duration_factor=0.5)), Stage.LISTS),
-    (Levers(scheduling_support=SchedulingSupport(START, duration_factor=0.2)), Stage.CONSULTATION),
-])
+@pytest.mark.parametrize(
+    "lever,stage",
+    [
+        (Levers(training=Training(START, saq_factor=0.5, feedback_factor=1.0)), Stage.SAQ),
+        (Levers(task_split=TaskSplit(START, drafting_factor=0.5, coordination_factor=0.5)), Stage.WRITTEN_FEEDBACK),
+        (Levers(consensus_facilitation=ConsensusFacilitation(START, duration_factor=0.5)), Stage.LISTS),
+        (Levers(scheduling_support=SchedulingSupport(START, duration_factor=0.2)), Stage.CONSULTATION),
+    ],
+)
 def test_stage_levers_shorten_their_stage_and_leave_earlier_history_alone(snapshot, lever, stage):
     base, pairings, _ = _run(snapshot)
     other, _, _ = _run(snapshot, lever)
@@ -160,8 +176,9 @@ def test_secretariat_staffing_changes_the_queue_not_the_parties(snapshot):
 
 def test_secretariat_cannot_go_below_one_officer(snapshot):
     with pytest.raises(InputError, match="officers_change"):
-        _run(snapshot, Levers(secretariat_staffing=SecretariatStaffing(START, officers_change=-2)),
-             params=Parameters(secretariat_officers=2))
+        _run(
+            snapshot, Levers(secretariat_staffing=SecretariatStaffing(START, officers_change=-2)), params=Parameters(secretariat_officers=2)
+        )
 
 
 def test_condition_of_zero_is_met_when_decided(snapshot):
@@ -173,8 +190,10 @@ def test_condition_of_zero_is_met_when_decided(snapshot):
 
 def test_condition_of_one_hundred_percent_is_the_last_group1_completion(snapshot):
     # Silent parties under review cannot be redrawn: the follow-up campaign brings them in.
-    everyone = Levers(redraw=Redraw(START, after_months=6, delay_months=1),
-                      nomination_follow_up=NominationFollowUp(START, rate_multiplier=2.0, silent_rate_per_month=0.2))
+    everyone = Levers(
+        redraw=Redraw(START, after_months=6, delay_months=1),
+        nomination_follow_up=NominationFollowUp(START, rate_multiplier=2.0, silent_rate_per_month=0.2),
+    )
     alike = UNCOUPLED.updated({"responsiveness_shape": math.inf})  # no party slower than the rest
     record, pairings, _ = _run(snapshot, everyone, params=alike, horizon=dt.date(2080, 1, 1))
     done = record.entered[pairings.group == 1, Stage.COMPLETED]
@@ -186,34 +205,32 @@ def test_condition_of_one_hundred_percent_is_the_last_group1_completion(snapshot
 
 
 def test_default_condition_equals_the_models_own_threshold(snapshot):
-    record, pairings, _ = _run(snapshot, Levers(redraw=Redraw(START, after_months=12, delay_months=1)),
-                               horizon=dt.date(2070, 1, 1))
+    record, pairings, _ = _run(snapshot, Levers(redraw=Redraw(START, after_months=12, delay_months=1)), horizon=dt.date(2070, 1, 1))
     assert condition_day(record, pairings, Condition(), to_day(snapshot.as_at)) == record.threshold_day
 
 
 def test_condition_decided_later_keeps_an_earlier_crossing(snapshot):
-    record, pairings, _ = _run(snapshot, Levers(redraw=Redraw(START, after_months=6, delay_months=1)),
-                               horizon=dt.date(2080, 1, 1))
+    record, pairings, _ = _run(snapshot, Levers(redraw=Redraw(START, after_months=6, delay_months=1)), horizon=dt.date(2080, 1, 1))
     late = dt.date(2075, 1, 1)
     day = condition_day(record, pairings, Condition(share=0.9, decided=late), to_day(snapshot.as_at))
     assert day == record.threshold_day < to_day(late)
 
 
 BAD = [
-    ('[levers.redraww]\nstart = 2025-01-01\nafter_months = 12\n', "levers.redraww: unknown lever"),
-    ('[levers.redraw]\nstart = 2020-01-01\nafter_months = 12\n', "levers.redraw.start: 2020-01-01 is before the snapshot date"),
+    ("[levers.redraww]\nstart = 2025-01-01\nafter_months = 12\n", "levers.redraww: unknown lever"),
+    ("[levers.redraw]\nstart = 2020-01-01\nafter_months = 12\n", "levers.redraw.start: 2020-01-01 is before the snapshot date"),
     ('[levers.redraw]\nstart = "soon"\nafter_months = 12\n', "levers.redraw.start: expected a date"),
-    ('[levers.redraw]\nstart = 2025-01-01\nafter_months = 0.5\n', "levers.redraw.after_months: 0.5 is out of range"),
+    ("[levers.redraw]\nstart = 2025-01-01\nafter_months = 0.5\n", "levers.redraw.after_months: 0.5 is out of range"),
     ('[levers.redraw]\nstart = 2025-01-01\nafter_months = "24 months"\n', "expected a number"),
-    ('[levers.redraw]\nstart = 2025-01-01\n', "no effect given"),
-    ('[levers.redraw]\nstart = 2025-01-01\nafter_months = 12\nwait = 3\n', "levers.redraw.wait: unknown key"),
-    ('[levers.training]\nstart = 2025-01-01\nsaq_factor = 1.5\n', "saq_factor: 1.5 is out of range"),
+    ("[levers.redraw]\nstart = 2025-01-01\n", "no effect given"),
+    ("[levers.redraw]\nstart = 2025-01-01\nafter_months = 12\nwait = 3\n", "levers.redraw.wait: unknown key"),
+    ("[levers.training]\nstart = 2025-01-01\nsaq_factor = 1.5\n", "saq_factor: 1.5 is out of range"),
     ('[levers.training]\nstart = 2025-01-01\nsaq_factor = 0.8\ntarget = "group 4"\n', "is not a target"),
-    ('[levers.secretariat_staffing]\nstart = 2025-01-01\nofficers_change = 1.5\n', "expected a whole number"),
-    ('[condition]\nshare = 70\n', "condition.share: 70 is not a share"),
-    ('[condition]\nshare = 0.5\ndecided_at = 2027\n', "not a Conference session year"),
+    ("[levers.secretariat_staffing]\nstart = 2025-01-01\nofficers_change = 1.5\n", "expected a whole number"),
+    ("[condition]\nshare = 70\n", "condition.share: 70 is not a share"),
+    ("[condition]\nshare = 0.5\ndecided_at = 2027\n", "not a Conference session year"),
     ('[condition]\ncounted_stage = "feedback"\n', "condition.counted_stage"),
-    ('[condition]\ngroups = [4]\n', "condition.groups"),
+    ("[condition]\ngroups = [4]\n", "condition.groups"),
 ]
 
 

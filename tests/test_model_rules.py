@@ -5,21 +5,36 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from workbench.inputs.levers import Levers, Redraw
-from workbench.simulation.stages import Stage
-from workbench.observation.observe import observe
-from workbench.inputs.parameters import Parameters
-from workbench.experiments.setup import Setup, simulate
-from workbench.simulation.streams import replication_seeds
 from workbench.core.timeline import month_starts, to_day
+from workbench.experiments.setup import Setup, simulate
+from workbench.inputs.levers import Levers, Redraw
+from workbench.inputs.parameters import Parameters
+from workbench.observation.observe import observe
+from workbench.simulation.stages import Stage
+from workbench.simulation.streams import replication_seeds
 
 from conftest import run_many
-from invariants import (check_entries_ordered, check_focal_points_before_consultation, check_no_move_without_focal_points,
-                        check_redraws, check_replacements, check_threshold, members_at)
+from invariants import (
+    check_entries_ordered,
+    check_focal_points_before_consultation,
+    check_no_move_without_focal_points,
+    check_redraws,
+    check_replacements,
+    check_threshold,
+    members_at,
+)
 
-REPORT_STAGE_COUNTS = ["reviews_held_up_by_nominations", "reviews_not_commenced", "reviews_saq_in_preparation",
-                       "reviews_written_feedback_in_progress", "reviews_lists_of_observations", "reviews_completed",
-                       "consultations_held", "parties_without_focal_point", "parties_with_focal_point"]
+REPORT_STAGE_COUNTS = [
+    "reviews_held_up_by_nominations",
+    "reviews_not_commenced",
+    "reviews_saq_in_preparation",
+    "reviews_written_feedback_in_progress",
+    "reviews_lists_of_observations",
+    "reviews_completed",
+    "consultations_held",
+    "parties_without_focal_point",
+    "parties_with_focal_point",
+]
 
 
 def _all_runs(history_runs, report_runs):
@@ -45,8 +60,14 @@ def test_replacements_start_one_handover_each_and_handovers_do_not_overlap(histo
 
 
 def test_redraws_replace_a_silent_reviewer_by_one_with_a_focal_point(snapshot):
-    setup = Setup(Parameters(silent_share=0.2), snapshot, None, "report", dt.date(2032, 1, 1),
-                  levers=Levers(redraw=Redraw(snapshot.as_at, after_months=6, delay_months=1)))
+    setup = Setup(
+        Parameters(silent_share=0.2),
+        snapshot,
+        None,
+        "report",
+        dt.date(2032, 1, 1),
+        levers=Levers(redraw=Redraw(snapshot.as_at, after_months=6, delay_months=1)),
+    )
     runs = run_many(setup, 4, seed=5)
     assert sum(len(record.redraws) for record, _, _ in runs) > 0
     for record, pairings, _ in runs:
@@ -54,8 +75,14 @@ def test_redraws_replace_a_silent_reviewer_by_one_with_a_focal_point(snapshot):
 
 
 def test_threshold_is_the_date_of_the_44th_group1_completion(snapshot, history_runs, report_runs):
-    fast = Setup(Parameters(), snapshot, None, start="report", horizon=dt.date(2060, 1, 1),
-                 levers=Levers(redraw=Redraw(snapshot.as_at, after_months=12, delay_months=3)))
+    fast = Setup(
+        Parameters(),
+        snapshot,
+        None,
+        start="report",
+        horizon=dt.date(2060, 1, 1),
+        levers=Levers(redraw=Redraw(snapshot.as_at, after_months=12, delay_months=3)),
+    )
     runs = [*_all_runs(history_runs, report_runs), *run_many(fast, 4, seed=3)]
     for record, pairings, _ in runs:
         check_threshold(record, pairings, 44)
@@ -90,8 +117,14 @@ def test_the_forecast_start_reproduces_every_other_report_figure(snapshot):
 
 
 def test_silent_reviewers_are_redrawn_when_redraws_are_enabled(snapshot):
-    setup = Setup(Parameters(), snapshot, None, start="report", horizon=dt.date(2030, 1, 1),
-                  levers=Levers(redraw=Redraw(snapshot.as_at, after_months=12, delay_months=2)))
+    setup = Setup(
+        Parameters(),
+        snapshot,
+        None,
+        start="report",
+        horizon=dt.date(2030, 1, 1),
+        levers=Levers(redraw=Redraw(snapshot.as_at, after_months=12, delay_months=2)),
+    )
     record, pairings, _ = simulate(setup, replication_seeds(4, 1)[0])
     assert record.redraws, "silent reviewing States should have been redrawn"
     for day, review, slot, old, new in record.redraws:
@@ -108,5 +141,5 @@ def test_without_redraws_a_silent_reviewer_blocks_its_review_forever(snapshot):
         for r in range(pairings.n_reviews):
             if any(np.isnan(record.nominated_at[p]) for p in pairings.members(r)):
                 blocked += 1
-                assert np.isnan(record.entered[r, Stage.CONSULTATION:]).all()
+                assert np.isnan(record.entered[r, Stage.CONSULTATION :]).all()
     assert blocked >= 3 * 40  # the silent parties hold up most of the 67 reviews of ¶15 for good

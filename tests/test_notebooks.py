@@ -7,12 +7,13 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from workbench.faces.explorer import (Explorer, default_settings, save_settings, scenario_to_settings, settings_to_scenario,
-                                settings_to_toml)
+from workbench.faces.explorer import Explorer, default_settings, save_settings, scenario_to_settings, settings_to_scenario, settings_to_toml
 from workbench.inputs.levers import Redraw
 from workbench.inputs.scenarios import SCENARIO_DIR, load_scenario
 
 from conftest import ROOT
+
+pytestmark = pytest.mark.subprocess  # starts processes: left out of make test-fast
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 

@@ -13,9 +13,17 @@ SHIPPED = DEFAULT_DIR / "2024-05-21.toml"
 
 def test_shipped_snapshot_has_the_reports_core_figures(snapshot):
     assert snapshot.as_at == dt.date(2024, 5, 21)
-    expect = {"parties_without_focal_point": 26, "reviews_held_up_by_nominations": 67, "reviews_not_commenced": 111,
-              "reviews_saq_in_preparation": 35, "reviews_written_feedback_in_progress": 37,
-              "reviews_lists_of_observations": 6, "consultations_held": 78, "saq_submitted": 43, "reviews_completed": 0}
+    expect = {
+        "parties_without_focal_point": 26,
+        "reviews_held_up_by_nominations": 67,
+        "reviews_not_commenced": 111,
+        "reviews_saq_in_preparation": 35,
+        "reviews_written_feedback_in_progress": 37,
+        "reviews_lists_of_observations": 6,
+        "consultations_held": 78,
+        "saq_submitted": 43,
+        "reviews_completed": 0,
+    }
     for name, value in expect.items():
         assert snapshot.value(name) == value, name
     assert {g: (grp.reviews, grp.parties) for g, grp in snapshot.groups.items()} == {1: (62, 130), 2: (63, 131), 3: (64, 134)}

@@ -23,8 +23,10 @@ def test_unknown_name_is_an_error_with_a_suggestion():
     assert "my.toml" in str(err.value) and "nomination_rat" in str(err.value) and "nomination_rate" in str(err.value)
 
 
-@pytest.mark.parametrize("name,value", [("saq_sigma", -1.0), ("silent_share", 0.9), ("secretariat_officers", 0),
-                                        ("nomination_rate", math.nan), ("completion_share", 1.5)])
+@pytest.mark.parametrize(
+    "name,value",
+    [("saq_sigma", -1.0), ("silent_share", 0.9), ("secretariat_officers", 0), ("nomination_rate", math.nan), ("completion_share", 1.5)],
+)
 def test_out_of_range_values_name_the_field_and_range(name, value):
     with pytest.raises(InputError) as err:
         Parameters().updated({name: value})

@@ -47,15 +47,18 @@ def test_a_small_consistent_file_loads(tmp_path):
     assert p.n_reviews == 3 and p.parties == ("A", "B", "C")
 
 
-@pytest.mark.parametrize("rows,message", [
-    (["R1,1,A,A,C", *GOOD[1:]], "would review itself"),
-    ([*GOOD, "R4,2,A,B,C"], "already under review on line 2"),
-    (["R1,4,A,B,C", *GOOD[1:]], "unknown group '4'"),
-    (["R1,1,A,B,B", *GOOD[1:]], "is both reviewers"),
-    (["R1,1,A,B,Z", *GOOD[1:]], "'Z' is not under review anywhere"),
-    ([*GOOD[:2], "R1,2,C,A,B"], "appears twice"),
-    (["R1,1,A,,C", *GOOD[1:]], "empty value"),
-])
+@pytest.mark.parametrize(
+    "rows,message",
+    [
+        (["R1,1,A,A,C", *GOOD[1:]], "would review itself"),
+        ([*GOOD, "R4,2,A,B,C"], "already under review on line 2"),
+        (["R1,4,A,B,C", *GOOD[1:]], "unknown group '4'"),
+        (["R1,1,A,B,B", *GOOD[1:]], "is both reviewers"),
+        (["R1,1,A,B,Z", *GOOD[1:]], "'Z' is not under review anywhere"),
+        ([*GOOD[:2], "R1,2,C,A,B"], "appears twice"),
+        (["R1,1,A,,C", *GOOD[1:]], "empty value"),
+    ],
+)
 def test_loader_rejects_inconsistent_files_naming_the_line(tmp_path, rows, message):
     with pytest.raises(InputError, match=message) as err:
         load_pairings(_csv(tmp_path, rows))

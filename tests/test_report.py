@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.core.timeline import DAYS_PER_MONTH
 from workbench.analysis.compare import comparison_table, critical_reviews, time_in_stage
+from workbench.core.timeline import DAYS_PER_MONTH
+from workbench.experiments.replications import run_replications
+from workbench.experiments.setup import Setup
 from workbench.faces.hubverse import hubverse_table
 from workbench.inputs.levers import Levers, Redraw
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import synthetic_pairings
-from workbench.experiments.setup import Setup
-from workbench.experiments.replications import run_replications
 
 from conftest import ROOT
 
@@ -49,10 +49,29 @@ class _Collector(HTMLParser):
 
 def test_report_is_valid_self_contained_html(tmp_path):
     out = tmp_path / "report.html"
-    done = subprocess.run([sys.executable, "-m", "workbench", "report", str(ROOT / "scenarios" / "redraw-silent-reviewers.toml"),
-                           str(ROOT / "scenarios" / "condition-50-percent.toml"), "--replications", "12",
-                           "--check-replications", "12", "--horizon", "2050-12-31", "--output", str(out)],
-                          cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "report",
+            str(ROOT / "scenarios" / "redraw-silent-reviewers.toml"),
+            str(ROOT / "scenarios" / "condition-50-percent.toml"),
+            "--replications",
+            "12",
+            "--check-replications",
+            "12",
+            "--horizon",
+            "2050-12-31",
+            "--output",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr
     text = out.read_text(encoding="utf-8")
     parser = _Collector()
@@ -60,16 +79,41 @@ def test_report_is_valid_self_contained_html(tmp_path):
     assert text.startswith("<!DOCTYPE html>") and not parser.errors and parser.stack == []
     assert len(parser.images) >= 7 and all(src.startswith("data:image/png;base64,") for src in parser.images)
     assert not parser.external  # opens without a network
-    for heading in ("Headline projection", "Scenario comparison", "Assumptions of each scenario", "Calibration check",
-                    "Method in plain language", "STRESS-DES"):
+    for heading in (
+        "Headline projection",
+        "Scenario comparison",
+        "Assumptions of each scenario",
+        "Calibration check",
+        "Method in plain language",
+        "STRESS-DES",
+    ):
         assert heading in text
     assert "2024-05-21" in text and "@media print" in text
 
 
+@pytest.mark.subprocess
 def test_compare_command_prints_a_ranked_table(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "workbench", "compare", str(ROOT / "scenarios" / "redraw-silent-reviewers.toml"),
-                           str(ROOT / "scenarios" / "training.toml"), "--replications", "10", "--horizon", "2050-12-31",
-                           "--output", str(tmp_path / "c.csv")], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "compare",
+            str(ROOT / "scenarios" / "redraw-silent-reviewers.toml"),
+            str(ROOT / "scenarios" / "training.toml"),
+            "--replications",
+            "10",
+            "--horizon",
+            "2050-12-31",
+            "--output",
+            str(tmp_path / "c.csv"),
+        ],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr
     assert "months gained" in done.stdout and "redraw silent reviewers" in done.stdout
     table = pd.read_csv(tmp_path / "c.csv")
@@ -79,9 +123,19 @@ def test_compare_command_prints_a_ranked_table(tmp_path):
 def _pair(snapshot, n=12):
     setup = Setup(Parameters(), snapshot, synthetic_pairings(3), "report", dt.date(2060, 12, 31))
     base = run_replications(setup, n, seed=2, workers=1)
-    scen = run_replications(Setup(Parameters(), snapshot, synthetic_pairings(3), "report", dt.date(2060, 12, 31),
-                                  levers=Levers(redraw=Redraw(dt.date(2025, 1, 1), after_months=12, delay_months=3))),
-                            n, seed=2, workers=1)
+    scen = run_replications(
+        Setup(
+            Parameters(),
+            snapshot,
+            synthetic_pairings(3),
+            "report",
+            dt.date(2060, 12, 31),
+            levers=Levers(redraw=Redraw(dt.date(2025, 1, 1), after_months=12, delay_months=3)),
+        ),
+        n,
+        seed=2,
+        workers=1,
+    )
     return base, scen
 
 
@@ -94,8 +148,14 @@ def test_comparison_counts_runs_that_never_reach_on_known_outcomes(snapshot):
     year = pd.Timedelta(days=365)  # whole days: the comparison counts in days
 
     def outcome(dates):
-        return pd.DataFrame({"replication": range(4), "reached": [d is not None for d in dates],
-                             "date": pd.to_datetime([d for d in dates]), "years_from_start": 0.0})
+        return pd.DataFrame(
+            {
+                "replication": range(4),
+                "reached": [d is not None for d in dates],
+                "date": pd.to_datetime([d for d in dates]),
+                "years_from_start": 0.0,
+            }
+        )
 
     # both reach (scenario 12 months earlier), only the scenario, only the baseline, neither
     b = dataclasses.replace(base, threshold=outcome([when, None, when, None]))

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pandas as pd
 
-from workbench.inputs.parameters import Parameters
-from workbench.experiments.setup import Setup
 from workbench.experiments.replications import run_replications
+from workbench.experiments.setup import Setup
+from workbench.inputs.parameters import Parameters
 
 
 def _setup(snapshot):

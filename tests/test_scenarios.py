@@ -1,6 +1,5 @@
 """Scenario files: shipped ones load; bad ones are errors naming file, key and what is allowed."""
 
-
 import pytest
 
 from workbench.core.errors import InputError
@@ -29,15 +28,18 @@ def _bad(tmp_path, text):
     return path
 
 
-@pytest.mark.parametrize("text,message", [
-    ("[parameters]\nsecretariat_oficers = 3\n", "secretariat_oficers: unknown parameter"),
-    ("[parameters]\nsaq_sigma = 9.0\n", "saq_sigma: 9.0 is out of range"),
-    ("[parameters]\nsecretariat_officers = \"four\"\n", "secretariat_officers: expected a whole number"),
-    ("[levrs]\nx = 1\n", "levrs: unknown table"),
-    ("[scenario]\nnmae = \"x\"\n", "scenario.nmae: unknown key"),
-    ("[scenario]\nextends = \"bad.toml\"\n", "loop"),
-    ("[parameters\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("[parameters]\nsecretariat_oficers = 3\n", "secretariat_oficers: unknown parameter"),
+        ("[parameters]\nsaq_sigma = 9.0\n", "saq_sigma: 9.0 is out of range"),
+        ('[parameters]\nsecretariat_officers = "four"\n', "secretariat_officers: expected a whole number"),
+        ("[levrs]\nx = 1\n", "levrs: unknown table"),
+        ('[scenario]\nnmae = "x"\n', "scenario.nmae: unknown key"),
+        ('[scenario]\nextends = "bad.toml"\n', "loop"),
+        ("[parameters\n", "not valid TOML"),
+    ],
+)
 def test_bad_scenarios_name_file_and_key(tmp_path, text, message):
     with pytest.raises(InputError, match=message) as err:
         load_scenario(_bad(tmp_path, text))

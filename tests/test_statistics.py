@@ -12,17 +12,16 @@ import math
 import numpy as np
 import pytest
 import simpy
-
-from workbench.simulation.model import Secretariat
-from workbench.inputs.parameters import Parameters
-from workbench.experiments.setup import Setup
-from workbench.inputs.parties import first_involvement
-from workbench.simulation.snapshot import group_start_days
 from scipy import stats
 
-from workbench.simulation.rules import exponential_draw
-from workbench.simulation.streams import UniformStream, lognormal_beyond_from, lognormal_from, replication_seeds, stream_seed
 from workbench.core.timeline import months
+from workbench.experiments.setup import Setup
+from workbench.inputs.parameters import Parameters
+from workbench.inputs.parties import first_involvement
+from workbench.simulation.model import Secretariat
+from workbench.simulation.rules import exponential_draw
+from workbench.simulation.snapshot import group_start_days
+from workbench.simulation.streams import UniformStream, lognormal_beyond_from, lognormal_from, replication_seeds, stream_seed
 
 from conftest import run_many
 
@@ -32,8 +31,8 @@ def erlang_c_wait(arrival_rate: float, service_rate: float, servers: int) -> flo
     a = arrival_rate / service_rate
     rho = a / servers
     assert rho < 1
-    terms = sum(a ** k / math.factorial(k) for k in range(servers))
-    top = a ** servers / (math.factorial(servers) * (1 - rho))
+    terms = sum(a**k / math.factorial(k) for k in range(servers))
+    top = a**servers / (math.factorial(servers) * (1 - rho))
     p_wait = top / (terms + top)
     return p_wait / (servers * service_rate - arrival_rate)
 

@@ -7,9 +7,9 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from workbench.inputs.parameters import Parameters
-from workbench.experiments.setup import Setup
 from workbench.experiments.replications import run_replications
+from workbench.experiments.setup import Setup
+from workbench.inputs.parameters import Parameters
 from workbench.observation.summaries import COLUMNS
 
 

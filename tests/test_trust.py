@@ -13,6 +13,8 @@ import pytest
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.subprocess  # starts processes: left out of make test-fast
+
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
@@ -27,8 +29,23 @@ def test_killed_forecast_leaves_the_previous_result_intact(tmp_path, sig):
     first = _forecast(out, "--replications", "4", "--workers", "1")
     assert first.returncode == 0, first.stderr
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    cmd = [sys.executable, "-m", "workbench", "forecast", "--output", str(out), "--horizon", "2060-12-31", "--hand-set",
-           "--replications", "400", "--workers", "1", "--seed", "5"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "workbench",
+        "forecast",
+        "--output",
+        str(out),
+        "--horizon",
+        "2060-12-31",
+        "--hand-set",
+        "--replications",
+        "400",
+        "--workers",
+        "1",
+        "--seed",
+        "5",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     started = proc.stderr.readline()  # the run has begun (imports done, handlers installed)
     assert "running 400 replications" in started
@@ -52,14 +69,21 @@ def test_reproduce_confirms_a_forecast_and_catches_a_changed_input(tmp_path):
     assert manifest["inputs"]["scenario"]["sha256"] and manifest["inputs"]["observations"]["sha256"]
     assert manifest["code_version"] and manifest["seed"] == 4
 
-    again = subprocess.run([sys.executable, "-m", "workbench", "reproduce", str(out), "--workers", "1"],
-                           cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    again = subprocess.run(
+        [sys.executable, "-m", "workbench", "reproduce", str(out), "--workers", "1"],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert again.returncode == 0, again.stdout + again.stderr
     assert "reproduced: every number agrees" in again.stdout
 
     scenario.write_text('[scenario]\nname = "more officers"\n[parameters]\nsecretariat_officers = 4\n')
-    changed = subprocess.run([sys.executable, "-m", "workbench", "reproduce", str(out)],
-                             cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    changed = subprocess.run(
+        [sys.executable, "-m", "workbench", "reproduce", str(out)], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600
+    )
     assert changed.returncode == 2 and "changed since the output was made" in changed.stderr
 
 
@@ -68,7 +92,8 @@ def test_reproduce_detects_tampered_numbers(tmp_path):
     assert _forecast(out, "--replications", "4", "--workers", "1", "--seed", "8").returncode == 0
     summary = (out / "summary.csv").read_text().replace("replications,4", "replications,5")
     (out / "summary.csv").write_text(summary)
-    done = subprocess.run([sys.executable, "-m", "workbench", "reproduce", str(out)], cwd=ROOT, env=ENV,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", "reproduce", str(out)], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 1 and "NOT reproduced" in done.stdout, done.stdout
     assert "replications" in done.stdout, done.stdout  # names the number that disagrees

@@ -8,25 +8,47 @@ The public API, used alike by the command line, the notebooks and the reports::
     print(format_forecast(fc))
 """
 
-from workbench.core.version import __version__  # noqa: E402
-
-from workbench.core.errors import InputError  # noqa: E402
 from workbench.analysis.forecast import Forecast, forecast, format_forecast, summarize_threshold, summary_table, write_forecast  # noqa: E402
+from workbench.core.errors import InputError  # noqa: E402
+from workbench.core.version import __version__  # noqa: E402
+from workbench.experiments.replications import Results, run_replications  # noqa: E402
+from workbench.experiments.setup import Setup, default_setup, simulate  # noqa: E402
+from workbench.inputs.observations import Snapshot, latest_snapshot, load_observations, load_snapshot  # noqa: E402
+from workbench.inputs.parameters import Parameters  # noqa: E402
+from workbench.inputs.parties import Pairings, load_pairings, synthetic_pairings  # noqa: E402
+from workbench.inputs.scenarios import Scenario, load_scenario  # noqa: E402
+from workbench.observation.observe import compare, observe  # noqa: E402
 from workbench.simulation.model import Mechanism
 from workbench.simulation.schema import RunRecord
 from workbench.simulation.stages import Stage  # noqa: E402
-from workbench.inputs.observations import Snapshot, latest_snapshot, load_observations, load_snapshot  # noqa: E402
-from workbench.observation.observe import compare, observe  # noqa: E402
-from workbench.inputs.parameters import Parameters  # noqa: E402
-from workbench.inputs.parties import Pairings, load_pairings, synthetic_pairings  # noqa: E402
-from workbench.experiments.replications import Results, run_replications  # noqa: E402
-from workbench.experiments.setup import Setup, default_setup, simulate  # noqa: E402
-from workbench.inputs.scenarios import Scenario, load_scenario  # noqa: E402
 
 __all__ = [
     "__version__",
-    "InputError", "Forecast", "forecast", "format_forecast", "summarize_threshold", "summary_table", "write_forecast",
-    "Mechanism", "RunRecord", "Stage", "Snapshot", "latest_snapshot", "load_observations", "load_snapshot",
-    "compare", "observe", "Parameters", "Pairings", "load_pairings", "synthetic_pairings", "Results", "Setup",
-    "default_setup", "run_replications", "simulate", "Scenario", "load_scenario",
+    "InputError",
+    "Forecast",
+    "forecast",
+    "format_forecast",
+    "summarize_threshold",
+    "summary_table",
+    "write_forecast",
+    "Mechanism",
+    "RunRecord",
+    "Stage",
+    "Snapshot",
+    "latest_snapshot",
+    "load_observations",
+    "load_snapshot",
+    "compare",
+    "observe",
+    "Parameters",
+    "Pairings",
+    "load_pairings",
+    "synthetic_pairings",
+    "Results",
+    "Setup",
+    "default_setup",
+    "run_replications",
+    "simulate",
+    "Scenario",
+    "load_scenario",
 ]

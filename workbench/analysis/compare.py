@@ -15,8 +15,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from workbench.experiments.replications import Results
 from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_MONTH
+from workbench.experiments.replications import Results
 
 
 def _days(threshold: pd.DataFrame, horizon: dt.date) -> np.ndarray:
@@ -32,15 +32,17 @@ def paired_differences(base: Results, scenario: Results) -> pd.DataFrame:
         raise ValueError("paired comparison needs the same seed and replications for baseline and scenario")
     horizon = base.setup.horizon
     b, s = _days(base.threshold, horizon), _days(scenario.threshold, horizon)
-    return pd.DataFrame({
-        "replication": base.threshold["replication"],
-        "baseline_reached": base.threshold["reached"].to_numpy(),
-        "scenario_reached": scenario.threshold["reached"].to_numpy(),
-        "baseline_date": base.threshold["date"],
-        "scenario_date": scenario.threshold["date"],
-        # Censored at the horizon: a lower bound on the gain when only the scenario reaches.
-        "months_gained_censored": (b - s) / DAYS_PER_MONTH,
-    })
+    return pd.DataFrame(
+        {
+            "replication": base.threshold["replication"],
+            "baseline_reached": base.threshold["reached"].to_numpy(),
+            "scenario_reached": scenario.threshold["reached"].to_numpy(),
+            "baseline_date": base.threshold["date"],
+            "scenario_date": scenario.threshold["date"],
+            # Censored at the horizon: a lower bound on the gain when only the scenario reaches.
+            "months_gained_censored": (b - s) / DAYS_PER_MONTH,
+        }
+    )
 
 
 def compare(base: Results, scenario: Results, name: str, sessions: dict[int, dt.date] = CONFERENCE_SESSIONS) -> dict:
@@ -84,14 +86,20 @@ def comparison_table(base: Results, scenarios: dict[str, Results]) -> pd.DataFra
 
 
 def format_comparison(table: pd.DataFrame, horizon: dt.date) -> str:
-    lines = [f"{'scenario':<38} {'months gained, median [80% interval]':>38} {'P(2030) change':>15} "
-             f"{'P(by {0}) change'.format(horizon.year):>15} {'only scenario':>14}"]
+    lines = [
+        f"{'scenario':<38} {'months gained, median [80% interval]':>38} {'P(2030) change':>15} "
+        f"{f'P(by {horizon.year}) change':>15} {'only scenario':>14}"
+    ]
     for _, r in table.iterrows():
         interval = f"{r.months_gained_median:+.0f} [{r.months_gained_p10:+.0f}, {r.months_gained_p90:+.0f}]"
-        lines.append(f"{r.scenario[:38]:<38} {interval:>38} {r.p_by_2030_change:>+14.1%} "
-                     f"{r.p_within_horizon_change:>+14.1%} {r.only_scenario_reaches:>13.1%}")
-    lines.append("months gained: baseline date minus scenario date, per replication, runs that never reach counted at "
-                 f"the horizon ({horizon}); 'only scenario': share of runs reaching the condition only with the scenario")
+        lines.append(
+            f"{r.scenario[:38]:<38} {interval:>38} {r.p_by_2030_change:>+14.1%} "
+            f"{r.p_within_horizon_change:>+14.1%} {r.only_scenario_reaches:>13.1%}"
+        )
+    lines.append(
+        "months gained: baseline date minus scenario date, per replication, runs that never reach counted at "
+        f"the horizon ({horizon}); 'only scenario': share of runs reaching the condition only with the scenario"
+    )
     return "\n".join(lines)
 
 
@@ -116,18 +124,20 @@ def critical_reviews(results: Results, target: int = 44) -> pd.DataFrame:
     last_stage = ev.sort_values("date").groupby(["replication", "review"])["stage"].last()
     stuck = last_stage[last_stage != "completed"].reset_index()
     modal = stuck.groupby("review")["stage"].agg(lambda s: s.value_counts().index[0]) if len(stuck) else pd.Series(dtype=object)
-    table = pd.DataFrame({
-        "review": reviews,
-        "p_among_first_%d" % target: among.to_numpy(),
-        "p_completed_by_horizon": done.to_numpy(),
-        "most_often_stuck_at": [modal.get(r, "") for r in reviews],
-    })
+    table = pd.DataFrame(
+        {
+            "review": reviews,
+            f"p_among_first_{target}": among.to_numpy(),
+            "p_completed_by_horizon": done.to_numpy(),
+            "most_often_stuck_at": [modal.get(r, "") for r in reviews],
+        }
+    )
     if results.setup.pairings is not None:
         pairings = results.setup.pairings
         names = {pairings.review_ids[r]: [pairings.parties[p] for p in pairings.members(r)] for r in range(pairings.n_reviews)}
         table.insert(1, "party_under_review", [names[r][0] for r in reviews])
         table.insert(2, "reviewers", [", ".join(names[r][1:]) for r in reviews])
-    return table.sort_values("p_among_first_%d" % target).reset_index(drop=True)
+    return table.sort_values(f"p_among_first_{target}").reset_index(drop=True)
 
 
 def time_in_stage(results: Results) -> pd.DataFrame:

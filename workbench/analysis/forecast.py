@@ -15,17 +15,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.core.version import __version__
 from workbench.core.atomic import atomic_folder
+from workbench.core.provenance import code_version, display_path, file_record
+from workbench.core.timeline import CONFERENCE_SESSIONS
+from workbench.core.version import __version__
+from workbench.experiments.replications import Results, run_replications
+from workbench.experiments.setup import DEFAULT_HORIZON, Setup, default_setup
 from workbench.inputs.observations import Snapshot
 from workbench.inputs.parameters import HAND_SET, Parameters
 from workbench.inputs.parties import Pairings
 from workbench.inputs.posterior import Posterior, shipped_posterior
-from workbench.core.provenance import code_version, display_path, file_record
-from workbench.experiments.setup import DEFAULT_HORIZON, Setup, default_setup
-from workbench.experiments.replications import Results, run_replications
 from workbench.inputs.scenarios import BASELINE, Scenario
-from workbench.core.timeline import CONFERENCE_SESSIONS
 
 #: Central intervals reported, as (label, lower quantile, upper quantile).
 INTERVALS = (("50%", 0.25, 0.75), ("80%", 0.10, 0.90), ("95%", 0.025, 0.975))
@@ -50,8 +50,7 @@ def _quantile_date(days_since_epoch: np.ndarray, q: float) -> pd.Timestamp | Non
     return None if not np.isfinite(value) else pd.Timestamp("1970-01-01") + pd.Timedelta(days=float(value))
 
 
-def summarize_threshold(threshold: pd.DataFrame, horizon: dt.date,
-                        sessions: dict[int, dt.date] = CONFERENCE_SESSIONS) -> dict:
+def summarize_threshold(threshold: pd.DataFrame, horizon: dt.date, sessions: dict[int, dt.date] = CONFERENCE_SESSIONS) -> dict:
     """Median, intervals and probabilities of the 70 % date from each run's crossing date."""
     n = len(threshold)
     dates = threshold["date"]
@@ -84,11 +83,22 @@ def summary_table(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["quantity", "value"])
 
 
-def forecast(params: Parameters | None = None, replications: int = 500, seed: int = 1,
-             horizon: dt.date = DEFAULT_HORIZON, workers: int | None = None, pairings: Pairings | None = None,
-             snapshot: Snapshot | None = None, scenario: Scenario = BASELINE, keep_events: bool = True,
-             posterior: Posterior | str | None = "shipped", scheduler: str | None = None, progress=None,
-             engine: str = "compiled", keep_monthly: bool = True) -> Forecast:
+def forecast(
+    params: Parameters | None = None,
+    replications: int = 500,
+    seed: int = 1,
+    horizon: dt.date = DEFAULT_HORIZON,
+    workers: int | None = None,
+    pairings: Pairings | None = None,
+    snapshot: Snapshot | None = None,
+    scenario: Scenario = BASELINE,
+    keep_events: bool = True,
+    posterior: Posterior | str | None = "shipped",
+    scheduler: str | None = None,
+    progress=None,
+    engine: str = "compiled",
+    keep_monthly: bool = True,
+) -> Forecast:
     """Forecast from the report's state: ``replications`` runs from ``seed`` to ``horizon``.
 
     ``posterior="shipped"`` draws each replication's parameters from the committed posterior
@@ -105,23 +115,47 @@ def forecast(params: Parameters | None = None, replications: int = 500, seed: in
             raise ValueError("posterior must be a Posterior, 'shipped' or None")
         posterior = shipped_posterior()
     base = scenario.apply(params or Parameters())
-    setup: Setup = default_setup(params=base, start="report", horizon=horizon, pairings=pairings, snapshot=snapshot,
-                                 posterior=posterior, fixed=tuple(scenario.changes), levers=scenario.levers,
-                                 condition=scenario.condition, engine=engine)
-    results = run_replications(setup, replications, seed=seed, workers=workers, keep_events=keep_events, scheduler=scheduler,
-                               progress=progress, keep_monthly=keep_monthly)
+    setup: Setup = default_setup(
+        params=base,
+        start="report",
+        horizon=horizon,
+        pairings=pairings,
+        snapshot=snapshot,
+        posterior=posterior,
+        fixed=tuple(scenario.changes),
+        levers=scenario.levers,
+        condition=scenario.condition,
+        engine=engine,
+    )
+    results = run_replications(
+        setup,
+        replications,
+        seed=seed,
+        workers=workers,
+        keep_events=keep_events,
+        scheduler=scheduler,
+        progress=progress,
+        keep_monthly=keep_monthly,
+    )
     if posterior is not None:
         label = posterior.label
     else:
         label = HAND_SET if params is None else "parameters given by the caller"
     inputs = {
-        "replications": replications, "seed": seed, "horizon": horizon.isoformat(), "keep_events": keep_events,
-        "observations": file_record(setup.snapshot.path),
-        "scenario": {"name": scenario.name, "changes": dict(scenario.changes),
-                     **(file_record(scenario.path) if scenario.path else {"file": None})},
+        "replications": replications,
+        "seed": seed,
+        "horizon": horizon.isoformat(),
+        "keep_events": keep_events,
+        "observations": file_record(setup.report.path),
+        "scenario": {
+            "name": scenario.name,
+            "changes": dict(scenario.changes),
+            **(file_record(scenario.path) if scenario.path else {"file": None}),
+        },
         "pairings": file_record(pairings.source) if pairings is not None and Path(pairings.source).is_file() else "synthetic",
-        "posterior": None if posterior is None else {"dir": display_path(posterior.path),
-                                                     **file_record(Path(posterior.path) / "particles.csv")},
+        "posterior": None
+        if posterior is None
+        else {"dir": display_path(posterior.path), **file_record(Path(posterior.path) / "particles.csv")},
         "parameters": "posterior" if posterior is not None else ("hand-set" if params is None else params.as_dict()),
     }
     return Forecast(results, summarize_threshold(results.threshold, horizon), label, scenario.name, inputs)
@@ -133,11 +167,13 @@ def format_forecast(fc: Forecast) -> str:
     c = setup.condition
     rule = f"Forecast of the date {target} of group 1's reviews are completed ({setup.params.completion_share:.0%} condition, ¶25)"
     if not c.is_default or c.decided:
-        rule += (f"\n  condition changed{' on ' + str(c.decided) if c.decided else ''}: {c.share:.0%} of group(s) "
-                 f"{', '.join(map(str, c.groups))} having reached '{c.counted_stage}'")
+        rule += (
+            f"\n  condition changed{' on ' + str(c.decided) if c.decided else ''}: {c.share:.0%} of group(s) "
+            f"{', '.join(map(str, c.groups))} having reached '{c.counted_stage}'"
+        )
     lines = [
         rule,
-        f"  start: the report's state as at {setup.snapshot.as_at} | scenario: {fc.scenario} | parameters: {fc.parameters_label}",
+        f"  start: the report's state as at {setup.report.as_at} | scenario: {fc.scenario} | parameters: {fc.parameters_label}",
         f"  pairings: {'synthetic, drawn per replication' if setup.pairings is None else setup.pairings.source}"
         f" | seed {fc.results.seed} | {fc.results.replications} replications on {fc.results.workers} worker(s)"
         f" in {fc.results.elapsed_s:.1f} s",
@@ -184,19 +220,23 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
             "workbench_version": __version__,
             "code_version": code_version(),
             "inputs": fc.inputs,
-            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "scenario": fc.scenario,
             "parameters_label": fc.parameters_label,
             "parameters": res.setup.params.as_dict(),
-            "posterior": None if res.setup.posterior is None else {
-                "path": display_path(res.setup.posterior.path), "provenance": res.setup.posterior.provenance,
-                "note": "each replication drew its calibrated parameters from this posterior; 'parameters' holds the rest"},
+            "posterior": None
+            if res.setup.posterior is None
+            else {
+                "path": display_path(res.setup.posterior.path),
+                "provenance": res.setup.posterior.provenance,
+                "note": "each replication drew its calibrated parameters from this posterior; 'parameters' holds the rest",
+            },
             "seed": res.seed,
             "replications": res.replications,
             "engine": res.setup.engine,
             "workers": res.workers,
             "start": res.setup.start,
-            "snapshot": {"as_at": res.setup.snapshot.as_at, "file": display_path(res.setup.snapshot.path)},
+            "snapshot": {"as_at": res.setup.report.as_at, "file": display_path(res.setup.report.path)},
             "pairings": "synthetic" if res.setup.pairings is None else res.setup.pairings.source,
             "horizon": res.setup.horizon,
             "elapsed_s": round(res.elapsed_s, 3),
@@ -215,11 +255,11 @@ def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, lis
     naming the file, since a rerun on other data could not confirm anything.
     """
     from workbench.core.errors import InputError
+    from workbench.core.provenance import resolve, sha256_file
     from workbench.inputs.observations import load_snapshot
     from workbench.inputs.parameters import Parameters
     from workbench.inputs.parties import load_pairings
     from workbench.inputs.posterior import load_posterior
-    from workbench.core.provenance import resolve, sha256_file
     from workbench.inputs.scenarios import load_scenario
 
     output = Path(output)
@@ -237,8 +277,9 @@ def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, lis
         if not path.is_file():
             raise InputError(path, what, "input file no longer exists", "the file the output was made from")
         if sha256_file(path) != record["sha256"]:
-            raise InputError(path, what, "input file changed since the output was made (checksum differs)",
-                             f"sha256 {record['sha256'][:12]}...")
+            raise InputError(
+                path, what, "input file changed since the output was made (checksum differs)", f"sha256 {record['sha256'][:12]}..."
+            )
         return path
 
     snapshot = load_snapshot(checked(inputs["observations"], "observations"))
@@ -250,10 +291,20 @@ def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, lis
     else:
         posterior = None
     params = None if isinstance(inputs["parameters"], str) else Parameters.from_mapping(inputs["parameters"], str(manifest_path))
-    again = forecast(params, replications=inputs["replications"], seed=inputs["seed"],
-                     horizon=dt.date.fromisoformat(inputs["horizon"]), workers=workers, pairings=pairings,
-                     snapshot=snapshot, scenario=scenario, keep_events=False, keep_monthly=False, posterior=posterior,
-                     engine=manifest.get("engine", "compiled"))
+    again = forecast(
+        params,
+        replications=inputs["replications"],
+        seed=inputs["seed"],
+        horizon=dt.date.fromisoformat(inputs["horizon"]),
+        workers=workers,
+        pairings=pairings,
+        snapshot=snapshot,
+        scenario=scenario,
+        keep_events=False,
+        keep_monthly=False,
+        posterior=posterior,
+        engine=manifest.get("engine", "compiled"),
+    )
     differences = []
     before = pd.read_csv(output / "threshold.csv")
     after = again.threshold.assign(date=again.threshold["date"].dt.strftime("%Y-%m-%d"))

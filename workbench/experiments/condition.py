@@ -32,8 +32,7 @@ def crossing_day(record: RunRecord, pairings: Pairings, groups: tuple[int, ...],
     return float(reached[target - 1]) if np.isfinite(reached[target - 1]) else math.nan
 
 
-def condition_day(record: RunRecord, pairings: Pairings, condition: Condition, start_day: float,
-                  rule_share: float = 0.70) -> float:
+def condition_day(record: RunRecord, pairings: Pairings, condition: Condition, start_day: float, rule_share: float = 0.70) -> float:
     """Day the next cluster may start: the ¶25 rule until the Conference decides, its new rule after.
 
     With no decision date the new rule holds from the start; a crossing of the old rule

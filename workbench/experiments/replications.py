@@ -47,8 +47,9 @@ class ChunkOutput:
     summary: MonthlySummary
 
 
-def _run_chunk(setup: Setup, seed: int, replications: list[int], month_dates: list[dt.date], keep_events: bool,
-               keep_monthly: bool) -> ChunkOutput:
+def _run_chunk(
+    setup: Setup, seed: int, replications: list[int], month_dates: list[dt.date], keep_events: bool, keep_monthly: bool
+) -> ChunkOutput:
     seeds = replication_seeds(seed, max(replications) + 1)
     month_days = np.array([to_day(d) for d in month_dates])
     summary = None
@@ -61,13 +62,18 @@ def _run_chunk(setup: Setup, seed: int, replications: list[int], month_dates: li
         if summary is None:
             summary = MonthlySummary.empty(month_dates, max(pairings.group_sizes().values()), pairings.n_reviews)
         summary.add(monthly)
-        out.append(ReplicationOutput(
-            replication=i, threshold_day=threshold, monthly=monthly if keep_monthly else None,
-            entered=record.entered if keep_events else None,
-            group=pairings.group if keep_events else None,
-            review_ids=pairings.review_ids if keep_events else None,
-            events=record.events,
-        ))
+        out.append(
+            ReplicationOutput(
+                replication=i,
+                threshold_day=threshold,
+                monthly=monthly if keep_monthly else None,
+                entered=record.entered if keep_events else None,
+                group=pairings.group if keep_events else None,
+                review_ids=pairings.review_ids if keep_events else None,
+                events=record.events,
+            )
+        )
+    assert summary is not None, "a chunk holds at least one replication"
     return ChunkOutput(out, summary)
 
 
@@ -88,9 +94,16 @@ class Results:
     meta: dict = field(default_factory=dict)
 
 
-def run_replications(setup: Setup, replications: int, seed: int = 1, workers: int | None = None,
-                     keep_events: bool = True, scheduler: str | None = None, progress=None,
-                     keep_monthly: bool = True) -> Results:
+def run_replications(
+    setup: Setup,
+    replications: int,
+    seed: int = 1,
+    workers: int | None = None,
+    keep_events: bool = True,
+    scheduler: str | None = None,
+    progress=None,
+    keep_monthly: bool = True,
+) -> Results:
     """Run ``replications`` replications from ``seed`` on ``workers`` processes (default: all cores).
 
     With ``scheduler`` (a Dask scheduler's address) the chunks go to that cluster instead.
@@ -102,8 +115,7 @@ def run_replications(setup: Setup, replications: int, seed: int = 1, workers: in
         raise ValueError("replications must be at least 1")
     workers = default_workers() if workers is None else max(1, int(workers))
     workers = min(workers, replications)
-    start_date = setup.snapshot.as_at if setup.start == "report" else dt.date(2020, 12, 1)
-    month_dates = month_starts(start_date, setup.horizon)
+    month_dates = month_starts(setup.start_date, setup.horizon)
 
     started = time.perf_counter()
     n_chunks = 1 if workers == 1 and not scheduler else min(replications, workers * 4 if not scheduler else 64)
@@ -121,29 +133,42 @@ def run_replications(setup: Setup, replications: int, seed: int = 1, workers: in
             summary.merge(part.summary)
     outputs.sort(key=lambda o: o.replication)
     elapsed = time.perf_counter() - started
+    assert summary is not None, "at least one chunk ran"
     return _tabulate(outputs, summary, setup, seed, replications, workers, elapsed, month_dates)
 
 
-def _tabulate(outputs: list[ReplicationOutput], summary: MonthlySummary, setup: Setup, seed: int, n: int, workers: int,
-              elapsed: float, month_dates: list[dt.date]) -> Results:
+def _tabulate(
+    outputs: list[ReplicationOutput],
+    summary: MonthlySummary,
+    setup: Setup,
+    seed: int,
+    n: int,
+    workers: int,
+    elapsed: float,
+    month_dates: list[dt.date],
+) -> Results:
     start_day = setup.start_day
     threshold_days = np.array([o.threshold_day for o in outputs])
-    threshold = pd.DataFrame({
-        "replication": [o.replication for o in outputs],
-        "reached": np.isfinite(threshold_days),
-        "date": to_timestamps(threshold_days),
-        "years_from_start": (threshold_days - start_day) / 365.2425,
-    })
+    threshold = pd.DataFrame(
+        {
+            "replication": [o.replication for o in outputs],
+            "reached": np.isfinite(threshold_days),
+            "date": to_timestamps(threshold_days),
+            "years_from_start": (threshold_days - start_day) / 365.2425,
+        }
+    )
     monthly = None
     if outputs and outputs[0].monthly is not None:
         n_months = len(month_dates)
-        counts = np.stack([o.monthly for o in outputs])  # (rep, group, month, stage)
+        counts = np.stack([o.monthly for o in outputs if o.monthly is not None])  # (rep, group, month, stage)
         reps, groups, mons = np.meshgrid(np.arange(len(outputs)), [1, 2, 3], np.arange(n_months), indexing="ij")
-        monthly = pd.DataFrame({
-            "replication": np.array([o.replication for o in outputs])[reps.ravel()],
-            "date": pd.to_datetime(np.array(month_dates, dtype="datetime64[D]"))[mons.ravel()],
-            "group": groups.ravel().astype(np.int8),
-        })
+        monthly = pd.DataFrame(
+            {
+                "replication": np.array([o.replication for o in outputs])[reps.ravel()],
+                "date": pd.to_datetime(np.array(month_dates, dtype="datetime64[D]"))[mons.ravel()],
+                "group": groups.ravel().astype(np.int8),
+            }
+        )
         for k, col in enumerate(STAGE_COLUMNS.values()):
             monthly[col] = counts[..., k].ravel()
     events = None
@@ -151,18 +176,33 @@ def _tabulate(outputs: list[ReplicationOutput], summary: MonthlySummary, setup: 
         frames = []
         stage_names = np.array([s.name.lower() for s in STAGES])
         for o in outputs:
+            assert o.entered is not None and o.group is not None
             review, stage = np.nonzero(np.isfinite(o.entered))
-            frames.append(pd.DataFrame({
-                "replication": o.replication,
-                "review": np.array(o.review_ids)[review],
-                "group": o.group[review].astype(np.int8),
-                "stage": stage_names[stage],
-                "date": to_timestamps(o.entered[review, stage]),
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "replication": o.replication,
+                        "review": np.array(o.review_ids)[review],
+                        "group": o.group[review].astype(np.int8),
+                        "stage": stage_names[stage],
+                        "date": to_timestamps(o.entered[review, stage]),
+                    }
+                )
+            )
         events = pd.concat(frames, ignore_index=True)
         events["stage"] = pd.Categorical(events["stage"], categories=list(stage_names), ordered=True)
-    return Results(threshold=threshold, monthly=monthly, events=events, monthly_summary=summary, setup=setup, seed=seed, replications=n,
-                   workers=workers, elapsed_s=elapsed, simulated_events=int(sum(o.events for o in outputs)))
+    return Results(
+        threshold=threshold,
+        monthly=monthly,
+        events=events,
+        monthly_summary=summary,
+        setup=setup,
+        seed=seed,
+        replications=n,
+        workers=workers,
+        elapsed_s=elapsed,
+        simulated_events=int(sum(o.events for o in outputs)),
+    )
 
 
 def warm_up() -> float:

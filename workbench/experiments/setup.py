@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from workbench.core.timeline import to_day
+from workbench.core.timeline import GROUP_STARTS, to_day
 from workbench.inputs.levers import NO_LEVERS, Condition, Levers
 from workbench.inputs.observations import Snapshot, latest_snapshot
 from workbench.inputs.parameters import Parameters
@@ -66,8 +66,20 @@ class Setup:
         return self.params.updated(draw, source=str(self.posterior.path))
 
     @property
+    def report(self) -> Snapshot:
+        """The snapshot the run starts from (start="report") or is dated by (start="history")."""
+        if self.snapshot is None:
+            raise ValueError("this setup has no snapshot (start='history' without one)")
+        return self.snapshot
+
+    @property
+    def start_date(self) -> dt.date:
+        """The first simulated day: the report's date, or group 1's start (¶22)."""
+        return self.report.as_at if self.start == "report" else GROUP_STARTS[1]
+
+    @property
     def start_day(self) -> float:
-        return to_day(self.snapshot.as_at) if self.start == "report" else to_day("2020-12-01")
+        return to_day(self.start_date)
 
 
 def pairings_for(setup: Setup, seed: np.random.SeedSequence) -> Pairings:
@@ -79,7 +91,7 @@ def pairings_for(setup: Setup, seed: np.random.SeedSequence) -> Pairings:
 def initial_state(setup: Setup, pairings: Pairings, streams: ReplicationStreams, params: Parameters) -> InitialState:
     if setup.start == "history":
         return history_start(pairings, group_start_days(setup.snapshot))
-    return report_start(setup.snapshot, pairings, params, streams)
+    return report_start(setup.report, pairings, params, streams)
 
 
 def simulate(setup: Setup, seed: np.random.SeedSequence) -> tuple[RunRecord, Pairings, Parameters]:
@@ -96,14 +108,31 @@ def simulate(setup: Setup, seed: np.random.SeedSequence) -> tuple[RunRecord, Pai
     return record, pairings, params
 
 
-def default_setup(params: Parameters | None = None, start: str = "report", horizon: dt.date = DEFAULT_HORIZON,
-                  pairings: Pairings | None = None, snapshot: Snapshot | None = None,
-                  posterior: Posterior | None = None, fixed: tuple[str, ...] = (), levers: Levers = NO_LEVERS,
-                  condition: Condition | None = None, engine: str = "compiled") -> Setup:
+def default_setup(
+    params: Parameters | None = None,
+    start: str = "report",
+    horizon: dt.date = DEFAULT_HORIZON,
+    pairings: Pairings | None = None,
+    snapshot: Snapshot | None = None,
+    posterior: Posterior | None = None,
+    fixed: tuple[str, ...] = (),
+    levers: Levers = NO_LEVERS,
+    condition: Condition | None = None,
+    engine: str = "compiled",
+) -> Setup:
     """The setup of a forecast: the latest report, synthetic pairings, to 2060."""
-    return Setup(params=params or Parameters(), snapshot=snapshot or latest_snapshot(), pairings=pairings,
-                 start=start, horizon=horizon, posterior=posterior, fixed=tuple(fixed), levers=levers,
-                 condition=condition or Condition(), engine=engine)
+    return Setup(
+        params=params or Parameters(),
+        snapshot=snapshot or latest_snapshot(),
+        pairings=pairings,
+        start=start,
+        horizon=horizon,
+        posterior=posterior,
+        fixed=tuple(fixed),
+        levers=levers,
+        condition=condition or Condition(),
+        engine=engine,
+    )
 
 
 def engines_diverge(setup: Setup, seed: np.random.SeedSequence) -> Divergence | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+
 def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 

@@ -48,8 +48,12 @@ def cmd_forecast(args) -> int:
 
     snapshot = latest_snapshot(args.observations) if args.observations else latest_snapshot()
     if args.horizon <= snapshot.as_at:
-        raise InputError("--horizon", "horizon", f"{args.horizon} is not after the snapshot date {snapshot.as_at}",
-                         f"a date after {snapshot.as_at}, e.g. 2060-12-31")
+        raise InputError(
+            "--horizon",
+            "horizon",
+            f"{args.horizon} is not after the snapshot date {snapshot.as_at}",
+            f"a date after {snapshot.as_at}, e.g. 2060-12-31",
+        )
     scenario = load_scenario(args.scenario) if args.scenario else BASELINE
     pairings = load_pairings(args.pairings) if args.pairings else None
     if args.hand_set:
@@ -59,15 +63,29 @@ def cmd_forecast(args) -> int:
     else:
         posterior = "shipped"
     print(f"workbench: running {args.replications} replications...", file=sys.stderr, flush=True)
-    fc = forecast(None, replications=args.replications, seed=args.seed, horizon=args.horizon, workers=args.workers,
-                  pairings=pairings, snapshot=snapshot, scenario=scenario,
-                  keep_events=not (args.no_events or args.summaries_only), keep_monthly=not args.summaries_only,
-                  posterior=posterior, scheduler=args.scheduler, engine=args.engine)
+    fc = forecast(
+        None,
+        replications=args.replications,
+        seed=args.seed,
+        horizon=args.horizon,
+        workers=args.workers,
+        pairings=pairings,
+        snapshot=snapshot,
+        scenario=scenario,
+        keep_events=not (args.no_events or args.summaries_only),
+        keep_monthly=not args.summaries_only,
+        posterior=posterior,
+        scheduler=args.scheduler,
+        engine=args.engine,
+    )
     print(format_forecast(fc))
     out = write_forecast(fc, args.output, {"scenario_file": str(scenario.path) if scenario.path else None})
     tables = ["threshold.csv", "monthly_quantiles.csv.gz", "summary.csv", "manifest.json"]
-    tables[1:1] = [name for name, kept in (("monthly.csv.gz", fc.results.monthly is not None),
-                                           ("events.csv.gz", fc.results.events is not None)) if kept]
+    tables[1:1] = [
+        name
+        for name, kept in (("monthly.csv.gz", fc.results.monthly is not None), ("events.csv.gz", fc.results.events is not None))
+        if kept
+    ]
     print(f"\n  tables written to {out}/ ({', '.join(tables)})")
     if args.export:
         from workbench.faces.hubverse import hubverse_table
@@ -84,10 +102,10 @@ def cmd_start_check(args) -> int:
     import numpy as np
     import pandas as pd
 
-    from workbench.inputs.observations import latest_snapshot
-    from workbench.observation.observe import compare, observe
-    from workbench.inputs.parameters import Parameters
     from workbench.experiments.setup import default_setup, simulate
+    from workbench.inputs.observations import latest_snapshot
+    from workbench.inputs.parameters import Parameters
+    from workbench.observation.observe import compare, observe
     from workbench.simulation.streams import replication_seeds
 
     snapshot = latest_snapshot()
@@ -98,40 +116,60 @@ def cmd_start_check(args) -> int:
         runs.append(observe(record, pairings, snapshot.as_at))
     table = compare(runs[0], snapshot).drop(columns="model")
     for q, label in ((0.025, "model 2.5%"), (0.5, "model median"), (0.975, "model 97.5%")):
-        table[label] = [np.quantile([r.get((n, None if pd.isna(g) else int(g)), np.nan) for r in runs], q)
-                        for n, g in zip(table["name"], table["group"])]
+        table[label] = [
+            np.quantile([r.get((n, None if pd.isna(g) else int(g)), np.nan) for r in runs], q)
+            for n, g in zip(table["name"], table["group"])
+        ]
     table["group"] = table["group"].map(lambda g: "" if pd.isna(g) else str(int(g)))
     with pd.option_context("display.width", 200, "display.max_rows", 200):
-        print(f"The model run from 2020-12-01 ({args.replications} replications, hand-set parameters) "
-              f"observed at {snapshot.as_at}, beside the report:")
+        print(
+            f"The model run from 2020-12-01 ({args.replications} replications, hand-set parameters) "
+            f"observed at {snapshot.as_at}, beside the report:"
+        )
         print(table.to_string(index=False))
     return 0
 
 
 def cmd_calibrate(args) -> int:
     from workbench.inference.calibrate import DEFAULT_DB, DEFAULT_OUTPUT, Budget, calibrate, posterior_summary
-    from workbench.inputs.priors import DEFAULT_PRIORS, load_priors
     from workbench.inputs.observations import DEFAULT_DIR
+    from workbench.inputs.priors import DEFAULT_PRIORS, load_priors
 
     if args.resume and args.fresh:
         raise InputError("command line", "--resume/--fresh", "both given", "one of them")
     budget = Budget(population=args.population, generations=args.generations, max_minutes=args.max_minutes)
     db = args.db or DEFAULT_DB
-    print(f"ABC-SMC calibration: population {budget.population}, up to {budget.generations} generations or "
-          f"{budget.max_minutes:g} minutes, seed {args.seed}; run database {db}")
+    print(
+        f"ABC-SMC calibration: population {budget.population}, up to {budget.generations} generations or "
+        f"{budget.max_minutes:g} minutes, seed {args.seed}; run database {db}"
+    )
     try:
-        result = calibrate(budget, seed=args.seed, workers=args.workers, scheduler=args.scheduler,
-                           observations_dir=args.observations or DEFAULT_DIR, priors_path=args.priors or DEFAULT_PRIORS,
-                           db=db, output=args.output or DEFAULT_OUTPUT, resume=args.resume, fresh=args.fresh,
-                           engine=args.engine)
+        result = calibrate(
+            budget,
+            seed=args.seed,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            observations_dir=args.observations or DEFAULT_DIR,
+            priors_path=args.priors or DEFAULT_PRIORS,
+            db=db,
+            output=args.output or DEFAULT_OUTPUT,
+            resume=args.resume,
+            fresh=args.fresh,
+            engine=args.engine,
+        )
     except KeyboardInterrupt:
-        print(f"\nworkbench: calibration interrupted; finished generations are kept in {db} and no posterior was "
-              f"written. Resume with: workbench calibrate --resume (same options)", file=sys.stderr)
+        print(
+            f"\nworkbench: calibration interrupted; finished generations are kept in {db} and no posterior was "
+            f"written. Resume with: workbench calibrate --resume (same options)",
+            file=sys.stderr,
+        )
         return 130
     prov = result.provenance
-    print(f"\nposterior written to {args.output or DEFAULT_OUTPUT}/ (particles.csv, summary.csv, provenance.json): "
-          f"{prov['generations_run']} generations, {prov['total_simulations']} simulations, final epsilon "
-          f"{prov['final_epsilon']:.4g}, {prov['wall_time_s'] / 60:.1f} min")
+    print(
+        f"\nposterior written to {args.output or DEFAULT_OUTPUT}/ (particles.csv, summary.csv, provenance.json): "
+        f"{prov['generations_run']} generations, {prov['total_simulations']} simulations, final epsilon "
+        f"{prov['final_epsilon']:.4g}, {prov['wall_time_s'] / 60:.1f} min"
+    )
     summary = posterior_summary(result.particles, load_priors(args.priors or DEFAULT_PRIORS))
     with pd_options():
         print(summary.round(3).to_string(index=False))
@@ -140,9 +178,9 @@ def cmd_calibrate(args) -> int:
 
 def cmd_check(args) -> int:
     from workbench.core.atomic import atomic_folder
+    from workbench.faces.plots import marginals_chart, pairs_chart, predictive_check_chart
     from workbench.inference.diagnostics import predictive_check, simulate_observations
     from workbench.inputs.observations import load_observations
-    from workbench.faces.plots import marginals_chart, pairs_chart, predictive_check_chart
     from workbench.inputs.posterior import load_posterior, shipped_posterior
     from workbench.inputs.priors import load_priors
 
@@ -156,8 +194,11 @@ def cmd_check(args) -> int:
     print(f"{int(expressed['inside'].sum())} of {len(expressed)} report figures inside the model's 95 % interval\n")
     with pd_options():
         shown = check.assign(group=check["group"].map(lambda g: "" if g != g or g is None else str(int(g))))
-        print(shown[["as_at", "name", "group", "paragraph", "report", "alternatives", "low", "median", "high", "inside"]]
-              .to_string(index=False))
+        print(
+            shown[["as_at", "name", "group", "paragraph", "report", "alternatives", "low", "median", "high", "inside"]].to_string(
+                index=False
+            )
+        )
     out = Path(args.output)
     with atomic_folder(out) as staging:
         check.to_csv(staging / "predictive_check.csv", index=False)
@@ -201,9 +242,18 @@ def _run_scenarios(args, keep_events: bool = False):
     snapshot = latest_snapshot()
     pairings = load_pairings(args.pairings) if args.pairings else None
     posterior = None if args.hand_set else "shipped"
-    common = dict(replications=args.replications, seed=args.seed, horizon=args.horizon, workers=args.workers,
-                  pairings=pairings, snapshot=snapshot, posterior=posterior, scheduler=args.scheduler,
-                  engine=args.engine, keep_monthly=False)  # charts read the streamed monthly summary
+    common = dict(
+        replications=args.replications,
+        seed=args.seed,
+        horizon=args.horizon,
+        workers=args.workers,
+        pairings=pairings,
+        snapshot=snapshot,
+        posterior=posterior,
+        scheduler=args.scheduler,
+        engine=args.engine,
+        keep_monthly=False,
+    )  # charts read the streamed monthly summary
     started = time.perf_counter()
     base = forecast(None, scenario=baseline, keep_events=True, **common)
     print(f"baseline: {args.replications} replications in {time.perf_counter() - started:.0f} s", file=sys.stderr)
@@ -222,8 +272,10 @@ def cmd_compare(args) -> int:
     base, scenarios, runs, table = _run_scenarios(args)
     if table is None:
         raise InputError("command line", "scenarios", "no scenario other than the baseline", "one or more scenario files")
-    print(f"Scenario comparison against the baseline: {args.replications} paired replications each, seed {args.seed}, "
-          f"parameters: {base.parameters_label}")
+    print(
+        f"Scenario comparison against the baseline: {args.replications} paired replications each, seed {args.seed}, "
+        f"parameters: {base.parameters_label}"
+    )
     print(format_comparison(table, args.horizon))
     if args.output:
         from workbench.faces.report import write_report
@@ -235,11 +287,17 @@ def cmd_compare(args) -> int:
 
 def cmd_report(args) -> int:
     from workbench.analysis.compare import time_in_stage
+    from workbench.faces.plots import (
+        comparison_chart,
+        fan_chart,
+        occupancy_chart,
+        predictive_check_chart,
+        threshold_chart,
+        time_in_stage_chart,
+    )
+    from workbench.faces.report import build_report, write_report
     from workbench.inference.diagnostics import predictive_check, simulate_observations
     from workbench.inputs.observations import load_observations
-    from workbench.faces.plots import (comparison_chart, fan_chart, occupancy_chart, predictive_check_chart, threshold_chart,
-                        time_in_stage_chart)
-    from workbench.faces.report import build_report, write_report
 
     base, scenarios, runs, table = _run_scenarios(args)
     res = base.results
@@ -261,8 +319,9 @@ def cmd_report(args) -> int:
     snapshots = load_observations()
     check = None
     if not args.hand_set and base.results.setup.posterior is not None:
-        runs_check = simulate_observations(snapshots, args.check_replications, seed=args.seed,
-                                           posterior=base.results.setup.posterior, workers=args.workers)
+        runs_check = simulate_observations(
+            snapshots, args.check_replications, seed=args.seed, posterior=base.results.setup.posterior, workers=args.workers
+        )
         check = predictive_check(snapshots, runs_check)
         charts["check"] = predictive_check_chart(check, "Report figures vs the fitted model")
     text = build_report(base, table, scenarios, check, charts)
@@ -305,10 +364,17 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
     f.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     f.add_argument("--no-events", action="store_true", help="do not keep per-review stage-entry events")
-    f.add_argument("--summaries-only", action="store_true",
-                   help="keep neither events nor per-replication monthly counts, only their distribution (large runs)")
-    f.add_argument("--engine", choices=("compiled", "simpy"), default="compiled",  # runner.ENGINES
-                   help="compiled (default) or simpy, the reference model (same results, about 12x slower)")
+    f.add_argument(
+        "--summaries-only",
+        action="store_true",
+        help="keep neither events nor per-replication monthly counts, only their distribution (large runs)",
+    )
+    f.add_argument(
+        "--engine",
+        choices=("compiled", "simpy"),
+        default="compiled",  # runner.ENGINES
+        help="compiled (default) or simpy, the reference model (same results, about 12x slower)",
+    )
     f.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped calibration/posterior)")
     f.add_argument("--hand-set", action="store_true", help="ignore the posterior: run on the hand-set parameters")
     f.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
@@ -327,8 +393,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=2024, help="run seed (default 2024, that of the shipped posterior)")
     c.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     c.add_argument("--scheduler", help="address of a Dask scheduler to evaluate on")
-    c.add_argument("--engine", choices=("compiled", "simpy"), default="compiled",  # runner.ENGINES
-                   help="compiled (default) or simpy, the reference model (same statistics, slower)")
+    c.add_argument(
+        "--engine",
+        choices=("compiled", "simpy"),
+        default="compiled",  # runner.ENGINES
+        help="compiled (default) or simpy, the reference model (same statistics, slower)",
+    )
     c.add_argument("--db", type=Path, help="run database (default calibration/runs/abc.db)")
     c.add_argument("--output", type=Path, help="posterior folder (default calibration/posterior)")
     c.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
@@ -356,8 +426,12 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--pairings", type=Path)
         sp.add_argument("--scheduler")
         sp.add_argument("--hand-set", action="store_true", help="hand-set parameters instead of the shipped posterior")
-        sp.add_argument("--engine", choices=("compiled", "simpy"), default="compiled",  # runner.ENGINES
-                        help="compiled (default) or simpy, the reference model (same results, slower)")
+        sp.add_argument(
+            "--engine",
+            choices=("compiled", "simpy"),
+            default="compiled",  # runner.ENGINES
+            help="compiled (default) or simpy, the reference model (same results, slower)",
+        )
 
     cp = sub.add_parser("compare", help="paired comparison of scenarios against the baseline, ranked by months gained")
     scenario_options(cp, 1000)
@@ -409,8 +483,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"workbench: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("workbench: interrupted; no output was written and the previous result, if any, is intact. "
-              "Run the same command again to produce it.", file=sys.stderr)
+        print(
+            "workbench: interrupted; no output was written and the previous result, if any, is intact. "
+            "Run the same command again to produce it.",
+            file=sys.stderr,
+        )
         return 130
 
 

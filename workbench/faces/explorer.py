@@ -19,9 +19,9 @@ import pandas as pd
 
 from workbench.analysis.compare import compare
 from workbench.analysis.forecast import forecast
+from workbench.core.timeline import CONFERENCE_SESSIONS
 from workbench.inputs.levers import LEVER_TYPES
 from workbench.inputs.scenarios import SCENARIO_DIR, Scenario, load_scenario
-from workbench.core.timeline import CONFERENCE_SESSIONS
 
 #: Effect sizes a control starts from: those of the shipped single-lever scenario files.
 DEFAULT_EFFECTS = {
@@ -43,8 +43,9 @@ def default_settings() -> dict:
     """Every lever off, with its default effect sizes; the ¶25 condition unchanged."""
     return {
         "name": "my scenario",
-        "levers": {name: {"enabled": False, "start": DEFAULT_START, "target": "all", **effects}
-                   for name, effects in DEFAULT_EFFECTS.items()},
+        "levers": {
+            name: {"enabled": False, "start": DEFAULT_START, "target": "all", **effects} for name, effects in DEFAULT_EFFECTS.items()
+        },
         "condition": {"enabled": False, "share": 0.5, "counted_stage": "completed", "decided_at": 2026},
     }
 
@@ -59,8 +60,13 @@ def _toml_value(value) -> str:
 
 def settings_to_toml(settings: dict, description: str = "Saved from the scenario explorer.") -> str:
     """The settings as a scenario file (only enabled levers are written)."""
-    lines = ["# Saved from the scenario explorer; effect sizes are the planner's assumptions.", "[scenario]",
-             f"name = {_toml_value(settings['name'])}", f"description = {_toml_value(description)}", ""]
+    lines = [
+        "# Saved from the scenario explorer; effect sizes are the planner's assumptions.",
+        "[scenario]",
+        f"name = {_toml_value(settings['name'])}",
+        f"description = {_toml_value(description)}",
+        "",
+    ]
     for name, spec in settings["levers"].items():
         if not spec["enabled"]:
             continue
@@ -73,8 +79,13 @@ def settings_to_toml(settings: dict, description: str = "Saved from the scenario
         lines.append("")
     c = settings["condition"]
     if c["enabled"]:
-        lines += ["[condition]", f"share = {c['share']}", f"counted_stage = {_toml_value(c['counted_stage'])}",
-                  f"decided_at = {c['decided_at']}", ""]
+        lines += [
+            "[condition]",
+            f"share = {c['share']}",
+            f"counted_stage = {_toml_value(c['counted_stage'])}",
+            f"decided_at = {c['decided_at']}",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -147,8 +158,7 @@ class Explorer:
         rows = []
         for name, effects in DEFAULT_EFFECTS.items():
             _, ranges = LEVER_TYPES[name]
-            enabled = w.Checkbox(value=False, description=name.replace("_", " "), indent=False,
-                                 layout=w.Layout(width="190px"))
+            enabled = w.Checkbox(value=False, description=name.replace("_", " "), indent=False, layout=w.Layout(width="190px"))
             enabled.add_class(f"wb-lever-{name}")
             start = w.DatePicker(value=DEFAULT_START, description="from", layout=w.Layout(width="190px"))
             target = w.Dropdown(options=TARGETS, value="all", description="for", layout=w.Layout(width="150px"))
@@ -156,12 +166,14 @@ class Explorer:
             for key, value in effects.items():
                 low, high, unit = ranges[key]
                 if isinstance(value, int) and not isinstance(value, bool):
-                    fields[key] = w.IntSlider(value=value, min=int(low), max=int(high), description=key, tooltip=unit,
-                                              style={"description_width": "initial"})
+                    fields[key] = w.IntSlider(
+                        value=value, min=int(low), max=int(high), description=key, tooltip=unit, style={"description_width": "initial"}
+                    )
                 else:
                     step = 0.01 if high <= 1.0 else 0.5
-                    fields[key] = w.FloatSlider(value=value, min=low, max=high, step=step, description=key, tooltip=unit,
-                                                style={"description_width": "initial"})
+                    fields[key] = w.FloatSlider(
+                        value=value, min=low, max=high, step=step, description=key, tooltip=unit, style={"description_width": "initial"}
+                    )
             self.controls[name] = {"enabled": enabled, "start": start, "target": target, **fields}
             rows.append(w.HBox([enabled, start, target, *fields.values()]))
         self.condition = {
@@ -174,8 +186,9 @@ class Explorer:
         self.condition["counted_stage"].add_class("wb-condition-stage")
         rows.append(w.HBox(list(self.condition.values())))
         self.name = w.Text(value="my scenario", description="name")
-        self.replications = w.Dropdown(options=sorted({50, 100, 200, 500, 1000, replications}), value=replications,
-                                       description="replications")
+        self.replications = w.Dropdown(
+            options=sorted({50, 100, 200, 500, 1000, replications}), value=replications, description="replications"
+        )
         self.seed = w.IntText(value=seed, description="seed", layout=w.Layout(width="160px"))
         self.run_button = w.Button(description="Run", button_style="primary")
         self.run_button.add_class("wb-run")
@@ -196,14 +209,16 @@ class Explorer:
         self.run_button.on_click(lambda _: self.run())
         self.load_button.on_click(lambda _: self.load(self.folder / self.load_choice.value))
         self.save_button.on_click(lambda _: self._save_clicked())
-        self.widget = w.VBox([
-            w.HTML("<h3>Scenario explorer: when will 70 % of group 1's reviews be completed?</h3>"),
-            w.HBox([self.load_choice, self.load_button, self.name, self.save_button]),
-            *rows,
-            w.HBox([self.replications, self.seed, self.run_button, self.progress, self.status]),
-            w.HBox([self.table, self.difference]),
-            w.HBox([self.fan, self.dates]),
-        ])
+        self.widget = w.VBox(
+            [
+                w.HTML("<h3>Scenario explorer: when will 70 % of group 1's reviews be completed?</h3>"),
+                w.HBox([self.load_choice, self.load_button, self.name, self.save_button]),
+                *rows,
+                w.HBox([self.replications, self.seed, self.run_button, self.progress, self.status]),
+                w.HBox([self.table, self.difference]),
+                w.HBox([self.fan, self.dates]),
+            ]
+        )
 
     # --- settings <-> controls --------------------------------------------------------
     def settings(self) -> dict:
@@ -237,8 +252,15 @@ class Explorer:
         key = (replications, seed)
         with self._baseline_lock:
             if key not in self._baseline_cache:
-                self._baseline_cache[key] = forecast(None, replications=replications, seed=seed, workers=self.workers,
-                                                     keep_events=False, keep_monthly=False, progress=self._progress(0, 50))
+                self._baseline_cache[key] = forecast(
+                    None,
+                    replications=replications,
+                    seed=seed,
+                    workers=self.workers,
+                    keep_events=False,
+                    keep_monthly=False,
+                    progress=self._progress(0, 50),
+                )
         return self._baseline_cache[key]
 
     def prepare(self) -> threading.Thread:
@@ -251,6 +273,7 @@ class Explorer:
     def _progress(self, offset: int, span: int):
         def update(done: int, total: int) -> None:
             self.progress.value = offset + int(span * done / total)
+
         return update
 
     def run(self) -> None:
@@ -268,12 +291,25 @@ class Explorer:
             n, seed = self.replications.value, self.seed.value
             base = self._baseline(n, seed)
             active = scenario.levers.active() or not scenario.condition.is_default or scenario.condition.decided
-            scen = forecast(None, replications=n, seed=seed, workers=self.workers, keep_events=False, keep_monthly=False,
-                            scenario=scenario, progress=self._progress(50, 50)) if active else None
+            scen = (
+                forecast(
+                    None,
+                    replications=n,
+                    seed=seed,
+                    workers=self.workers,
+                    keep_events=False,
+                    keep_monthly=False,
+                    scenario=scenario,
+                    progress=self._progress(50, 50),
+                )
+                if active
+                else None
+            )
             self._draw(base, scen, scenario)
             self.last_update_s = time.perf_counter() - started
-            self.status.value = (f"{n} replications, seed {seed}: updated in {self.last_update_s:.1f} s "
-                                 f"({base.parameters_label.split(' (')[0]})")
+            self.status.value = (
+                f"{n} replications, seed {seed}: updated in {self.last_update_s:.1f} s ({base.parameters_label.split(' (')[0]})"
+            )
         finally:
             self.progress.value = 100
             self.run_button.disabled = False
@@ -295,7 +331,8 @@ class Explorer:
                 f"months gained: median {row['months_gained_median']:+.0f} "
                 f"(80 %: {row['months_gained_p10']:+.0f} to {row['months_gained_p90']:+.0f})<br>"
                 f"runs meeting it only with the scenario: {row['only_scenario_reaches']:.1%}<br>"
-                f"change in P(by 2030): {row['p_by_2030_change']:+.1%}")
+                f"change in P(by 2030): {row['p_by_2030_change']:+.1%}"
+            )
         else:
             self.difference.value = "<i>No lever on: the baseline.</i>"
         target = base.results.setup.params.completion_target(62)

@@ -44,13 +44,15 @@ def hubverse_table(results: Results, model_id: str = "untoc-review-workbench") -
             for stage in SUMMARY_COLUMNS:
                 at = quantiles[(g, stage)].loc[day]
                 for level in QUANTILE_LEVELS:
-                    rows.append((model_id, reference, "reviews_in_stage", g, stage, day.date().isoformat(), "quantile",
-                                 level, float(at[level])))
+                    rows.append(
+                        (model_id, reference, "reviews_in_stage", g, stage, day.date().isoformat(), "quantile", level, float(at[level]))
+                    )
 
     years_to = results.threshold["years_from_start"].to_numpy()
     for rep, value in zip(results.threshold["replication"], years_to):
-        rows.append((model_id, reference, "years_to_condition", "", "", "", "sample", int(rep),
-                     float(value) if np.isfinite(value) else np.nan))
+        rows.append(
+            (model_id, reference, "years_to_condition", "", "", "", "sample", int(rep), float(value) if np.isfinite(value) else np.nan)
+        )
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["reference_date"] = pd.to_datetime(table["reference_date"]).dt.date.astype(str)
     return table

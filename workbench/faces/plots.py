@@ -17,8 +17,10 @@ from workbench.observation.summaries import MonthlySummary  # noqa: E402
 def predictive_check_chart(check: pd.DataFrame, title: str):
     """Each report figure (dot) against the simulated median and 95 % interval (bar)."""
     rows = check.dropna(subset=["median"]).reset_index(drop=True)
-    labels = [f"{r['name']}" + (f" (group {int(r['group'])})" if pd.notna(r["group"]) else "") + f"  ¶{r['paragraph']}"
-              for _, r in rows.iterrows()]
+    labels = [
+        f"{r['name']}" + (f" (group {int(r['group'])})" if pd.notna(r["group"]) else "") + f"  ¶{r['paragraph']}"
+        for _, r in rows.iterrows()
+    ]
     fig, ax = plt.subplots(figsize=(9, 0.28 * len(rows) + 1.2))
     y = np.arange(len(rows))[::-1]
     ax.hlines(y, rows["low"], rows["high"], color="#8fb3d9", lw=5, label="model 95 % interval")
@@ -85,9 +87,13 @@ def pairs_chart(particles: pd.DataFrame, priors: Priors, names: list[str] | None
 # --- forecast charts --------------------------------------------------------------------
 
 STAGE_LABELS = {
-    "held_up_by_nominations": "held up by nominations", "ready_no_consultation": "ready, no consultation",
-    "saq_in_preparation": "self-assessment", "written_feedback": "written feedback",
-    "lists_of_observations": "lists of observations", "summaries": "summaries", "completed": "completed",
+    "held_up_by_nominations": "held up by nominations",
+    "ready_no_consultation": "ready, no consultation",
+    "saq_in_preparation": "self-assessment",
+    "written_feedback": "written feedback",
+    "lists_of_observations": "lists of observations",
+    "summaries": "summaries",
+    "completed": "completed",
 }
 
 
@@ -141,7 +147,9 @@ def threshold_chart(threshold: pd.DataFrame, horizon):
 def time_in_stage_chart(table: pd.DataFrame):
     """Mean months spent in each stage by group."""
     fig, ax = plt.subplots(figsize=(7, 3.0))
-    stages = [s for s in ("nominations", "consultation", "saq", "written_feedback", "lists", "summaries") if s in set(table["stage"].astype(str))]
+    stages = [
+        s for s in ("nominations", "consultation", "saq", "written_feedback", "lists", "summaries") if s in set(table["stage"].astype(str))
+    ]
     width = 0.25
     for k, g in enumerate((1, 2, 3)):
         sub = table[table["group"] == g].set_index(table[table["group"] == g]["stage"].astype(str))

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.core.atomic import write_text_atomic
 from workbench.analysis.forecast import Forecast, summary_table
+from workbench.core.atomic import write_text_atomic
 from workbench.core.provenance import code_version
 from workbench.inputs.scenarios import Scenario
 
@@ -40,15 +40,26 @@ def _scenario_assumptions(scenario: Scenario) -> str:
         items.append(f"<li>parameter <code>{html.escape(name)}</code> = {html.escape(str(value))}</li>")
     for name, lever in scenario.levers.active().items():
         fields = {k: v for k, v in vars(lever).items() if k not in ("start", "target")}
-        target = "all reviews" if lever.target.groups == (1, 2, 3) and not lever.target.parties else (
-            "parties " + ", ".join(lever.target.parties) if lever.target.parties else "groups " + ", ".join(map(str, lever.target.groups)))
+        target = (
+            "all reviews"
+            if lever.target.groups == (1, 2, 3) and not lever.target.parties
+            else (
+                "parties " + ", ".join(lever.target.parties)
+                if lever.target.parties
+                else "groups " + ", ".join(map(str, lever.target.groups))
+            )
+        )
         effects = ", ".join(f"{k} = {v}" for k, v in fields.items())
-        items.append(f"<li><b>{html.escape(name.replace('_', ' '))}</b> from {lever.start}, for {html.escape(target)}: "
-                     f"{html.escape(effects)}. <i>{html.escape((type(lever).__doc__ or '').strip().splitlines()[0])}</i></li>")
+        items.append(
+            f"<li><b>{html.escape(name.replace('_', ' '))}</b> from {lever.start}, for {html.escape(target)}: "
+            f"{html.escape(effects)}. <i>{html.escape((type(lever).__doc__ or '').strip().splitlines()[0])}</i></li>"
+        )
     if not scenario.condition.is_default or scenario.condition.decided:
         c = scenario.condition
-        items.append(f"<li><b>completion condition</b>: {c.share:.0%} of groups {', '.join(map(str, c.groups))} "
-                     f"counted at stage '{c.counted_stage}'" + (f", decided {c.decided}" if c.decided else "") + " (¶25)</li>")
+        items.append(
+            f"<li><b>completion condition</b>: {c.share:.0%} of groups {', '.join(map(str, c.groups))} "
+            f"counted at stage '{c.counted_stage}'" + (f", decided {c.decided}" if c.decided else "") + " (¶25)</li>"
+        )
     body = "".join(items) or "<li>no change: today's practice</li>"
     return f"<h3>{html.escape(scenario.name)}</h3><p>{html.escape(scenario.description)}</p><ul>{body}</ul>"
 
@@ -93,16 +104,19 @@ img{max-width:100%} figure{margin:.5em 0;page-break-inside:avoid;break-inside:av
 """
 
 
-def build_report(baseline: Forecast, comparison: pd.DataFrame | None, scenarios: list[Scenario],
-                 check: pd.DataFrame | None, charts: dict[str, object]) -> str:
+def build_report(
+    baseline: Forecast, comparison: pd.DataFrame | None, scenarios: list[Scenario], check: pd.DataFrame | None, charts: dict[str, object]
+) -> str:
     """The whole report as one HTML string."""
     setup = baseline.results.setup
     summary = baseline.summary
     median = summary["median"]
-    headline = (f"On the {baseline.parameters_label.split(' (')[0]} and today's practice, the median date at which 70 % of "
-                f"group 1's reviews are completed is <b>{median.strftime('%B %Y') if median is not None else 'beyond ' + str(setup.horizon.year)}</b>; "
-                f"the chance of reaching it before the 2030 Conference session is <b>{summary['p_before_session'][2030]:.0%}</b>, "
-                f"and in <b>{summary['p_not_within_horizon']:.0%}</b> of simulated futures it is not reached by {setup.horizon.year}.")
+    headline = (
+        f"On the {baseline.parameters_label.split(' (')[0]} and today's practice, the median date at which 70 % of "
+        f"group 1's reviews are completed is <b>{median.strftime('%B %Y') if median is not None else 'beyond ' + str(setup.horizon.year)}</b>; "
+        f"the chance of reaching it before the 2030 Conference session is <b>{summary['p_before_session'][2030]:.0%}</b>, "
+        f"and in <b>{summary['p_not_within_horizon']:.0%}</b> of simulated futures it is not reached by {setup.horizon.year}."
+    )
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<title>UNTOC review Mechanism: projection of the 70 % condition</title>",
@@ -119,17 +133,42 @@ def build_report(baseline: Forecast, comparison: pd.DataFrame | None, scenarios:
         if key in charts:
             parts.append(f"<figure><img alt='{key}' src='{_png(charts[key])}'></figure>")
     if comparison is not None and len(comparison):
-        shown = comparison[["scenario", "months_gained_median", "months_gained_p10", "months_gained_p90",
-                            "p_by_2026_change", "p_by_2028_change", "p_by_2030_change", "p_within_horizon_change",
-                            "only_scenario_reaches", "months_gained_if_both_median"]].copy()
+        shown = comparison[
+            [
+                "scenario",
+                "months_gained_median",
+                "months_gained_p10",
+                "months_gained_p90",
+                "p_by_2026_change",
+                "p_by_2028_change",
+                "p_by_2030_change",
+                "p_within_horizon_change",
+                "only_scenario_reaches",
+                "months_gained_if_both_median",
+            ]
+        ].copy()
         for col in shown.columns[1:]:
-            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else (f"{v:+.1%}" if "p_" in col or "only" in col else f"{v:+.0f}"))
-        shown.columns = ["scenario", "months gained (median)", "10 %", "90 %", "ΔP by 2026", "ΔP by 2028", "ΔP by 2030",
-                         f"ΔP by {setup.horizon.year}", "only scenario reaches", "months gained where both reach"]
-        parts += ["<h2>2. Scenario comparison</h2>",
-                  "<p>Months gained: baseline date minus scenario date in the same simulated future; futures in which the "
-                  "condition is never met count at the horizon. ΔP: change in the probability of meeting the condition "
-                  "before the Conference session of that year (1 October).</p>", _table(shown)]
+            percent = "p_" in col or "only" in col
+            shown[col] = shown[col].map(lambda v, percent=percent: "" if pd.isna(v) else (f"{v:+.1%}" if percent else f"{v:+.0f}"))
+        shown.columns = [
+            "scenario",
+            "months gained (median)",
+            "10 %",
+            "90 %",
+            "ΔP by 2026",
+            "ΔP by 2028",
+            "ΔP by 2030",
+            f"ΔP by {setup.horizon.year}",
+            "only scenario reaches",
+            "months gained where both reach",
+        ]
+        parts += [
+            "<h2>2. Scenario comparison</h2>",
+            "<p>Months gained: baseline date minus scenario date in the same simulated future; futures in which the "
+            "condition is never met count at the horizon. ΔP: change in the probability of meeting the condition "
+            "before the Conference session of that year (1 October).</p>",
+            _table(shown),
+        ]
         if "comparison" in charts:
             parts.append(f"<figure><img alt='comparison' src='{_png(charts['comparison'])}'></figure>")
     if scenarios:
@@ -139,14 +178,15 @@ def build_report(baseline: Forecast, comparison: pd.DataFrame | None, scenarios:
         shown = check.dropna(subset=["median"])[["name", "group", "paragraph", "report", "low", "median", "high", "inside"]].copy()
         shown["group"] = shown["group"].map(lambda g: "" if pd.isna(g) else str(int(g)))
         inside = int(shown["inside"].sum())
-        parts += ["<h2>4. Calibration check</h2>",
-                  f"<p>The model run from December 2020 on the fitted parameters, observed on {setup.snapshot.as_at}, "
-                  f"beside the report: {inside} of {len(shown)} figures fall inside the model's 95 % interval.</p>",
-                  _table(shown)]
+        parts += [
+            "<h2>4. Calibration check</h2>",
+            f"<p>The model run from December 2020 on the fitted parameters, observed on {setup.snapshot.as_at}, "
+            f"beside the report: {inside} of {len(shown)} figures fall inside the model's 95 % interval.</p>",
+            _table(shown),
+        ]
         if "check" in charts:
             parts.append(f"<figure><img alt='check' src='{_png(charts['check'])}'></figure>")
-    parts += ["<h2>5. Method in plain language</h2>", METHOD, "<h2>6. Model description (STRESS-DES)</h2>", STRESS,
-              "</body></html>"]
+    parts += ["<h2>5. Method in plain language</h2>", METHOD, "<h2>6. Model description (STRESS-DES)</h2>", STRESS, "</body></html>"]
     return "\n".join(parts)
 
 

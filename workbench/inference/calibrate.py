@@ -35,25 +35,25 @@ import logging
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from workbench.core.paths import POSTERIOR_DIR, RUN_DATABASE
 from workbench.core import atomic
 from workbench.core.atomic import atomic_folder
 from workbench.core.errors import InputError
-from workbench.inputs.observations import DEFAULT_DIR as OBSERVATIONS_DIR
-from workbench.inputs.observations import Snapshot, load_observations
-from workbench.observation.observe import observe
-from workbench.inputs.parameters import Parameters
-from workbench.inputs.priors import DEFAULT_PRIORS, Priors, load_priors
+from workbench.core.paths import POSTERIOR_DIR, RUN_DATABASE
 from workbench.core.provenance import code_version, display_path, resolve, sha256_file
 from workbench.experiments.setup import Setup, simulate
 from workbench.experiments.workers import default_workers, parallel_map
+from workbench.inputs.observations import DEFAULT_DIR as OBSERVATIONS_DIR
+from workbench.inputs.observations import Snapshot, load_observations
+from workbench.inputs.parameters import Parameters
+from workbench.inputs.priors import DEFAULT_PRIORS, Priors, load_priors
+from workbench.observation.observe import observe
 
 DEFAULT_OUTPUT = POSTERIOR_DIR
 DEFAULT_DB = RUN_DATABASE
@@ -63,6 +63,7 @@ CONSTANT_FIGURES = {"parties_total", "reviews_total"}
 
 
 # --- summary statistics ---------------------------------------------------------------
+
 
 def statistic_key(snapshot: Snapshot, name: str, group: int | None) -> str:
     return f"{snapshot.as_at.isoformat()}|{name}" + (f"|group {group}" if group else "")
@@ -113,7 +114,7 @@ class Simulator:
         out = {}
         for snap in self.snapshots:
             obs = seen[snap.as_at.isoformat()]
-            for (name, group) in snap.figures:
+            for name, group in snap.figures:
                 key = statistic_key(snap, name, group)
                 if key in ranges:
                     out[key] = distance_outside(float(obs[(name, group)]), *ranges[key])
@@ -121,7 +122,7 @@ class Simulator:
 
     def __call__(self, theta: dict) -> dict[str, float]:
         # The sampler has seeded numpy's global generator for this evaluation (see OrderedSampler).
-        seed = np.random.SeedSequence(np.random.randint(0, 2**32 - 1, size=4, dtype=np.uint64).tolist())
+        seed = np.random.SeedSequence(np.random.randint(0, 2**32 - 1, size=4, dtype=np.uint64).tolist())  # noqa: NPY002 (pyabc's protocol)
         return self.statistics(from_sampling_scale(theta), seed)
 
     def scales(self) -> dict[str, float]:
@@ -147,8 +148,10 @@ TRANSITION_SCALING = 3.0
 
 def from_sampling_scale(theta: dict) -> dict[str, float]:
     """Sampler names and values (``ln_x`` for log-uniform priors) to parameter names and values."""
-    return {(k[len(LOG_PREFIX):] if k.startswith(LOG_PREFIX) else k): (math.exp(float(v)) if k.startswith(LOG_PREFIX) else float(v))
-            for k, v in theta.items()}
+    return {
+        (k[len(LOG_PREFIX) :] if k.startswith(LOG_PREFIX) else k): (math.exp(float(v)) if k.startswith(LOG_PREFIX) else float(v))
+        for k, v in theta.items()
+    }
 
 
 def _evaluation_state(seed: int, t: int, index: int) -> np.ndarray:
@@ -159,7 +162,7 @@ def _evaluation_state(seed: int, t: int, index: int) -> np.ndarray:
 def _evaluate(simulate_one, seed: int, t: int, indices: list[int]) -> list:
     out = []
     for i in indices:
-        np.random.seed(_evaluation_state(seed, t, i))
+        np.random.seed(_evaluation_state(seed, t, i))  # noqa: NPY002 (pyabc draws from the global generator)
         out.append(simulate_one())
     return out
 
@@ -214,6 +217,7 @@ def ordered_sampler(seed: int, workers: int = 1, scheduler: str | None = None):
 
 
 # --- the run --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Budget:
@@ -279,8 +283,7 @@ def run_config(priors: Priors, snapshots: list[Snapshot], budget: Budget, seed: 
         "seed": seed,
         "population": budget.population,
         "priors": {"file": display_path(priors.path), "sha256": priors.sha256},
-        "observations": [{"file": display_path(s.path), "as_at": s.as_at.isoformat(), "sha256": _snapshot_digest(s)}
-                         for s in snapshots],
+        "observations": [{"file": display_path(s.path), "as_at": s.as_at.isoformat(), "sha256": _snapshot_digest(s)} for s in snapshots],
     }
 
 
@@ -295,8 +298,7 @@ class CalibrationResult:
 def _progress_line(t: int, eps: float, accepted: int, evaluations: int, elapsed: float, expected: float | None) -> str:
     rate = accepted / evaluations if evaluations else float("nan")
     tail = f", about {expected / 60:.1f} min to go" if expected is not None else ""
-    return (f"generation {t}: epsilon {eps:.4g}, acceptance {accepted}/{evaluations} = {rate:.1%}, "
-            f"elapsed {elapsed / 60:.1f} min{tail}")
+    return f"generation {t}: epsilon {eps:.4g}, acceptance {accepted}/{evaluations} = {rate:.1%}, elapsed {elapsed / 60:.1f} min{tail}"
 
 
 def calibrate(
@@ -339,16 +341,21 @@ def calibrate(
         db.unlink()
         config_path.unlink(missing_ok=True)
     if db.exists() and not resume:
-        raise InputError(db, "(run database)", "a calibration run database already exists",
-                         "--resume to continue it, or --fresh to start over")
+        raise InputError(
+            db, "(run database)", "a calibration run database already exists", "--resume to continue it, or --fresh to start over"
+        )
     if db.exists():
         if not config_path.exists():
             raise InputError(config_path, "(file)", "the run's configuration is missing, so it cannot be resumed safely", "--fresh")
         saved = json.loads(config_path.read_text(encoding="utf-8"))
         for key in ("seed", "population", "priors", "observations"):
             if saved.get(key) != config[key]:
-                raise InputError(config_path, key, f"differs from this call ({saved.get(key)!r} vs {config[key]!r})",
-                                 "the same settings as the run being resumed, or --fresh")
+                raise InputError(
+                    config_path,
+                    key,
+                    f"differs from this call ({saved.get(key)!r} vs {config[key]!r})",
+                    "the same settings as the run being resumed, or --fresh",
+                )
     else:
         db.parent.mkdir(parents=True, exist_ok=True)
         tmp = config_path.with_suffix(".json.tmp")
@@ -363,7 +370,8 @@ def calibrate(
 
     def make_abc():
         return pyabc.ABCSMC(
-            simulator, prior,
+            simulator,
+            prior,
             distance_function=pyabc.PNormDistance(p=1, fixed_weights=weights),
             population_size=budget.population,
             transitions=pyabc.MultivariateNormalTransition(scaling=TRANSITION_SCALING),
@@ -402,13 +410,13 @@ def calibrate(
         # compounded outlier once forecast 200 minutes for a run that took 2.
         growth = min(2.0, durations[-1] / durations[-2]) if len(durations) >= 3 else 1.5
         expected = sum(durations[-1] * max(growth, 1.0) ** k for k in range(1, remaining + 1)) if remaining else None
-        progress(_progress_line(t, float(row.epsilon), budget.population, int(row.samples),
-                                time.perf_counter() - started, expected))
+        progress(_progress_line(t, float(row.epsilon), budget.population, int(row.samples), time.perf_counter() - started, expected))
 
     history = pyabc.History(db_url)
     history.id = 1
-    result = _result(history, priors, config, budget, db, time.perf_counter() - started, workers, scheduler,
-                     getattr(simulator, "engine", "compiled"))
+    result = _result(
+        history, priors, config, budget, db, time.perf_counter() - started, workers, scheduler, getattr(simulator, "engine", "compiled")
+    )
     if output is not None:
         export_posterior(result, output)
     return result
@@ -424,8 +432,9 @@ def _has_run(db_url: str) -> bool:
         return False
 
 
-def _result(history, priors: Priors, config: dict, budget: Budget, db: Path, elapsed: float, workers: int,
-            scheduler: str | None, engine: str) -> CalibrationResult:
+def _result(
+    history, priors: Priors, config: dict, budget: Budget, db: Path, elapsed: float, workers: int, scheduler: str | None, engine: str
+) -> CalibrationResult:
     t = history.max_t
     frame, weights = history.get_distribution(m=0, t=t)
     natural = pd.DataFrame([from_sampling_scale(row) for row in frame.to_dict("records")])
@@ -436,15 +445,15 @@ def _result(history, priors: Priors, config: dict, budget: Budget, db: Path, ela
     pops = history.get_all_populations()
     w = particles["weight"].to_numpy()
     provenance = {
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "code_version": code_version(),
-        "method": "ABC-SMC (pyabc %s), L1 distance scaled by sqrt(count), quantile epsilon 0.5, log scale for "
-                  "log-uniform priors, ordered reproducible sampler" % __import__("pyabc").__version__,
+        "method": f"ABC-SMC (pyabc {__import__('pyabc').__version__}), L1 distance scaled by sqrt(count), quantile epsilon 0.5, "
+        "log scale for log-uniform priors, ordered reproducible sampler",
         **config,
         "budget": {"population": budget.population, "generations": budget.generations, "max_minutes": budget.max_minutes},
         "generations_run": int(t + 1),
         "final_epsilon": float(pops[pops.t == t].epsilon.iloc[0]),
-        "effective_sample_size": round(float(1.0 / np.sum(w ** 2)), 1),
+        "effective_sample_size": round(float(1.0 / np.sum(w**2)), 1),
         "total_simulations": int(pops.samples.sum()),  # including the prior sample that sets the first epsilon
         "wall_time_s": round(float(pops.wall_time.sum()), 1),  # all generations, across resumes
         "generation_wall_times_s": [round(float(w), 1) for w in pops.wall_time],
@@ -467,8 +476,18 @@ def posterior_summary(particles: pd.DataFrame, priors: Priors) -> pd.DataFrame:
         q = {f"q{int(k * 100):02d}": float(x[order][np.searchsorted(cdf, k * cdf[-1])]) for k in (0.05, 0.5, 0.95)}
         mean = float(np.sum(w * x))
         sd = float(np.sqrt(np.sum(w * (x - mean) ** 2)))
-        rows.append({"parameter": p.name, "mean": mean, "sd": sd, **q, "prior_low": p.low, "prior_high": p.high,
-                     "prior_sd": p.sd(), "sd_ratio": sd / p.sd()})
+        rows.append(
+            {
+                "parameter": p.name,
+                "mean": mean,
+                "sd": sd,
+                **q,
+                "prior_low": p.low,
+                "prior_high": p.high,
+                "prior_sd": p.sd(),
+                "sd_ratio": sd / p.sd(),
+            }
+        )
     return pd.DataFrame(rows)
 
 

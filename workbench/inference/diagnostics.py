@@ -12,12 +12,12 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from workbench.inputs.observations import Snapshot
-from workbench.observation.observe import observe
-from workbench.inputs.parameters import Parameters
-from workbench.inputs.posterior import Posterior
 from workbench.experiments.setup import Setup, simulate
 from workbench.experiments.workers import default_workers, parallel_map
+from workbench.inputs.observations import Snapshot
+from workbench.inputs.parameters import Parameters
+from workbench.inputs.posterior import Posterior
+from workbench.observation.observe import observe
 from workbench.simulation.streams import replication_seeds
 
 
@@ -30,12 +30,25 @@ def _observe_chunk(setup: Setup, seed: int, indices: list[int], dates: list[dt.d
     return out
 
 
-def simulate_observations(snapshots: list[Snapshot], replications: int, seed: int = 1, posterior: Posterior | None = None,
-                          params: Parameters | None = None, workers: int | None = None, scheduler: str | None = None) -> list[dict]:
+def simulate_observations(
+    snapshots: list[Snapshot],
+    replications: int,
+    seed: int = 1,
+    posterior: Posterior | None = None,
+    params: Parameters | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> list[dict]:
     """Per replication, the observation at every snapshot date of a run from 2020."""
     snapshots = sorted(snapshots, key=lambda s: s.as_at)
-    setup = Setup(params or Parameters(), snapshots[-1], None, start="history",
-                  horizon=snapshots[-1].as_at + dt.timedelta(days=1), posterior=posterior)
+    setup = Setup(
+        params or Parameters(),
+        snapshots[-1],
+        None,
+        start="history",
+        horizon=snapshots[-1].as_at + dt.timedelta(days=1),
+        posterior=posterior,
+    )
     workers = default_workers() if workers is None else workers
     chunks = [[int(i) for i in c] for c in np.array_split(np.arange(replications), max(1, min(replications, workers * 4))) if len(c)]
     dates = [s.as_at for s in snapshots]
@@ -51,17 +64,39 @@ def predictive_check(snapshots: list[Snapshot], runs: list[dict], level: float =
         for (name, group), fig in snap.figures.items():
             values = [run[snap.as_at].get((name, group)) for run in runs]
             if values[0] is None:
-                rows.append({"as_at": snap.as_at, "name": name, "group": group, "paragraph": fig.paragraph,
-                             "report": fig.value, "alternatives": ", ".join(map(str, fig.alternatives)),
-                             "median": np.nan, "low": np.nan, "high": np.nan, "inside": None,
-                             "note": "not expressed by the model"})
+                rows.append(
+                    {
+                        "as_at": snap.as_at,
+                        "name": name,
+                        "group": group,
+                        "paragraph": fig.paragraph,
+                        "report": fig.value,
+                        "alternatives": ", ".join(map(str, fig.alternatives)),
+                        "median": np.nan,
+                        "low": np.nan,
+                        "high": np.nan,
+                        "inside": None,
+                        "note": "not expressed by the model",
+                    }
+                )
                 continue
             values = np.asarray(values, dtype=float)
             low, high = np.quantile(values, [lo_q, hi_q])
             readings = (fig.value, *fig.alternatives)
             inside = any(low <= r <= high for r in readings)
-            rows.append({"as_at": snap.as_at, "name": name, "group": group, "paragraph": fig.paragraph,
-                         "report": fig.value, "alternatives": ", ".join(map(str, fig.alternatives)),
-                         "median": float(np.median(values)), "low": float(low), "high": float(high),
-                         "inside": bool(inside), "note": ""})
+            rows.append(
+                {
+                    "as_at": snap.as_at,
+                    "name": name,
+                    "group": group,
+                    "paragraph": fig.paragraph,
+                    "report": fig.value,
+                    "alternatives": ", ".join(map(str, fig.alternatives)),
+                    "median": float(np.median(values)),
+                    "low": float(low),
+                    "high": float(high),
+                    "inside": bool(inside),
+                    "note": "",
+                }
+            )
     return pd.DataFrame(rows)

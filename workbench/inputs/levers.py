@@ -135,14 +135,18 @@ class Condition:
 
 #: Each lever's table name in scenario files, class, and allowed ranges of its effect fields.
 LEVER_TYPES: dict[str, tuple[type, dict[str, tuple[float, float, str]]]] = {
-    "nomination_follow_up": (NominationFollowUp, {"rate_multiplier": (1.0, 20.0, "times the nomination hazard"),
-                                                  "silent_rate_per_month": (0.0, 1.0, "per month")}),
+    "nomination_follow_up": (
+        NominationFollowUp,
+        {"rate_multiplier": (1.0, 20.0, "times the nomination hazard"), "silent_rate_per_month": (0.0, 1.0, "per month")},
+    ),
     "handover_protocol": (HandoverProtocol, {"duration_factor": (0.0, 1.0, "times the handover stall")}),
     "redraw": (Redraw, {"after_months": (1.0, 120.0, "months"), "delay_months": (0.0, 36.0, "months")}),
     "scheduling_support": (SchedulingSupport, {"duration_factor": (0.05, 1.0, "times the scheduling time")}),
     "training": (Training, {"saq_factor": (0.3, 1.0, "times SAQ time"), "feedback_factor": (0.3, 1.0, "times feedback time")}),
-    "task_split": (TaskSplit, {"drafting_factor": (0.3, 1.0, "times each reviewer's drafting"),
-                               "coordination_factor": (0.0, 1.0, "times the merging")}),
+    "task_split": (
+        TaskSplit,
+        {"drafting_factor": (0.3, 1.0, "times each reviewer's drafting"), "coordination_factor": (0.0, 1.0, "times the merging")},
+    ),
     "consensus_facilitation": (ConsensusFacilitation, {"duration_factor": (0.2, 1.0, "times lists and summaries time")}),
     "machine_translation": (MachineTranslation, {"extra_language_factor": (0.0, 1.0, "times the extra time per language")}),
     "secretariat_staffing": (SecretariatStaffing, {"officers_change": (-10, 20, "officers")}),
@@ -166,7 +170,7 @@ class Levers:
     def active(self) -> dict[str, Lever]:
         return {name: getattr(self, name) for name in LEVER_TYPES if getattr(self, name) is not None}
 
-    def merged(self, other: "Levers") -> "Levers":
+    def merged(self, other: Levers) -> Levers:
         """``other``'s levers over ours (a scenario extending another)."""
         return Levers(**{name: getattr(other, name) or getattr(self, name) for name in LEVER_TYPES})
 
@@ -182,11 +186,20 @@ def parse_target(value, source: str, where: str) -> Target:
         return Target(groups=(int(value[6:]),))
     if isinstance(value, list) and value and all(isinstance(g, int) and not isinstance(g, bool) and g in (1, 2, 3) for g in value):
         return Target(groups=tuple(sorted(set(value))))
-    if isinstance(value, dict) and set(value) == {"parties"} and isinstance(value["parties"], list) and value["parties"] \
-            and all(isinstance(p, str) and p for p in value["parties"]):
+    if (
+        isinstance(value, dict)
+        and set(value) == {"parties"}
+        and isinstance(value["parties"], list)
+        and value["parties"]
+        and all(isinstance(p, str) and p for p in value["parties"])
+    ):
         return Target(parties=tuple(value["parties"]))
-    raise InputError(source, f"{where}.target", f"{value!r} is not a target",
-                     '"all", "group N", a list of groups such as [1, 2], or {parties = ["name", ...]}')
+    raise InputError(
+        source,
+        f"{where}.target",
+        f"{value!r} is not a target",
+        '"all", "group N", a list of groups such as [1, 2], or {parties = ["name", ...]}',
+    )
 
 
 def parse_levers(table, source: str, not_before: dt.date) -> Levers:
@@ -208,8 +221,7 @@ def parse_levers(table, source: str, not_before: dt.date) -> Levers:
         if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
             raise InputError(source, f"{where}.start", f"expected a date, got {start!r}", f"a date such as {not_before.isoformat()}")
         if start < not_before:
-            raise InputError(source, f"{where}.start", f"{start} is before the snapshot date {not_before}",
-                             f"on or after {not_before}")
+            raise InputError(source, f"{where}.start", f"{start} is before the snapshot date {not_before}", f"on or after {not_before}")
         values = {}
         for key, (low, high, unit) in effects.items():
             if key not in spec:
@@ -217,8 +229,9 @@ def parse_levers(table, source: str, not_before: dt.date) -> Levers:
             value = spec[key]
             integer = isinstance(low, int) and isinstance(high, int) and not isinstance(low, bool)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-                raise InputError(source, f"{where}.{key}", f"expected a {'whole ' if integer else ''}number, got {value!r}",
-                                 f"{low} to {high} {unit}")
+                raise InputError(
+                    source, f"{where}.{key}", f"expected a {'whole ' if integer else ''}number, got {value!r}", f"{low} to {high} {unit}"
+                )
             if not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
                 raise InputError(source, f"{where}.{key}", f"{value!r} is out of range", f"{low} to {high} {unit}")
             values[key] = value
@@ -240,7 +253,11 @@ def parse_condition(table, source: str) -> Condition:
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
         raise InputError(source, "condition.share", f"{share!r} is not a share", "0 to 1 (0.7 is the rule of ¶25)")
     groups = table.get("groups", [1])
-    if not isinstance(groups, list) or not groups or not all(isinstance(g, int) and not isinstance(g, bool) and g in (1, 2, 3) for g in groups):
+    if (
+        not isinstance(groups, list)
+        or not groups
+        or not all(isinstance(g, int) and not isinstance(g, bool) and g in (1, 2, 3) for g in groups)
+    ):
         raise InputError(source, "condition.groups", f"{groups!r}", "a list of groups, e.g. [1] or [1, 2, 3]")
     stage = table.get("counted_stage", "completed")
     if stage not in ("completed", "summaries", "lists"):
@@ -250,8 +267,12 @@ def parse_condition(table, source: str) -> Condition:
         decided_date = None
     elif isinstance(decided, int) and not isinstance(decided, bool):
         if decided not in CONFERENCE_SESSIONS:
-            raise InputError(source, "condition.decided_at", f"{decided} is not a Conference session year",
-                             ", ".join(str(y) for y in CONFERENCE_SESSIONS) + " or a date")
+            raise InputError(
+                source,
+                "condition.decided_at",
+                f"{decided} is not a Conference session year",
+                ", ".join(str(y) for y in CONFERENCE_SESSIONS) + " or a date",
+            )
         decided_date = CONFERENCE_SESSIONS[decided]
     elif isinstance(decided, dt.date) and not isinstance(decided, dt.datetime):
         decided_date = decided

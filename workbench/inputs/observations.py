@@ -12,8 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench.core.paths import OBSERVATIONS_DIR
 from workbench.core.errors import InputError, read_toml
+from workbench.core.paths import OBSERVATIONS_DIR
 
 DEFAULT_DIR = OBSERVATIONS_DIR
 
@@ -117,8 +117,12 @@ def load_snapshot(path: str | Path) -> Snapshot:
         start = _require(entry, "start", (dt.date,), path, where, "a date")
         paragraph = _require(entry, "paragraph", (str,), path, where, "the report's paragraph numbers")
         if reviews <= 0 or parties < reviews:
-            raise InputError(path, f"{where}.parties", f"{parties} parties for {reviews} reviews",
-                             "reviews > 0 and parties >= reviews (each review involves its party under review)")
+            raise InputError(
+                path,
+                f"{where}.parties",
+                f"{parties} parties for {reviews} reviews",
+                "reviews > 0 and parties >= reviews (each review involves its party under review)",
+            )
         if start > as_at:
             raise InputError(path, f"{where}.start", f"{start} is after the snapshot date {as_at}", f"on or before {as_at}")
         groups[number] = Group(number, reviews, parties, start, paragraph)
@@ -132,7 +136,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
         value = _require(entry, "value", (int, float), path, where, "a number >= 0")
         if value < 0:
             raise InputError(path, f"{where}.value", f"{value} is negative", "a number >= 0")
-        paragraph = _require(entry, "paragraph", (str,), path, where, "the report's paragraph numbers, e.g. \"15\"")
+        paragraph = _require(entry, "paragraph", (str,), path, where, 'the report\'s paragraph numbers, e.g. "15"')
         if not paragraph.strip():
             raise InputError(path, f"{where}.paragraph", "empty", "the report's paragraph numbers")
         definition = _require(entry, "definition", (str,), path, where, "one line saying what is counted")
@@ -150,10 +154,19 @@ def load_snapshot(path: str | Path) -> Snapshot:
             raise InputError(path, f"{where}.note", "must be text", "a string")
         window = entry.get("started_between")
         if window is not None:
-            if (not isinstance(window, list) or len(window) != 2 or not all(isinstance(d, dt.date) and not isinstance(d, dt.datetime) for d in window)
-                    or window[0] > window[1] or window[1] > as_at):
-                raise InputError(path, f"{where}.started_between", f"{window!r} is not a date window",
-                                 f"[earliest, latest] dates, earliest <= latest <= {as_at}")
+            if (
+                not isinstance(window, list)
+                or len(window) != 2
+                or not all(isinstance(d, dt.date) and not isinstance(d, dt.datetime) for d in window)
+                or window[0] > window[1]
+                or window[1] > as_at
+            ):
+                raise InputError(
+                    path,
+                    f"{where}.started_between",
+                    f"{window!r} is not a date window",
+                    f"[earliest, latest] dates, earliest <= latest <= {as_at}",
+                )
             window = (window[0], window[1])
         key = (name, group)
         if key in figures:
@@ -166,11 +179,14 @@ def load_snapshot(path: str | Path) -> Snapshot:
             continue
         total = figures.get((fig.part_of, None)) if group is None else figures.get((fig.part_of, group)) or figures.get((fig.part_of, None))
         if total is None:
-            raise InputError(path, f"{name}.part_of", f"names {fig.part_of!r}, which is not a figure here", "the name of a figure in this file")
+            raise InputError(
+                path, f"{name}.part_of", f"names {fig.part_of!r}, which is not a figure here", "the name of a figure in this file"
+            )
         for candidate in (fig.value, *fig.alternatives):
             if candidate > total.value:
-                raise InputError(path, f"{name}.value", f"{candidate} exceeds its total {fig.part_of} = {total.value}",
-                                 f"at most {total.value}")
+                raise InputError(
+                    path, f"{name}.value", f"{candidate} exceeds its total {fig.part_of} = {total.value}", f"at most {total.value}"
+                )
 
     inconsistencies = _table_list(doc, "inconsistency", path)
     for i, entry in enumerate(inconsistencies):
@@ -205,8 +221,16 @@ def figures_table(snapshot: Snapshot):
     import pandas as pd
 
     rows = [
-        {"as_at": snapshot.as_at, "name": f.name, "group": f.group, "value": f.value, "paragraph": f.paragraph,
-         "alternatives": ", ".join(str(a) for a in f.alternatives), "definition": f.definition, "note": f.note}
+        {
+            "as_at": snapshot.as_at,
+            "name": f.name,
+            "group": f.group,
+            "value": f.value,
+            "paragraph": f.paragraph,
+            "alternatives": ", ".join(str(a) for a in f.alternatives),
+            "definition": f.definition,
+            "note": f.note,
+        }
         for f in snapshot.figures.values()
     ]
     return pd.DataFrame(rows)

@@ -126,19 +126,25 @@ def synthetic_pairings(seed: int | np.random.SeedSequence = 0, groups: dict[int,
     under_review_by_group: dict[int, np.ndarray] = {}
     start = 0
     for g in sorted(groups):
-        members = np.sort(order[start:start + sizes[g]])
+        members = np.sort(order[start : start + sizes[g]])
         under_review_by_group[g] = members
         group_of_party[members] = g
         start += sizes[g]
 
     load = np.zeros(n_parties)  # reviews each party already reviews, for balance
-    group_col, pur_col, rev_col = [], [], []
+    group_col: list[int] = []
+    pur_col: list[int] = []
+    rev_col: list[list[int]] = []
     for g in sorted(groups):
         n, distinct = groups[g]
         outsiders_needed = distinct - n
         if not 0 <= outsiders_needed <= min(2 * n, n_parties - n):
-            raise InputError("synthetic pairings", f"group {g}", f"{distinct} distinct parties for {n} reviews is impossible",
-                             f"between {n} and {n + min(2 * n, n_parties - n)}")
+            raise InputError(
+                "synthetic pairings",
+                f"group {g}",
+                f"{distinct} distinct parties for {n} reviews is impossible",
+                f"between {n} and {n + min(2 * n, n_parties - n)}",
+            )
         insiders = under_review_by_group[g]
         outside = np.flatnonzero(group_of_party != g)
         # Least-loaded outsiders first, ties broken at random.
@@ -154,7 +160,14 @@ def synthetic_pairings(seed: int | np.random.SeedSequence = 0, groups: dict[int,
         group_col.extend([g] * n)
         pur_col.extend(insiders)
         rev_col.extend(slots)
-    return Pairings(_party_names(n_parties), _review_ids(tuple(groups[g][0] for g in sorted(groups))), np.array(group_col), np.array(pur_col), np.array(rev_col), source="synthetic")
+    return Pairings(
+        _party_names(n_parties),
+        _review_ids(tuple(groups[g][0] for g in sorted(groups))),
+        np.array(group_col),
+        np.array(pur_col),
+        np.array(rev_col),
+        source="synthetic",
+    )
 
 
 def load_pairings(path: str | Path) -> Pairings:
@@ -197,13 +210,19 @@ def load_pairings(path: str | Path) -> Pairings:
         seen_reviews.add(values["review"])
         pur = values["party_under_review"]
         if pur in under_review:
-            raise InputError(path, f"line {line}, party_under_review",
-                             f"{pur!r} is already under review on line {under_review[pur]}", "each party under review exactly once")
+            raise InputError(
+                path,
+                f"line {line}, party_under_review",
+                f"{pur!r} is already under review on line {under_review[pur]}",
+                "each party under review exactly once",
+            )
         under_review[pur] = line
         if pur in (values["reviewer_1"], values["reviewer_2"]):
             raise InputError(path, f"line {line}, reviewer", f"{pur!r} would review itself", "reviewers other than the party under review")
         if values["reviewer_1"] == values["reviewer_2"]:
-            raise InputError(path, f"line {line}, reviewer_2", f"{values['reviewer_1']!r} is both reviewers", "two different reviewing parties")
+            raise InputError(
+                path, f"line {line}, reviewer_2", f"{values['reviewer_1']!r} is both reviewers", "two different reviewing parties"
+            )
         records.append(values)
 
     parties = tuple(sorted(under_review))
@@ -211,8 +230,12 @@ def load_pairings(path: str | Path) -> Pairings:
     for line, values in enumerate(records, start=2):
         for c in ("reviewer_1", "reviewer_2"):
             if values[c] not in index:
-                raise InputError(path, f"line {line}, {c}", f"{values[c]!r} is not under review anywhere in the file",
-                                 "parties that appear as party_under_review")
+                raise InputError(
+                    path,
+                    f"line {line}, {c}",
+                    f"{values[c]!r} is not under review anywhere in the file",
+                    "parties that appear as party_under_review",
+                )
     return Pairings(
         parties=parties,
         review_ids=tuple(v["review"] for v in records),

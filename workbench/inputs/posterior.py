@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.core.paths import POSTERIOR_DIR
 from workbench.core.errors import InputError
+from workbench.core.paths import POSTERIOR_DIR
 from workbench.inputs.parameters import Parameters
 
 DEFAULT_POSTERIOR = POSTERIOR_DIR
@@ -37,8 +37,10 @@ class Posterior:
     @property
     def label(self) -> str:
         p = self.provenance
-        return (f"posterior {self.path.name}/ (ABC-SMC, {len(self.weights)} particles, generation "
-                f"{p.get('generations_run', '?')}, seed {p.get('seed', '?')}, {p.get('created', '?')[:10]})")
+        return (
+            f"posterior {self.path.name}/ (ABC-SMC, {len(self.weights)} particles, generation "
+            f"{p.get('generations_run', '?')}, seed {p.get('seed', '?')}, {p.get('created', '?')[:10]})"
+        )
 
     def draw(self, seed: np.random.SeedSequence) -> dict[str, float]:
         """One particle, chosen with probability equal to its weight, from the replication's seed."""
@@ -93,8 +95,9 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR) -> Posterior:
     for j, name in enumerate(names):
         col = values[:, j]
         if not np.all(np.isfinite(col)) or col.min() < spec[name]["low"] or col.max() > spec[name]["high"]:
-            raise InputError(particles, name, "values outside the parameter's range",
-                             f"{spec[name]['low']} to {spec[name]['high']} {spec[name]['unit']}")
+            raise InputError(
+                particles, name, "values outside the parameter's range", f"{spec[name]['low']} to {spec[name]['high']} {spec[name]['unit']}"
+            )
     return Posterior(names, values, weights / weights.sum(), meta, path)
 
 

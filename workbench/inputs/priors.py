@@ -7,8 +7,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.core.paths import PRIORS_FILE
 from workbench.core.errors import InputError, read_toml
+from workbench.core.paths import PRIORS_FILE
 from workbench.inputs.parameters import Parameters
 
 DEFAULT_PRIORS = PRIORS_FILE
@@ -29,8 +29,8 @@ class Prior:
             return (self.high - self.low) / math.sqrt(12)
         a, b = math.log(self.low), math.log(self.high)
         mean = (self.high - self.low) / (b - a)
-        second = (self.high ** 2 - self.low ** 2) / (2 * (b - a))
-        return math.sqrt(max(second - mean ** 2, 0.0))
+        second = (self.high**2 - self.low**2) / (2 * (b - a))
+        return math.sqrt(max(second - mean**2, 0.0))
 
 
 @dataclass(frozen=True)

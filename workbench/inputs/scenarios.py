@@ -29,11 +29,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench.core.paths import SCENARIOS_DIR
 from workbench.core.errors import InputError, read_toml
+from workbench.core.paths import SCENARIOS_DIR
+from workbench.core.timeline import REPORT_DATE
 from workbench.inputs.levers import NO_LEVERS, Condition, Levers, parse_condition, parse_levers
 from workbench.inputs.parameters import Parameters
-from workbench.core.timeline import REPORT_DATE
 
 SCENARIO_DIR = SCENARIOS_DIR
 
@@ -90,8 +90,9 @@ def load_scenario(path: str | Path, _seen: tuple[Path, ...] = (), not_before=REP
     if "condition" in doc:
         condition = parse_condition(doc["condition"], str(path))
         if condition.decided is not None and condition.decided < not_before:
-            raise InputError(path, "condition.decided_at", f"{condition.decided} is before the snapshot date {not_before}",
-                             f"on or after {not_before}")
+            raise InputError(
+                path, "condition.decided_at", f"{condition.decided} is before the snapshot date {not_before}", f"on or after {not_before}"
+            )
     scenario = Scenario(name, description, path, changes, levers, condition)
     scenario.apply(Parameters())  # validate now, naming the file
     return scenario

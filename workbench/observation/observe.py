@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from workbench.simulation.schema import N_STAGES, RunRecord, Stage
-from workbench.inputs.parties import Pairings
-from workbench.simulation.snapshot import LISTS_AGE_BUCKETS
 from workbench.core.timeline import months, to_day
+from workbench.inputs.parties import Pairings
+from workbench.simulation.schema import N_STAGES, RunRecord, Stage
+from workbench.simulation.snapshot import LISTS_AGE_BUCKETS
 
 #: Review categories, counted per group; each is a function of (stage, record, days).
 REVIEW_CATEGORIES = (
@@ -78,7 +78,7 @@ def _stage_at(entered, days):
         for s in range(entered.shape[1]):  # later stages overwrite earlier ones from their entry on
             t = entered[r, s]
             if not np.isnan(t):
-                out[r, np.searchsorted(days, t, side="left"):] = s
+                out[r, np.searchsorted(days, t, side="left") :] = s
     return out
 
 
@@ -181,9 +181,14 @@ def compare(observed: dict[tuple[str, int | None], float], snapshot) -> pd.DataF
     """The snapshot's figures beside a run's observation of the same names."""
     rows = []
     for (name, group), fig in snapshot.figures.items():
-        rows.append({
-            "name": name, "group": group, "paragraph": fig.paragraph, "report": fig.value,
-            "alternatives": ", ".join(str(a) for a in fig.alternatives),
-            "model": observed.get((name, group), np.nan),
-        })
+        rows.append(
+            {
+                "name": name,
+                "group": group,
+                "paragraph": fig.paragraph,
+                "report": fig.value,
+                "alternatives": ", ".join(str(a) for a in fig.alternatives),
+                "model": observed.get((name, group), np.nan),
+            }
+        )
     return pd.DataFrame(rows)

@@ -46,16 +46,17 @@ class MonthlySummary:
     overall: np.ndarray  # (n_months, n_stages, n_reviews + 1), all groups together
 
     @classmethod
-    def empty(cls, dates: list[dt.date], largest_group: int, n_reviews: int) -> "MonthlySummary":
+    def empty(cls, dates: list[dt.date], largest_group: int, n_reviews: int) -> MonthlySummary:
         n = len(dates)
-        return cls(list(dates), np.zeros((3, n, len(COLUMNS), largest_group + 1), np.int64),
-                   np.zeros((n, len(COLUMNS), n_reviews + 1), np.int64))
+        return cls(
+            list(dates), np.zeros((3, n, len(COLUMNS), largest_group + 1), np.int64), np.zeros((n, len(COLUMNS), n_reviews + 1), np.int64)
+        )
 
     def add(self, counts: np.ndarray) -> None:
         """Add one replication's ``(3 groups, n_months, n_stages)`` counts."""
         _add(self.by_group, self.overall, np.ascontiguousarray(counts, dtype=np.int64))
 
-    def merge(self, other: "MonthlySummary") -> None:
+    def merge(self, other: MonthlySummary) -> None:
         self.by_group += other.by_group
         self.overall += other.overall
 

@@ -41,8 +41,12 @@ class Event:
         return f"{when} (day {self.day:.6f}): {who} {self.entity} {self.kind}{extra}"
 
     def same_as(self, other: Event) -> bool:
-        return (self.kind, self.entity) == (other.kind, other.entity) and _same(self.day, other.day) and \
-            len(self.detail) == len(other.detail) and all(_same(x, y) for x, y in zip(self.detail, other.detail))
+        return (
+            (self.kind, self.entity) == (other.kind, other.entity)
+            and _same(self.day, other.day)
+            and len(self.detail) == len(other.detail)
+            and all(_same(x, y) for x, y in zip(self.detail, other.detail))
+        )
 
 
 def _timedelta(day: float):

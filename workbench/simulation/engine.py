@@ -37,10 +37,29 @@ from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import Pairings, first_involvement
 from workbench.simulation import rules
 from workbench.simulation.layout import (
-    C_EXPERTS, C_NOMINATION, C_REPLACEMENT, COMPLETED, L_REDRAW, L_STAFFING, N_PARTY_STREAMS, N_REVIEW_STREAMS,
-    NOMINATIONS, P_GROUP1_TARGET, P_OFFICERS, P_REPLACEMENT_RATE, R_LANGUAGES, R_REDRAW, R_SECRETARIAT,
-    REVIEW_STREAM_OFFSET, STAGE_AGREES_LANGUAGES, STAGE_STREAM, V_OFFICERS_CHANGE, LeverArrays,
-    clear_stale_compiled_code, pack_levers, pack_parameters,
+    C_EXPERTS,
+    C_NOMINATION,
+    C_REPLACEMENT,
+    COMPLETED,
+    L_REDRAW,
+    L_STAFFING,
+    N_PARTY_STREAMS,
+    N_REVIEW_STREAMS,
+    NOMINATIONS,
+    P_GROUP1_TARGET,
+    P_OFFICERS,
+    P_REPLACEMENT_RATE,
+    R_LANGUAGES,
+    R_REDRAW,
+    R_SECRETARIAT,
+    REVIEW_STREAM_OFFSET,
+    STAGE_AGREES_LANGUAGES,
+    STAGE_STREAM,
+    V_OFFICERS_CHANGE,
+    LeverArrays,
+    clear_stale_compiled_code,
+    pack_levers,
+    pack_parameters,
 )
 from workbench.simulation.schema import InitialState, RunRecord, check_staffing, party_traits
 from workbench.simulation.streams import ReplicationStreams, stream_seed
@@ -101,8 +120,7 @@ def _remove_review(party_reviews, party_n_reviews, p, r):
 @njit(cache=True)
 def _all_in_place(has_focal_point, in_handover, a, b, c):
     """Review.all_in_place: the three focal points exist and none is handing over."""
-    return (has_focal_point[a] and has_focal_point[b] and has_focal_point[c]
-            and not (in_handover[a] or in_handover[b] or in_handover[c]))
+    return has_focal_point[a] and has_focal_point[b] and has_focal_point[c] and not (in_handover[a] or in_handover[b] or in_handover[c])
 
 
 @njit(cache=True)
@@ -222,7 +240,8 @@ def run_mechanism(key, P, levers, start, horizon_day):
         if not rules.nominates(p, start.silent[p], levers):
             continue
         delay, party_draws[p, C_NOMINATION] = rules.nomination_delay(
-            party_seed[p, C_NOMINATION], party_draws[p, C_NOMINATION], t, p, start.silent[p], responsiveness[p], P, levers)
+            party_seed[p, C_NOMINATION], party_draws[p, C_NOMINATION], t, p, start.silent[p], responsiveness[p], P, levers
+        )
         heapq.heappush(heap, (t + delay, seq, K_NOMINATE, p, 0, 0))
         seq += 1
 
@@ -320,7 +339,8 @@ def run_mechanism(key, P, levers, start, horizon_day):
                         heapq.heappush(heap, (now, seq, K_REVIEW, r, version[r], A_AFTER_WORK))
                         seq += 1
             stall, party_draws[p, C_REPLACEMENT] = rules.handover_stall(
-                party_seed[p, C_REPLACEMENT], party_draws[p, C_REPLACEMENT], now, p, P, levers)
+                party_seed[p, C_REPLACEMENT], party_draws[p, C_REPLACEMENT], now, p, P, levers
+            )
             heapq.heappush(heap, (now + stall, seq, K_HANDOVER_END, p, 0, 0))
             seq += 1
             continue
@@ -328,7 +348,8 @@ def run_mechanism(key, P, levers, start, horizon_day):
         if kind == K_HANDOVER_END:  # the new focal point has taken over
             p = idx
             responsiveness[p], party_draws[p, C_REPLACEMENT] = rules.responsiveness_after_handover(
-                party_seed[p, C_REPLACEMENT], party_draws[p, C_REPLACEMENT], responsiveness[p], P)
+                party_seed[p, C_REPLACEMENT], party_draws[p, C_REPLACEMENT], responsiveness[p], P
+            )
             in_handover[p] = False
             handover_log[handover_row[p], 2] = now
             gap, party_draws[p, C_REPLACEMENT] = rules.replacement_gap(party_seed[p, C_REPLACEMENT], party_draws[p, C_REPLACEMENT], P)
@@ -420,7 +441,8 @@ def run_mechanism(key, P, levers, start, horizon_day):
                     continue
                 col = STAGE_STREAM[s]
                 remaining[r], review_draws[r, col] = rules.work_days(
-                    review_seed[r, col], review_draws[r, col], s, now, g, a, b, c, languages[r], responsiveness, P, levers, age[r])
+                    review_seed[r, col], review_draws[r, col], s, now, g, a, b, c, languages[r], responsiveness, P, levers, age[r]
+                )
                 action = A_WORK
                 continue
 
@@ -452,7 +474,8 @@ def run_mechanism(key, P, levers, start, horizon_day):
                     if has_focal_point[old]:
                         continue
                     new, review_draws[r, R_REDRAW] = rules.redraw_reviewer(
-                        review_seed[r, R_REDRAW], review_draws[r, R_REDRAW], has_focal_point, members[r, 0], members[r, 1], members[r, 2])
+                        review_seed[r, R_REDRAW], review_draws[r, R_REDRAW], has_focal_point, members[r, 0], members[r, 1], members[r, 2]
+                    )
                     if new < 0:
                         continue
                     members[r, slot] = new
@@ -499,7 +522,8 @@ def run_mechanism(key, P, levers, start, horizon_day):
                 s = stage[r]
                 if rules.needs_secretariat(s):  # an officer organizes or facilitates, first come first served
                     service[r], review_draws[r, R_SECRETARIAT] = rules.secretariat_days(
-                        review_seed[r, R_SECRETARIAT], review_draws[r, R_SECRETARIAT], s, P)
+                        review_seed[r, R_SECRETARIAT], review_draws[r, R_SECRETARIAT], s, P
+                    )
                     if busy < capacity:
                         busy += 1
                         waiting[r] = W_SERVICE
@@ -518,7 +542,8 @@ def run_mechanism(key, P, levers, start, horizon_day):
                 s = stage[r]
                 if STAGE_AGREES_LANGUAGES[s]:  # working languages agreed at the consultation (¶27-28)
                     languages[r], review_draws[r, R_LANGUAGES] = rules.languages_agreed(
-                        review_seed[r, R_LANGUAGES], review_draws[r, R_LANGUAGES], P)
+                        review_seed[r, R_LANGUAGES], review_draws[r, R_LANGUAGES], P
+                    )
                 next_stage[r] = s + 1
                 action = A_ENTER
                 continue
@@ -529,8 +554,21 @@ def run_mechanism(key, P, levers, start, horizon_day):
             break
 
     draws = party_draws.sum() + review_draws.sum()
-    return (entered, deadline, languages, saq_lateness, nominated_at, first_replaced, replacements,
-            redraw_log[:n_redraws].copy(), handover_log[:n_handovers].copy(), threshold_day, events, end_day, draws)
+    return (
+        entered,
+        deadline,
+        languages,
+        saq_lateness,
+        nominated_at,
+        first_replaced,
+        replacements,
+        redraw_log[:n_redraws].copy(),
+        handover_log[:n_handovers].copy(),
+        threshold_day,
+        events,
+        end_day,
+        draws,
+    )
 
 
 def engine_start(pairings: Pairings, initial: InitialState, responsiveness: np.ndarray, silent: np.ndarray) -> Start:
@@ -538,29 +576,61 @@ def engine_start(pairings: Pairings, initial: InitialState, responsiveness: np.n
     return Start(
         group=pairings.group.astype(np.int64),
         members=np.column_stack([pairings.under_review, pairings.reviewers]).astype(np.int64),
-        stage=initial.review_stage.astype(np.int64), entered=initial.review_entered, deadline=initial.review_deadline,
-        languages=initial.review_languages.astype(np.int64), saq_lateness=initial.saq_lateness,
-        nominated_at=initial.party_nominated_at, first_replaced=initial.party_first_replaced_at,
-        responsiveness=np.asarray(responsiveness, dtype=float), silent=np.asarray(silent, dtype=np.bool_),
+        stage=initial.review_stage.astype(np.int64),
+        entered=initial.review_entered,
+        deadline=initial.review_deadline,
+        languages=initial.review_languages.astype(np.int64),
+        saq_lateness=initial.saq_lateness,
+        nominated_at=initial.party_nominated_at,
+        first_replaced=initial.party_first_replaced_at,
+        responsiveness=np.asarray(responsiveness, dtype=float),
+        silent=np.asarray(silent, dtype=np.bool_),
         group_start_of_review=np.array([initial.group_start[int(g)] for g in pairings.group], dtype=float),
-        first_involved=first_involvement(pairings, initial.group_start), day=float(initial.day))
+        first_involved=first_involvement(pairings, initial.group_start),
+        day=float(initial.day),
+    )
 
 
-def run_compiled(params: Parameters, pairings: Pairings, initial: InitialState, streams: ReplicationStreams,
-                 horizon_day: float, levers: Levers) -> RunRecord:
+def run_compiled(
+    params: Parameters, pairings: Pairings, initial: InitialState, streams: ReplicationStreams, horizon_day: float, levers: Levers
+) -> RunRecord:
     """The compiled twin of ``Mechanism(params, pairings, initial, streams, horizon_day, levers).run()``."""
     check_staffing(params, levers)  # as Mechanism does
     responsiveness, silent = party_traits(initial, streams, params)
     lever_arrays: LeverArrays = pack_levers(levers, pairings)
     P = pack_parameters(params, int(np.sum(pairings.group == 1)))
     out = run_mechanism(streams.key, P, lever_arrays, engine_start(pairings, initial, responsiveness, silent), float(horizon_day))
-    (entered, deadline, languages, saq_lateness, nominated_at, first_replaced, replacements, redraws, handovers,
-     threshold_day, events, end_day, draws) = out
+    (
+        entered,
+        deadline,
+        languages,
+        saq_lateness,
+        nominated_at,
+        first_replaced,
+        replacements,
+        redraws,
+        handovers,
+        threshold_day,
+        events,
+        end_day,
+        draws,
+    ) = out
     return RunRecord(
-        start_day=initial.day, end_day=end_day, entered=entered, deadline=deadline, languages=languages,
-        saq_lateness=saq_lateness, nominated_at=nominated_at, first_replaced_at=first_replaced, replacements=replacements,
-        redraw_log=redraws, handover_log=handovers,
-        threshold_day=threshold_day, events=int(events), draws=int(draws))
+        start_day=initial.day,
+        end_day=end_day,
+        entered=entered,
+        deadline=deadline,
+        languages=languages,
+        saq_lateness=saq_lateness,
+        nominated_at=nominated_at,
+        first_replaced_at=first_replaced,
+        replacements=replacements,
+        redraw_log=redraws,
+        handover_log=handovers,
+        threshold_day=threshold_day,
+        events=int(events),
+        draws=int(draws),
+    )
 
 
 __all__ = ["DAYS_PER_MONTH", "Start", "engine_start", "run_compiled", "run_mechanism"]

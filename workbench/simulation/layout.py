@@ -55,8 +55,9 @@ VALUE_INDEX: dict[tuple[str, str], int] = {pair: k for k, pair in enumerate(LEVE
 N_LEVERS = len(LEVER_NAMES)
 N_LEVER_VALUES = len(LEVER_VALUES)
 #: An absent lever's effect: its class's default (no effect).
-VALUE_DEFAULTS = np.array([{f.name: f.default for f in dataclasses.fields(LEVER_TYPES[lever][0])}[effect]
-                           for lever, effect in LEVER_VALUES], dtype=float)
+VALUE_DEFAULTS = np.array(
+    [{f.name: f.default for f in dataclasses.fields(LEVER_TYPES[lever][0])}[effect] for lever, effect in LEVER_VALUES], dtype=float
+)
 VALUE_LEVER = np.array([LEVER_INDEX[lever] for lever, _ in LEVER_VALUES], dtype=np.int64)
 
 L_FOLLOW_UP = LEVER_INDEX["nomination_follow_up"]
@@ -93,13 +94,19 @@ def _stage_arrays() -> dict[str, np.ndarray]:
         return -1 if name is None else PARAMETER_INDEX[name]
 
     table = {
-        "stream": np.full(N_STAGES, -1, np.int64), "draw": np.full(N_STAGES, -1, np.int64),
-        "time": np.full(N_STAGES, -1, np.int64), "sigma": np.full(N_STAGES, -1, np.int64),
-        "pace": np.full(N_STAGES, -1, np.int64), "languages": np.zeros(N_STAGES, np.bool_),
+        "stream": np.full(N_STAGES, -1, np.int64),
+        "draw": np.full(N_STAGES, -1, np.int64),
+        "time": np.full(N_STAGES, -1, np.int64),
+        "sigma": np.full(N_STAGES, -1, np.int64),
+        "pace": np.full(N_STAGES, -1, np.int64),
+        "languages": np.zeros(N_STAGES, np.bool_),
         "factors": np.full((N_STAGES, max(len(r.levers) for r in STAGE_RULES)), -1, np.int64),
-        "merge_time": np.full(N_STAGES, -1, np.int64), "merge_factor": np.full(N_STAGES, -1, np.int64),
-        "experts": np.zeros((N_STAGES, 3), np.bool_), "secretariat": np.full(N_STAGES, -1, np.int64),
-        "agrees_languages": np.zeros(N_STAGES, np.bool_), "deadline": np.full(N_STAGES, -1, np.int64),
+        "merge_time": np.full(N_STAGES, -1, np.int64),
+        "merge_factor": np.full(N_STAGES, -1, np.int64),
+        "experts": np.zeros((N_STAGES, 3), np.bool_),
+        "secretariat": np.full(N_STAGES, -1, np.int64),
+        "agrees_languages": np.zeros(N_STAGES, np.bool_),
+        "deadline": np.full(N_STAGES, -1, np.int64),
         "lateness_observed": np.zeros(N_STAGES, np.bool_),
     }
     for rule in STAGE_RULES:
@@ -157,7 +164,7 @@ class LeverArrays(NamedTuple):
 def pack_parameters(params: Parameters, group1_size: int) -> np.ndarray:
     """The parameter vector: every field of ``params`` in order, then the group-1 target."""
     vector = np.empty(N_PARAMETERS)
-    vector[:len(PARAMETER_NAMES)] = [getattr(params, name) for name in PARAMETER_NAMES]
+    vector[: len(PARAMETER_NAMES)] = [getattr(params, name) for name in PARAMETER_NAMES]
     vector[P_GROUP1_TARGET] = params.completion_target(group1_size)
     return vector
 
@@ -196,10 +203,15 @@ def pack_levers(levers: Levers, pairings: Pairings) -> LeverArrays:
 def fingerprint() -> str:
     """A hash of everything the compiled code has frozen in: the indices and the stage table."""
     layout = {
-        "parameters": PARAMETER_NAMES, "levers": LEVER_NAMES, "values": LEVER_VALUES,
+        "parameters": PARAMETER_NAMES,
+        "levers": LEVER_NAMES,
+        "values": LEVER_VALUES,
         "defaults": [v if math.isfinite(v) else str(v) for v in VALUE_DEFAULTS.tolist()],
-        "party_streams": PARTY_COMPONENTS, "review_streams": REVIEW_COMPONENTS, "offset": REVIEW_OFFSET,
-        "stages": [s.name for s in Stage], "table": {k: v.tolist() for k, v in _TABLE.items()},
+        "party_streams": PARTY_COMPONENTS,
+        "review_streams": REVIEW_COMPONENTS,
+        "offset": REVIEW_OFFSET,
+        "stages": [s.name for s in Stage],
+        "table": {k: v.tolist() for k, v in _TABLE.items()},
     }
     return hashlib.sha256(json.dumps(layout, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

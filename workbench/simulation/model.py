@@ -125,8 +125,11 @@ class Party:
             yield self.env.timeout(self.first_involved - self.env.now)
         if not rules.nominates(self.index, self.silent, model.lever_arrays):
             return  # only an intervention (follow-up campaign) or a redraw moves this party
-        yield self.env.timeout(self.stream("nomination").draw(
-            rules.nomination_delay, self.env.now, self.index, self.silent, self.responsiveness, model.P, model.lever_arrays))
+        yield self.env.timeout(
+            self.stream("nomination").draw(
+                rules.nomination_delay, self.env.now, self.index, self.silent, self.responsiveness, model.P, model.lever_arrays
+            )
+        )
         self.appoint_focal_point()
 
     def name_experts(self) -> Process:
@@ -276,8 +279,18 @@ class Review:
         for position in rule.experts:
             yield self.members[position].experts
         s = int(self.stage)
-        days = self.stream(rule.stream).draw(rules.work_days, s, self.env.now, self.group, *self.positions, self.languages,
-                                             model.responsiveness, model.P, model.lever_arrays, age_days)
+        days = self.stream(rule.stream).draw(
+            rules.work_days,
+            s,
+            self.env.now,
+            self.group,
+            *self.positions,
+            self.languages,
+            model.responsiveness,
+            model.P,
+            model.lever_arrays,
+            age_days,
+        )
         yield from self.work(days)
         if rule.secretariat is not None:
             yield from model.secretariat.assist(self.stream("secretariat").draw(rules.secretariat_days, s, model.P))
@@ -290,8 +303,15 @@ class Review:
 class Mechanism:
     """The whole review cycle of one replication."""
 
-    def __init__(self, params: Parameters, pairings: Pairings, initial: InitialState,
-                 streams: ReplicationStreams, horizon_day: float, levers: Levers = NO_LEVERS):
+    def __init__(
+        self,
+        params: Parameters,
+        pairings: Pairings,
+        initial: InitialState,
+        streams: ReplicationStreams,
+        horizon_day: float,
+        levers: Levers = NO_LEVERS,
+    ):
         self.params = params
         self.levers = levers
         self.pairings = pairings
@@ -301,8 +321,9 @@ class Mechanism:
         self.env = simpy.Environment(initial_time=initial.day)
         check_staffing(params, levers)
         staffing = levers.secretariat_staffing
-        self.secretariat = Secretariat(self.env, params.secretariat_officers,
-                                       staffing.officers_change if staffing else 0, staffing.start_day if staffing else math.inf)
+        self.secretariat = Secretariat(
+            self.env, params.secretariat_officers, staffing.officers_change if staffing else 0, staffing.start_day if staffing else math.inf
+        )
         self.group_start = initial.group_start
         # The rules read parameters and levers as the compiled engine does: as arrays.
         self.P = pack_parameters(params, int(np.sum(pairings.group == 1)))
@@ -395,10 +416,18 @@ class Mechanism:
         if self.open_reviews:
             self.env.run(until=self.env.any_of([horizon, self.all_completed]))
         return RunRecord(
-            start_day=self.initial.day, end_day=self.env.now, entered=self.entered, deadline=self.deadline,
-            languages=self.languages, saq_lateness=self.saq_lateness, nominated_at=self.nominated_at,
-            first_replaced_at=self.first_replaced_at, replacements=self.replacements,
+            start_day=self.initial.day,
+            end_day=self.env.now,
+            entered=self.entered,
+            deadline=self.deadline,
+            languages=self.languages,
+            saq_lateness=self.saq_lateness,
+            nominated_at=self.nominated_at,
+            first_replaced_at=self.first_replaced_at,
+            replacements=self.replacements,
             redraw_log=np.array(self.redraws, dtype=float).reshape(-1, 5),
             handover_log=np.array(self.handovers, dtype=float).reshape(-1, 3),
-            threshold_day=self.threshold_day, events=self.events, draws=self.streams.draws(),
+            threshold_day=self.threshold_day,
+            events=self.events,
+            draws=self.streams.draws(),
         )

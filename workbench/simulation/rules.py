@@ -20,11 +20,39 @@ from numba import njit
 
 from workbench.core.timeline import DAYS_PER_MONTH, DAYS_PER_YEAR
 from workbench.simulation.layout import (
-    L_FOLLOW_UP, L_HANDOVER, L_REDRAW, L_TRANSLATION, P_COUPLING, P_EXPERT_LAG, P_EXTRA_LANGUAGE, P_HANDOVER,
-    P_NOMINATION_RATE, P_ONE_LANGUAGE, P_REPLACEMENT_RATE, P_REVIVE, P_SHAPE, P_THREE_LANGUAGES, STAGE_DEADLINE,
-    STAGE_DRAW, STAGE_EXPERTS, STAGE_FACTORS, STAGE_LANGUAGES, STAGE_LATENESS_OBSERVED, STAGE_MERGE_FACTOR,
-    STAGE_MERGE_TIME, STAGE_PACE, STAGE_SECRETARIAT, STAGE_SIGMA, STAGE_TIME, V_FOLLOW_MULTIPLIER,
-    V_FOLLOW_SILENT_RATE, V_HANDOVER_FACTOR, V_REDRAW_AFTER, V_REDRAW_DELAY, V_TRANSLATION_FACTOR, VALUE_LEVER,
+    L_FOLLOW_UP,
+    L_HANDOVER,
+    L_REDRAW,
+    L_TRANSLATION,
+    P_COUPLING,
+    P_EXPERT_LAG,
+    P_EXTRA_LANGUAGE,
+    P_HANDOVER,
+    P_NOMINATION_RATE,
+    P_ONE_LANGUAGE,
+    P_REPLACEMENT_RATE,
+    P_REVIVE,
+    P_SHAPE,
+    P_THREE_LANGUAGES,
+    STAGE_DEADLINE,
+    STAGE_DRAW,
+    STAGE_EXPERTS,
+    STAGE_FACTORS,
+    STAGE_LANGUAGES,
+    STAGE_LATENESS_OBSERVED,
+    STAGE_MERGE_FACTOR,
+    STAGE_MERGE_TIME,
+    STAGE_PACE,
+    STAGE_SECRETARIAT,
+    STAGE_SIGMA,
+    STAGE_TIME,
+    V_FOLLOW_MULTIPLIER,
+    V_FOLLOW_SILENT_RATE,
+    V_HANDOVER_FACTOR,
+    V_REDRAW_AFTER,
+    V_REDRAW_DELAY,
+    V_TRANSLATION_FACTOR,
+    VALUE_LEVER,
     clear_stale_compiled_code,
 )
 from workbench.simulation.stages import EACH_REVIEWER, EXPONENTIAL, JOINT_DRAFTS, SLOWEST, UNDER_REVIEW
@@ -183,8 +211,11 @@ def redraw_reviewer(seed, used, has_focal_point, a, b, c):
 @njit(cache=True)
 def experts_ready(s, has_experts, a, b, c):
     """The governmental experts the stage's work needs have been named."""
-    return ((not STAGE_EXPERTS[s, 0] or has_experts[a]) and (not STAGE_EXPERTS[s, 1] or has_experts[b])
-            and (not STAGE_EXPERTS[s, 2] or has_experts[c]))
+    return (
+        (not STAGE_EXPERTS[s, 0] or has_experts[a])
+        and (not STAGE_EXPERTS[s, 1] or has_experts[b])
+        and (not STAGE_EXPERTS[s, 2] or has_experts[c])
+    )
 
 
 @njit(cache=True)
@@ -248,8 +279,7 @@ def work_days(seed, used, s, now, g, a, b, c, languages, responsiveness, P, leve
     if pace_of == UNDER_REVIEW:
         pace = slowness(responsiveness[a], coupling)
     else:  # SLOWEST: consensus waits for the slowest of the three
-        pace = max(slowness(responsiveness[a], coupling), slowness(responsiveness[b], coupling),
-                   slowness(responsiveness[c], coupling))
+        pace = max(slowness(responsiveness[a], coupling), slowness(responsiveness[b], coupling), slowness(responsiveness[c], coupling))
     if draw == EXPONENTIAL:  # memoryless: work under way needs no conditioning
         mean = time * pace * scale
         days, used = exponential_draw(seed, used, mean)
@@ -295,9 +325,30 @@ def record_entry(r, s, now, entered, deadline, lateness, P):
 
 
 __all__ = [
-    "EACH_REVIEWER", "SLOWEST", "UNDER_REVIEW", "choice_draw", "experts_delay", "experts_ready", "exponential_draw",
-    "handover_stall", "language_factor", "languages_agreed", "lever_factor", "needs_secretariat", "nominates",
-    "nomination_delay", "reaches_party", "reaches_review", "record_entry", "redraw_delay", "redraw_patience_ends",
-    "redraw_reviewer", "replacement_gap", "responsiveness_after_handover", "secretariat_days", "slowness",
-    "work_days", "work_scale",
+    "EACH_REVIEWER",
+    "SLOWEST",
+    "UNDER_REVIEW",
+    "choice_draw",
+    "experts_delay",
+    "experts_ready",
+    "exponential_draw",
+    "handover_stall",
+    "language_factor",
+    "languages_agreed",
+    "lever_factor",
+    "needs_secretariat",
+    "nominates",
+    "nomination_delay",
+    "reaches_party",
+    "reaches_review",
+    "record_entry",
+    "redraw_delay",
+    "redraw_patience_ends",
+    "redraw_reviewer",
+    "replacement_gap",
+    "responsiveness_after_handover",
+    "secretariat_days",
+    "slowness",
+    "work_days",
+    "work_scale",
 ]

@@ -18,8 +18,7 @@ from workbench.inputs.parameters import Parameters
 from workbench.simulation.stages import N_STAGES, STAGES, Stage
 from workbench.simulation.streams import ReplicationStreams
 
-__all__ = ["N_STAGES", "STAGES", "InitialState", "RunRecord", "Stage", "check_staffing", "party_traits",
-           "responsiveness_from_uniform"]
+__all__ = ["N_STAGES", "STAGES", "InitialState", "RunRecord", "Stage", "check_staffing", "party_traits", "responsiveness_from_uniform"]
 
 
 @dataclass
@@ -101,6 +100,9 @@ def check_staffing(params: Parameters, levers: Levers) -> None:
     """A staffing lever may not leave the Secretariat without officers."""
     staffing = levers.secretariat_staffing
     if staffing is not None and params.secretariat_officers + staffing.officers_change < 1:
-        raise InputError("scenario", "levers.secretariat_staffing.officers_change",
-                         f"{staffing.officers_change} would leave {params.secretariat_officers + staffing.officers_change} officers",
-                         f"at least {1 - params.secretariat_officers} with {params.secretariat_officers} officers")
+        raise InputError(
+            "scenario",
+            "levers.secretariat_staffing.officers_change",
+            f"{staffing.officers_change} would leave {params.secretariat_officers + staffing.officers_change} officers",
+            f"at least {1 - params.secretariat_officers} with {params.secretariat_officers} officers",
+        )

@@ -20,16 +20,21 @@ import math
 import numpy as np
 
 from workbench.core.errors import InputError
-from workbench.simulation.schema import N_STAGES, InitialState, Stage, responsiveness_from_uniform
-from workbench.inputs.parties import Pairings, first_involvement
+from workbench.core.timeline import GROUP_STARTS, months, to_day
 from workbench.inputs.observations import Snapshot
 from workbench.inputs.parameters import Parameters
+from workbench.inputs.parties import Pairings, first_involvement
+from workbench.simulation.schema import N_STAGES, InitialState, Stage, responsiveness_from_uniform
 from workbench.simulation.streams import ReplicationStreams
-from workbench.core.timeline import GROUP_STARTS, months, to_day
 
 # Stage numbers as plain ints: this module indexes arrays with them in loops.
 NOMINATIONS, CONSULTATION, SAQ, WRITTEN_FEEDBACK, LISTS = (
-    int(Stage.NOMINATIONS), int(Stage.CONSULTATION), int(Stage.SAQ), int(Stage.WRITTEN_FEEDBACK), int(Stage.LISTS))
+    int(Stage.NOMINATIONS),
+    int(Stage.CONSULTATION),
+    int(Stage.SAQ),
+    int(Stage.WRITTEN_FEEDBACK),
+    int(Stage.LISTS),
+)
 MIN_HISTORY = months(1.0)  # nothing is placed earlier than a month after its group started
 MIN_BEFORE_LISTS = months(6.0)  # nominations, consultation, SAQ and feedback take at least this
 
@@ -73,8 +78,7 @@ def _count(snapshot: Snapshot, name: str, group: int | None = None) -> int:
     return int(value)
 
 
-def choose_silent_parties(pairings: Pairings, n_silent: int, held_up: int, rng: np.random.Generator,
-                          max_steps: int = 20000) -> np.ndarray:
+def choose_silent_parties(pairings: Pairings, n_silent: int, held_up: int, rng: np.random.Generator, max_steps: int = 20000) -> np.ndarray:
     """Pick ``n_silent`` parties whose pending nominations hold up exactly ``held_up`` reviews.
 
     The report gives only the two counts (¶15); local search over random swaps finds a set
@@ -100,9 +104,12 @@ def choose_silent_parties(pairings: Pairings, n_silent: int, held_up: int, rng: 
         if trial_gap <= gap:
             in_set[out_p], in_set[in_p] = False, True
             cover, gap = trial, trial_gap
-    raise InputError("pairings", "parties_without_focal_point",
-                     f"no set of {n_silent} parties holds up exactly {held_up} reviews in these pairings",
-                     "pairings and figures that are consistent with each other")
+    raise InputError(
+        "pairings",
+        "parties_without_focal_point",
+        f"no set of {n_silent} parties holds up exactly {held_up} reviews in these pairings",
+        "pairings and figures that are consistent with each other",
+    )
 
 
 def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, streams: ReplicationStreams) -> InitialState:
@@ -133,8 +140,12 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
     def take(count: int, candidates: list[int], what: str) -> list[int]:
         """Draw ``count`` reviews, earlier groups more likely (longer exposure)."""
         if count > len(candidates):
-            raise InputError(snapshot.path, what, f"{count} reviews needed but only {len(candidates)} can hold them",
-                             "counts consistent with the pairings and group start dates")
+            raise InputError(
+                snapshot.path,
+                what,
+                f"{count} reviews needed but only {len(candidates)} can hold them",
+                "counts consistent with the pairings and group start dates",
+            )
         if count == 0:
             return []
         weights = exposure[candidates] / exposure[candidates].sum()
@@ -158,8 +169,9 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
             earliest, latest = day0 - months(min(hi_months, 120.0)), day0 - months(lo_months)
         lists_ages.append((int(fig.value), earliest, latest))
     lists_total = _count(snapshot, "reviews_lists_of_observations")
-    by_group = {g: _count(snapshot, "reviews_lists_of_observations", g) for g in (1, 2, 3)
-                if snapshot.has("reviews_lists_of_observations", g)}
+    by_group = {
+        g: _count(snapshot, "reviews_lists_of_observations", g) for g in (1, 2, 3) if snapshot.has("reviews_lists_of_observations", g)
+    }
     lists_reviews: list[int] = []
     if by_group:
         for g, count in by_group.items():
@@ -185,8 +197,11 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
     very_late = _count(snapshot, "feedback_late_over_1_year")
     due = months(params.feedback_deadline_months)
     feedback_reviews = []
-    for count, lo, hi in ((very_late, due + months(12), math.inf), (late - very_late, due, due + months(12)),
-                          (in_feedback - late, 0.0, due)):
+    for count, lo, hi in (
+        (very_late, due + months(12), math.inf),
+        (late - very_late, due, due + months(12)),
+        (in_feedback - late, 0.0, due),
+    ):
         picked = take(count, eligible(lo), "reviews_written_feedback_in_progress")
         for r in picked:
             top = min(hi, exposure[r] - MIN_HISTORY)
@@ -265,8 +280,9 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
     rate_days = params.nomination_rate / months(1)
     shape = params.responsiveness_shape
     survival = np.exp(-rate_days * waited) if math.isinf(shape) else (1.0 + rate_days * waited / shape) ** (-shape)
-    p_silent = np.where(np.isnan(nominated_at),
-                        params.silent_share / np.maximum(params.silent_share + (1 - params.silent_share) * survival, 1e-300), 0.0)
+    p_silent = np.where(
+        np.isnan(nominated_at), params.silent_share / np.maximum(params.silent_share + (1 - params.silent_share) * survival, 1e-300), 0.0
+    )
     silent = u_silent < p_silent
     responsiveness = responsiveness_from_uniform(u_resp, shape, rate_days * waited if not math.isinf(shape) else 0.0)
 

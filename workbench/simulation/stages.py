@@ -67,26 +67,76 @@ class StageRule:
 
     @property
     def description(self) -> str:
-        return (self.stage.name.replace("_", " ").lower())
+        return self.stage.name.replace("_", " ").lower()
 
 
 #: Every stage after nominations, in order; the last leads to COMPLETED.
 STAGE_RULES: tuple[StageRule, ...] = (
-    StageRule(Stage.CONSULTATION, "¶26-29, ¶42-43", "consultation", EXPONENTIAL, "consultation_scheduling_months", None,
-              SLOWEST, languages=False, levers=(("scheduling_support", "duration_factor"),),
-              secretariat="consultation_preparation_months", agrees_languages=True),
-    StageRule(Stage.SAQ, "¶30-32", "saq", LOGNORMAL, "saq_median_months", "saq_sigma", UNDER_REVIEW, languages=True,
-              levers=(("training", "saq_factor"),), experts=(UNDER_REVIEW_PARTY,), deadline="saq_deadline_months",
-              lateness_observed=True),
-    StageRule(Stage.WRITTEN_FEEDBACK, "¶34-36", "feedback", JOINT_DRAFTS, "feedback_part_median_months", "feedback_sigma",
-              EACH_REVIEWER, languages=True, levers=(("training", "feedback_factor"), ("task_split", "drafting_factor")),
-              merge=("feedback_coordination_months", ("task_split", "coordination_factor")),
-              experts=(REVIEWER_1, REVIEWER_2), deadline="feedback_deadline_months"),
-    StageRule(Stage.LISTS, "¶37-39", "lists", LOGNORMAL, "lists_median_months", "lists_sigma", SLOWEST, languages=True,
-              levers=(("consensus_facilitation", "duration_factor"),), secretariat="lists_facilitation_months",
-              deadline="lists_deadline_months"),
-    StageRule(Stage.SUMMARIES, "¶39", "summaries", LOGNORMAL, "summaries_median_months", "summaries_sigma", SLOWEST,
-              languages=True, levers=(("consensus_facilitation", "duration_factor"),)),
+    StageRule(
+        Stage.CONSULTATION,
+        "¶26-29, ¶42-43",
+        "consultation",
+        EXPONENTIAL,
+        "consultation_scheduling_months",
+        None,
+        SLOWEST,
+        languages=False,
+        levers=(("scheduling_support", "duration_factor"),),
+        secretariat="consultation_preparation_months",
+        agrees_languages=True,
+    ),
+    StageRule(
+        Stage.SAQ,
+        "¶30-32",
+        "saq",
+        LOGNORMAL,
+        "saq_median_months",
+        "saq_sigma",
+        UNDER_REVIEW,
+        languages=True,
+        levers=(("training", "saq_factor"),),
+        experts=(UNDER_REVIEW_PARTY,),
+        deadline="saq_deadline_months",
+        lateness_observed=True,
+    ),
+    StageRule(
+        Stage.WRITTEN_FEEDBACK,
+        "¶34-36",
+        "feedback",
+        JOINT_DRAFTS,
+        "feedback_part_median_months",
+        "feedback_sigma",
+        EACH_REVIEWER,
+        languages=True,
+        levers=(("training", "feedback_factor"), ("task_split", "drafting_factor")),
+        merge=("feedback_coordination_months", ("task_split", "coordination_factor")),
+        experts=(REVIEWER_1, REVIEWER_2),
+        deadline="feedback_deadline_months",
+    ),
+    StageRule(
+        Stage.LISTS,
+        "¶37-39",
+        "lists",
+        LOGNORMAL,
+        "lists_median_months",
+        "lists_sigma",
+        SLOWEST,
+        languages=True,
+        levers=(("consensus_facilitation", "duration_factor"),),
+        secretariat="lists_facilitation_months",
+        deadline="lists_deadline_months",
+    ),
+    StageRule(
+        Stage.SUMMARIES,
+        "¶39",
+        "summaries",
+        LOGNORMAL,
+        "summaries_median_months",
+        "summaries_sigma",
+        SLOWEST,
+        languages=True,
+        levers=(("consensus_facilitation", "duration_factor"),),
+    ),
 )
 
 RULE_OF: dict[Stage, StageRule] = {rule.stage: rule for rule in STAGE_RULES}

@@ -1,0 +1,41 @@
+"""The code keeps its shape: the import contract, lint, format and types, as CI checks them.
+
+The same checks run from ``pre-commit`` (``.pre-commit-config.yaml``) before a commit.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def _run(*command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_the_layers_import_only_downwards():
+    """import-linter's contracts in pyproject.toml: inputs -> simulation -> ... -> faces, and the rest."""
+    done = _run(str(BIN / "lint-imports"), "--no-cache")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 broken" in done.stdout
+
+
+def test_lint_passes():
+    done = _run(sys.executable, "-m", "ruff", "check", "workbench", "tests", "benchmarks")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_code_is_formatted():
+    done = _run(sys.executable, "-m", "ruff", "format", "--check", "workbench", "tests", "benchmarks")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.subprocess
+def test_public_api_type_checks():
+    done = _run(sys.executable, "-m", "mypy")
+    assert done.returncode == 0, done.stdout + done.stderr
