@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -139,3 +140,11 @@ def test_the_command_line_offers_exactly_the_runners_engines():
     for command in ("forecast", "calibrate", "compare", "report"):
         action = next(a for a in parser._subparsers._group_actions[0].choices[command]._actions if a.dest == "engine")
         assert tuple(action.choices) == ENGINES, command
+
+
+def test_the_installed_command_starts():
+    """The README runs `.venv/bin/workbench`: the console script must point at the command line."""
+    command = Path(sys.executable).parent / "workbench"
+    done = subprocess.run([str(command), "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "forecast" in done.stdout

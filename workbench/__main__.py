@@ -1,5 +1,3 @@
-import sys
+from workbench.faces.cli import run
 
-from workbench.faces.cli import main
-
-sys.exit(main())
+run()

@@ -491,5 +491,26 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """The ``workbench`` command: :func:`main`, then exit with its status.
+
+    After an interrupt (status 130) the process leaves at once, ignoring further signals:
+    the outputs are already safe (written atomically, or not at all), and a library's
+    clean-up at interpreter exit (pyabc's database, worker pools) could otherwise turn the
+    interrupt into a second, unhandled one and an exit by signal instead of status 130.
+    """
+    import os
+    import signal
+
+    code = main()
+    if code == 130:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
