@@ -13,6 +13,7 @@ versions.  Use it when changing a rule::
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -35,7 +36,7 @@ class Event:
     detail: tuple[float, ...] = ()
 
     def __str__(self) -> str:
-        when = "before the records" if not math.isfinite(self.day) else str(EPOCH + _timedelta(self.day))
+        when = "before the records" if not math.isfinite(self.day) else str(EPOCH + dt.timedelta(days=self.day))
         who = "party" if self.kind in ("nominated", "handover began", "handover ended") else "review"
         extra = f" {tuple(round(x, 6) for x in self.detail)}" if self.detail else ""
         return f"{when} (day {self.day:.6f}): {who} {self.entity} {self.kind}{extra}"
@@ -47,12 +48,6 @@ class Event:
             and len(self.detail) == len(other.detail)
             and all(_same(x, y) for x, y in zip(self.detail, other.detail))
         )
-
-
-def _timedelta(day: float):
-    import datetime as dt
-
-    return dt.timedelta(days=float(day))
 
 
 def _same(x: float, y: float) -> bool:

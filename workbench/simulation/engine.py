@@ -31,7 +31,6 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from workbench.core.timeline import DAYS_PER_MONTH
 from workbench.inputs.levers import Levers
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import Pairings, first_involvement
@@ -57,14 +56,11 @@ from workbench.simulation.layout import (
     STAGE_STREAM,
     V_OFFICERS_CHANGE,
     LeverArrays,
-    clear_stale_compiled_code,
     pack_levers,
     pack_parameters,
 )
 from workbench.simulation.schema import InitialState, RunRecord, check_staffing, party_traits
 from workbench.simulation.streams import ReplicationStreams, stream_seed
-
-clear_stale_compiled_code()
 
 # --- event kinds -------------------------------------------------------------------------
 K_NOMINATE, K_EXPERTS, K_REPLACE, K_HANDOVER_END, K_STAFFING, K_SERVICE_END, K_REVIEW = range(7)
@@ -125,7 +121,7 @@ def _all_in_place(has_focal_point, in_handover, a, b, c):
 
 @njit(cache=True)
 def run_mechanism(key, P, levers, start, horizon_day):
-    """One replication from the initial state to the horizon. Returns the arrays of a RunRecord."""
+    """One replication from the initial state to the horizon: the fields of a RunRecord after ``start_day``, in order."""
     group, members_in = start.group, start.members
     n = group.shape[0]
     m = start.nominated_at.shape[0]
@@ -554,7 +550,9 @@ def run_mechanism(key, P, levers, start, horizon_day):
             break
 
     draws = party_draws.sum() + review_draws.sum()
+    # In RunRecord's field order after start_day, so that the caller can build it directly.
     return (
+        end_day,
         entered,
         deadline,
         languages,
@@ -566,7 +564,6 @@ def run_mechanism(key, P, levers, start, horizon_day):
         handover_log[:n_handovers].copy(),
         threshold_day,
         events,
-        end_day,
         draws,
     )
 
@@ -599,38 +596,7 @@ def run_compiled(
     responsiveness, silent = party_traits(initial, streams, params)
     lever_arrays: LeverArrays = pack_levers(levers, pairings)
     P = pack_parameters(params, int(np.sum(pairings.group == 1)))
-    out = run_mechanism(streams.key, P, lever_arrays, engine_start(pairings, initial, responsiveness, silent), float(horizon_day))
-    (
-        entered,
-        deadline,
-        languages,
-        saq_lateness,
-        nominated_at,
-        first_replaced,
-        replacements,
-        redraws,
-        handovers,
-        threshold_day,
-        events,
-        end_day,
-        draws,
-    ) = out
-    return RunRecord(
-        start_day=initial.day,
-        end_day=end_day,
-        entered=entered,
-        deadline=deadline,
-        languages=languages,
-        saq_lateness=saq_lateness,
-        nominated_at=nominated_at,
-        first_replaced_at=first_replaced,
-        replacements=replacements,
-        redraw_log=redraws,
-        handover_log=handovers,
-        threshold_day=threshold_day,
-        events=int(events),
-        draws=int(draws),
+    *fields, events, draws = run_mechanism(
+        streams.key, P, lever_arrays, engine_start(pairings, initial, responsiveness, silent), float(horizon_day)
     )
-
-
-__all__ = ["DAYS_PER_MONTH", "Start", "engine_start", "run_compiled", "run_mechanism"]
+    return RunRecord(initial.day, *fields, events=int(events), draws=int(draws))

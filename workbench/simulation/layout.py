@@ -245,3 +245,8 @@ def clear_stale_compiled_code(cache_dir: Path | None = None) -> bool:
     except OSError:
         pass  # a read-only installation recompiles in memory each time; still correct
     return removed
+
+
+# Before any compiled function of the simulation is loaded from the cache: every module that
+# compiles against this layout imports it first.
+clear_stale_compiled_code()

@@ -53,12 +53,9 @@ from workbench.simulation.layout import (
     V_REDRAW_DELAY,
     V_TRANSLATION_FACTOR,
     VALUE_LEVER,
-    clear_stale_compiled_code,
 )
-from workbench.simulation.stages import EACH_REVIEWER, EXPONENTIAL, JOINT_DRAFTS, SLOWEST, UNDER_REVIEW
+from workbench.simulation.stages import EXPONENTIAL, JOINT_DRAFTS, UNDER_REVIEW
 from workbench.simulation.streams import gamma_mean_one_from, lognormal_beyond_from, lognormal_from, uniform_at
-
-clear_stale_compiled_code()
 
 #: Attempts at drawing joint feedback that outlasts the work already done, before the fallback.
 _CONDITIONING_ATTEMPTS = 200
@@ -322,33 +319,3 @@ def record_entry(r, s, now, entered, deadline, lateness, P):
         deadline[r, s] = now + P[STAGE_DEADLINE[s]] * DAYS_PER_MONTH
     if s > 0 and STAGE_LATENESS_OBSERVED[s - 1]:
         lateness[r] = now - deadline[r, s - 1]
-
-
-__all__ = [
-    "EACH_REVIEWER",
-    "SLOWEST",
-    "UNDER_REVIEW",
-    "choice_draw",
-    "experts_delay",
-    "experts_ready",
-    "exponential_draw",
-    "handover_stall",
-    "language_factor",
-    "languages_agreed",
-    "lever_factor",
-    "needs_secretariat",
-    "nominates",
-    "nomination_delay",
-    "reaches_party",
-    "reaches_review",
-    "record_entry",
-    "redraw_delay",
-    "redraw_patience_ends",
-    "redraw_reviewer",
-    "replacement_gap",
-    "responsiveness_after_handover",
-    "secretariat_days",
-    "slowness",
-    "work_days",
-    "work_scale",
-]

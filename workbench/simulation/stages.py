@@ -65,10 +65,6 @@ class StageRule:
     deadline: str | None = None  # parameter: months to the deadline agreed on entering the stage
     lateness_observed: bool = False  # the report counts how late the stage ended (¶31)
 
-    @property
-    def description(self) -> str:
-        return self.stage.name.replace("_", " ").lower()
-
 
 #: Every stage after nominations, in order; the last leads to COMPLETED.
 STAGE_RULES: tuple[StageRule, ...] = (
