@@ -112,193 +112,248 @@ def choose_silent_parties(pairings: Pairings, n_silent: int, held_up: int, rng: 
     )
 
 
-def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, streams: ReplicationStreams) -> InitialState:
-    """The state the report describes at its date, with the unnamed details drawn at random."""
-    day0 = to_day(snapshot.as_at)
-    group_start = group_start_days(snapshot)
-    rng = streams.generator("snapshot_assignment")
-    n, m = pairings.n_reviews, pairings.n_parties
-    review_start = np.array([group_start[int(g)] for g in pairings.group], dtype=float)
-    exposure = day0 - review_start  # days since group start
-    group_of = pairings.group.tolist()
+class _Placement:
+    """The report's state being assembled: which reviews are still free, and what is known of each.
 
-    stage = np.full(n, -9)
-    entered = np.full((n, N_STAGES), np.nan)
-    deadline = np.full((n, N_STAGES), np.nan)
-    entered[:, NOMINATIONS] = [group_start[int(g)] for g in pairings.group]
+    Each step of :func:`report_start` places the reviews of one stage, drawing from one
+    generator in a fixed order, so a replication's assignment is reproducible.
+    """
 
-    # Pending nominations (¶15): the silent parties and the reviews they hold up.
-    n_silent = _count(snapshot, "parties_without_focal_point")
-    held_up = _count(snapshot, "reviews_held_up_by_nominations")
-    silent_parties = choose_silent_parties(pairings, n_silent, held_up, rng)
-    members = np.column_stack([pairings.under_review, pairings.reviewers])
-    covered = np.isin(members, silent_parties).any(axis=1)
-    stage[covered] = NOMINATIONS
+    def __init__(self, snapshot: Snapshot, pairings: Pairings, rng: np.random.Generator):
+        self.snapshot = snapshot
+        self.pairings = pairings
+        self.rng = rng
+        self.day0 = to_day(snapshot.as_at)
+        self.group_start = group_start_days(snapshot)
+        n = pairings.n_reviews
+        self.group = pairings.group.astype(int)
+        self.review_start = np.array([self.group_start[int(g)] for g in self.group], dtype=float)
+        self.exposure = self.day0 - self.review_start  # days since the group started
+        self.stage = np.full(n, -9)
+        self.entered = np.full((n, N_STAGES), np.nan)
+        self.deadline = np.full((n, N_STAGES), np.nan)
+        self.entered[:, NOMINATIONS] = self.review_start
+        self.free = np.ones(n, dtype=bool)  # reviews not yet given a stage
 
-    free = list(np.flatnonzero(~covered))
+    def count(self, name: str, group: int | None = None) -> int:
+        return _count(self.snapshot, name, group)
 
-    def take(count: int, candidates: list[int], what: str) -> list[int]:
-        """Draw ``count`` reviews, earlier groups more likely (longer exposure)."""
+    def free_reviews(self, min_age_days: float = -math.inf, group: int | None = None) -> np.ndarray:
+        """Free reviews (in index order) whose group started long enough ago, optionally of one group."""
+        mask = self.free & (self.exposure - MIN_HISTORY > min_age_days)
+        if group is not None:
+            mask &= self.group == group
+        return np.flatnonzero(mask)
+
+    def take(self, count: int, candidates: np.ndarray, what: str) -> np.ndarray:
+        """Draw ``count`` of the candidate reviews, earlier groups more likely (longer exposure)."""
         if count > len(candidates):
             raise InputError(
-                snapshot.path,
+                self.snapshot.path,
                 what,
                 f"{count} reviews needed but only {len(candidates)} can hold them",
                 "counts consistent with the pairings and group start dates",
             )
         if count == 0:
-            return []
-        weights = exposure[candidates] / exposure[candidates].sum()
-        picked = list(rng.choice(candidates, count, replace=False, p=weights))
-        for r in picked:
-            free.remove(r)
+            return np.zeros(0, dtype=int)
+        weights = self.exposure[candidates] / self.exposure[candidates].sum()
+        picked = self.rng.choice(candidates, count, replace=False, p=weights)
+        self.free[picked] = False
         return picked
 
-    def eligible(min_age_days: float, groups: tuple[int, ...] = (1, 2, 3)) -> list[int]:
-        return [r for r in free if exposure[r] - MIN_HISTORY > min_age_days and group_of[r] in groups]
 
-    # Lists of observations (¶38-39): counts by group, and the ages of ¶39.
-    lists_ages = []  # (count, earliest entry, latest entry) in days, oldest first
+def _place_silent_parties(state: _Placement) -> np.ndarray:
+    """Pending nominations (¶15): the silent parties, and the reviews they hold up."""
+    pairings = state.pairings
+    silent_parties = choose_silent_parties(
+        pairings, state.count("parties_without_focal_point"), state.count("reviews_held_up_by_nominations"), state.rng
+    )
+    members = np.column_stack([pairings.under_review, pairings.reviewers])
+    covered = np.isin(members, silent_parties).any(axis=1)
+    state.stage[covered] = NOMINATIONS
+    state.free[covered] = False
+    return silent_parties
+
+
+def _lists_age_ranges(state: _Placement) -> list[tuple[int, float, float]]:
+    """(count, earliest, latest entry day) of the lists of observations by age (¶39), oldest first."""
+    ages = []
     for name, lo_months, hi_months in LISTS_AGE_BUCKETS:
-        fig = snapshot.figures.get((name, None))
+        fig = state.snapshot.figures.get((name, None))
         if fig is None:
             continue
         if fig.started_between:
             earliest, latest = (to_day(d) for d in fig.started_between)
         else:
-            earliest, latest = day0 - months(min(hi_months, 120.0)), day0 - months(lo_months)
-        lists_ages.append((int(fig.value), earliest, latest))
-    lists_total = _count(snapshot, "reviews_lists_of_observations")
-    by_group = {
-        g: _count(snapshot, "reviews_lists_of_observations", g) for g in (1, 2, 3) if snapshot.has("reviews_lists_of_observations", g)
-    }
-    lists_reviews: list[int] = []
-    if by_group:
-        for g, count in by_group.items():
-            lists_reviews += take(count, [r for r in free if group_of[r] == g], f"reviews_lists_of_observations (group {g})")
-    lists_reviews += take(lists_total - len(lists_reviews), list(free), "reviews_lists_of_observations")
+            earliest, latest = state.day0 - months(min(hi_months, 120.0)), state.day0 - months(lo_months)
+        ages.append((int(fig.value), earliest, latest))
+    return ages
+
+
+def _place_lists(state: _Placement, params: Parameters) -> None:
+    """Lists of observations (¶38-39): the counts by group, and each one's age from ¶39."""
+    snapshot, rng = state.snapshot, state.rng
+    name = "reviews_lists_of_observations"
+    picked = [
+        state.take(state.count(name, g), state.free_reviews(group=g), f"{name} (group {g})") for g in (1, 2, 3) if snapshot.has(name, g)
+    ]
+    placed = sum(len(p) for p in picked)
+    picked.append(state.take(state.count(name) - placed, state.free_reviews(), name))
+    lists_reviews = [int(r) for r in np.concatenate(picked)]
     unplaced = list(lists_reviews)
-    for count, earliest, latest in lists_ages:  # oldest first, each to a review old enough for it
+    for count, earliest, latest in _lists_age_ranges(state):  # oldest first, each to a review old enough for it
         for _ in range(count):
-            fits = [r for r in unplaced if review_start[r] + MIN_BEFORE_LISTS < latest] or unplaced
+            fits = [r for r in unplaced if state.review_start[r] + MIN_BEFORE_LISTS < latest] or unplaced
             r = fits[int(rng.integers(len(fits)))]
             unplaced.remove(r)
-            lo = max(earliest, review_start[r] + MIN_BEFORE_LISTS)
-            entered[r, LISTS] = rng.uniform(lo, max(lo, latest))
+            lo = max(earliest, state.review_start[r] + MIN_BEFORE_LISTS)
+            state.entered[r, LISTS] = rng.uniform(lo, max(lo, latest))
     for r in unplaced:  # lists the report gives no age for
-        entered[r, LISTS] = rng.uniform(review_start[r] + MIN_BEFORE_LISTS, day0)
-    for r in lists_reviews:
-        stage[r] = LISTS
-        deadline[r, LISTS] = entered[r, LISTS] + months(params.lists_deadline_months)
+        state.entered[r, LISTS] = rng.uniform(state.review_start[r] + MIN_BEFORE_LISTS, state.day0)
+    state.stage[lists_reviews] = LISTS
+    state.deadline[lists_reviews, LISTS] = state.entered[lists_reviews, LISTS] + months(params.lists_deadline_months)
 
-    # Written feedback in progress (¶35-36), by lateness against the agreed six months.
-    in_feedback = _count(snapshot, "reviews_written_feedback_in_progress")
-    late = _count(snapshot, "feedback_late")
-    very_late = _count(snapshot, "feedback_late_over_1_year")
+
+def _place_feedback(state: _Placement, params: Parameters) -> None:
+    """Written feedback in progress (¶35-36), by lateness against the agreed six months."""
+    in_feedback = state.count("reviews_written_feedback_in_progress")
+    late = state.count("feedback_late")
+    very_late = state.count("feedback_late_over_1_year")
     due = months(params.feedback_deadline_months)
-    feedback_reviews = []
     for count, lo, hi in (
         (very_late, due + months(12), math.inf),
         (late - very_late, due, due + months(12)),
         (in_feedback - late, 0.0, due),
     ):
-        picked = take(count, eligible(lo), "reviews_written_feedback_in_progress")
-        for r in picked:
-            top = min(hi, exposure[r] - MIN_HISTORY)
-            entered[r, WRITTEN_FEEDBACK] = day0 - rng.uniform(lo, top)
-        feedback_reviews += picked
-    for r in feedback_reviews:
-        stage[r] = WRITTEN_FEEDBACK
-        deadline[r, WRITTEN_FEEDBACK] = entered[r, WRITTEN_FEEDBACK] + due
+        picked = state.take(count, state.free_reviews(lo), "reviews_written_feedback_in_progress")
+        top = np.minimum(hi, state.exposure[picked] - MIN_HISTORY)
+        state.entered[picked, WRITTEN_FEEDBACK] = state.day0 - state.rng.uniform(lo, top)
+        state.stage[picked] = WRITTEN_FEEDBACK
+        state.deadline[picked, WRITTEN_FEEDBACK] = state.entered[picked, WRITTEN_FEEDBACK] + due
 
-    # SAQs in preparation (¶32): started at an unknown date after the group began.
-    for r in take(_count(snapshot, "reviews_saq_in_preparation"), list(free), "reviews_saq_in_preparation"):
-        stage[r] = SAQ
-        entered[r, SAQ] = day0 - rng.uniform(0.0, exposure[r] - MIN_HISTORY)
-        deadline[r, SAQ] = entered[r, SAQ] + months(params.saq_deadline_months)
 
-    # Everything else is ready, waiting for its consultation (¶29; 111 - 67, see observations).
-    for r in list(free):
-        stage[r] = CONSULTATION
-        entered[r, CONSULTATION] = day0 - rng.uniform(0.0, exposure[r] - MIN_HISTORY)
-    free.clear()
+def _place_saq_and_ready(state: _Placement, params: Parameters) -> None:
+    """SAQs in preparation (¶32), begun at an unknown date; everything else ready for its
+    consultation (¶29; 111 - 67, see the observations file)."""
+    saq = state.take(state.count("reviews_saq_in_preparation"), state.free_reviews(), "reviews_saq_in_preparation")
+    state.stage[saq] = SAQ
+    state.entered[saq, SAQ] = state.day0 - state.rng.uniform(0.0, state.exposure[saq] - MIN_HISTORY)
+    state.deadline[saq, SAQ] = state.entered[saq, SAQ] + months(params.saq_deadline_months)
+    ready = state.free_reviews()
+    state.stage[ready] = CONSULTATION
+    state.entered[ready, CONSULTATION] = state.day0 - state.rng.uniform(0.0, state.exposure[ready] - MIN_HISTORY)
+    state.free[ready] = False
 
-    # History of the 43 submitted SAQs (¶31): lateness buckets matched to reviews with room for them.
-    lateness = np.full(n, np.nan)
-    submitted = np.flatnonzero((stage == WRITTEN_FEEDBACK) | (stage == LISTS)).tolist()
-    for r in submitted:
-        if stage[r] == LISTS:
-            # Feedback took 2-8 months, leaving at least a month for everything before it.
-            room_before = entered[r, LISTS] - review_start[r] - MIN_HISTORY
-            before = min(rng.uniform(months(2), months(8)), room_before / 2)
-            entered[r, WRITTEN_FEEDBACK] = entered[r, LISTS] - before
-            deadline[r, WRITTEN_FEEDBACK] = entered[r, WRITTEN_FEEDBACK] + due
+
+def _saq_history(state: _Placement, params: Parameters) -> np.ndarray:
+    """The history of the submitted SAQs (¶31): lateness buckets matched to reviews with room for them.
+
+    Returns each review's SAQ lateness in days (NaN: not submitted)."""
+    rng, entered, deadline = state.rng, state.entered, state.deadline
+    due = months(params.feedback_deadline_months)
+    lateness = np.full(len(state.stage), np.nan)
+    submitted = np.flatnonzero((state.stage == WRITTEN_FEEDBACK) | (state.stage == LISTS))
+    at_lists = submitted[state.stage[submitted] == LISTS]
+    # Feedback took 2-8 months before the lists, leaving at least a month for everything before it.
+    room_before = entered[at_lists, LISTS] - state.review_start[at_lists] - MIN_HISTORY
+    before = np.minimum(rng.uniform(months(2), months(8), len(at_lists)), room_before / 2)
+    entered[at_lists, WRITTEN_FEEDBACK] = entered[at_lists, LISTS] - before
+    deadline[at_lists, WRITTEN_FEEDBACK] = entered[at_lists, WRITTEN_FEEDBACK] + due
     saq_due = months(params.saq_deadline_months)
+    count = state.count
     buckets = [  # (count, lo, hi) in days late; longest first
-        (_count(snapshot, "saq_over_1_year"), months(12), months(18)),
-        (_count(snapshot, "saq_over_6_months") - _count(snapshot, "saq_over_1_year"), months(6), months(12)),
-        (_count(snapshot, "saq_3_to_6_months"), months(3), months(6)),
-        (_count(snapshot, "saq_up_to_3_months"), 10.0, months(3)),
-        (_count(snapshot, "saq_within_10_days"), 0.0, 10.0),
-        (_count(snapshot, "saq_on_time"), -months(2), 0.0),
+        (count("saq_over_1_year"), months(12), months(18)),
+        (count("saq_over_6_months") - count("saq_over_1_year"), months(6), months(12)),
+        (count("saq_3_to_6_months"), months(3), months(6)),
+        (count("saq_up_to_3_months"), 10.0, months(3)),
+        (count("saq_within_10_days"), 0.0, 10.0),
+        (count("saq_on_time"), -months(2), 0.0),
     ]
     # The consultation (deadline - six months) cannot precede the group's start: that bounds lateness.
-    room = {r: entered[r, WRITTEN_FEEDBACK] - saq_due - review_start[r] - MIN_HISTORY / 2 for r in submitted}
-    queue = sorted(submitted, key=lambda r: room[r] + rng.uniform(0, 1), reverse=True)
-    for count, lo, hi in buckets:
-        for _ in range(count):
+    room = entered[submitted, WRITTEN_FEEDBACK] - saq_due - state.review_start[submitted] - MIN_HISTORY / 2
+    room_of = dict(zip(submitted.tolist(), room.tolist()))
+    key = dict(zip(submitted.tolist(), (room + rng.uniform(0, 1, len(submitted))).tolist()))
+    queue = sorted(submitted.tolist(), key=key.__getitem__, reverse=True)
+    for n_late, lo, hi in buckets:
+        for _ in range(n_late):
             if not queue:
                 break
             r = queue.pop(0)
-            lateness[r] = rng.uniform(lo, min(hi, room[r])) if room[r] > lo else min(room[r], hi)
+            lateness[r] = rng.uniform(lo, min(hi, room_of[r])) if room_of[r] > lo else min(room_of[r], hi)
     for r in queue:  # more submitted SAQs than bucketed ones: on time
-        lateness[r] = min(-rng.uniform(0, months(2)), room[r])
-    for r in submitted:
-        deadline[r, SAQ] = entered[r, WRITTEN_FEEDBACK] - lateness[r]
-        entered[r, SAQ] = deadline[r, SAQ] - saq_due
+        lateness[r] = min(-rng.uniform(0, months(2)), room_of[r])
+    deadline[submitted, SAQ] = entered[submitted, WRITTEN_FEEDBACK] - lateness[submitted]
+    entered[submitted, SAQ] = deadline[submitted, SAQ] - saq_due
+    return lateness
 
-    # Languages agreed at the 78 consultations held (¶28), exactly as reported.
-    languages = np.zeros(n, dtype=int)
-    held = np.flatnonzero(stage >= SAQ).tolist()
-    one, three = _count(snapshot, "consultations_one_language"), _count(snapshot, "consultations_three_languages")
-    order = list(rng.permutation(held))
-    for i, r in enumerate(order):
-        languages[r] = 1 if i < one else 3 if i < one + three else 2
 
-    # Parties: who has a focal point (¶12, ¶15), who has replaced one (¶14), and how responsive.
+def _languages(state: _Placement) -> np.ndarray:
+    """The languages agreed at the consultations held (¶28), exactly as reported."""
+    languages = np.zeros(len(state.stage), dtype=int)
+    held = np.flatnonzero(state.stage >= SAQ)
+    one, three = state.count("consultations_one_language"), state.count("consultations_three_languages")
+    order = state.rng.permutation(held)
+    languages[order[:one]] = 1
+    languages[order[one : one + three]] = 3
+    languages[order[one + three :]] = 2
+    return languages
+
+
+def _parties(state: _Placement, silent_parties: np.ndarray, params: Parameters, streams: ReplicationStreams):
+    """Who has a focal point (¶12, ¶15), who has replaced one (¶14), and how responsive each party is.
+
+    A party still silent after waiting is, by Bayes' rule, more likely one that never acts and,
+    if not, a slow one (gamma-Poisson conjugacy)."""
+    m = state.pairings.n_parties
     nominated_at = np.full(m, -np.inf)
     nominated_at[silent_parties] = np.nan
     replaced = np.full(m, np.nan)
     with_fp = np.flatnonzero(np.isinf(nominated_at))
-    n_replaced = min(_count(snapshot, "parties_replaced_focal_point"), len(with_fp))
-    replaced[rng.choice(with_fp, n_replaced, replace=False)] = -np.inf
+    n_replaced = min(state.count("parties_replaced_focal_point"), len(with_fp))
+    replaced[state.rng.choice(with_fp, n_replaced, replace=False)] = -np.inf
 
-    first_involved = first_involvement(pairings, group_start)
+    first_involved = first_involvement(state.pairings, state.group_start)
     u_resp, u_silent = streams.first_draws("responsiveness", 2)
-    waited = np.where(np.isnan(nominated_at), np.maximum(day0 - first_involved, 0.0), 0.0)
-    # A party silent for `waited` days: P(silent) and its responsiveness given no nomination yet.
+    waited = np.where(np.isnan(nominated_at), np.maximum(state.day0 - first_involved, 0.0), 0.0)
     rate_days = params.nomination_rate / months(1)
     shape = params.responsiveness_shape
     survival = np.exp(-rate_days * waited) if math.isinf(shape) else (1.0 + rate_days * waited / shape) ** (-shape)
-    p_silent = np.where(
-        np.isnan(nominated_at), params.silent_share / np.maximum(params.silent_share + (1 - params.silent_share) * survival, 1e-300), 0.0
-    )
+    share = params.silent_share
+    p_silent = np.where(np.isnan(nominated_at), share / np.maximum(share + (1 - share) * survival, 1e-300), 0.0)
     silent = u_silent < p_silent
     responsiveness = responsiveness_from_uniform(u_resp, shape, rate_days * waited if not math.isinf(shape) else 0.0)
+    return nominated_at, replaced, np.asarray(responsiveness, dtype=float), silent
 
-    if np.any(stage < 0):
+
+def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, streams: ReplicationStreams) -> InitialState:
+    """The state the report describes at its date, with the unnamed details drawn at random.
+
+    Stage by stage, each review is placed so that every count of the report holds: the reviews
+    held up by silent parties, the lists of observations with their ages, written feedback by
+    lateness, SAQs in preparation, and the rest ready for a consultation; then the history of the
+    submitted SAQs, the languages agreed, and the parties' focal points and responsiveness.
+    """
+    state = _Placement(snapshot, pairings, streams.generator("snapshot_assignment"))
+    silent_parties = _place_silent_parties(state)
+    _place_lists(state, params)
+    _place_feedback(state, params)
+    _place_saq_and_ready(state, params)
+    lateness = _saq_history(state, params)
+    languages = _languages(state)
+    nominated_at, replaced, responsiveness, silent = _parties(state, silent_parties, params, streams)
+    if np.any(state.stage < 0):
         raise InputError(snapshot.path, "(stage counts)", "some reviews were left without a stage", "counts that add up to the reviews")
     return InitialState(
-        day=day0,
+        day=state.day0,
         label=f"report of {snapshot.as_at.isoformat()}",
-        review_stage=stage,
-        review_entered=entered,
-        review_deadline=deadline,
+        review_stage=state.stage,
+        review_entered=state.entered,
+        review_deadline=state.deadline,
         review_languages=languages,
         saq_lateness=lateness,
         party_nominated_at=nominated_at,
         party_first_replaced_at=replaced,
-        party_responsiveness=np.asarray(responsiveness, dtype=float),
+        party_responsiveness=responsiveness,
         party_silent=silent,
-        group_start=group_start,
+        group_start=state.group_start,
     )
