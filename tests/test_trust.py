@@ -97,3 +97,20 @@ def test_reproduce_detects_tampered_numbers(tmp_path):
     )
     assert done.returncode == 1 and "NOT reproduced" in done.stdout, done.stdout
     assert "replications" in done.stdout, done.stdout  # names the number that disagrees
+
+
+def test_workers_of_a_killed_forecast_end_with_it(tmp_path):
+    """A forecast killed outright (SIGKILL: no clean-up can run) leaves no worker processes behind."""
+    psutil = pytest.importorskip("psutil")
+    cmd = [sys.executable, "-m", "workbench", "forecast", "--output", str(tmp_path / "fc"), "--replications", "4000", "--workers", "2"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parent = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 60
+    while len(parent.children()) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    workers = parent.children()
+    assert len(workers) >= 2, "the forecast never started its workers"
+    proc.kill()
+    proc.wait(timeout=30)
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, f"workers left running: {[w.pid for w in alive]}"
