@@ -6,9 +6,11 @@ classes of :mod:`workbench.inputs.levers`, the stream components of
 :mod:`workbench.simulation.streams` and :data:`workbench.simulation.stages.STAGE_RULES`;
 none is typed by hand, so a new parameter, lever or stage cannot leave a stale constant.
 
-Numba freezes module globals into compiled code and keys its cache on the source, not on
-those globals, so :func:`fingerprint` hashes this layout and
-:func:`clear_stale_compiled_code` drops the compiled cache when the layout has changed.
+Numba freezes module globals into compiled code and keys its cache on each function's own
+file, not on those globals nor on the other files whose compiled functions it calls (the
+engine's machine code holds the rules'), so :func:`fingerprint` hashes this layout and the
+source of every module of the simulation, and :func:`clear_stale_compiled_code` drops the
+compiled cache when either has changed.
 """
 
 from __future__ import annotations
@@ -201,7 +203,8 @@ def pack_levers(levers: Levers, pairings: Pairings) -> LeverArrays:
 
 # --- the compiled cache follows the layout ------------------------------------------
 def fingerprint() -> str:
-    """A hash of everything the compiled code has frozen in: the indices and the stage table."""
+    """A hash of everything the compiled code has frozen in: the indices, the stage table, and the
+    simulation's source files."""
     layout = {
         "parameters": PARAMETER_NAMES,
         "levers": LEVER_NAMES,
@@ -213,7 +216,10 @@ def fingerprint() -> str:
         "stages": [s.name for s in Stage],
         "table": {k: v.tolist() for k, v in _TABLE.items()},
     }
-    return hashlib.sha256(json.dumps(layout, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(json.dumps(layout, sort_keys=True, default=str).encode())
+    for source in sorted(Path(__file__).resolve().parent.glob("*.py")):  # a rule changed in one file reaches code cached in another
+        digest.update(source.name.encode() + source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def clear_stale_compiled_code(cache_dir: Path | None = None) -> bool:
