@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -c "from workbench.experiments.replications import warm_up; print(f'  {warm_up():.0f} s')"
 	touch $(STAMP)
 
-.PHONY: setup forecast test test-fast lint baseline bench start-check lab app
+.PHONY: setup forecast test test-fast lint docs baseline bench start-check lab app
 setup: $(STAMP)
 
 forecast: $(STAMP)
@@ -25,6 +25,10 @@ test: $(STAMP)
 # The inner loop: everything but the tests that start processes or run many replications (under a minute on 2 cores).
 test-fast: $(STAMP)
 	$(VENV)/bin/python -m pytest -m "not slow and not subprocess" -q
+
+# The documentation site (tutorial, how-to guides, reference generated from the code, explanations) in results/site/.
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict --site-dir results/site
 
 # Lint, format, the import contract and types (also part of make test).
 lint: $(STAMP)

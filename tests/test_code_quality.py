@@ -39,3 +39,15 @@ def test_code_is_formatted():
 def test_public_api_type_checks():
     done = _run(sys.executable, "-m", "mypy")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.subprocess
+def test_the_docs_build_without_warnings(tmp_path):
+    """MkDocs in strict mode: a broken link, a missing page or an API reference to a name that is
+    gone fails the build; the generated pages (command line, stages, parameters, levers,
+    STRESS-DES) are built from the code."""
+    done = _run(sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(tmp_path / "site"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    stages = (tmp_path / "site" / "reference" / "stages" / "index.html").read_text(encoding="utf-8")
+    assert "written feedback" in stages and "saq_median_months" in stages
+    assert not (tmp_path / "site" / "hooks.py").exists()

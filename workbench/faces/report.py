@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import html
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,7 @@ from workbench.analysis.forecast import Forecast, summary_table
 from workbench.core.atomic import write_text_atomic
 from workbench.core.provenance import code_version
 from workbench.inputs.scenarios import Scenario
+from workbench.simulation.describe import stress_des
 
 
 def _png(fig) -> str:
@@ -64,19 +66,15 @@ def _scenario_assumptions(scenario: Scenario) -> str:
     return f"<h3>{html.escape(scenario.name)}</h3><p>{html.escape(scenario.description)}</p><ul>{body}</ul>"
 
 
-STRESS = """
-<table class="t">
-<tr><th>Objective</th><td>The date on which 44 of group 1's 62 reviews are completed (¶25), and stage occupancy over time.</td></tr>
-<tr><th>Entities</th><td>189 parties (¶5); 189 country reviews in three groups of 62, 63 and 64 (¶7, ¶22); the Secretariat's officers (¶42-43).</td></tr>
-<tr><th>Logic</th><td>Focal points and experts are nominated (¶11-18) and sometimes replaced, stalling the party's reviews (¶14); a review holds a preliminary consultation organized with the Secretariat once its three focal points exist (¶26-29), then goes through the self-assessment questionnaire (¶30-32), the joint written feedback (¶34-36), the lists of observations and their summaries (¶37-39).</td></tr>
-<tr><th>Inputs and distributions</th><td>The report's figures (calibration/observations); parameters fitted by ABC-SMC (calibration/posterior): exponential nomination, replacement, handover and scheduling times, gamma-distributed responsiveness of parties, lognormal stage durations.</td></tr>
-<tr><th>Initialisation</th><td>The state the report describes on 21 May 2024, with every count reproduced; no warm-up.</td></tr>
-<tr><th>Run length</th><td>To the horizon (2060) or until all reviews are completed.</td></tr>
-<tr><th>Replications</th><td>As stated with each figure; the standard error of a probability from n runs is at most 0.5/&radic;n.</td></tr>
-<tr><th>Random numbers</th><td>One seed; a stream per replication, component and entity (numpy SeedSequence), shared by every scenario (common random numbers).</td></tr>
-<tr><th>Software</th><td>Python, SimPy, NumPy, SciPy, pandas, pyabc, matplotlib; the workbench's source and tests.</td></tr>
-</table>
-"""
+def _stress_des_html() -> str:
+    """The STRESS-DES outline, as the model describes itself (workbench.simulation.describe)."""
+
+    def cell(text: str) -> str:
+        return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+    rows = "".join(f"<tr><th>{html.escape(item)}</th><td>{cell(text)}</td></tr>" for item, text in stress_des())
+    return f'<table class="t">{rows}</table>'
+
 
 METHOD = """
 <p>The workbench simulates every country review, one by one, from where the Secretariat's report left
@@ -186,7 +184,13 @@ def build_report(
         ]
         if "check" in charts:
             parts.append(f"<figure><img alt='check' src='{_png(charts['check'])}'></figure>")
-    parts += ["<h2>5. Method in plain language</h2>", METHOD, "<h2>6. Model description (STRESS-DES)</h2>", STRESS, "</body></html>"]
+    parts += [
+        "<h2>5. Method in plain language</h2>",
+        METHOD,
+        "<h2>6. Model description (STRESS-DES)</h2>",
+        _stress_des_html(),
+        "</body></html>",
+    ]
     return "\n".join(parts)
 
 

@@ -31,6 +31,18 @@ class Stage(IntEnum):
 STAGES = list(Stage)
 N_STAGES = len(STAGES)
 
+#: What each stage is, in the report's words, with its paragraphs: for documentation and reports.
+STAGE_TEXT: dict[Stage, str] = {
+    Stage.NOMINATIONS: "Waiting for the three focal points: no review can begin before all three exist (¶11, ¶15, ¶26).",
+    Stage.CONSULTATION: "Formally ready; the preliminary consultation, organized with the Secretariat, agrees a timeline "
+    "and the working languages (¶26-29).",
+    Stage.SAQ: "The party under review prepares its self-assessment questionnaire, due six months after the consultation (¶30-32).",
+    Stage.WRITTEN_FEEDBACK: "The two reviewing States draft their written feedback jointly, due six months after the SAQ (¶34-36).",
+    Stage.LISTS: "The three parties agree the lists of observations, with the Secretariat's help (¶37-39).",
+    Stage.SUMMARIES: "The summaries of the lists of observations; lists and summaries take six months together (¶39).",
+    Stage.COMPLETED: "Lists and summaries finalized: the review counts towards the 70 % condition (¶24-25, ¶38).",
+}
+
 # How a stage's working time is drawn.
 EXPONENTIAL = 0  # memoryless, by its mean (waiting for a date to be agreed)
 LOGNORMAL = 1  # by its median and log-scale spread; work under way is conditioned on its age
