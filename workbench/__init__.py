@@ -8,7 +8,8 @@ The public API, used alike by the command line, the notebooks and the reports::
     print(format_forecast(fc))
 """
 
-from workbench.analysis.forecast import Forecast, forecast, format_forecast, summarize_threshold, summary_table, write_forecast  # noqa: E402
+from workbench.analysis.forecast import Forecast, forecast, format_forecast, summarize_threshold, summary_table  # noqa: E402
+from workbench.analysis.output_folder import reproduce, write_forecast  # noqa: E402
 from workbench.core.errors import InputError  # noqa: E402
 from workbench.core.version import __version__  # noqa: E402
 from workbench.experiments.replications import Results, run_replications  # noqa: E402
@@ -31,6 +32,7 @@ __all__ = [
     "summarize_threshold",
     "summary_table",
     "write_forecast",
+    "reproduce",
     "Mechanism",
     "RunRecord",
     "Stage",

@@ -13,15 +13,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-#: Set by the command line's signal handler.  A KeyboardInterrupt raised while Python is
-#: finalizing a generator is swallowed ("Exception ignored in ..."), so the interrupt is also
-#: recorded here and checked before anything is renamed into place.
-interrupt_requested = False
-
-
-def _refuse_if_interrupted():
-    if interrupt_requested:
-        raise KeyboardInterrupt
+from workbench.core.interrupts import raise_if_requested as _refuse_if_interrupted
 
 
 @contextmanager

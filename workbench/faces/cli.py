@@ -40,7 +40,8 @@ def _positive(text: str) -> int:
 
 
 def cmd_forecast(args) -> int:
-    from workbench.analysis.forecast import forecast, format_forecast, write_forecast
+    from workbench.analysis.forecast import forecast, format_forecast
+    from workbench.analysis.output_folder import write_forecast
     from workbench.inputs.observations import latest_snapshot
     from workbench.inputs.parties import load_pairings
     from workbench.inputs.posterior import load_posterior
@@ -331,7 +332,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from workbench.analysis.forecast import reproduce
+    from workbench.analysis.output_folder import reproduce
 
     ok, differences = reproduce(args.output, workers=args.workers)
     for line in differences:
@@ -456,9 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _interrupt(signum, frame):
     """SIGINT and SIGTERM: record the request (so no output is renamed into place) and stop."""
-    from workbench.core import atomic
+    from workbench.core import interrupts
 
-    atomic.interrupt_requested = True
+    interrupts.request()
     raise KeyboardInterrupt
 
 
@@ -468,9 +469,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     args = build_parser().parse_args(argv)
-    from workbench.core import atomic
+    from workbench.core import interrupts
 
-    atomic.interrupt_requested = False
+    interrupts.reset()
     if getattr(args, "scenarios", None) == []:
         from workbench.inputs.scenarios import SCENARIO_DIR
 

@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.core import atomic
+from workbench.core import interrupts
 from workbench.core.atomic import atomic_folder
 from workbench.core.errors import InputError
 from workbench.core.paths import POSTERIOR_DIR, RUN_DATABASE
@@ -325,18 +325,53 @@ def calibrate(
     """
     import pyabc
 
-    logging.getLogger("ABC").setLevel(logging.WARNING)
-    for name in ("ABC.Sampler", "ABC.History", "ABC.Distance", "ABC.Epsilon", "ABC.Adaptation", "ABC.Predictor"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
+    _quiet_pyabc()
     workers = default_workers() if workers is None else max(1, int(workers))
     priors = load_priors(priors_path)
     snapshots = snapshots if snapshots is not None else load_observations(observations_dir)
     simulator = simulator or Simulator(snapshots, engine=engine)
     db = Path(db)
     config = run_config(priors, snapshots, budget, seed)
-    config_path = db.with_suffix(".json")
+    _open_run_database(db, config, resume, fresh)
 
+    db_url = f"sqlite:///{db.resolve()}"
+    prior = pyabc_prior(priors)
+    sampler = ordered_sampler(seed, workers, scheduler)
+    weights = {k: 1.0 / v for k, v in simulator.scales().items()}
+
+    def make_abc():
+        return pyabc.ABCSMC(
+            simulator,
+            prior,
+            distance_function=pyabc.PNormDistance(p=1, fixed_weights=weights),
+            population_size=budget.population,
+            transitions=pyabc.MultivariateNormalTransition(scaling=TRANSITION_SCALING),
+            sampler=sampler,
+            eps=pyabc.QuantileEpsilon(alpha=0.5),
+        )
+
+    started = time.perf_counter()
+    _run_generations(make_abc, db, db_url, simulator.observed(), budget, progress)
+    history = pyabc.History(db_url)
+    history.id = 1
+    result = _result(
+        history, priors, config, budget, db, time.perf_counter() - started, workers, scheduler, getattr(simulator, "engine", "compiled")
+    )
+    if output is not None:
+        export_posterior(result, output)
+    return result
+
+
+def _quiet_pyabc() -> None:
+    """pyabc logs every step at INFO; the progress line says what a user needs."""
+    for name in ("ABC", "ABC.Sampler", "ABC.History", "ABC.Distance", "ABC.Epsilon", "ABC.Adaptation", "ABC.Predictor"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _open_run_database(db: Path, config: dict, resume: bool, fresh: bool) -> None:
+    """Make ready the run database: start it (writing the run's settings beside it), or check that
+    the existing run is the one being resumed.  Never reuse or overwrite a run silently."""
+    config_path = db.with_suffix(".json")
     if db.exists() and fresh:
         db.unlink()
         config_path.unlink(missing_ok=True)
@@ -356,70 +391,57 @@ def calibrate(
                     f"differs from this call ({saved.get(key)!r} vs {config[key]!r})",
                     "the same settings as the run being resumed, or --fresh",
                 )
-    else:
-        db.parent.mkdir(parents=True, exist_ok=True)
-        tmp = config_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(config, indent=2), encoding="utf-8")
-        os.replace(tmp, config_path)
+        return
+    db.parent.mkdir(parents=True, exist_ok=True)
+    tmp = config_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    os.replace(tmp, config_path)
 
-    db_url = f"sqlite:///{db.resolve()}"
-    prior = pyabc_prior(priors)
-    sampler = ordered_sampler(seed, workers, scheduler)
-    observed = simulator.observed()
-    weights = {k: 1.0 / v for k, v in simulator.scales().items()}
 
-    def make_abc():
-        return pyabc.ABCSMC(
-            simulator,
-            prior,
-            distance_function=pyabc.PNormDistance(p=1, fixed_weights=weights),
-            population_size=budget.population,
-            transitions=pyabc.MultivariateNormalTransition(scaling=TRANSITION_SCALING),
-            sampler=sampler,
-            eps=pyabc.QuantileEpsilon(alpha=0.5),
-        )
-
+def _run_generations(make_abc: Callable, db: Path, db_url: str, observed: dict, budget: Budget, progress: Callable[[str], None]) -> None:
+    """One generation at a time, each committed to the database, until the budget's generations or
+    its time limit (extrapolating how long the next generation would take)."""
     started = time.perf_counter()
     durations: list[float] = []
     while True:
-        if atomic.interrupt_requested:  # an interrupt swallowed inside a generator's cleanup
-            raise KeyboardInterrupt
+        interrupts.raise_if_requested()  # an interrupt swallowed inside pyabc's generator clean-up
         abc = make_abc()
-        if db.exists() and _has_run(db_url):
-            history = abc.load(db_url, 1)
-        else:
-            history = abc.new(db_url, observed)
+        history = abc.load(db_url, 1) if db.exists() and _has_run(db_url) else abc.new(db_url, observed)
         done = history.max_t + 1
         if done >= budget.generations:
-            break
+            return
         elapsed = time.perf_counter() - started
         # Generations slow down as epsilon shrinks: extrapolate the last growth in duration.
         predicted = durations[-1] * max(1.0, durations[-1] / durations[-2]) if len(durations) >= 2 else (durations or [0.0])[-1]
         if durations and elapsed + predicted > budget.max_minutes * 60:
             progress(f"stopping after {done} generation(s): the next would pass the {budget.max_minutes:g}-minute limit")
-            break
-        gen_start = time.perf_counter()
+            return
+        generation_started = time.perf_counter()
         abc.run(max_nr_populations=1)
-        durations.append(time.perf_counter() - gen_start)
-        history = abc.history
-        t = history.max_t
-        pops = history.get_all_populations()
+        durations.append(time.perf_counter() - generation_started)
+        pops = abc.history.get_all_populations()
+        t = abc.history.max_t
         row = pops[pops.t == t].iloc[0]
-        remaining = budget.generations - (t + 1)
-        # The first generation samples the prior and is no guide to growth; cap it, since a
-        # compounded outlier once forecast 200 minutes for a run that took 2.
-        growth = min(2.0, durations[-1] / durations[-2]) if len(durations) >= 3 else 1.5
-        expected = sum(durations[-1] * max(growth, 1.0) ** k for k in range(1, remaining + 1)) if remaining else None
-        progress(_progress_line(t, float(row.epsilon), budget.population, int(row.samples), time.perf_counter() - started, expected))
+        progress(
+            _progress_line(
+                t,
+                float(row.epsilon),
+                budget.population,
+                int(row.samples),
+                time.perf_counter() - started,
+                _seconds_to_go(durations, budget.generations - (t + 1)),
+            )
+        )
 
-    history = pyabc.History(db_url)
-    history.id = 1
-    result = _result(
-        history, priors, config, budget, db, time.perf_counter() - started, workers, scheduler, getattr(simulator, "engine", "compiled")
-    )
-    if output is not None:
-        export_posterior(result, output)
-    return result
+
+def _seconds_to_go(durations: list[float], remaining: int) -> float | None:
+    """Seconds the remaining generations should take, from the growth of the last ones."""
+    if not remaining:
+        return None
+    # The first generation samples the prior and is no guide to growth; cap it, since a
+    # compounded outlier once forecast 200 minutes for a run that took 2.
+    growth = min(2.0, durations[-1] / durations[-2]) if len(durations) >= 3 else 1.5
+    return sum(durations[-1] * max(growth, 1.0) ** k for k in range(1, remaining + 1))
 
 
 def _has_run(db_url: str) -> bool:

@@ -88,10 +88,20 @@ def _check_unknown(entry: dict, known: set[str], path: Path, where: str):
 
 
 def load_snapshot(path: str | Path) -> Snapshot:
-    """Read and validate one observations file."""
+    """Read and validate one observations file: its header, the groups, every figure, the
+    totals figures are part of, and the inconsistencies it records."""
     path = Path(path)
     doc = read_toml(path, "observations")
+    as_at, source = _header(doc, path)
+    groups = _groups(doc, path, as_at)
+    figures = _figures(doc, path, as_at)
+    _check_parts_within_totals(figures, path)
+    inconsistencies = _inconsistencies(doc, path, figures)
+    return Snapshot(as_at, source, path, groups, figures, inconsistencies)
 
+
+def _header(doc: dict, path: Path) -> tuple[dt.date, str]:
+    """The ``[snapshot]`` table: its date and source; and no unknown table anywhere."""
     header = doc.get("snapshot")
     if not isinstance(header, dict):
         raise InputError(path, "snapshot", "missing [snapshot] table", "[snapshot] with as_at and source")
@@ -102,7 +112,11 @@ def load_snapshot(path: str | Path) -> Snapshot:
     for key in doc:
         if key not in {"snapshot", "group", "figure", "inconsistency"}:
             raise InputError(path, key, "unknown table", "snapshot, group, figure, inconsistency")
+    return as_at, source
 
+
+def _groups(doc: dict, path: Path, as_at: dt.date) -> dict[int, Group]:
+    """The ``[[group]]`` tables: size, distinct parties and start date of each group (¶7, ¶22)."""
     groups: dict[int, Group] = {}
     for i, entry in enumerate(_table_list(doc, "group", path)):
         where = f"group[{i}]"
@@ -126,7 +140,11 @@ def load_snapshot(path: str | Path) -> Snapshot:
         if start > as_at:
             raise InputError(path, f"{where}.start", f"{start} is after the snapshot date {as_at}", f"on or before {as_at}")
         groups[number] = Group(number, reviews, parties, start, paragraph)
+    return groups
 
+
+def _figures(doc: dict, path: Path, as_at: dt.date) -> dict[tuple[str, int | None], Figure]:
+    """The ``[[figure]]`` tables, one per reported figure (and group), with their paragraph and definition."""
     figures: dict[tuple[str, int | None], Figure] = {}
     for i, entry in enumerate(_table_list(doc, "figure", path)):
         where = f"figure[{i}]"
@@ -172,8 +190,11 @@ def load_snapshot(path: str | Path) -> Snapshot:
         if key in figures:
             raise InputError(path, where, "figure given twice" + (f" for group {group}" if group else ""), "each figure once per group")
         figures[key] = Figure(name, value, paragraph, definition, group, part_of, tuple(alternatives), note, window)
+    return figures
 
-    # A count may not exceed the total it is part of.
+
+def _check_parts_within_totals(figures: dict[tuple[str, int | None], Figure], path: Path) -> None:
+    """A count may not exceed the total it is part of (each of its readings)."""
     for (name, group), fig in figures.items():
         if fig.part_of is None:
             continue
@@ -188,13 +209,16 @@ def load_snapshot(path: str | Path) -> Snapshot:
                     path, f"{name}.value", f"{candidate} exceeds its total {fig.part_of} = {total.value}", f"at most {total.value}"
                 )
 
+
+def _inconsistencies(doc: dict, path: Path, figures: dict[tuple[str, int | None], Figure]) -> list[dict]:
+    """The ``[[inconsistency]]`` tables: where the report contradicts itself, and how it is treated."""
     inconsistencies = _table_list(doc, "inconsistency", path)
     for i, entry in enumerate(inconsistencies):
         _check_unknown(entry, _INCONSISTENCY_KEYS, path, f"inconsistency[{i}]")
         for name in entry.get("figures", []):
             if not any(k[0] == name for k in figures):
                 raise InputError(path, f"inconsistency[{i}].figures", f"names {name!r}, which is not a figure here", "figure names")
-    return Snapshot(as_at, source, path, groups, figures, inconsistencies)
+    return inconsistencies
 
 
 def load_observations(directory: str | Path = DEFAULT_DIR) -> list[Snapshot]:

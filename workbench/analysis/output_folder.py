@@ -1,0 +1,163 @@
+"""A forecast's output folder: its tables and manifest written as one unit, and a rerun that checks them.
+
+``write_forecast`` puts the tables (see the reference) and a ``manifest.json`` with every input's
+checksum in place atomically; ``reproduce`` reruns the forecast from the manifest, refuses if an
+input changed, and says which numbers differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis.forecast import Forecast, forecast, summary_table
+from workbench.core.atomic import atomic_folder
+from workbench.core.provenance import code_version, display_path
+from workbench.core.version import __version__
+from workbench.inputs.scenarios import BASELINE
+
+
+def _json_default(obj):
+    if isinstance(obj, (pd.Timestamp, dt.date)):
+        return obj.isoformat()
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    raise TypeError(type(obj))
+
+
+#: gzip at its fastest level: level 9 made writing the tables take twice as long as the forecast itself.
+FAST_GZIP = {"method": "gzip", "compresslevel": 1}
+
+
+def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None = None) -> Path:
+    """Write the tables and a manifest to ``output``, atomically.
+
+    Everything is written to a temporary folder beside ``output`` and renamed into place at
+    the end, so an interrupted run leaves the previous result intact and no half-written one.
+    """
+    output = Path(output)
+    with atomic_folder(output) as staging:
+        res = fc.results
+        res.threshold.to_csv(staging / "threshold.csv", index=False)
+        if res.monthly is not None:
+            res.monthly.to_csv(staging / "monthly.csv.gz", index=False, compression=FAST_GZIP)
+        res.monthly_summary.to_frame().to_csv(staging / "monthly_quantiles.csv.gz", index=False, compression=FAST_GZIP)
+        if res.events is not None:
+            res.events.to_csv(staging / "events.csv.gz", index=False, compression=FAST_GZIP)
+        summary_table(fc.summary).to_csv(staging / "summary.csv", index=False)
+        manifest = {
+            "workbench_version": __version__,
+            "code_version": code_version(),
+            "inputs": fc.inputs,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "scenario": fc.scenario,
+            "parameters_label": fc.parameters_label,
+            "parameters": res.setup.params.as_dict(),
+            "posterior": None
+            if res.setup.posterior is None
+            else {
+                "path": display_path(res.setup.posterior.path),
+                "provenance": res.setup.posterior.provenance,
+                "note": "each replication drew its calibrated parameters from this posterior; 'parameters' holds the rest",
+            },
+            "seed": res.seed,
+            "replications": res.replications,
+            "engine": res.setup.engine,
+            "workers": res.workers,
+            "start": res.setup.start,
+            "snapshot": {"as_at": res.setup.report.as_at, "file": display_path(res.setup.report.path)},
+            "pairings": "synthetic" if res.setup.pairings is None else res.setup.pairings.source,
+            "horizon": res.setup.horizon,
+            "elapsed_s": round(res.elapsed_s, 3),
+            "simulated_events": res.simulated_events,
+            "summary": fc.summary,
+            **(extra_manifest or {}),
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_default), encoding="utf-8")
+    return output
+
+
+def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, list[str]]:
+    """Rerun the forecast recorded in ``output/manifest.json`` and compare its numbers.
+
+    Every input file must still have the checksum recorded; a changed input is an error
+    naming the file, since a rerun on other data could not confirm anything.
+    """
+    from workbench.core.errors import InputError
+    from workbench.core.provenance import resolve, sha256_file
+    from workbench.inputs.observations import load_snapshot
+    from workbench.inputs.parameters import Parameters
+    from workbench.inputs.parties import load_pairings
+    from workbench.inputs.posterior import load_posterior
+    from workbench.inputs.scenarios import load_scenario
+
+    output = Path(output)
+    manifest_path = output / "manifest.json"
+    if not manifest_path.is_file():
+        raise InputError(manifest_path, "(file)", "no manifest: not a forecast output folder", "a folder written by `workbench forecast`")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        inputs = manifest["inputs"]
+    except (json.JSONDecodeError, KeyError) as err:
+        raise InputError(manifest_path, "inputs", f"unreadable manifest ({err})", "a manifest written by `workbench forecast`") from None
+
+    def checked(record: dict, what: str) -> Path:
+        path = resolve(record["file"])
+        if not path.is_file():
+            raise InputError(path, what, "input file no longer exists", "the file the output was made from")
+        if sha256_file(path) != record["sha256"]:
+            raise InputError(
+                path, what, "input file changed since the output was made (checksum differs)", f"sha256 {record['sha256'][:12]}..."
+            )
+        return path
+
+    snapshot = load_snapshot(checked(inputs["observations"], "observations"))
+    scenario = load_scenario(checked(inputs["scenario"], "scenario")) if inputs["scenario"].get("file") else BASELINE
+    pairings = load_pairings(checked(inputs["pairings"], "pairings")) if isinstance(inputs["pairings"], dict) else None
+    if inputs["posterior"] is not None:
+        checked(inputs["posterior"], "posterior")
+        posterior = load_posterior(resolve(inputs["posterior"]["dir"]))
+    else:
+        posterior = None
+    params = None if isinstance(inputs["parameters"], str) else Parameters.from_mapping(inputs["parameters"], str(manifest_path))
+    again = forecast(
+        params,
+        replications=inputs["replications"],
+        seed=inputs["seed"],
+        horizon=dt.date.fromisoformat(inputs["horizon"]),
+        workers=workers,
+        pairings=pairings,
+        snapshot=snapshot,
+        scenario=scenario,
+        keep_events=False,
+        keep_monthly=False,
+        posterior=posterior,
+        engine=manifest.get("engine", "compiled"),
+    )
+    differences = []
+    before = pd.read_csv(output / "threshold.csv")
+    after = again.threshold.assign(date=again.threshold["date"].dt.strftime("%Y-%m-%d"))
+    if len(before) != len(after):
+        differences.append(f"threshold.csv: {len(before)} rows recorded, {len(after)} now")
+    else:
+        for col in ("reached", "date"):
+            recorded = [str(v) for v in before[col].astype(object).fillna("never")]
+            now = [str(v) for v in after[col].astype(object).fillna("never")]
+            bad = [i for i, (a, b) in enumerate(zip(recorded, now)) if a != b]
+            if bad:
+                differences.append(f"threshold.csv column {col}: {len(bad)} replications differ (first: {bad[0]})")
+    recorded_summary = pd.read_csv(output / "summary.csv")
+    now_summary = summary_table(again.summary)
+    for (_, a), (_, b) in zip(recorded_summary.iterrows(), now_summary.iterrows()):
+        if str(a["value"]) != str(b["value"]):
+            differences.append(f"summary: {a['quantity']}: recorded {a['value']}, now {b['value']}")
+    if manifest.get("code_version") != code_version():
+        differences.append(f"note: code version {manifest.get('code_version')} recorded, {code_version()} now")
+    ok = not [d for d in differences if not d.startswith("note:")]
+    return ok, differences
