@@ -11,6 +11,7 @@ and the share of runs where only one of them does.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,7 @@ def compare(base: Results, scenario: Results, name: str, sessions: dict[int, dt.
     both = d["baseline_reached"] & d["scenario_reached"]
     gained = d.loc[both, "months_gained_censored"].to_numpy()
     censored = d["months_gained_censored"].to_numpy()
-    row = {
+    row: dict[str, Any] = {
         "scenario": name,
         "replications": len(d),
         "months_gained_median": float(np.median(censored)),
@@ -72,9 +73,11 @@ def compare(base: Results, scenario: Results, name: str, sessions: dict[int, dt.
         row[f"p_by_{year}_baseline"] = p_base
         row[f"p_by_{year}"] = p_scen
         row[f"p_by_{year}_change"] = p_scen - p_base
-    row["p_within_horizon_baseline"] = float(base.threshold["reached"].mean())
-    row["p_within_horizon"] = float(scenario.threshold["reached"].mean())
-    row["p_within_horizon_change"] = row["p_within_horizon"] - row["p_within_horizon_baseline"]
+    within_baseline = float(base.threshold["reached"].mean())
+    within = float(scenario.threshold["reached"].mean())
+    row["p_within_horizon_baseline"] = within_baseline
+    row["p_within_horizon"] = within
+    row["p_within_horizon_change"] = within - within_baseline
     return row
 
 
@@ -149,7 +152,7 @@ def time_in_stage(results: Results) -> pd.DataFrame:
     if results.events is None:
         raise ValueError("time in stage needs the per-review events (run with keep_events=True)")
     ev = results.events.sort_values(["replication", "review", "date"]).copy()
-    start = pd.Timestamp(results.setup.snapshot.as_at if results.setup.start == "report" else dt.date(2020, 12, 1))
+    start = pd.Timestamp(results.setup.start_date)
     end = pd.Timestamp(results.setup.horizon)
     ev["next"] = ev.groupby(["replication", "review"])["date"].shift(-1).fillna(end)
     ev = ev[(ev["stage"] != "completed") & (ev["date"] >= start)]

@@ -18,6 +18,7 @@ from workbench.core.provenance import display_path, file_record
 from workbench.core.timeline import CONFERENCE_SESSIONS
 from workbench.experiments.replications import Results, run_replications
 from workbench.experiments.setup import DEFAULT_HORIZON, Setup, default_setup
+from workbench.experiments.workers import Progress
 from workbench.inputs.observations import Snapshot
 from workbench.inputs.parameters import HAND_SET, Parameters
 from workbench.inputs.parties import Pairings
@@ -92,7 +93,7 @@ def forecast(
     keep_events: bool = True,
     posterior: Posterior | str | None = "shipped",
     scheduler: str | None = None,
-    progress=None,
+    progress: Progress | None = None,
     engine: str = "compiled",
     keep_monthly: bool = True,
 ) -> Forecast:

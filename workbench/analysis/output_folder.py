@@ -21,7 +21,7 @@ from workbench.core.version import __version__
 from workbench.inputs.scenarios import BASELINE
 
 
-def _json_default(obj):
+def _json_default(obj: object) -> object:
     if isinstance(obj, (pd.Timestamp, dt.date)):
         return obj.isoformat()
     if isinstance(obj, (np.integer,)):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from workbench.core.interrupts import raise_if_requested as _refuse_if_interrupt
 
 
 @contextmanager
-def atomic_folder(output: str | Path):
+def atomic_folder(output: str | Path) -> Iterator[Path]:
     """``with atomic_folder(out) as staging:`` write files into ``staging``; they become ``out``."""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ import pandas as pd
 from workbench.core.timeline import month_starts, to_day, to_timestamps
 from workbench.experiments.condition import condition_day
 from workbench.experiments.setup import Setup, default_setup, simulate
-from workbench.experiments.workers import default_workers, iter_map
+from workbench.experiments.workers import Progress, default_workers, iter_map
 from workbench.observation.observe import STAGE_COLUMNS, monthly_counts, stage_at
 from workbench.observation.summaries import MonthlySummary
 from workbench.simulation.schema import STAGES
@@ -101,7 +101,7 @@ def run_replications(
     workers: int | None = None,
     keep_events: bool = True,
     scheduler: str | None = None,
-    progress=None,
+    progress: Progress | None = None,
     keep_monthly: bool = True,
 ) -> Results:
     """Run ``replications`` replications from ``seed`` on ``workers`` processes (default: all cores).

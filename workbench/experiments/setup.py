@@ -50,7 +50,7 @@ class Setup:
     condition: Condition = field(default_factory=Condition)  # when the next cluster may start (¶25)
     engine: str = "compiled"  # "compiled" (workbench.simulation.engine) or "simpy" (workbench.simulation.model, the reference)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
         if self.start not in ("report", "history"):

@@ -18,9 +18,15 @@ import multiprocessing
 import os
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
 
 import cloudpickle
+
+T = TypeVar("T")
+#: Called as ``progress(done, total)`` after each task.
+Progress = Callable[[int, int], None]
 
 
 def default_workers() -> int:
@@ -73,7 +79,9 @@ def _forked_worker_starts(parent: int) -> None:
         os._exit(0)
 
 
-def iter_map(func, tasks: list[tuple], workers: int = 1, scheduler: str | None = None, progress=None):
+def iter_map(
+    func: Callable[..., T], tasks: list[tuple], workers: int = 1, scheduler: str | None = None, progress: Progress | None = None
+) -> Iterator[T]:
     """Yield ``func(*task)`` for each task, in the tasks' order, from local processes or a Dask cluster.
 
     ``scheduler`` is the address of a running Dask scheduler (``tcp://host:8786``); without
@@ -121,6 +129,8 @@ def iter_map(func, tasks: list[tuple], workers: int = 1, scheduler: str | None =
             progress(k + 1, len(tasks))
 
 
-def parallel_map(func, tasks: list[tuple], workers: int = 1, scheduler: str | None = None, progress=None) -> list:
+def parallel_map(
+    func: Callable[..., T], tasks: list[tuple], workers: int = 1, scheduler: str | None = None, progress: Progress | None = None
+) -> list[T]:
     """``[func(*task) for task in tasks]``, in order, on local processes or a Dask cluster (see :func:`iter_map`)."""
     return list(iter_map(func, tasks, workers, scheduler, progress))

@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,7 +95,7 @@ class Simulator:
     transform: Callable[[dict], dict] | None = None  # for tests: a deliberately different model
     engine: str = "compiled"  # or "simpy": the same statistics, slower
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.snapshots = sorted(self.snapshots, key=lambda s: s.as_at)
         self.horizon = self.snapshots[-1].as_at + dt.timedelta(days=1)
 
@@ -159,7 +160,7 @@ def _evaluation_state(seed: int, t: int, index: int) -> np.ndarray:
     return np.random.SeedSequence(seed, spawn_key=(t + 1, index)).generate_state(4)
 
 
-def _evaluate(simulate_one, seed: int, t: int, indices: list[int]) -> list:
+def _evaluate(simulate_one: Callable[[], Any], seed: int, t: int, indices: list[int]) -> list:
     out = []
     for i in indices:
         np.random.seed(_evaluation_state(seed, t, i))  # noqa: NPY002 (pyabc draws from the global generator)
@@ -167,7 +168,7 @@ def _evaluate(simulate_one, seed: int, t: int, indices: list[int]) -> list:
     return out
 
 
-def _make_ordered_sampler_class():
+def _make_ordered_sampler_class() -> type:
     from pyabc.sampler import Sampler
 
     class OrderedSampler(Sampler):
@@ -180,7 +181,16 @@ def _make_ordered_sampler_class():
             self.workers = max(1, int(workers))
             self.scheduler = scheduler
 
-        def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):
+        def sample_until_n_accepted(
+            self,
+            n: int,
+            simulate_one: Callable[[], Any],
+            t: int,
+            *,
+            max_eval: float = np.inf,
+            all_accepted: bool = False,
+            ana_vars: Any = None,
+        ) -> Any:
             particles: list = []
             accepted = 0
             next_index = 0
@@ -212,7 +222,7 @@ def _make_ordered_sampler_class():
     return OrderedSampler
 
 
-def ordered_sampler(seed: int, workers: int = 1, scheduler: str | None = None):
+def ordered_sampler(seed: int, workers: int = 1, scheduler: str | None = None) -> Any:
     return _make_ordered_sampler_class()(seed, workers, scheduler)
 
 
@@ -227,7 +237,7 @@ class Budget:
     generations: int = 6
     max_minutes: float = 14.0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.population < 10:
             raise InputError("--population", "population", f"{self.population} is too small", "at least 10")
         if self.generations < 1:
@@ -245,7 +255,7 @@ def _snapshot_digest(snapshot: Snapshot) -> str:
     return hashlib.sha256(repr((snapshot.as_at.isoformat(), content)).encode()).hexdigest()
 
 
-def pyabc_prior(priors: Priors):
+def pyabc_prior(priors: Priors) -> Any:
     """The priors as a pyabc Distribution on the sampling scale, where each one is flat."""
     import pyabc
 
@@ -257,7 +267,7 @@ def pyabc_prior(priors: Priors):
         retries cost ten times the simulation itself.  Same values, same draws.
         """
 
-        def pdf(self, x):
+        def pdf(self, x: dict[str, float]) -> float:
             density = 1.0
             for key, value in x.items():
                 low, width = self.bounds[key]
@@ -339,7 +349,7 @@ def calibrate(
     sampler = ordered_sampler(seed, workers, scheduler)
     weights = {k: 1.0 / v for k, v in simulator.scales().items()}
 
-    def make_abc():
+    def make_abc() -> Any:
         return pyabc.ABCSMC(
             simulator,
             prior,
@@ -455,7 +465,7 @@ def _has_run(db_url: str) -> bool:
 
 
 def _result(
-    history, priors: Priors, config: dict, budget: Budget, db: Path, elapsed: float, workers: int, scheduler: str | None, engine: str
+    history: Any, priors: Priors, config: dict, budget: Budget, db: Path, elapsed: float, workers: int, scheduler: str | None, engine: str
 ) -> CalibrationResult:
     t = history.max_t
     frame, weights = history.get_distribution(m=0, t=t)

@@ -80,8 +80,8 @@ def predictive_check(snapshots: list[Snapshot], runs: list[dict], level: float =
                     }
                 )
                 continue
-            values = np.asarray(values, dtype=float)
-            low, high = np.quantile(values, [lo_q, hi_q])
+            sample = np.asarray(values, dtype=float)
+            low, high = np.quantile(sample, [lo_q, hi_q])
             readings = (fig.value, *fig.alternatives)
             inside = any(low <= r <= high for r in readings)
             rows.append(

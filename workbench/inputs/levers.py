@@ -178,7 +178,7 @@ class Levers:
 NO_LEVERS = Levers()
 
 
-def parse_target(value, source: str, where: str) -> Target:
+def parse_target(value: object, source: str, where: str) -> Target:
     """``"all"``, ``"group 1"``, ``[1, 3]`` (groups) or ``{parties = ["A", "B"]}``."""
     if value is None or value == "all":
         return ALL
@@ -202,7 +202,7 @@ def parse_target(value, source: str, where: str) -> Target:
     )
 
 
-def parse_levers(table, source: str, not_before: dt.date) -> Levers:
+def parse_levers(table: object, source: str, not_before: dt.date) -> Levers:
     """Validate the ``[levers.*]`` tables of a scenario file."""
     if not isinstance(table, dict):
         raise InputError(source, "levers", "must be a table of lever tables", ", ".join(LEVER_TYPES))
@@ -241,7 +241,7 @@ def parse_levers(table, source: str, not_before: dt.date) -> Levers:
     return Levers(**chosen)
 
 
-def parse_condition(table, source: str) -> Condition:
+def parse_condition(table: object, source: str) -> Condition:
     """The ``[condition]`` table: share, groups, counted_stage, decided_at (a session year or date)."""
     if not isinstance(table, dict):
         raise InputError(source, "condition", "must be a table", "share, groups, counted_stage, decided_at")

@@ -11,6 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from workbench.core.errors import InputError, read_toml
 from workbench.core.paths import OBSERVATIONS_DIR
@@ -72,7 +76,7 @@ def _table_list(doc: dict, key: str, path: Path) -> list[dict]:
     return items
 
 
-def _require(entry: dict, key: str, kinds: tuple[type, ...], path: Path, where: str, allowed: str):
+def _require(entry: dict, key: str, kinds: tuple[type, ...], path: Path, where: str, allowed: str) -> Any:
     if key not in entry:
         raise InputError(path, f"{where}.{key}", "missing field", allowed)
     value = entry[key]
@@ -81,7 +85,7 @@ def _require(entry: dict, key: str, kinds: tuple[type, ...], path: Path, where: 
     return value
 
 
-def _check_unknown(entry: dict, known: set[str], path: Path, where: str):
+def _check_unknown(entry: dict, known: set[str], path: Path, where: str) -> None:
     for key in entry:
         if key not in known:
             raise InputError(path, f"{where}.{key}", "unknown field", ", ".join(sorted(known)))
@@ -240,7 +244,7 @@ def latest_snapshot(directory: str | Path = DEFAULT_DIR) -> Snapshot:
     return load_observations(directory)[-1]
 
 
-def figures_table(snapshot: Snapshot):
+def figures_table(snapshot: Snapshot) -> pd.DataFrame:
     """The snapshot's figures as a tidy DataFrame (one row per figure and group)."""
     import pandas as pd
 

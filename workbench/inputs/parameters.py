@@ -20,7 +20,7 @@ from workbench.core.errors import InputError
 HAND_SET = "hand-set defaults (not yet calibrated)"
 
 
-def _p(default, unit: str, low: float, high: float, why: str, integer: bool = False):
+def _p(default: float, unit: str, low: float, high: float, why: str, integer: bool = False) -> Any:
     return field(default=default, metadata={"unit": unit, "low": low, "high": high, "why": why, "integer": integer})
 
 
@@ -194,7 +194,7 @@ class Parameters:
         "The next cluster may start once this share of group 1's reviews is completed (¶25): 70 % of 62 is 43.4, so 44 reviews.",
     )
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             meta = f.metadata

@@ -92,7 +92,7 @@ def _review_ids(sizes: tuple[int, ...]) -> tuple[str, ...]:
 
 
 @njit(cache=True)
-def _fill_from_group(insiders, slots, order, load, noise):
+def _fill_from_group(insiders: np.ndarray, slots: np.ndarray, order: np.ndarray, load: np.ndarray, noise: np.ndarray) -> None:
     """Fill reviewer slots, in ``order``, each with the least-loaded party of the group that is
     neither under this review nor its other reviewer (ties broken by ``noise``)."""
     for k in range(order.size):

@@ -26,6 +26,7 @@ before the snapshot date, is an error naming the file, the key and what is allow
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,7 +55,7 @@ class Scenario:
 BASELINE = Scenario("baseline", "The Mechanism as it works today.", None, {})
 
 
-def load_scenario(path: str | Path, _seen: tuple[Path, ...] = (), not_before=REPORT_DATE) -> Scenario:
+def load_scenario(path: str | Path, _seen: tuple[Path, ...] = (), not_before: dt.date = REPORT_DATE) -> Scenario:
     path = Path(path).resolve()
     if path in _seen:
         raise InputError(path, "scenario.extends", "scenarios extend each other in a loop", "a chain that ends")

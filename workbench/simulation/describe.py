@@ -42,7 +42,7 @@ def _working_time(stage: Stage) -> str:
         return "until all three focal points exist" if stage == Stage.NOMINATIONS else "none (the end)"
     if rule.draw == EXPONENTIAL:
         text = f"exponential, mean `{rule.time}`"
-    elif rule.draw == JOINT_DRAFTS:
+    elif rule.draw == JOINT_DRAFTS and rule.merge is not None:
         text = f"each draft lognormal, median `{rule.time}`, spread `{rule.sigma}`; the slower draft, then merging (`{rule.merge[0]}`)"
     else:
         text = f"lognormal, median `{rule.time}`, spread `{rule.sigma}`"
@@ -109,7 +109,7 @@ def stress_des() -> list[tuple[str, str]]:
     lognormal = sorted({RULE_OF[s].time for s in RULE_OF if RULE_OF[s].draw != EXPONENTIAL})
     exponential = sorted(
         {RULE_OF[s].time for s in RULE_OF if RULE_OF[s].draw == EXPONENTIAL}
-        | {RULE_OF[s].secretariat for s in RULE_OF if RULE_OF[s].secretariat}
+        | {secretariat for s in RULE_OF if (secretariat := RULE_OF[s].secretariat)}
     )
     return [
         ("Objective", "The date on which 44 of group 1's 62 reviews are completed (70 % condition, ¶25), and stage occupancy over time."),

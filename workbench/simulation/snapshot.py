@@ -299,7 +299,9 @@ def _languages(state: _Placement) -> np.ndarray:
     return languages
 
 
-def _parties(state: _Placement, silent_parties: np.ndarray, params: Parameters, streams: ReplicationStreams):
+def _parties(
+    state: _Placement, silent_parties: np.ndarray, params: Parameters, streams: ReplicationStreams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Who has a focal point (¶12, ¶15), who has replaced one (¶14), and how responsive each party is.
 
     A party still silent after waiting is, by Bayes' rule, more likely one that never acts and,
