@@ -16,9 +16,20 @@ ROOT = PROJECT_ROOT
 SCENARIO_FILES = sorted(SCENARIOS_DIR.glob("*.toml"))
 
 
+#: The shipped observations: the report's state of 21 May 2024.
+SNAPSHOT = latest_snapshot()
+HORIZON = dt.date(2060, 12, 31)
+
+
+def make_setup(params: Parameters | None = None, start: str = "report", horizon: dt.date = HORIZON, **options) -> Setup:
+    """A setup on the shipped snapshot with synthetic pairings, on the hand-set parameters unless
+    ``params`` is given; ``options`` are any other Setup fields (levers, condition, engine, ...)."""
+    return Setup(params or Parameters(), SNAPSHOT, options.pop("pairings", None), start, horizon, **options)
+
+
 @pytest.fixture(scope="session")
 def snapshot():
-    return latest_snapshot()
+    return SNAPSHOT
 
 
 def run_many(setup: Setup, n: int, seed: int = 1):
@@ -29,14 +40,14 @@ def run_many(setup: Setup, n: int, seed: int = 1):
 @pytest.fixture(scope="session")
 def history_runs(snapshot):
     """Twelve runs from 2020 to 2035 on the hand-set parameters."""
-    setup = Setup(Parameters(), snapshot, None, start="history", horizon=dt.date(2035, 1, 1))
+    setup = make_setup(start="history", horizon=dt.date(2035, 1, 1))
     return run_many(setup, 12, seed=11)
 
 
 @pytest.fixture(scope="session")
 def report_runs(snapshot):
     """Twelve runs from the report's state to 2040."""
-    setup = Setup(Parameters(), snapshot, None, start="report", horizon=dt.date(2040, 1, 1))
+    setup = make_setup(horizon=dt.date(2040, 1, 1))
     return run_many(setup, 12, seed=12)
 
 

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from workbench.experiments.replications import run_replications
-from workbench.experiments.setup import Setup
 from workbench.inference.calibrate import Budget, calibrate
-from workbench.inputs.parameters import Parameters
+
+from conftest import make_setup
 
 pytestmark = pytest.mark.subprocess  # starts processes: left out of make test-fast
 
@@ -24,7 +24,7 @@ def scheduler():
 
 
 def test_replications_on_dask_equal_the_local_run(snapshot, scheduler):
-    setup = Setup(Parameters(), snapshot, None, "report", dt.date(2040, 1, 1))
+    setup = make_setup(horizon=dt.date(2040, 1, 1))
     local = run_replications(setup, 6, seed=17, workers=1)
     remote = run_replications(setup, 6, seed=17, scheduler=scheduler)
     pd.testing.assert_frame_equal(local.threshold, remote.threshold)

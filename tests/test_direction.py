@@ -13,11 +13,13 @@ import pytest
 
 from workbench.core.timeline import to_day
 from workbench.experiments.replications import run_replications
-from workbench.experiments.setup import Setup, initial_state, pairings_for
+from workbench.experiments.setup import initial_state, pairings_for
 from workbench.inputs.levers import Levers, Redraw
 from workbench.inputs.parameters import Parameters
 from workbench.simulation.model import Mechanism
 from workbench.simulation.streams import ReplicationStreams, replication_seeds
+
+from conftest import make_setup
 
 HORIZON = dt.date(2060, 12, 31)
 # Redraws make most runs reach the condition, so the mean date is informative.
@@ -26,7 +28,7 @@ REDRAW = Levers(redraw=Redraw(dt.date(2024, 5, 21), after_months=12, delay_month
 
 
 def _threshold_days(snapshot, params, n=24, seed=41, levers=REDRAW):
-    res = run_replications(Setup(params, snapshot, None, "report", HORIZON, levers=levers), n, seed=seed, workers=1, keep_events=False)
+    res = run_replications(make_setup(params, horizon=HORIZON, levers=levers), n, seed=seed, workers=1, keep_events=False)
     days = (res.threshold["date"] - dt.datetime(2024, 5, 21)).dt.days.to_numpy(dtype=float)
     return np.where(res.threshold["reached"], days, to_day(HORIZON) - to_day("2024-05-21"))
 
@@ -70,7 +72,7 @@ def test_one_partys_behaviour_leaves_other_reviews_untouched_without_capacity_co
     party draws from its own stream, so every other review's history is identical.
     """
     params = Parameters(secretariat_officers=100)
-    setup = Setup(params, snapshot, None, "report", dt.date(2045, 1, 1))
+    setup = make_setup(params, horizon=dt.date(2045, 1, 1))
     rep_seed = replication_seeds(seed, 1)[0]
 
     def run(slow_party=None):

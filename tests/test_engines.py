@@ -26,7 +26,7 @@ from workbench.inputs.scenarios import load_scenario
 from workbench.simulation.divergence import event_log, first_divergence
 from workbench.simulation.streams import replication_seeds
 
-from conftest import SCENARIO_FILES
+from conftest import SCENARIO_FILES, make_setup
 
 HORIZON = dt.date(2060, 12, 31)
 
@@ -42,12 +42,10 @@ def test_engines_are_named_and_an_unknown_one_is_refused(snapshot):
 def test_compiled_engine_follows_the_simpy_model_draw_for_draw(snapshot, scenario, start):
     """Every field of every record identical, with parameters drawn from the shipped posterior."""
     sc = load_scenario(scenario)
-    setup = Setup(
+    setup = make_setup(
         sc.apply(Parameters()),
-        snapshot,
-        None,
         start,
-        HORIZON,
+        horizon=HORIZON,
         posterior=shipped_posterior(),
         fixed=tuple(sc.changes),
         levers=sc.levers,
@@ -74,7 +72,7 @@ def test_compiled_engine_follows_the_simpy_model_draw_for_draw(snapshot, scenari
 )
 @pytest.mark.parametrize("start", ["report", "history"])
 def test_compiled_engine_matches_on_the_rarer_paths(snapshot, params, levers, start):
-    setup = Setup(params, snapshot, None, start, HORIZON, levers=levers)
+    setup = make_setup(params, start, horizon=HORIZON, levers=levers)
     for seed in replication_seeds(5, 3):
         divergence = engines_diverge(setup, seed)
         assert divergence is None, str(divergence)
@@ -82,7 +80,7 @@ def test_compiled_engine_matches_on_the_rarer_paths(snapshot, params, levers, st
 
 def test_engines_agree_on_many_baseline_seeds(snapshot):
     """A wider sweep of the baseline, hand-set parameters, from 2020: rare paths get more chances."""
-    setup = Setup(Parameters(), snapshot, None, "history", HORIZON)
+    setup = make_setup(start="history", horizon=HORIZON)
     for seed in replication_seeds(2024, 12):
         divergence = engines_diverge(setup, seed)
         assert divergence is None, str(divergence)
@@ -90,7 +88,7 @@ def test_engines_agree_on_many_baseline_seeds(snapshot):
 
 # --- the divergence harness itself ------------------------------------------------------
 def test_divergence_names_the_first_event_that_differs(snapshot):
-    setup = Setup(Parameters(), snapshot, None, "report", HORIZON)
+    setup = make_setup(horizon=HORIZON)
     record, _, _ = simulate(setup, replication_seeds(3, 1)[0])
     assert first_divergence(record, record) is None
     log = event_log(record)
@@ -109,7 +107,7 @@ def test_divergence_names_the_first_event_that_differs(snapshot):
 
 
 def test_divergence_between_different_seeds_is_found(snapshot):
-    setup = Setup(Parameters(), snapshot, None, "report", HORIZON)
+    setup = make_setup(horizon=HORIZON)
     a, _, _ = simulate(setup, replication_seeds(3, 2)[0])
     b, _, _ = simulate(setup, replication_seeds(3, 2)[1])
     assert first_divergence(a, b) is not None

@@ -6,12 +6,13 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.experiments.setup import Setup, simulate
+from workbench.experiments.setup import simulate
 from workbench.inputs.levers import Levers, Redraw
 from workbench.inputs.observations import latest_snapshot
 from workbench.inputs.parameters import Parameters
 from workbench.simulation.streams import replication_seeds
 
+from conftest import make_setup
 from invariants import check_all
 
 SNAPSHOT = latest_snapshot()
@@ -45,6 +46,6 @@ parameters = st.fixed_dictionaries(
 def test_every_run_keeps_the_invariants(values, seed, start, redraw_after):
     params = Parameters.from_mapping(values)
     levers = Levers(redraw=Redraw(SNAPSHOT.as_at, after_months=redraw_after)) if redraw_after else Levers()
-    setup = Setup(params, SNAPSHOT, None, start=start, horizon=dt.date(2036, 1, 1), levers=levers)
+    setup = make_setup(params, start, horizon=dt.date(2036, 1, 1), levers=levers)
     record, pairings, _ = simulate(setup, replication_seeds(seed, 1)[0])
     check_all(record, pairings, params.completion_target(62))

@@ -13,7 +13,7 @@ from workbench.core.errors import InputError
 from workbench.core.timeline import to_day
 from workbench.experiments.condition import condition_day
 from workbench.experiments.replications import run_replications
-from workbench.experiments.setup import Setup, simulate
+from workbench.experiments.setup import simulate
 from workbench.inputs.levers import (
     Condition,
     ConsensusFacilitation,
@@ -33,6 +33,8 @@ from workbench.inputs.scenarios import load_scenario
 from workbench.simulation.stages import Stage
 from workbench.simulation.streams import replication_seeds
 
+from conftest import make_setup
+
 START = dt.date(2025, 1, 1)
 HORIZON = dt.date(2045, 1, 1)
 # Ample Secretariat capacity: nothing couples reviews, so "nothing else" can be checked exactly.
@@ -40,7 +42,7 @@ UNCOUPLED = Parameters(secretariat_officers=100)
 
 
 def _run(snapshot, levers=Levers(), params=UNCOUPLED, seed=3, horizon=HORIZON, condition=Condition()):
-    setup = Setup(params, snapshot, None, "report", horizon, levers=levers, condition=condition)
+    setup = make_setup(params, horizon=horizon, levers=levers, condition=condition)
     return simulate(setup, replication_seeds(seed, 1)[0])
 
 
@@ -58,7 +60,7 @@ ZERO_EFFECT = Levers(
 
 
 def test_levers_of_zero_effect_reproduce_the_baseline_exactly(snapshot):
-    setup = Setup(Parameters(), snapshot, None, "report", HORIZON)
+    setup = make_setup(horizon=HORIZON)
     base = run_replications(setup, 4, seed=5, workers=1)
     same = run_replications(dataclasses.replace(setup, levers=ZERO_EFFECT), 4, seed=5, workers=1)
     pd.testing.assert_frame_equal(base.events, same.events)
@@ -244,7 +246,7 @@ def test_bad_scenario_files_give_the_expected_error(tmp_path, text, message):
 
 
 def test_pairing_shrinks_the_variance_of_the_difference(snapshot):
-    setup = Setup(Parameters(), snapshot, None, "report", dt.date(2060, 12, 31))
+    setup = make_setup(horizon=dt.date(2060, 12, 31))
     lever = Levers(redraw=Redraw(START, after_months=24, delay_months=3))
     base = run_replications(setup, 30, seed=7, workers=1, keep_events=False)
     paired = run_replications(dataclasses.replace(setup, levers=lever), 30, seed=7, workers=1, keep_events=False)

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from workbench.core.timeline import month_starts, to_day
-from workbench.experiments.setup import Setup, simulate
+from workbench.experiments.setup import simulate
 from workbench.inputs.levers import Levers, Redraw
 from workbench.inputs.parameters import Parameters
 from workbench.observation.observe import observe
 from workbench.simulation.stages import Stage
 from workbench.simulation.streams import replication_seeds
 
-from conftest import run_many
+from conftest import make_setup, run_many
 from invariants import (
     check_entries_ordered,
     check_focal_points_before_consultation,
@@ -60,12 +60,9 @@ def test_replacements_start_one_handover_each_and_handovers_do_not_overlap(histo
 
 
 def test_redraws_replace_a_silent_reviewer_by_one_with_a_focal_point(snapshot):
-    setup = Setup(
+    setup = make_setup(
         Parameters(silent_share=0.2),
-        snapshot,
-        None,
-        "report",
-        dt.date(2032, 1, 1),
+        horizon=dt.date(2032, 1, 1),
         levers=Levers(redraw=Redraw(snapshot.as_at, after_months=6, delay_months=1)),
     )
     runs = run_many(setup, 4, seed=5)
@@ -75,11 +72,7 @@ def test_redraws_replace_a_silent_reviewer_by_one_with_a_focal_point(snapshot):
 
 
 def test_threshold_is_the_date_of_the_44th_group1_completion(snapshot, history_runs, report_runs):
-    fast = Setup(
-        Parameters(),
-        snapshot,
-        None,
-        start="report",
+    fast = make_setup(
         horizon=dt.date(2060, 1, 1),
         levers=Levers(redraw=Redraw(snapshot.as_at, after_months=12, delay_months=3)),
     )
@@ -96,7 +89,7 @@ def test_no_review_moves_while_a_focal_point_is_missing_or_handing_over(history_
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_forecast_starts_from_the_reports_state(snapshot, seed):
-    setup = Setup(Parameters(), snapshot, None, start="report", horizon=dt.date(2024, 5, 22))
+    setup = make_setup(horizon=dt.date(2024, 5, 22))
     record, pairings, _ = simulate(setup, replication_seeds(seed, 1)[0])
     seen = observe(record, pairings, snapshot.as_at)
     for name in REPORT_STAGE_COUNTS:
@@ -107,7 +100,7 @@ def test_the_forecast_starts_from_the_reports_state(snapshot, seed):
 
 
 def test_the_forecast_start_reproduces_every_other_report_figure(snapshot):
-    setup = Setup(Parameters(), snapshot, None, start="report", horizon=dt.date(2024, 5, 22))
+    setup = make_setup(horizon=dt.date(2024, 5, 22))
     record, pairings, _ = simulate(setup, replication_seeds(9, 1)[0])
     seen = observe(record, pairings, snapshot.as_at)
     expressible = [k for k in snapshot.figures if k in seen and k[0] != "reviews_ready_no_consultation"]
@@ -117,11 +110,7 @@ def test_the_forecast_start_reproduces_every_other_report_figure(snapshot):
 
 
 def test_silent_reviewers_are_redrawn_when_redraws_are_enabled(snapshot):
-    setup = Setup(
-        Parameters(),
-        snapshot,
-        None,
-        start="report",
+    setup = make_setup(
         horizon=dt.date(2030, 1, 1),
         levers=Levers(redraw=Redraw(snapshot.as_at, after_months=12, delay_months=2)),
     )
@@ -135,7 +124,7 @@ def test_silent_reviewers_are_redrawn_when_redraws_are_enabled(snapshot):
 
 
 def test_without_redraws_a_silent_reviewer_blocks_its_review_forever(snapshot):
-    setup = Setup(Parameters(), snapshot, None, start="report", horizon=dt.date(2060, 1, 1))
+    setup = make_setup(horizon=dt.date(2060, 1, 1))
     blocked = 0
     for record, pairings, _ in run_many(setup, 3, seed=5):
         for r in range(pairings.n_reviews):

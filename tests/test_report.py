@@ -14,13 +14,11 @@ import pytest
 from workbench.analysis.compare import comparison_table, critical_reviews, time_in_stage
 from workbench.core.timeline import DAYS_PER_MONTH
 from workbench.experiments.replications import run_replications
-from workbench.experiments.setup import Setup
 from workbench.faces.hubverse import hubverse_table
 from workbench.inputs.levers import Levers, Redraw
-from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import synthetic_pairings
 
-from conftest import ROOT
+from conftest import ROOT, make_setup
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
@@ -121,15 +119,11 @@ def test_compare_command_prints_a_ranked_table(tmp_path):
 
 
 def _pair(snapshot, n=12):
-    setup = Setup(Parameters(), snapshot, synthetic_pairings(3), "report", dt.date(2060, 12, 31))
+    setup = make_setup(pairings=synthetic_pairings(3))
     base = run_replications(setup, n, seed=2, workers=1)
     scen = run_replications(
-        Setup(
-            Parameters(),
-            snapshot,
-            synthetic_pairings(3),
-            "report",
-            dt.date(2060, 12, 31),
+        make_setup(
+            pairings=synthetic_pairings(3),
             levers=Levers(redraw=Redraw(dt.date(2025, 1, 1), after_months=12, delay_months=3)),
         ),
         n,

@@ -5,12 +5,12 @@ import datetime as dt
 import pandas as pd
 
 from workbench.experiments.replications import run_replications
-from workbench.experiments.setup import Setup
-from workbench.inputs.parameters import Parameters
+
+from conftest import make_setup
 
 
 def _setup(snapshot):
-    return Setup(Parameters(), snapshot, None, start="report", horizon=dt.date(2045, 1, 1))
+    return make_setup(horizon=dt.date(2045, 1, 1))
 
 
 def test_same_seed_same_results(snapshot):

@@ -15,7 +15,6 @@ import simpy
 from scipy import stats
 
 from workbench.core.timeline import months
-from workbench.experiments.setup import Setup
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import first_involvement
 from workbench.simulation.model import Secretariat
@@ -23,7 +22,7 @@ from workbench.simulation.rules import exponential_draw
 from workbench.simulation.snapshot import group_start_days
 from workbench.simulation.streams import UniformStream, lognormal_beyond_from, lognormal_from, replication_seeds, stream_seed
 
-from conftest import run_many
+from conftest import make_setup, run_many
 
 
 def erlang_c_wait(arrival_rate: float, service_rate: float, servers: int) -> float:
@@ -41,7 +40,7 @@ def test_nominations_alone_are_exponential(snapshot):
     """With identical parties, no silent ones and nothing else, P(nominated by t) = 1 - exp(-rate t)."""
     rate = 0.25  # per month
     params = Parameters(nomination_rate=rate, responsiveness_shape=math.inf, silent_share=0.0)
-    setup = Setup(params, snapshot, None, start="history", horizon=dt.date(2023, 12, 1))
+    setup = make_setup(params, "history", horizon=dt.date(2023, 12, 1))
     runs = run_many(setup, 20, seed=3)
     delays = []
     for record, pairings, _ in runs:

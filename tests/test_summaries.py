@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from workbench.experiments.replications import run_replications
-from workbench.experiments.setup import Setup
-from workbench.inputs.parameters import Parameters
 from workbench.observation.summaries import COLUMNS
+
+from conftest import make_setup
 
 
 @pytest.fixture(scope="module")
 def kept(snapshot):
-    setup = Setup(Parameters(), snapshot, None, "report", dt.date(2040, 12, 31))
+    setup = make_setup(horizon=dt.date(2040, 12, 31))
     return run_replications(setup, 37, seed=4, workers=2, keep_events=False, keep_monthly=True)
 
 
@@ -33,7 +33,7 @@ def test_quantiles_equal_numpy_on_the_per_replication_table(kept, group):
 
 
 def test_a_summaries_only_run_keeps_no_per_replication_table_and_the_same_summary(snapshot, kept):
-    setup = Setup(Parameters(), snapshot, None, "report", dt.date(2040, 12, 31))
+    setup = make_setup(horizon=dt.date(2040, 12, 31))
     lean = run_replications(setup, 37, seed=4, workers=1, keep_events=False, keep_monthly=False)
     assert lean.monthly is None and lean.events is None
     assert lean.monthly_summary.replications == 37
