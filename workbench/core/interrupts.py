@@ -24,10 +24,6 @@ def reset() -> None:
     _requested = False
 
 
-def requested() -> bool:
-    return _requested
-
-
 def raise_if_requested() -> None:
     """Stop here if a stop was requested and its KeyboardInterrupt may have been swallowed."""
     if _requested:

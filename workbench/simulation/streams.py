@@ -110,10 +110,6 @@ class UniformStream:
         """How many uniforms this stream has handed out."""
         return self._used
 
-    @property
-    def seed(self) -> np.uint64:
-        return self._seed
-
     def draw(self, rule, *args):
         """Apply a compiled rule that draws from this stream (:mod:`workbench.simulation.rules`):
         ``rule(seed, used, *args)`` returns its result and the new count, which the stream keeps."""
