@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from workbench.core.errors import InputError
-from workbench.core.timeline import to_day
+from workbench.core.timeline import DAYS_PER_MONTH, to_day
 from workbench.experiments.condition import condition_day
 from workbench.experiments.replications import run_replications
 from workbench.experiments.setup import simulate
@@ -37,8 +37,9 @@ from conftest import make_setup
 
 START = dt.date(2025, 1, 1)
 HORIZON = dt.date(2045, 1, 1)
-# Ample Secretariat capacity: nothing couples reviews, so "nothing else" can be checked exactly.
-UNCOUPLED = Parameters(secretariat_officers=100)
+# Ample Secretariat capacity and no redraws requested by the parties themselves: nothing couples
+# reviews, so "nothing else" can be checked exactly, and every redraw is the lever's.
+UNCOUPLED = Parameters(secretariat_officers=100, redraw_patience_months=math.inf)
 
 
 def _run(snapshot, levers=Levers(), params=UNCOUPLED, seed=3, horizon=HORIZON, condition=Condition()):
@@ -85,6 +86,39 @@ def test_redraw_never_fires_for_a_responsive_reviewer(snapshot):
         assert record.nominated_at[new] <= day  # its replacement has one
         assert slot in (1, 2)  # never the party under review
         assert day >= to_day(START)
+
+
+def test_parties_request_redraws_after_their_patience_at_most_four_times(snapshot):
+    patient = UNCOUPLED.updated({"redraw_patience_months": 6.0, "redraw_delay_months": 1.0})
+    record, pairings, _ = _run(snapshot, params=patient, horizon=dt.date(2060, 1, 1))
+    assert record.redraws
+    rounds = {}
+    for day, review, slot, old, new in record.redraws:
+        assert not record.nominated_at[old] <= day and record.nominated_at[new] <= day
+        rounds.setdefault(review, set()).add(day)
+    assert max(len(days) for days in rounds.values()) <= 4  # ¶6: up to four repeats
+
+
+def test_a_review_waiting_at_the_start_has_used_its_redraws_in_proportion():
+    from workbench.simulation import rules
+    from workbench.simulation.layout import pack_parameters
+
+    P = pack_parameters(Parameters(redraw_patience_months=6.0, redraw_delay_months=2.0), 62)
+    cycle = 8.0 * DAYS_PER_MONTH
+    assert rules.redraws_before(0.0, P) == (0, 0.0)
+    rounds, since = rules.redraws_before(2.5 * cycle, P)
+    assert rounds == 2 and since == pytest.approx(0.5 * cycle)
+    assert rules.redraws_before(40 * cycle, P)[0] == rules.REDRAWS_ALLOWED == 4  # ¶6: up to four times
+    never = pack_parameters(Parameters(redraw_patience_months=math.inf), 62)
+    assert rules.redraws_before(40 * cycle, never) == (0, 40 * cycle)
+
+
+def test_the_lever_redraws_sooner_than_the_parties_ask(snapshot):
+    patient = UNCOUPLED.updated({"redraw_patience_months": 60.0, "redraw_delay_months": 1.0})
+    own, _, _ = _run(snapshot, params=patient, horizon=dt.date(2030, 1, 1))
+    lever, _, _ = _run(snapshot, Levers(redraw=Redraw(START, after_months=6, delay_months=1)), params=patient, horizon=dt.date(2030, 1, 1))
+    assert len(lever.redraws) > len(own.redraws)
+    assert min(r[0] for r in lever.redraws) < min([r[0] for r in own.redraws] or [math.inf])
 
 
 def test_redraw_only_from_its_start_date(snapshot):

@@ -1,6 +1,7 @@
 """The rules of the review process hold in every run (unit tests of the model's behaviour)."""
 
 import datetime as dt
+import math
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from workbench.core.timeline import month_starts, to_day
 from workbench.experiments.setup import simulate
 from workbench.inputs.levers import Levers, Redraw
 from workbench.inputs.parameters import Parameters
-from workbench.observation.observe import observe
+from workbench.observation.observe import observe, stage_at
 from workbench.simulation.stages import Stage
 from workbench.simulation.streams import replication_seeds
 
@@ -124,7 +125,7 @@ def test_silent_reviewers_are_redrawn_when_redraws_are_enabled(snapshot):
 
 
 def test_without_redraws_a_silent_reviewer_blocks_its_review_forever(snapshot):
-    setup = make_setup(horizon=dt.date(2060, 1, 1))
+    setup = make_setup(Parameters(redraw_patience_months=math.inf), horizon=dt.date(2060, 1, 1))
     blocked = 0
     for record, pairings, _ in run_many(setup, 3, seed=5):
         for r in range(pairings.n_reviews):
@@ -132,3 +133,13 @@ def test_without_redraws_a_silent_reviewer_blocks_its_review_forever(snapshot):
                 blocked += 1
                 assert np.isnan(record.entered[r, Stage.CONSULTATION :]).all()
     assert blocked >= 3 * 40  # the silent parties hold up most of the 67 reviews of ¶15 for good
+
+
+def test_with_the_parties_own_redraws_only_a_silent_party_under_review_blocks_for_good(snapshot):
+    setup = make_setup(horizon=dt.date(2060, 1, 1))
+    end = to_day(dt.date(2060, 1, 1))
+    for record, pairings, _ in run_many(setup, 3, seed=5):
+        stage = stage_at(record, np.array([end]))[:, 0]
+        for r in np.flatnonzero(stage == Stage.NOMINATIONS):
+            under_review, *reviewers = members_at(record, pairings, r, end)
+            assert np.isnan(record.nominated_at[under_review]) or any(np.isnan(record.nominated_at[q]) for q in reviewers)

@@ -26,6 +26,26 @@ def _p(default: float, unit: str, low: float, high: float, why: str, integer: bo
 
 @dataclass(frozen=True)
 class Parameters:
+    # --- Drawing of lots (¶6-7) ---------------------------------------------------------
+    redraw_patience_months: float = _p(
+        18.0,
+        "months",
+        1.0,
+        math.inf,
+        "How long the party under review waits for a reviewing State without a focal point "
+        "before it requests that the drawing of lots be repeated (¶6: parties may request a "
+        "redraw, up to four times; ¶7: five joint meetings repeated draws, the latest on 5 "
+        "December 2023). Not stated in the report: calibrated; infinity means nobody asks.",
+    )
+    redraw_delay_months: float = _p(
+        3.6,
+        "months (mean wait)",
+        0.0,
+        36.0,
+        "Time from a request to the joint intersessional meeting that repeats the draw. Five "
+        "such meetings between the first group's start (December 2020) and 5 December 2023 "
+        "(¶7) are one every 7.2 months, so a request waits half of that on average.",
+    )
     # --- Focal points and governmental experts (¶11-18) -------------------------------
     nomination_rate: float = _p(
         0.5,
@@ -147,6 +167,16 @@ class Parameters:
         "six-month rule.",
     )
     saq_sigma: float = _p(0.8, "log-scale sd", 0.05, 3.0, "Spread of SAQ times (lognormal): 16 on time but 9 over six months late (¶31).")
+    saq_deadline_pull: float = _p(
+        0.0,
+        "probability",
+        0.0,
+        1.0,
+        "Chance that a party whose SAQ would otherwise be late submits it within the ten days "
+        "after the deadline instead: a deadline effect. ¶31 counts 6 of 43 submissions in "
+        "those ten days, more than a smooth spread of times puts there. 0 is the smooth "
+        "structure; the 'clustered' structure calibrates it.",
+    )
     # --- Written feedback (¶34-36) -----------------------------------------------------
     feedback_deadline_months: float = _p(
         6.0, "months", 0.5, 36.0, "Agreed deadline for the written feedback after the SAQ: six months (¶34)."

@@ -40,7 +40,6 @@ from workbench.simulation.layout import (
     C_NOMINATION,
     C_REPLACEMENT,
     COMPLETED,
-    L_REDRAW,
     L_STAFFING,
     N_PARTY_STREAMS,
     N_REVIEW_STREAMS,
@@ -168,7 +167,8 @@ def run_mechanism(key, P, levers, start, horizon_day):
     started = np.zeros(n, np.float64)
     service = np.zeros(n, np.float64)
     waiting_since = np.zeros(n, np.float64)
-    redraw_on = np.zeros(n, np.bool_)
+    redraw_rounds = np.zeros(n, np.int64)  # repeated draws of lots for the review so far (at most four, ¶6)
+    redraw_wait = np.zeros(n, np.float64)  # days from the request to the new draw
 
     redraw_log = np.full((16, 5), np.nan)
     n_redraws = 0
@@ -427,8 +427,8 @@ def run_mechanism(key, P, levers, start, horizon_day):
             if action == A_STEP:  # begin the stage's work, as the stage table says
                 s = stage[r]
                 if s == NOMINATIONS:  # Review.gather_focal_points
-                    redraw_on[r] = math.isfinite(levers.start[L_REDRAW]) and rules.reaches_review(L_REDRAW, g, a, b, c, levers)
-                    waiting_since[r] = now - age[r]
+                    redraw_rounds[r], since = rules.redraws_before(age[r], P)
+                    waiting_since[r] = now - since
                     action = A_GATHER
                     continue
                 if not rules.experts_ready(s, has_experts, a, b, c):
@@ -448,23 +448,25 @@ def run_mechanism(key, P, levers, start, horizon_day):
                     action = A_ENTER
                     continue
                 waiting[r] = W_NOMINATIONS
-                if redraw_on[r] and not (has_focal_point[b] and has_focal_point[c]):
-                    patience_ends = rules.redraw_patience_ends(waiting_since[r], levers)
-                    version[r] += 1
-                    heapq.heappush(heap, (now + max(0.0, patience_ends - now), seq, K_REVIEW, r, version[r], A_PATIENCE_OVER))
-                    seq += 1
+                if redraw_rounds[r] < rules.REDRAWS_ALLOWED and not (has_focal_point[b] and has_focal_point[c]):
+                    patience_ends, redraw_wait[r] = rules.redraw_schedule(waiting_since[r], g, a, b, c, P, levers)
+                    if math.isfinite(patience_ends):
+                        version[r] += 1
+                        heapq.heappush(heap, (now + max(0.0, patience_ends - now), seq, K_REVIEW, r, version[r], A_PATIENCE_OVER))
+                        seq += 1
                 action = A_BLOCK
                 continue
 
-            if action == A_PATIENCE_OVER:  # a reviewing State has not nominated: redraw it, some months later
+            if action == A_PATIENCE_OVER:  # a reviewing State has not nominated: a redraw is requested
                 waiting[r] = W_REDRAW_DELAY
                 version[r] += 1
-                heapq.heappush(heap, (now + rules.redraw_delay(levers), seq, K_REVIEW, r, version[r], A_REDRAW))
+                heapq.heappush(heap, (now + redraw_wait[r], seq, K_REVIEW, r, version[r], A_REDRAW))
                 seq += 1
                 action = A_BLOCK
                 continue
 
             if action == A_REDRAW:  # Mechanism.redraw_reviewer, for each reviewer still missing
+                redraw_rounds[r] += 1
                 for slot in (1, 2):
                     old = members[r, slot]
                     if has_focal_point[old]:

@@ -44,6 +44,8 @@ P_REPLACEMENT_RATE = PARAMETER_INDEX["replacement_rate"]
 P_HANDOVER = PARAMETER_INDEX["handover_months"]
 P_REVIVE = PARAMETER_INDEX["revive_probability"]
 P_COUPLING = PARAMETER_INDEX["responsiveness_coupling"]
+P_REDRAW_PATIENCE = PARAMETER_INDEX["redraw_patience_months"]
+P_REDRAW_DELAY = PARAMETER_INDEX["redraw_delay_months"]
 P_OFFICERS = PARAMETER_INDEX["secretariat_officers"]
 P_ONE_LANGUAGE = PARAMETER_INDEX["one_language_share"]
 P_THREE_LANGUAGES = PARAMETER_INDEX["three_language_share"]
@@ -110,6 +112,7 @@ def _stage_arrays() -> dict[str, np.ndarray]:
         "agrees_languages": np.zeros(N_STAGES, np.bool_),
         "deadline": np.full(N_STAGES, -1, np.int64),
         "lateness_observed": np.zeros(N_STAGES, np.bool_),
+        "deadline_pull": np.full(N_STAGES, -1, np.int64),
     }
     for rule in STAGE_RULES:
         s = int(rule.stage)
@@ -129,6 +132,7 @@ def _stage_arrays() -> dict[str, np.ndarray]:
         table["agrees_languages"][s] = rule.agrees_languages
         table["deadline"][s] = param(rule.deadline)
         table["lateness_observed"][s] = rule.lateness_observed
+        table["deadline_pull"][s] = param(rule.deadline_pull)
     return table
 
 
@@ -147,6 +151,7 @@ STAGE_SECRETARIAT = _TABLE["secretariat"]
 STAGE_AGREES_LANGUAGES = _TABLE["agrees_languages"]
 STAGE_DEADLINE = _TABLE["deadline"]
 STAGE_LATENESS_OBSERVED = _TABLE["lateness_observed"]
+STAGE_DEADLINE_PULL = _TABLE["deadline_pull"]
 COMPLETED = int(Stage.COMPLETED)
 NOMINATIONS = int(Stage.NOMINATIONS)
 

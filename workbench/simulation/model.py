@@ -34,7 +34,7 @@ from workbench.inputs.levers import NO_LEVERS, Levers
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import Pairings
 from workbench.simulation import rules
-from workbench.simulation.layout import L_REDRAW, pack_levers, pack_parameters
+from workbench.simulation.layout import pack_levers, pack_parameters
 from workbench.simulation.schema import InitialState, RunRecord, check_staffing, party_traits
 from workbench.simulation.stages import RULE_OF, Stage
 from workbench.simulation.streams import ReplicationStreams, UniformStream
@@ -243,27 +243,31 @@ class Review:
     def gather_focal_points(self, age_days: float) -> Process:
         """No review can begin until all three focal points exist (¶26).
 
-        With the redraw lever, a reviewing State that has not nominated after
-        ``after_months`` is replaced by lot, ``delay_months`` later (¶6-7), from the lever's
-        start date on.
+        While a reviewing State has no focal point, the party under review asks, once its
+        patience runs out, for the drawing of lots to be repeated, at most four times (¶6-7);
+        the new reviewer is drawn at the next joint meeting.  The redraw lever has the
+        Secretariat act sooner (:func:`~workbench.simulation.rules.redraw_schedule`).
         """
-        levers = self.model.lever_arrays
-        redraw = math.isfinite(levers.start[L_REDRAW]) and rules.reaches_review(L_REDRAW, self.group, *self.positions, levers)
-        waiting_since = self.env.now - age_days
+        P, levers = self.model.P, self.model.lever_arrays
+        rounds, since = rules.redraws_before(age_days, P)
+        waiting_since = self.env.now - since
         while True:
             missing = [p for p in self.members if not p.focal_point.triggered]
             if not missing:
                 break
             pending = self.env.all_of([p.focal_point for p in missing])
             missing_reviewers = [slot for slot in (1, 2) if not self.members[slot].focal_point.triggered]
-            if not redraw or not missing_reviewers:
+            patience_ends, delay = math.inf, 0.0
+            if missing_reviewers and rounds < rules.REDRAWS_ALLOWED:
+                patience_ends, delay = rules.redraw_schedule(waiting_since, self.group, *self.positions, P, levers)
+            if not math.isfinite(patience_ends):
                 yield pending
                 continue
-            patience_ends = rules.redraw_patience_ends(waiting_since, levers)
             yield pending | self.env.timeout(max(0.0, patience_ends - self.env.now))
             if pending.triggered:
                 continue
-            yield self.env.timeout(rules.redraw_delay(levers))
+            yield self.env.timeout(delay)
+            rounds += 1
             for slot in missing_reviewers:
                 if not self.members[slot].focal_point.triggered:
                     self.model.redraw_reviewer(self, slot)

@@ -30,11 +30,14 @@ from workbench.simulation.layout import (
     P_HANDOVER,
     P_NOMINATION_RATE,
     P_ONE_LANGUAGE,
+    P_REDRAW_DELAY,
+    P_REDRAW_PATIENCE,
     P_REPLACEMENT_RATE,
     P_REVIVE,
     P_SHAPE,
     P_THREE_LANGUAGES,
     STAGE_DEADLINE,
+    STAGE_DEADLINE_PULL,
     STAGE_DRAW,
     STAGE_EXPERTS,
     STAGE_FACTORS,
@@ -174,16 +177,38 @@ def responsiveness_after_handover(seed, used, responsiveness, P):
 
 
 # --- redraws (¶6-7) -----------------------------------------------------------------------
-@njit(cache=True)
-def redraw_patience_ends(waiting_since, levers):
-    """The day a reviewing State still without a focal point is given up on."""
-    return max(waiting_since + levers.value[V_REDRAW_AFTER] * DAYS_PER_MONTH, levers.start[L_REDRAW])
+#: A party may request that the drawing of lots be repeated up to four times (¶6).
+REDRAWS_ALLOWED = 4
 
 
 @njit(cache=True)
-def redraw_delay(levers):
-    """Days from giving up on a reviewing State to the new lot."""
-    return levers.value[V_REDRAW_DELAY] * DAYS_PER_MONTH
+def redraw_schedule(waiting_since, g, a, b, c, P, levers):
+    """When a redraw is requested for a review still waiting for a reviewing State's focal point,
+    and how long the new draw then takes, in days.
+
+    The party under review asks once its patience runs out and waits for the next joint
+    meeting (¶6-7); the redraw lever has the Secretariat act sooner, from its start date, for
+    the reviews it reaches.  An infinite day means no request.
+    """
+    ends = waiting_since + P[P_REDRAW_PATIENCE] * DAYS_PER_MONTH
+    delay = P[P_REDRAW_DELAY] * DAYS_PER_MONTH
+    if math.isfinite(levers.start[L_REDRAW]) and reaches_review(L_REDRAW, g, a, b, c, levers):
+        lever_ends = max(waiting_since + levers.value[V_REDRAW_AFTER] * DAYS_PER_MONTH, levers.start[L_REDRAW])
+        if lever_ends < ends:
+            ends, delay = lever_ends, levers.value[V_REDRAW_DELAY] * DAYS_PER_MONTH
+    return ends, delay
+
+
+@njit(cache=True)
+def redraws_before(age, P):
+    """Redraws a review that has waited ``age`` days for its focal points at the start is taken to
+    have used already, and the days since the last: the history before a report is not known,
+    so the review is assumed to have lacked a reviewer throughout."""
+    cycle = (P[P_REDRAW_PATIENCE] + P[P_REDRAW_DELAY]) * DAYS_PER_MONTH
+    if not math.isfinite(cycle) or cycle <= 0 or age <= 0:
+        return 0, age
+    rounds = min(int(age // cycle), REDRAWS_ALLOWED)
+    return rounds, age - rounds * cycle
 
 
 @njit(cache=True)
@@ -285,8 +310,30 @@ def work_days(seed, used, s, now, g, a, b, c, languages, responsiveness, P, leve
     sigma = P[STAGE_SIGMA[s]]
     u = uniform_at(seed, used)
     if age > 0:
-        return lognormal_beyond_from(u, median, sigma, age / DAYS_PER_MONTH) * DAYS_PER_MONTH - age, used + 1
-    return lognormal_from(u, median, sigma) * DAYS_PER_MONTH, used + 1
+        days = lognormal_beyond_from(u, median, sigma, age / DAYS_PER_MONTH) * DAYS_PER_MONTH - age
+    else:
+        days = lognormal_from(u, median, sigma) * DAYS_PER_MONTH
+    used += 1
+    if STAGE_DEADLINE_PULL[s] >= 0:
+        days, used = pulled_to_deadline(seed, used, days, P[STAGE_DEADLINE[s]] * DAYS_PER_MONTH - age, P[STAGE_DEADLINE_PULL[s]])
+    return days, used
+
+
+#: The days after a deadline that the report counts apart (¶31: "within 10 days after it").
+DEADLINE_GRACE_DAYS = 10.0
+
+
+@njit(cache=True)
+def pulled_to_deadline(seed, used, days, deadline_left, pull):
+    """A deadline effect: work that would end late ends, with chance ``pull``, within the grace
+    days after the deadline instead (¶31).  Draws two uniforms whatever ``pull`` is, so that the
+    structures with and without the effect share their other random numbers."""
+    u, v = uniform_at(seed, used), uniform_at(seed, used + 1)
+    window_start = max(deadline_left, 0.0)
+    window_end = deadline_left + DEADLINE_GRACE_DAYS
+    if days > window_start and window_end > window_start and u < pull:
+        days = window_start + v * (window_end - window_start)
+    return days, used + 2
 
 
 @njit(cache=True)

@@ -76,6 +76,7 @@ class StageRule:
     agrees_languages: bool = False  # the working languages are agreed when the stage ends
     deadline: str | None = None  # parameter: months to the deadline agreed on entering the stage
     lateness_observed: bool = False  # the report counts how late the stage ended (¶31)
+    deadline_pull: str | None = None  # parameter: chance that work otherwise late ends just after the deadline
 
 
 #: Every stage after nominations, in order; the last leads to COMPLETED.
@@ -106,6 +107,7 @@ STAGE_RULES: tuple[StageRule, ...] = (
         experts=(UNDER_REVIEW_PARTY,),
         deadline="saq_deadline_months",
         lateness_observed=True,
+        deadline_pull="saq_deadline_pull",
     ),
     StageRule(
         Stage.WRITTEN_FEEDBACK,
