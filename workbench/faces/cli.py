@@ -138,11 +138,15 @@ def cmd_calibrate(args) -> int:
 
     if args.resume and args.fresh:
         raise InputError("command line", "--resume/--fresh", "both given", "one of them")
-    budget = Budget(population=args.population, generations=args.generations, max_minutes=args.max_minutes)
+    budget = Budget(
+        population=args.population, generations=args.generations, max_minutes=args.max_minutes, min_epsilon_drop=args.min_epsilon_drop
+    )
+    structures = _structures(args.structures)
     db = args.db or DEFAULT_DB
     print(
-        f"ABC-SMC calibration: population {budget.population}, up to {budget.generations} generations or "
-        f"{budget.max_minutes:g} minutes, seed {args.seed}; run database {db}"
+        f"ABC-SMC calibration with model selection over {len(structures)} structure(s): population {budget.population}, "
+        f"until epsilon falls by less than {budget.min_epsilon_drop:.0%} a generation, at most {budget.generations} generations "
+        f"or {budget.max_minutes:g} minutes, seed {args.seed}; run database {db}"
     )
     try:
         result = calibrate(
@@ -157,6 +161,7 @@ def cmd_calibrate(args) -> int:
             resume=args.resume,
             fresh=args.fresh,
             engine=args.engine,
+            structures=structures,
         )
     except KeyboardInterrupt:
         print(
@@ -169,11 +174,41 @@ def cmd_calibrate(args) -> int:
     print(
         f"\nposterior written to {args.output or DEFAULT_OUTPUT}/ (particles.csv, summary.csv, provenance.json): "
         f"{prov['generations_run']} generations, {prov['total_simulations']} simulations, final epsilon "
-        f"{prov['final_epsilon']:.4g}, {prov['wall_time_s'] / 60:.1f} min"
+        f"{prov['final_epsilon']:.4g}, {prov['wall_time_s'] / 60:.1f} min; stopped on {prov['stopped_because']}"
     )
+    print("\nposterior probability of each structure (ABC model selection):")
+    for row in sorted(prov["structures"], key=lambda r: -r["probability"]):
+        print(f"  {row['name']:<28} {row['probability']:6.1%}  ({row['particles']} particles)")
+    print()
     summary = posterior_summary(result.particles, load_priors(args.priors or DEFAULT_PRIORS))
     with pd_options():
         print(summary.round(3).to_string(index=False))
+    return 0
+
+
+def _structures(text: str | None):
+    from workbench.inference.structures import ALL_STRUCTURES, structure_named
+
+    if not text:
+        return ALL_STRUCTURES
+    try:
+        return tuple(structure_named(name.strip()) for name in text.split(",") if name.strip())
+    except KeyError:
+        raise InputError(
+            "command line", "--structures", f"{text!r} names an unknown structure", ", ".join(s.name for s in ALL_STRUCTURES)
+        ) from None
+
+
+def cmd_structures(args) -> int:
+    from workbench.inference.structures import ALL_STRUCTURES, QUESTIONS
+
+    print("What the report leaves open, and the answers fitted as separate model structures:\n")
+    for q in QUESTIONS:
+        print(f"  {q.name}: {q.answers[0]} = {q.text[0]}")
+        print(
+            f"  {' ' * len(q.name)}  {q.answers[1]} = {q.text[1]} (fixes {', '.join(f'{k} = {v:g}' for k, v in q.fixed_by_second.items())})"
+        )
+    print(f"\n{len(ALL_STRUCTURES)} structures: " + ", ".join(s.name for s in ALL_STRUCTURES))
     return 0
 
 
@@ -389,8 +424,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("calibrate", help="fit the model to the report's figures (ABC-SMC) and write the posterior")
     c.add_argument("--population", type=_positive, default=500, help="particles per generation (default 500)")
-    c.add_argument("--generations", type=_positive, default=6, help="generations (default 6)")
+    c.add_argument("--generations", type=_positive, default=20, help="at most this many generations (default 20)")
     c.add_argument("--max-minutes", type=float, default=14.0, help="stop before a generation that would pass this (default 14)")
+    c.add_argument(
+        "--min-epsilon-drop",
+        type=float,
+        default=0.03,
+        help="converged once epsilon falls by less than this share in a generation (default 0.03)",
+    )
+    c.add_argument(
+        "--structures",
+        help="comma-separated structures to fit (default: all eight, e.g. silent-coupled-clustered; see `workbench structures`)",
+    )
     c.add_argument("--seed", type=int, default=2024, help="run seed (default 2024, that of the shipped posterior)")
     c.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     c.add_argument("--scheduler", help="address of a Dask scheduler to evaluate on")
@@ -407,6 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--resume", action="store_true", help="continue the run in --db")
     c.add_argument("--fresh", action="store_true", help="delete the run in --db and start over")
     c.set_defaults(func=cmd_calibrate)
+
+    st = sub.add_parser("structures", help="list the model structures that calibration weighs against each other")
+    st.set_defaults(func=cmd_structures)
 
     k = sub.add_parser("check", help="posterior predictive check against the report, with posterior plots")
     k.add_argument("--replications", type=_positive, default=200)

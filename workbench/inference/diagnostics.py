@@ -14,7 +14,7 @@ import pandas as pd
 
 from workbench.experiments.setup import Setup, simulate
 from workbench.experiments.workers import default_workers, parallel_map
-from workbench.inputs.observations import Snapshot
+from workbench.inputs.observations import Snapshot, groups_report
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.posterior import Posterior
 from workbench.observation.observe import observe
@@ -43,7 +43,7 @@ def simulate_observations(
     snapshots = sorted(snapshots, key=lambda s: s.as_at)
     setup = Setup(
         params or Parameters(),
-        snapshots[-1],
+        groups_report(snapshots),
         None,
         start="history",
         horizon=snapshots[-1].as_at + dt.timedelta(days=1),

@@ -3,7 +3,9 @@
 Each file in ``calibration/observations/`` is one status report: a ``[snapshot]`` table with
 its "as at" date, ``[[group]]`` tables (size, distinct parties, start date) and
 ``[[figure]]`` tables (name, value, paragraph, definition, optionally ``group``,
-``part_of``, ``alternatives`` and ``note``).  Adding a later report is adding a file.
+``part_of``, ``alternatives``, ``at_least`` and ``note``).  Adding a later report is adding a
+file.  A figure's *readings* are its value and alternatives; calibration and the backtest
+score a figure as the range they span, open-ended above for an ``at_least`` figure.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from workbench.core.paths import OBSERVATIONS_DIR
 
 DEFAULT_DIR = OBSERVATIONS_DIR
 
-_FIGURE_KEYS = {"name", "value", "paragraph", "definition", "group", "part_of", "alternatives", "note", "started_between"}
+_FIGURE_KEYS = {"name", "value", "paragraph", "definition", "group", "part_of", "alternatives", "at_least", "note", "started_between"}
 _GROUP_KEYS = {"number", "reviews", "parties", "start", "paragraph"}
 _INCONSISTENCY_KEYS = {"figures", "paragraph", "description", "treatment"}
 
@@ -37,6 +39,13 @@ class Figure:
     alternatives: tuple[float, ...] = ()
     note: str = ""
     started_between: tuple[dt.date, dt.date] | None = None  # when the counted work began, if known
+    at_least: bool = False  # the source gives a lower bound only (e.g. five meetings, so at least five redraws)
+
+    @property
+    def range(self) -> tuple[float, float]:
+        """The lowest and highest reading: the interval any count inside of matches the source."""
+        readings = (self.value, *self.alternatives)
+        return float(min(readings)), (float("inf") if self.at_least else float(max(readings)))
 
 
 @dataclass(frozen=True)
@@ -171,6 +180,11 @@ def _figures(doc: dict, path: Path, as_at: dt.date) -> dict[tuple[str, int | Non
         part_of = entry.get("part_of")
         if part_of is not None and not isinstance(part_of, str):
             raise InputError(path, f"{where}.part_of", "must be a figure name", "the name of another figure")
+        at_least = entry.get("at_least", False)
+        if not isinstance(at_least, bool):
+            raise InputError(path, f"{where}.at_least", f"{at_least!r} is not true or false", "true or false")
+        if at_least and alternatives:
+            raise InputError(path, f"{where}.at_least", "a lower bound cannot also have alternative readings", "one of the two")
         note = entry.get("note", "")
         if not isinstance(note, str):
             raise InputError(path, f"{where}.note", "must be text", "a string")
@@ -193,7 +207,7 @@ def _figures(doc: dict, path: Path, as_at: dt.date) -> dict[tuple[str, int | Non
         key = (name, group)
         if key in figures:
             raise InputError(path, where, "figure given twice" + (f" for group {group}" if group else ""), "each figure once per group")
-        figures[key] = Figure(name, value, paragraph, definition, group, part_of, tuple(alternatives), note, window)
+        figures[key] = Figure(name, value, paragraph, definition, group, part_of, tuple(alternatives), note, window, at_least)
     return figures
 
 
@@ -240,8 +254,19 @@ def load_observations(directory: str | Path = DEFAULT_DIR) -> list[Snapshot]:
     return sorted(snapshots, key=lambda s: s.as_at)
 
 
+def groups_report(snapshots: list[Snapshot]) -> Snapshot:
+    """The latest snapshot that lists the groups (sizes, parties, start dates): the one a run from
+    2020 is built on.  Other snapshots may hold a few figures of an earlier date only."""
+    listing = [s for s in sorted(snapshots, key=lambda s: s.as_at) if s.groups]
+    if not listing:
+        where = snapshots[-1].path if snapshots else "observations"
+        raise InputError(where, "group", "no observations file lists the groups", "[[group]] tables in at least one file")
+    return listing[-1]
+
+
 def latest_snapshot(directory: str | Path = DEFAULT_DIR) -> Snapshot:
-    return load_observations(directory)[-1]
+    """The latest full status report (one that lists the groups): where forecasts start."""
+    return groups_report(load_observations(directory))
 
 
 def figures_table(snapshot: Snapshot) -> pd.DataFrame:
@@ -256,6 +281,7 @@ def figures_table(snapshot: Snapshot) -> pd.DataFrame:
             "value": f.value,
             "paragraph": f.paragraph,
             "alternatives": ", ".join(str(a) for a in f.alternatives),
+            "at_least": f.at_least,
             "definition": f.definition,
             "note": f.note,
         }

@@ -33,20 +33,49 @@ class Posterior:
     weights: np.ndarray  # (n_particles,), sums to 1
     provenance: dict
     path: Path
+    structures: np.ndarray | None = None  # (n_particles,) the model structure of each particle, if several were fitted
+    only: str | None = None  # the structure this posterior was restricted to, if any
 
     @property
     def label(self) -> str:
         p = self.provenance
+        which = f"structure {self.only}, " if self.only else ("model average, " if self.structure_names() else "")
         return (
-            f"posterior {self.path.name}/ (ABC-SMC, {len(self.weights)} particles, generation "
+            f"posterior {self.path.name}/ ({which}ABC-SMC, {len(self.weights)} particles, generation "
             f"{p.get('generations_run', '?')}, seed {p.get('seed', '?')}, {p.get('created', '?')[:10]})"
         )
 
+    def draw_index(self, seed: np.random.SeedSequence) -> int:
+        """The particle a replication draws, with probability equal to its weight, from its own seed."""
+        u = np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (_POSTERIOR_KEY,))).random()
+        return min(int(np.searchsorted(np.cumsum(self.weights), u * self.weights.sum(), side="right")), len(self.weights) - 1)
+
     def draw(self, seed: np.random.SeedSequence) -> dict[str, float]:
         """One particle, chosen with probability equal to its weight, from the replication's seed."""
-        u = np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (_POSTERIOR_KEY,))).random()
-        index = min(int(np.searchsorted(np.cumsum(self.weights), u * self.weights.sum(), side="right")), len(self.weights) - 1)
+        index = self.draw_index(seed)
         return {name: float(v) for name, v in zip(self.names, self.values[index])}
+
+    def structure_names(self) -> list[str]:
+        """The structures present, most probable first (empty for a single-structure posterior)."""
+        if self.structures is None:
+            return []
+        probabilities = self.structure_probabilities()
+        return sorted(probabilities, key=lambda k: -probabilities[k])
+
+    def structure_probabilities(self) -> dict[str, float]:
+        """Posterior probability of each structure: the total weight of its particles."""
+        if self.structures is None:
+            return {}
+        return {str(k): float(self.weights[self.structures == k].sum()) for k in np.unique(self.structures)}
+
+    def restricted(self, structure: str) -> Posterior:
+        """The posterior of one structure alone (its particles, weights renormalized)."""
+        if self.structures is None or structure not in set(self.structures):
+            present = ", ".join(self.structure_names()) or "none (a single-structure posterior)"
+            raise InputError(self.path / "particles.csv", "structure", f"no particles of structure {structure!r}", present)
+        keep = self.structures == structure
+        w = self.weights[keep]
+        return Posterior(self.names, self.values[keep], w / w.sum(), self.provenance, self.path, self.structures[keep], structure)
 
     def mean(self) -> dict[str, float]:
         return {name: float(np.sum(self.weights * self.values[:, j])) for j, name in enumerate(self.names)}
@@ -74,7 +103,7 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR) -> Posterior:
         raise InputError(provenance, "(file)", f"not valid JSON: {err}", "the provenance written by calibrate") from None
     if "weight" not in frame.columns:
         raise InputError(particles, "weight", "missing column", "weight plus one column per parameter")
-    names = tuple(c for c in frame.columns if c not in ("weight", "generation"))
+    names = tuple(c for c in frame.columns if c not in ("weight", "generation", "structure"))
     known = set(Parameters.names())
     for name in names:
         if name not in known:
@@ -98,7 +127,15 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR) -> Posterior:
             raise InputError(
                 particles, name, "values outside the parameter's range", f"{spec[name]['low']} to {spec[name]['high']} {spec[name]['unit']}"
             )
-    return Posterior(names, values, weights / weights.sum(), meta, path)
+    if not isinstance(meta, dict):
+        raise InputError(provenance, "(file)", f"a JSON {type(meta).__name__}, not an object", "the provenance written by calibrate")
+    structures = None
+    if "structure" in frame.columns:
+        structures = frame["structure"].astype(str).to_numpy()
+        if (frame["structure"].isna()).any():
+            row = int(frame["structure"].isna().to_numpy().nonzero()[0][0]) + 2
+            raise InputError(particles, f"structure (line {row})", "empty", "the name of the particle's model structure")
+    return Posterior(names, values, weights / weights.sum(), meta, path, structures)
 
 
 def shipped_posterior() -> Posterior | None:

@@ -151,16 +151,32 @@ def party_categories(record: RunRecord, days: np.ndarray) -> dict[str, np.ndarra
 
 def observe(record: RunRecord, pairings: Pairings, date: dt.date | str) -> dict[tuple[str, int | None], int]:
     """The run's state at ``date`` keyed like the observations: (name, group) and (name, None)."""
-    day = np.array([to_day(date)])
-    out: dict[tuple[str, int | None], int] = {}
-    for name, flags in review_categories(record, day).items():
-        out[(name, None)] = int(flags[:, 0].sum())
-        for g in (1, 2, 3):
-            out[(name, g)] = int(flags[pairings.group == g, 0].sum())
-    for name, counts in party_categories(record, day).items():
-        out[(name, None)] = int(counts[0])
-    out[("reviews_total", None)] = pairings.n_reviews
-    out[("parties_total", None)] = pairings.n_parties
+    return observe_dates(record, pairings, [date])[0]
+
+
+def observe_dates(record: RunRecord, pairings: Pairings, dates: list) -> list[dict[tuple[str, int | None], int]]:
+    """:func:`observe` at several dates at once (the categories are computed for all of them together)."""
+    days = np.array([to_day(d) for d in dates], dtype=float)
+    order = np.argsort(days)  # stage_at needs the days in increasing order
+    sorted_days = days[order]
+    out: list[dict[tuple[str, int | None], int]] = [{} for _ in dates]
+    in_group = [pairings.group == g for g in (1, 2, 3)]
+    for name, flags in review_categories(record, sorted_days).items():
+        totals = flags.sum(axis=0)
+        by_group = [flags[mask].sum(axis=0) for mask in in_group]
+        for k, i in enumerate(order):
+            out[i][(name, None)] = int(totals[k])
+            for g in (1, 2, 3):
+                out[i][(name, g)] = int(by_group[g - 1][k])
+    parties = party_categories(record, sorted_days)
+    redrawn = record.redraw_log[:, 0] if len(record.redraw_log) else np.empty(0)
+    for k, i in enumerate(order):
+        for name, counts in parties.items():
+            out[i][(name, None)] = int(counts[k])
+        # Each row of the redraw log is one reviewing State replaced by a repeated draw (¶6-7).
+        out[i][("reviewers_redrawn", None)] = int(np.sum(redrawn <= sorted_days[k]))
+        out[i][("reviews_total", None)] = pairings.n_reviews
+        out[i][("parties_total", None)] = pairings.n_parties
     return out
 
 
