@@ -36,6 +36,7 @@ class Forecast:
     parameters_label: str
     scenario: str
     inputs: dict = field(default_factory=dict)  # what `workbench reproduce` needs to rerun it
+    by_structure: pd.DataFrame | None = None  # the same forecast on each model structure alone, if asked
 
     @property
     def threshold(self) -> pd.DataFrame:
@@ -96,6 +97,7 @@ def forecast(
     progress: Progress | None = None,
     engine: str = "compiled",
     keep_monthly: bool = True,
+    by_structure: bool = False,
 ) -> Forecast:
     """Forecast from the report's state: ``replications`` runs from ``seed`` to ``horizon``.
 
@@ -106,7 +108,8 @@ def forecast(
     runs the SimPy reference model instead of the compiled engine (same results, slower).
     ``keep_events`` and ``keep_monthly`` keep the per-replication tables; without them memory
     stays flat in the number of replications (the monthly distribution always streams into
-    ``results.monthly_summary``).
+    ``results.monthly_summary``).  ``by_structure`` adds :attr:`Forecast.by_structure`: the
+    forecast rerun on each model structure of the posterior alone, with the same seed.
     """
     if isinstance(posterior, str):
         if posterior != "shipped":
@@ -156,7 +159,55 @@ def forecast(
         else {"dir": display_path(posterior.path), **file_record(Path(posterior.path) / "particles.csv")},
         "parameters": "posterior" if posterior is not None else ("hand-set" if params is None else params.as_dict()),
     }
-    return Forecast(results, summarize_threshold(results.threshold, horizon), label, scenario.name, inputs)
+    fc = Forecast(results, summarize_threshold(results.threshold, horizon), label, scenario.name, inputs)
+    if by_structure and posterior is not None and posterior.structure_names():
+        per = {}
+        for name in posterior.structure_names():
+            one = forecast(
+                params,
+                replications,
+                seed,
+                horizon,
+                workers,
+                pairings,
+                snapshot,
+                scenario,
+                keep_events=False,
+                posterior=posterior.restricted(name),
+                scheduler=scheduler,
+                engine=engine,
+                keep_monthly=False,
+            )
+            per[name] = one.summary
+        fc.by_structure = structure_table(fc.summary, per, posterior.structure_probabilities())
+    return fc
+
+
+def structure_table(average: dict, per_structure: dict[str, dict], probabilities: dict[str, float]) -> pd.DataFrame:
+    """The headline quantities side by side: the model average, then each structure alone."""
+    rows = []
+    for name, summary in [("model average", average), *per_structure.items()]:
+        row = {
+            "structure": name,
+            "probability": 1.0 if name == "model average" else probabilities.get(name, 0.0),
+            "replications": summary["replications"],
+            "median": _fmt(summary["median"]),
+        }
+        for year, p in summary["p_before_session"].items():
+            row[f"p_before_{year}_session"] = p
+        row["p_not_within_horizon"] = summary["p_not_within_horizon"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_structure_table(table: pd.DataFrame) -> str:
+    """The per-structure table as aligned text, probabilities in per cent."""
+    shown = table.copy()
+    for column in shown.columns:
+        if column == "probability" or column.startswith("p_"):
+            shown[column] = shown[column].map(lambda v: f"{v:.1%}")
+    shown = shown.rename(columns={"probability": "P(structure)"})
+    return shown.to_string(index=False)
 
 
 def format_forecast(fc: Forecast) -> str:

@@ -51,6 +51,8 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
         if res.events is not None:
             res.events.to_csv(staging / "events.csv.gz", index=False, compression=FAST_GZIP)
         summary_table(fc.summary).to_csv(staging / "summary.csv", index=False)
+        if fc.by_structure is not None:
+            fc.by_structure.to_csv(staging / "structures.csv", index=False)
         manifest = {
             "workbench_version": __version__,
             "code_version": code_version(),

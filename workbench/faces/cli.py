@@ -14,6 +14,7 @@ status 2; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import sys
 import time
@@ -39,12 +40,28 @@ def _positive(text: str) -> int:
     return value
 
 
+def _posterior_choice(args):
+    """The posterior a command runs on: none (--hand-set), a folder, or the shipped one; restricted
+    to one model structure with --structure."""
+    from workbench.inputs.posterior import load_posterior, shipped_posterior
+
+    if getattr(args, "hand_set", False):
+        if getattr(args, "structure", None):
+            raise InputError("command line", "--structure", "given with --hand-set", "one of them: structures belong to the posterior")
+        return None
+    posterior = load_posterior(args.posterior) if getattr(args, "posterior", None) else shipped_posterior()
+    if getattr(args, "structure", None):
+        if posterior is None:
+            raise InputError("command line", "--structure", "no posterior to restrict", "a posterior folder (--posterior)")
+        posterior = posterior.restricted(args.structure)
+    return posterior
+
+
 def cmd_forecast(args) -> int:
-    from workbench.analysis.forecast import forecast, format_forecast
+    from workbench.analysis.forecast import forecast, format_forecast, format_structure_table
     from workbench.analysis.output_folder import write_forecast
     from workbench.inputs.observations import latest_snapshot
     from workbench.inputs.parties import load_pairings
-    from workbench.inputs.posterior import load_posterior
     from workbench.inputs.scenarios import BASELINE, load_scenario
 
     snapshot = latest_snapshot(args.observations) if args.observations else latest_snapshot()
@@ -57,12 +74,7 @@ def cmd_forecast(args) -> int:
         )
     scenario = load_scenario(args.scenario) if args.scenario else BASELINE
     pairings = load_pairings(args.pairings) if args.pairings else None
-    if args.hand_set:
-        posterior = None
-    elif args.posterior:
-        posterior = load_posterior(args.posterior)
-    else:
-        posterior = "shipped"
+    posterior = _posterior_choice(args)
     print(f"workbench: running {args.replications} replications...", file=sys.stderr, flush=True)
     fc = forecast(
         None,
@@ -78,10 +90,18 @@ def cmd_forecast(args) -> int:
         posterior=posterior,
         scheduler=args.scheduler,
         engine=args.engine,
+        by_structure=args.by_structure,
     )
     print(format_forecast(fc))
+    if fc.by_structure is not None:
+        print("\n  The same forecast on each model structure alone (same seed), most probable first:\n")
+        print("\n".join("  " + line for line in format_structure_table(fc.by_structure).splitlines()))
+    elif args.by_structure:
+        print("\n  (--by-structure: this posterior has a single structure)")
     out = write_forecast(fc, args.output, {"scenario_file": str(scenario.path) if scenario.path else None})
     tables = ["threshold.csv", "monthly_quantiles.csv.gz", "summary.csv", "manifest.json"]
+    if fc.by_structure is not None:
+        tables.insert(-1, "structures.csv")
     tables[1:1] = [
         name
         for name, kept in (("monthly.csv.gz", fc.results.monthly is not None), ("events.csv.gz", fc.results.events is not None))
@@ -212,6 +232,82 @@ def cmd_structures(args) -> int:
     return 0
 
 
+def cmd_backtest(args) -> int:
+    import pandas as pd
+
+    from workbench.core.atomic import atomic_folder
+    from workbench.faces.plots import band_chart
+    from workbench.inference.backtest import ROLLING_BUDGET, band_over_time, coverage_summary, hindcast, pit_uniformity, rolling_origin
+    from workbench.inputs.observations import DEFAULT_DIR, load_observations
+
+    snapshots = load_observations(args.observations or DEFAULT_DIR)
+    posterior = _posterior_choice(args)
+    label = posterior.label if posterior is not None else "hand-set parameters"
+    print(f"Backtest on {len(snapshots)} dated snapshot(s) ({', '.join(str(s.as_at) for s in snapshots)}); {label}\n")
+    scores = hindcast(snapshots, posterior, args.replications, seed=args.seed, workers=args.workers)
+    if args.rolling:
+        budget = dataclasses.replace(ROLLING_BUDGET, population=args.rolling_population)
+        rolling = rolling_origin(snapshots, budget, args.replications, seed=args.seed, workers=args.workers)
+        scores = pd.concat([scores, rolling], ignore_index=True)
+    band = band_over_time(snapshots, posterior, replications=min(args.replications, 200), seed=args.seed, workers=args.workers)
+    summary = coverage_summary(scores)
+    shown = scores[
+        [
+            "origin",
+            "as_at",
+            "figure",
+            "reported",
+            "median",
+            "low_95%",
+            "high_95%",
+            "covered_50%",
+            "covered_80%",
+            "covered_95%",
+            "pit",
+            "crps",
+        ]
+    ]
+    with pd_options():
+        print(shown.round(2).to_string(index=False))
+        print("\nCoverage (share of figures inside each central interval; nominal beside it) and mean scaled CRPS:")
+        print(summary.round(3).to_string(index=False))
+    for origin, part in scores.groupby("origin", sort=False):
+        print(f"  PIT uniformity ({origin}, {len(part)} figures): Kolmogorov-Smirnov p = {pit_uniformity(part['pit']):.3f}")
+    with atomic_folder(args.output) as staging:
+        scores.to_csv(staging / "scores.csv", index=False)
+        summary.to_csv(staging / "coverage.csv", index=False)
+        band.quantiles.to_csv(staging / "band.csv", index=False)
+        band_chart(band.quantiles, band.reported).savefig(staging / "band.png", dpi=120)
+    print(f"\nwritten to {args.output}/ (scores.csv, coverage.csv, band.csv, band.png)")
+    return 0
+
+
+def cmd_sensitivity(args) -> int:
+    from workbench.analysis.sensitivity import sensitivity, sensitivity_table
+    from workbench.core.atomic import atomic_folder
+    from workbench.faces.plots import sensitivity_chart
+
+    posterior = _posterior_choice(args)
+    if posterior is None:
+        raise InputError("command line", "--posterior", "no posterior: nothing varies", "a posterior folder, or the shipped one")
+    print(f"Sensitivity of the headline to each input: {args.draws} posterior draws x {args.replications} replications; {posterior.label}")
+    result = sensitivity(posterior, args.draws, args.replications, seed=args.seed, horizon=args.horizon, workers=args.workers)
+    table = sensitivity_table(result)
+    with pd_options():
+        print(table.round(3).to_string())
+    print()
+    for output in ("p_not_by_horizon", "median_years"):
+        print(result.drivers_sentence(output))
+    noise = ", ".join(f"{k} {v:.0%}" for k, v in result.noise_share.items() if v == v)
+    print(f"(first-order indices S1; the replications' own randomness is {noise} of the spread)")
+    with atomic_folder(args.output) as staging:
+        table.to_csv(staging / "sensitivity.csv")
+        result.draws.to_csv(staging / "draws.csv", index=False)
+        sensitivity_chart(table, result.outputs).savefig(staging / "sensitivity.png", dpi=120)
+    print(f"\nwritten to {args.output}/ (sensitivity.csv, draws.csv, sensitivity.png)")
+    return 0
+
+
 def cmd_check(args) -> int:
     from workbench.core.atomic import atomic_folder
     from workbench.faces.plots import marginals_chart, pairs_chart, predictive_check_chart
@@ -277,7 +373,7 @@ def _run_scenarios(args, keep_events: bool = False):
     baseline, scenarios = _load_scenarios(args.scenarios)
     snapshot = latest_snapshot()
     pairings = load_pairings(args.pairings) if args.pairings else None
-    posterior = None if args.hand_set else "shipped"
+    posterior = _posterior_choice(args)
     common = dict(
         replications=args.replications,
         seed=args.seed,
@@ -413,6 +509,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     f.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped calibration/posterior)")
     f.add_argument("--hand-set", action="store_true", help="ignore the posterior: run on the hand-set parameters")
+    f.add_argument("--structure", help="run on one model structure of the posterior alone (see `workbench structures`)")
+    f.add_argument("--by-structure", action="store_true", help="also run the forecast on each model structure alone, side by side")
     f.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
     f.add_argument("--export", type=Path, help="also write the forecast in the hubverse model-output layout (CSV)")
     f.set_defaults(func=cmd_forecast)
@@ -423,7 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_start_check)
 
     c = sub.add_parser("calibrate", help="fit the model to the report's figures (ABC-SMC) and write the posterior")
-    c.add_argument("--population", type=_positive, default=500, help="particles per generation (default 500)")
+    c.add_argument("--population", type=_positive, default=2000, help="particles per generation (default 2000)")
     c.add_argument("--generations", type=_positive, default=20, help="at most this many generations (default 20)")
     c.add_argument("--max-minutes", type=float, default=14.0, help="stop before a generation that would pass this (default 14)")
     c.add_argument(
@@ -456,6 +554,30 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("structures", help="list the model structures that calibration weighs against each other")
     st.set_defaults(func=cmd_structures)
 
+    b = sub.add_parser("backtest", help="score the model against every dated figure: hindcast and rolling-origin forecasts")
+    b.add_argument("--replications", type=_positive, default=400, help="runs per predictive distribution (default 400)")
+    b.add_argument("--seed", type=int, default=1)
+    b.add_argument("--workers", type=_positive)
+    b.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
+    b.add_argument("--structure", help="one model structure of the posterior alone")
+    b.add_argument("--hand-set", action="store_true", help="score the hand-set parameters instead")
+    b.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
+    b.add_argument("--no-rolling", dest="rolling", action="store_false", help="skip the rolling-origin refits (minutes)")
+    b.add_argument("--rolling-population", type=_positive, default=600, help="particles of each rolling-origin fit (default 600)")
+    b.add_argument("--output", type=Path, default=Path("results/backtest"))
+    b.set_defaults(func=cmd_backtest)
+
+    v = sub.add_parser("sensitivity", help="which parameters and structures drive the headline (variance-based, SALib)")
+    v.add_argument("--draws", type=_positive, default=600, help="posterior draws (default 600)")
+    v.add_argument("--replications", type=_positive, default=10, help="runs per draw, on shared seeds (default 10)")
+    v.add_argument("--seed", type=int, default=1)
+    v.add_argument("--horizon", type=_date, default=dt.date(2060, 12, 31))
+    v.add_argument("--workers", type=_positive)
+    v.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
+    v.add_argument("--structure", help="one model structure of the posterior alone")
+    v.add_argument("--output", type=Path, default=Path("results/sensitivity"))
+    v.set_defaults(func=cmd_sensitivity)
+
     k = sub.add_parser("check", help="posterior predictive check against the report, with posterior plots")
     k.add_argument("--replications", type=_positive, default=200)
     k.add_argument("--seed", type=int, default=1)
@@ -475,6 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--pairings", type=Path)
         sp.add_argument("--scheduler")
         sp.add_argument("--hand-set", action="store_true", help="hand-set parameters instead of the shipped posterior")
+        sp.add_argument("--structure", help="run on one model structure of the posterior alone (see `workbench structures`)")
         sp.add_argument(
             "--engine",
             choices=("compiled", "simpy"),

@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -174,5 +175,54 @@ def comparison_chart(table: pd.DataFrame):
     ax.set_title(f"Scenario comparison ({int(table['replications'].iloc[0])} paired replications each)", fontsize=9)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return fig
+
+
+#: Colour-blind-safe pair (Okabe-Ito blue and vermillion) for the trust and sensitivity charts.
+BAND_COLOUR, DOT_COLOUR = "#0072B2", "#D55E00"
+
+
+def band_chart(quantiles: pd.DataFrame, reported: pd.DataFrame, titles: dict[str, str] | None = None):
+    """Posterior predictive bands (50 % dark, 90 % light) of some figures over time, with every
+    reported value as a dot (a range as a bar, a lower bound as an arrow)."""
+    figures = list(dict.fromkeys(quantiles["figure"]))
+    fig, axes = plt.subplots(1, len(figures), figsize=(4.2 * len(figures), 3.2), squeeze=False)
+    for ax, name in zip(axes[0], figures):
+        q = quantiles[quantiles.figure == name]
+        dates = pd.to_datetime(q["date"])
+        ax.fill_between(dates, q["q05"], q["q95"], color=BAND_COLOUR, alpha=0.18, lw=0, label="model, 90 %")
+        ax.fill_between(dates, q["q25"], q["q75"], color=BAND_COLOUR, alpha=0.4, lw=0, label="model, 50 %")
+        ax.plot(dates, q["q50"], color=BAND_COLOUR, lw=1.2, label="model median")
+        r = reported[reported.figure == name]
+        for row in r.itertuples():
+            when = pd.Timestamp(row.as_at)
+            if np.isinf(row.high):
+                ax.annotate("", (when, row.low * 1.3 + 1), (when, row.low), arrowprops={"arrowstyle": "->", "color": DOT_COLOUR})
+            elif row.high > row.low:
+                ax.vlines(when, row.low, row.high, color=DOT_COLOUR, lw=3)
+            ax.plot(when, row.low if np.isinf(row.high) else (row.low + row.high) / 2, "o", color=DOT_COLOUR, ms=5)
+        ax.plot([], [], "o", color=DOT_COLOUR, label="reported")
+        ax.set_title((titles or {}).get(name, name), fontsize=9)
+        ax.set_xlabel("date")
+        ax.tick_params(labelsize=7)
+    axes[0][0].set_ylabel("count")
+    axes[0][0].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def sensitivity_chart(table: pd.DataFrame, outputs: dict[str, str], top: int = 10):
+    """First-order indices of the inputs that matter most, one panel per headline quantity."""
+    shown = table.head(top).iloc[::-1]
+    fig, axes = plt.subplots(1, len(outputs), figsize=(3.1 * len(outputs), 0.32 * len(shown) + 1.6), sharey=True, squeeze=False)
+    for ax, (column, title) in zip(axes[0], outputs.items()):
+        ax.barh(np.arange(len(shown)), shown[column].clip(lower=0), color=BAND_COLOUR)
+        ax.set_title(title, fontsize=8, wrap=True)
+        ax.set_xlim(0, max(0.05, float(table[column].max()) * 1.15))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("share of the spread (S1)", fontsize=7)
+    axes[0][0].set_yticks(np.arange(len(shown)), shown["in plain words"], fontsize=7)
     fig.tight_layout()
     return fig

@@ -17,7 +17,7 @@ from workbench.experiments.workers import default_workers, parallel_map
 from workbench.inputs.observations import Snapshot, groups_report
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.posterior import Posterior
-from workbench.observation.observe import observe
+from workbench.observation.observe import observe_dates
 from workbench.simulation.streams import replication_seeds
 
 
@@ -26,7 +26,7 @@ def _observe_chunk(setup: Setup, seed: int, indices: list[int], dates: list[dt.d
     out = []
     for i in indices:
         record, pairings, _ = simulate(setup, seeds[i])
-        out.append({d: observe(record, pairings, d) for d in dates})
+        out.append(dict(zip(dates, observe_dates(record, pairings, dates))))
     return out
 
 
@@ -38,20 +38,23 @@ def simulate_observations(
     params: Parameters | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    report: Snapshot | None = None,
+    dates: list[dt.date] | None = None,
 ) -> list[dict]:
-    """Per replication, the observation at every snapshot date of a run from 2020."""
+    """Per replication, the observation at every snapshot date (or at ``dates``) of a run from
+    2020.  The groups come from ``report`` (default: the latest snapshot that lists them)."""
     snapshots = sorted(snapshots, key=lambda s: s.as_at)
+    dates = sorted(dates) if dates is not None else [s.as_at for s in snapshots]
     setup = Setup(
         params or Parameters(),
-        groups_report(snapshots),
+        report or groups_report(snapshots),
         None,
         start="history",
-        horizon=snapshots[-1].as_at + dt.timedelta(days=1),
+        horizon=dates[-1] + dt.timedelta(days=1),
         posterior=posterior,
     )
     workers = default_workers() if workers is None else workers
     chunks = [[int(i) for i in c] for c in np.array_split(np.arange(replications), max(1, min(replications, workers * 4))) if len(c)]
-    dates = [s.as_at for s in snapshots]
     parts = parallel_map(_observe_chunk, [(setup, seed, c, dates) for c in chunks], workers, scheduler)
     return [o for part in parts for o in part]
 
@@ -82,8 +85,8 @@ def predictive_check(snapshots: list[Snapshot], runs: list[dict], level: float =
                 continue
             sample = np.asarray(values, dtype=float)
             low, high = np.quantile(sample, [lo_q, hi_q])
-            readings = (fig.value, *fig.alternatives)
-            inside = any(low <= r <= high for r in readings)
+            reported_low, reported_high = fig.range
+            inside = low <= reported_high and reported_low <= high  # some reading lies in the interval
             rows.append(
                 {
                     "as_at": snap.as_at,
