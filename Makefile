@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -c "from workbench.experiments.replications import warm_up; print(f'  {warm_up():.0f} s')"
 	touch $(STAMP)
 
-.PHONY: setup forecast test test-fast lint docs baseline bench start-check lab app
+.PHONY: setup forecast test test-fast lint docs baseline bench findings start-check lab app
 setup: $(STAMP)
 
 forecast: $(STAMP)
@@ -43,6 +43,10 @@ baseline: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench.py $(ARGS)
+
+# Recompute every number the README and docs/explanation/findings.md show (after a recalibration or a model change).
+findings: $(STAMP)
+	$(VENV)/bin/workbench findings $(ARGS)
 
 # JupyterLab with the notebooks, and the scenario explorer served as an app (Voilà).
 lab: $(STAMP)

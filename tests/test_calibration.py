@@ -17,6 +17,7 @@ import pytest
 from workbench.core.errors import InputError
 from workbench.experiments.setup import Setup, simulate
 from workbench.inference.calibrate import Budget, Simulator, calibrate, distance_outside, posterior_summary
+from workbench.inference.structures import Structure
 from workbench.inputs.observations import load_observations
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.posterior import load_posterior
@@ -63,7 +64,7 @@ def test_observed_range_is_a_zero_distance():
 
 # --- the sampler ----------------------------------------------------------------------
 
-TINY = Budget(population=12, generations=2, max_minutes=10)
+TINY = Budget(population=12, generations=2, max_minutes=10, watch_replications=20)
 
 
 def _tiny(tmp_path, name, workers, **kw):
@@ -163,6 +164,8 @@ def _cli(tmp_path, *extra):
         "9",
         "--workers",
         "1",
+        "--watch-replications",
+        "40",
         *extra,
     ]
     return cmd
@@ -231,7 +234,7 @@ RECOVERED = [
 IDENTIFIABLE = ["consultation_scheduling_months", "saq_median_months"]
 #: ... and one they cannot: no review had reached the summaries by May 2024.
 NOT_IDENTIFIABLE = ["summaries_median_months"]
-RECOVERY = Budget(population=150, generations=4)
+RECOVERY = Budget(population=150, generations=4, watch_replications=0)
 
 
 def _recovery_priors(tmp_path) -> Path:
@@ -256,6 +259,7 @@ def _recover(tmp_path, snapshot, transform=None, name="run"):
         priors_path=priors,
         simulator=simulator,
         snapshots=[observed],
+        structures=(SMOOTH,),  # the truth's structure (no deadline effect); selection is tested below
         progress=lambda l: None,
     )
     return posterior_summary(result.particles, load_priors(priors)).set_index("parameter")
@@ -285,3 +289,69 @@ def test_recovery_check_fails_for_a_deliberately_wrong_model(tmp_path, snapshot)
     summary = _recover(tmp_path, snapshot, transform=wrong, name="wrong")
     row = summary.loc["saq_median_months"]
     assert not (row.q05 <= TRUTH["saq_median_months"] <= row.q95), (row.q05, row.q95)
+
+
+# --- model selection --------------------------------------------------------------------
+
+CLUSTERED = Structure(("silent", "coupled", "clustered"))
+SMOOTH = Structure(("silent", "coupled", "smooth"))
+SELECTION = Budget(population=300, generations=5, min_epsilon_drop=0.0, watch_replications=0)
+
+
+def _selection_priors(tmp_path) -> Path:
+    """Priors for the questionnaire alone: its median, and the deadline effect (clustered only)."""
+    text = DEFAULT_PRIORS.read_text(encoding="utf-8")
+    blocks = ["[[prior]]" + b for b in text.split("[[prior]]")[1:]]
+    kept = [b for b in blocks if any(f'name = "{n}"' in b for n in ("saq_median_months", "saq_deadline_pull"))]
+    path = tmp_path / "selection-priors.toml"
+    path.write_text("\n".join(kept), encoding="utf-8")
+    return path
+
+
+def _select(tmp_path, snapshots, truth: Parameters, name: str) -> dict[str, float]:
+    result = calibrate(
+        SELECTION,
+        seed=21,
+        workers=2,
+        db=tmp_path / name / "abc.db",
+        output=None,
+        priors_path=_selection_priors(tmp_path),
+        simulator=Simulator(snapshots, base=truth),
+        snapshots=snapshots,
+        structures=(CLUSTERED, SMOOTH),
+        progress=lambda l: None,
+    )
+    return result.structure_probabilities
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("truth_structure,pull", [(CLUSTERED, 0.6), (SMOOTH, 0.0)])
+def test_model_selection_recovers_the_structure_that_made_the_data(tmp_path, snapshot, truth_structure, pull):
+    truth = Parameters(saq_deadline_pull=pull)
+    observed = synthetic_snapshot(snapshot, truth, snapshot.as_at, seed=77)
+    probabilities = _select(tmp_path, [observed], truth, truth_structure.name)
+    assert probabilities[truth_structure.name] > 0.5, probabilities
+    assert max(probabilities, key=probabilities.get) == truth_structure.name
+
+
+@pytest.mark.slow
+def test_model_selection_does_not_claim_certainty_from_too_little_data(tmp_path, snapshot):
+    """One figure that neither structure touches (no review finalized by May 2023) cannot decide."""
+    truth = Parameters(saq_deadline_pull=0.6)
+    full = synthetic_snapshot(snapshot, truth, dt.date(2023, 5, 29), seed=77)
+    thin = dataclasses.replace(full, figures={k: f for k, f in full.figures.items() if k == ("reviews_completed", None)})
+    simulator = Simulator([thin], base=truth, report=snapshot)
+    result = calibrate(
+        SELECTION,
+        seed=21,
+        workers=2,
+        db=tmp_path / "thin" / "abc.db",
+        output=None,
+        priors_path=_selection_priors(tmp_path),
+        simulator=simulator,
+        snapshots=[thin],
+        structures=(CLUSTERED, SMOOTH),
+        progress=lambda l: None,
+    )
+    probabilities = result.structure_probabilities
+    assert max(probabilities.values()) < 0.8, probabilities  # prior odds are 1:1; the data barely move them

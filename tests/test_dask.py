@@ -33,7 +33,7 @@ def test_replications_on_dask_equal_the_local_run(snapshot, scheduler):
 
 
 def test_calibration_on_dask_equals_the_local_run(tmp_path, scheduler):
-    budget = Budget(population=10, generations=2)
+    budget = Budget(population=10, generations=2, watch_replications=0)
     local = calibrate(budget, seed=4, workers=1, db=tmp_path / "l.db", output=None, progress=lambda l: None)
     remote = calibrate(budget, seed=4, scheduler=scheduler, db=tmp_path / "r.db", output=None, progress=lambda l: None)
     pd.testing.assert_frame_equal(local.particles, remote.particles)

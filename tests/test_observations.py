@@ -34,6 +34,39 @@ def test_every_figure_cites_a_paragraph_and_defines_itself(snapshot):
         assert fig.paragraph.strip() and fig.definition.strip(), fig.name
 
 
+SHIPPED_FILES = sorted(DEFAULT_DIR.glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED_FILES, ids=[p.stem for p in SHIPPED_FILES])
+def test_every_shipped_snapshot_validates_cites_its_source_and_is_fitted(path):
+    """Each dated file loads like the report's own, names its source, defines every figure, and
+    holds at least one figure the model expresses (so that it takes part in the fit)."""
+    from workbench.inference.calibrate import CONSTANT_FIGURES, Simulator
+
+    snap = load_snapshot(path)
+    assert snap.as_at.isoformat() == path.stem and snap.source.strip()
+    for fig in snap.figures.values():
+        assert fig.paragraph.strip() and fig.definition.strip(), fig.name
+        low, high = fig.range
+        assert low <= fig.value <= high
+    fitted = [k for k in Simulator([snap], report=load_snapshot(SHIPPED)).observed() if k.startswith(snap.as_at.isoformat())]
+    assert fitted, f"{path.name} has no figure the model expresses"
+    assert all(k.split("|")[1] not in CONSTANT_FIGURES for k in fitted)
+
+
+def test_a_lower_bound_is_open_above_and_cannot_also_have_alternatives(tmp_path):
+    header = '[snapshot]\nas_at = 2023-12-05\nsource = "x"\n'
+    figure = '[[figure]]\nname = "reviewers_redrawn"\nvalue = 5\nat_least = true\nparagraph = "7"\ndefinition = "d"\n'
+    ok = _write(tmp_path, header + figure)
+    assert load_snapshot(ok).figures[("reviewers_redrawn", None)].range == (5.0, float("inf"))
+    bad = _write(tmp_path, ok.read_text().replace("at_least = true", "at_least = true\nalternatives = [6]"))
+    with pytest.raises(InputError, match="at_least"):
+        load_snapshot(bad)
+    bad = _write(tmp_path, ok.read_text().replace("at_least = true", 'at_least = "yes"'))
+    with pytest.raises(InputError, match="not true or false"):
+        load_snapshot(bad)
+
+
 def test_contradictions_are_kept_with_both_figures(snapshot):
     assert snapshot.figures[("reviews_ready_no_consultation", None)].alternatives == (44,)
     assert snapshot.figures[("consultations_two_languages", None)].alternatives == (23,)

@@ -52,6 +52,7 @@ PLAIN_WORDS = {
     "lists_median_months": "how long lists of observations take",
     "lists_sigma": "how much lists times vary",
     "summaries_median_months": "how long summaries take",
+    "summaries_sigma": "how much summaries times vary",
     "redraw_patience_months": "how long parties wait before asking for a redraw",
     "structure: nominations": "whether some parties never nominate (versus a slow tail)",
     "structure: pace": "whether slow nominators are slow in every stage (structure)",

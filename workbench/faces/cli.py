@@ -159,13 +159,19 @@ def cmd_calibrate(args) -> int:
     if args.resume and args.fresh:
         raise InputError("command line", "--resume/--fresh", "both given", "one of them")
     budget = Budget(
-        population=args.population, generations=args.generations, max_minutes=args.max_minutes, min_epsilon_drop=args.min_epsilon_drop
+        population=args.population,
+        generations=args.generations,
+        max_minutes=args.max_minutes,
+        min_epsilon_drop=args.min_epsilon_drop,
+        watch_replications=args.watch_replications,
+        headline_tolerance=args.headline_tolerance,
     )
     structures = _structures(args.structures)
     db = args.db or DEFAULT_DB
     print(
         f"ABC-SMC calibration with model selection over {len(structures)} structure(s): population {budget.population}, "
-        f"until epsilon falls by less than {budget.min_epsilon_drop:.0%} a generation, at most {budget.generations} generations "
+        f"until the forecast moves by less than {budget.headline_tolerance:.0%} or epsilon by less than "
+        f"{budget.min_epsilon_drop:.0%} in three generations running, at most {budget.generations} generations "
         f"or {budget.max_minutes:g} minutes, seed {args.seed}; run database {db}"
     )
     try:
@@ -308,6 +314,16 @@ def cmd_sensitivity(args) -> int:
     return 0
 
 
+def cmd_findings(args) -> int:
+    from workbench.faces.findings import FINDINGS_JSON, FINDINGS_PAGE, compute_findings, write_findings
+
+    print(f"computing the findings: {args.replications} replications per scenario, hindcast, sensitivity...", file=sys.stderr)
+    findings = compute_findings(args.replications, args.seed, args.workers, args.sensitivity_draws)
+    write_findings(findings)
+    print(f"wrote {FINDINGS_JSON}, {FINDINGS_PAGE} and the README's findings block")
+    return 0
+
+
 def cmd_check(args) -> int:
     from workbench.core.atomic import atomic_folder
     from workbench.faces.plots import marginals_chart, pairs_chart, predictive_check_chart
@@ -363,7 +379,7 @@ def _load_scenarios(paths: list[Path]):
     return BASELINE, others
 
 
-def _run_scenarios(args, keep_events: bool = False):
+def _run_scenarios(args, keep_events: bool = False, by_structure: bool = False):
     """Baseline and every scenario on the same seed and replications (common random numbers)."""
     from workbench.analysis.compare import comparison_table
     from workbench.analysis.forecast import forecast
@@ -387,7 +403,7 @@ def _run_scenarios(args, keep_events: bool = False):
         keep_monthly=False,
     )  # charts read the streamed monthly summary
     started = time.perf_counter()
-    base = forecast(None, scenario=baseline, keep_events=True, **common)
+    base = forecast(None, scenario=baseline, keep_events=True, by_structure=by_structure, **common)
     print(f"baseline: {args.replications} replications in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     runs = {}
     for scenario in scenarios:
@@ -409,12 +425,38 @@ def cmd_compare(args) -> int:
         f"parameters: {base.parameters_label}"
     )
     print(format_comparison(table, args.horizon))
+    if getattr(args, "by_structure", False):
+        table = _compare_by_structure(args, table)
     if args.output:
         from workbench.faces.report import write_report
 
         write_report(table.to_csv(index=False), args.output)
         print(f"\ntable written to {args.output}")
     return 0
+
+
+def _compare_by_structure(args, average):
+    """The same comparison on each model structure alone, side by side with the model average."""
+    import pandas as pd
+
+    posterior = _posterior_choice(args)
+    if posterior is None or not posterior.structure_names():
+        print("\n(--by-structure: this posterior has a single structure)")
+        return average
+    tables = [average.assign(structure="model average", structure_probability=1.0)]
+    probabilities = posterior.structure_probabilities()
+    for name in posterior.structure_names():
+        one = argparse.Namespace(**{**vars(args), "structure": name, "by_structure": False})
+        _, _, _, table = _run_scenarios(one)
+        tables.append(table.assign(structure=name, structure_probability=probabilities[name]))
+    combined = pd.concat(tables, ignore_index=True)
+    wide = combined.pivot_table(index="scenario", columns="structure", values="p_within_horizon_change", sort=False)
+    wide = wide[["model average", *posterior.structure_names()]]
+    print(f"\nChange in P(met by {args.horizon.year}) on each model structure alone (weight of the evidence in the header):")
+    header = {name: f"{name} ({probabilities.get(name, 1.0):.0%})" for name in wide.columns}
+    with pd_options():
+        print(wide.rename(columns=header).map(lambda v: f"{v:+.1%}").to_string())
+    return combined
 
 
 def cmd_report(args) -> int:
@@ -431,7 +473,7 @@ def cmd_report(args) -> int:
     from workbench.inference.diagnostics import predictive_check, simulate_observations
     from workbench.inputs.observations import load_observations
 
-    base, scenarios, runs, table = _run_scenarios(args)
+    base, scenarios, runs, table = _run_scenarios(args, by_structure=not args.hand_set)
     res = base.results
     target = res.setup.params.completion_target(62)
     import matplotlib.pyplot as plt
@@ -456,7 +498,21 @@ def cmd_report(args) -> int:
         )
         check = predictive_check(snapshots, runs_check)
         charts["check"] = predictive_check_chart(check, "Report figures vs the fitted model")
-    text = build_report(base, table, scenarios, check, charts)
+    drivers, trust = None, None
+    posterior = base.results.setup.posterior
+    if posterior is not None:
+        from workbench.analysis.sensitivity import sensitivity
+        from workbench.faces.plots import band_chart
+        from workbench.inference.backtest import band_over_time, coverage_summary, score_snapshots
+
+        scores = score_snapshots(snapshots, runs_check, seed=args.seed)
+        trust = {"scores": scores, "coverage": coverage_summary(scores)}
+        band = band_over_time(snapshots, posterior, replications=min(args.check_replications, 200), seed=args.seed, workers=args.workers)
+        charts["band"] = band_chart(band.quantiles, band.reported)
+        print(f"sensitivity: {args.sensitivity_draws} posterior draws...", file=sys.stderr)
+        result = sensitivity(posterior, args.sensitivity_draws, 8, seed=args.seed, horizon=args.horizon, workers=args.workers)
+        drivers = [result.drivers_sentence("p_not_by_horizon"), result.drivers_sentence("median_years")]
+    text = build_report(base, table, scenarios, check, charts, drivers=drivers, trust=trust)
     out = write_report(text, args.output)
     print(f"report written to {out} ({len(text) / 1e6:.1f} MB, self-contained)")
     return 0
@@ -531,6 +587,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="converged once epsilon falls by less than this share in a generation (default 0.03)",
     )
     c.add_argument(
+        "--watch-replications",
+        type=int,
+        default=2000,
+        help="forecast runs per generation to watch the headline settle (default 2000; 0: watch epsilon only)",
+    )
+    c.add_argument(
+        "--headline-tolerance",
+        type=float,
+        default=0.02,
+        help="converged once the watched headline moves by less than this in three generations running (default 0.02)",
+    )
+    c.add_argument(
         "--structures",
         help="comma-separated structures to fit (default: all eight, e.g. silent-coupled-clustered; see `workbench structures`)",
     )
@@ -578,6 +646,13 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--output", type=Path, default=Path("results/sensitivity"))
     v.set_defaults(func=cmd_sensitivity)
 
+    fi = sub.add_parser("findings", help="recompute the numbers the README and the findings page show (docs/findings.json)")
+    fi.add_argument("--replications", type=_positive, default=1000)
+    fi.add_argument("--seed", type=int, default=1)
+    fi.add_argument("--workers", type=_positive)
+    fi.add_argument("--sensitivity-draws", type=_positive, default=600)
+    fi.set_defaults(func=cmd_findings)
+
     k = sub.add_parser("check", help="posterior predictive check against the report, with posterior plots")
     k.add_argument("--replications", type=_positive, default=200)
     k.add_argument("--seed", type=int, default=1)
@@ -598,6 +673,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--scheduler")
         sp.add_argument("--hand-set", action="store_true", help="hand-set parameters instead of the shipped posterior")
         sp.add_argument("--structure", help="run on one model structure of the posterior alone (see `workbench structures`)")
+        if sp.prog.endswith("compare"):
+            sp.add_argument("--by-structure", action="store_true", help="also compare on each model structure alone, side by side")
         sp.add_argument(
             "--engine",
             choices=("compiled", "simpy"),
@@ -613,7 +690,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="the one-page HTML report for delegations")
     scenario_options(rp, 500)
     rp.add_argument("--output", type=Path, default=Path("results/report.html"))
-    rp.add_argument("--check-replications", type=_positive, default=100)
+    rp.add_argument("--check-replications", type=_positive, default=200)
+    rp.add_argument("--sensitivity-draws", type=_positive, default=300, help="posterior draws of the sensitivity section (default 300)")
     rp.set_defaults(func=cmd_report)
 
     r = sub.add_parser("reproduce", help="rerun a forecast from its output folder's manifest and check the numbers agree")

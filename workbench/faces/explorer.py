@@ -11,6 +11,7 @@ back, so the logic is testable without a browser.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import threading
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from workbench.analysis.compare import compare
 from workbench.analysis.forecast import forecast
 from workbench.core.timeline import CONFERENCE_SESSIONS
 from workbench.inputs.levers import LEVER_TYPES
+from workbench.inputs.posterior import shipped_posterior
 from workbench.inputs.scenarios import SCENARIO_DIR, Scenario, load_scenario
 
 #: Effect sizes a control starts from: those of the shipped single-lever scenario files.
@@ -190,6 +192,20 @@ class Explorer:
             options=sorted({50, 100, 200, 500, 1000, replications}), value=replications, description="replications"
         )
         self.seed = w.IntText(value=seed, description="seed", layout=w.Layout(width="160px"))
+        # Which model structure the forecast runs on: the evidence-weighted average, or one alone.
+        self.shipped = shipped_posterior()
+        structures = self.shipped.structure_probabilities() if self.shipped is not None else {}
+        self.structure = w.Dropdown(
+            options=[("model average", "")] + [(f"{k} ({v:.0%})", k) for k, v in sorted(structures.items(), key=lambda kv: -kv[1])],
+            value="",
+            description="model structure",
+            style={"description_width": "initial"},
+        )
+        self.structure.add_class("wb-structure")
+        self.drivers_button = w.Button(description="What drives the answer?")
+        self.drivers = w.HTML("")
+        self.drivers.add_class("wb-drivers")
+        self.drivers_button.on_click(lambda _: self.explain())
         self.run_button = w.Button(description="Run", button_style="primary")
         self.run_button.add_class("wb-run")
         self.progress = w.IntProgress(value=0, min=0, max=100, description="", layout=w.Layout(width="200px"))
@@ -214,7 +230,8 @@ class Explorer:
                 w.HTML("<h3>Scenario explorer: when will 70 % of group 1's reviews be completed?</h3>"),
                 w.HBox([self.load_choice, self.load_button, self.name, self.save_button]),
                 *rows,
-                w.HBox([self.replications, self.seed, self.run_button, self.progress, self.status]),
+                w.HBox([self.replications, self.seed, self.structure, self.run_button, self.progress, self.status]),
+                w.HBox([self.drivers_button, self.drivers]),
                 w.HBox([self.table, self.difference]),
                 w.HBox([self.fan, self.dates]),
             ]
@@ -248,8 +265,26 @@ class Explorer:
             self.status.value = f"<span style='color:#b2182b'>not saved: {err}</span>"
 
     # --- running ------------------------------------------------------------------------
+    def _posterior(self):
+        """The shipped posterior, or one structure of it alone."""
+        if self.shipped is None or not self.structure.value:
+            return self.shipped
+        return self.shipped.restricted(self.structure.value)
+
+    def explain(self) -> None:
+        """Name the inputs that drive the headline most (a small sensitivity analysis, a few seconds)."""
+        from workbench.analysis.sensitivity import sensitivity
+
+        posterior = self._posterior()
+        if posterior is None:
+            self.drivers.value = "<i>No posterior is shipped: the hand-set parameters do not vary.</i>"
+            return
+        self.drivers.value = "<i>running 200 posterior draws...</i>"
+        result = sensitivity(posterior, draws=200, replications=5, seed=self.seed.value, workers=self.workers)
+        self.drivers.value = "<br>".join(html.escape(result.drivers_sentence(o)) for o in ("p_not_by_horizon", "median_years"))
+
     def _baseline(self, replications: int, seed: int):
-        key = (replications, seed)
+        key = (replications, seed, self.structure.value)
         with self._baseline_lock:
             if key not in self._baseline_cache:
                 self._baseline_cache[key] = forecast(
@@ -257,6 +292,7 @@ class Explorer:
                     replications=replications,
                     seed=seed,
                     workers=self.workers,
+                    posterior=self._posterior(),
                     keep_events=False,
                     keep_monthly=False,
                     progress=self._progress(0, 50),
@@ -300,6 +336,7 @@ class Explorer:
                     keep_events=False,
                     keep_monthly=False,
                     scenario=scenario,
+                    posterior=self._posterior(),
                     progress=self._progress(50, 50),
                 )
                 if active

@@ -82,10 +82,17 @@ them on 21 May 2024: which parties still have no focal point, which reviews are 
 long. Parties differ in how quickly they act, and some may never act without being prompted. Focal points
 change from time to time, which stalls the reviews the party is part of. The Secretariat's small team
 organizes every preliminary consultation.</p>
-<p>How fast each step goes was estimated from the report's own figures by approximate Bayesian computation:
-thousands of simulated histories from December 2020 were compared with the report's account of May 2024,
-and only parameter values whose histories resemble it were kept. Each simulated future draws one of these
-values, so the ranges shown include what we do not know about the parameters as well as chance.</p>
+<p>Today's practice includes what the report describes: a party may ask for the drawing of lots to be
+repeated when a reviewing State does not nominate, up to four times (¶6-7), and focal points change and
+sometimes revive stalled reviews (¶14).</p>
+<p>How fast each step goes was estimated by approximate Bayesian computation from every dated figure
+available: the report of May 2024 and the public figures of November 2022, May 2023, December 2023 and
+April 2024. Thousands of simulated histories from December 2020 were compared with them, and only
+parameter values whose histories resemble them were kept. Where the report is silent (do some parties
+never nominate? are slow nominators slow drafters too? do self-assessments bunch at their deadline?)
+each answer is a model structure of its own, fitted side by side and weighed by how well it reproduces
+the figures. Each simulated future draws a structure and its parameters, so the ranges shown include what
+we do not know about the process as well as chance.</p>
 <p>A scenario changes one or more levers from a start date. Every scenario is run on the same random
 numbers as the baseline, so the difference between the two is the effect of the levers, not noise.
 Futures in which the condition is not met by the horizon are counted, never dropped.</p>
@@ -102,8 +109,56 @@ img{max-width:100%} figure{margin:.5em 0;page-break-inside:avoid;break-inside:av
 """
 
 
+def _structures_html(table: pd.DataFrame, horizon_year: int) -> str:
+    shown = table.copy()
+    for column in shown.columns:
+        if column == "probability" or column.startswith("p_"):
+            shown[column] = shown[column].map(lambda v: f"{v:.0%}")
+    shown.columns = [
+        {
+            "structure": "model structure",
+            "probability": "weight of the evidence",
+            "p_not_within_horizon": f"not met by {horizon_year}",
+        }.get(c, c.replace("p_before_", "met before the ").replace("_session", " session").replace("_", " "))
+        for c in shown.columns
+    ]
+    return _table(shown)
+
+
+def _trust_html(trust: dict, charts: dict[str, object]) -> str:
+    """How far to trust this forecast: the hindcast of every dated figure and its coverage."""
+    scores, coverage = trust["scores"], trust["coverage"]
+    row = coverage.iloc[0]
+    shown = scores[["as_at", "figure", "source", "reported", "median", "low_95%", "high_95%", "covered_95%"]].copy()
+    shown["interval (95 %)"] = shown["low_95%"].map("{:.0f}".format) + " to " + shown["high_95%"].map("{:.0f}".format)
+    shown["inside"] = shown["covered_95%"].map({True: "yes", False: "no"})
+    shown = shown[["as_at", "figure", "source", "reported", "median", "interval (95 %)", "inside"]]
+    parts = [
+        "<h2>How far to trust this forecast</h2>",
+        f"<p>The model, run from December 2020 on the fitted parameters, beside every dated figure it can express "
+        f"({int(row['figures'])} figures from {scores['as_at'].nunique()} dates). "
+        f"{row['covered_50%']:.0%} fall inside the model's central 50 % interval, {row['covered_80%']:.0%} inside its 80 % "
+        f"interval and {row['covered_95%']:.0%} inside its 95 % interval (a well-calibrated model: about 50, 80 and 95 %). "
+        "These figures were also used to fit the model, so this shows consistency, not foresight; "
+        "<code>workbench backtest</code> also refits on the earlier dates only and scores the later ones.</p>",
+        _table(shown),
+    ]
+    if "band" in charts:
+        parts.append(
+            f"<figure><img alt='Model band over time for focal points, consultations held and completed reviews, with the "
+            f"reported figures as dots' src='{_png(charts['band'])}'></figure>"
+        )
+    return "\n".join(parts)
+
+
 def build_report(
-    baseline: Forecast, comparison: pd.DataFrame | None, scenarios: list[Scenario], check: pd.DataFrame | None, charts: dict[str, object]
+    baseline: Forecast,
+    comparison: pd.DataFrame | None,
+    scenarios: list[Scenario],
+    check: pd.DataFrame | None,
+    charts: dict[str, object],
+    drivers: list[str] | None = None,
+    trust: dict | None = None,
 ) -> str:
     """The whole report as one HTML string."""
     setup = baseline.results.setup
@@ -127,6 +182,19 @@ def build_report(
         "<h2>1. Headline projection (baseline)</h2>",
         _table(summary_table(summary)),
     ]
+    if baseline.by_structure is not None or drivers:
+        parts.append("<h2>What the answer rests on</h2>")
+        if drivers:
+            parts.append("<ul>" + "".join(f"<li>{html.escape(d)}</li>" for d in drivers) + "</ul>")
+        if baseline.by_structure is not None:
+            spread = baseline.by_structure.iloc[1:]
+            parts.append(
+                "<p>The same forecast on each model structure alone, with the weight the evidence gives it "
+                f"(the headline is their weighted average). Across structures the chance of not meeting the condition by "
+                f"{setup.horizon.year} ranges from {spread['p_not_within_horizon'].min():.0%} to "
+                f"{spread['p_not_within_horizon'].max():.0%}.</p>"
+            )
+            parts.append(_structures_html(baseline.by_structure, setup.horizon.year))
     for key in ("fan_group1", "threshold", "fan_groups23", "occupancy", "time_in_stage"):
         if key in charts:
             parts.append(f"<figure><img alt='{key}' src='{_png(charts[key])}'></figure>")
@@ -184,6 +252,8 @@ def build_report(
         ]
         if "check" in charts:
             parts.append(f"<figure><img alt='check' src='{_png(charts['check'])}'></figure>")
+    if trust is not None:
+        parts.append(_trust_html(trust, charts))
     parts += [
         "<h2>5. Method in plain language</h2>",
         METHOD,

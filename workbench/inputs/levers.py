@@ -65,7 +65,8 @@ class HandoverProtocol(Lever):
 
 @dataclass(frozen=True)
 class Redraw(Lever):
-    """Redraw a reviewing State that has not nominated after ``after_months`` (¶6-7), ``delay_months`` later."""
+    """The Secretariat has a reviewing State that has not nominated after ``after_months`` redrawn, ``delay_months``
+    later, sooner than the parties themselves would ask (¶6-7; the baseline's own redraws are parameters)."""
 
     after_months: float = math.inf
     delay_months: float = 3.0

@@ -121,20 +121,22 @@ def stress_des() -> list[tuple[str, str]]:
         (
             "Logic",
             f"Stages in order: {stages} Work advances only while all three focal points are in place; a replaced focal "
-            "point stalls every review of its party for a handover (¶14).",
+            "point stalls every review of its party for a handover (¶14). A party under review asks for a reviewing State "
+            "without a focal point to be redrawn after `redraw_patience_months`, at most four times (¶6-7).",
         ),
         (
             "Inputs",
-            "The report's figures (calibration/observations, with ¶); parameters fitted by ABC-SMC (calibration/posterior); "
-            "pairings drawn to match ¶7's counts, or the real list as a CSV.",
+            "Every dated figure (calibration/observations, with its source); eight model structures and their parameters fitted "
+            "by ABC-SMC with model selection (calibration/posterior); pairings drawn to match ¶7's counts, or the real list as a CSV.",
         ),
         (
             "Distributions",
             "Exponential: nomination (hazard `nomination_rate` × responsiveness), experts (`expert_lag_months`), "
             f"replacements (`replacement_rate`), handovers (`handover_months`), {', '.join(f'`{x}`' for x in exponential)}. "
             f"Lognormal: {', '.join(f'`{x}`' for x in lognormal)}. Gamma (mean 1, shape `responsiveness_shape`): each party's "
-            "responsiveness, which also scales its stage work (`responsiveness_coupling`). A share `silent_share` of parties never "
-            "nominates without intervention.",
+            "responsiveness, which also scales its stage work (`responsiveness_coupling`, 0 in the independent structures). A share "
+            "`silent_share` of parties never nominates without intervention (0 in the tail structures). A late SAQ ends in the ten "
+            "days after its deadline with probability `saq_deadline_pull` (0 in the smooth structures).",
         ),
         (
             "Initialisation",
