@@ -39,10 +39,10 @@ STRUCTURE_INPUTS = (("structure: nominations", "silent"), ("structure: pace", "c
 PLAIN_WORDS = {
     "nomination_rate": "how quickly parties nominate focal points",
     "responsiveness_shape": "how alike parties are in responsiveness",
-    "silent_share": "the share of parties that never nominate unprompted",
+    "silent_share": "how many parties never nominate unprompted",
     "replacement_rate": "how often focal points change",
     "handover_months": "how long a change of focal point stalls reviews",
-    "responsiveness_coupling": "whether slow nominators are also slow drafters",
+    "responsiveness_coupling": "how strongly slowness in nominating carries into every stage",
     "consultation_scheduling_months": "how long preliminary consultations take to schedule",
     "saq_median_months": "how long self-assessments take",
     "saq_sigma": "how much self-assessment times vary",
@@ -54,9 +54,9 @@ PLAIN_WORDS = {
     "summaries_median_months": "how long summaries take",
     "summaries_sigma": "how much summaries times vary",
     "redraw_patience_months": "how long parties wait before asking for a redraw",
-    "structure: nominations": "whether some parties never nominate (versus a slow tail)",
-    "structure: pace": "whether slow nominators are slow in every stage (structure)",
-    "structure: saq": "whether self-assessments bunch at the deadline (structure)",
+    "structure: nominations": "whether some parties never nominate at all, or all do in the end (structure)",
+    "structure: pace": "whether slowness in nominating carries into every stage at all (structure)",
+    "structure: saq": "whether self-assessments bunch at their deadline at all (structure)",
 }
 
 
