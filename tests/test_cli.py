@@ -24,7 +24,7 @@ def test_forecast_command_end_to_end(tmp_path):
     done = _run("forecast", "--replications", "8", "--seed", "3", "--horizon", "2050-12-31", "--output", str(out), "--workers", "2")
     assert done.returncode == 0, done.stderr
     assert "median" in done.stdout and "P(reached before the 2026 Conference session" in done.stdout
-    assert "parameters: posterior posterior/ (ABC-SMC" in done.stdout  # the shipped posterior, named
+    assert "parameters: posterior posterior/ (model average, ABC-SMC" in done.stdout  # the shipped posterior, named
     for name in ("threshold.csv", "monthly.csv.gz", "events.csv.gz", "summary.csv", "manifest.json"):
         assert (out / name).is_file(), name
     threshold = pd.read_csv(out / "threshold.csv")

@@ -78,10 +78,10 @@ def test_a_prepared_baseline_is_the_one_run_uses(tmp_path):
     """prepare() computes the baseline in the background; Run then reuses it (same object, same numbers)."""
     explorer = Explorer(replications=12, folder=tmp_path, workers=1)
     explorer.prepare().join()
-    prepared = explorer._baseline_cache[(12, 1)]
+    prepared = explorer._baseline_cache[(12, 1, "")]  # replications, seed, structure ("": the model average)
     settings = explorer.settings()
     settings["levers"]["redraw"]["enabled"] = True
     explorer.apply(settings)
     explorer.run()
-    assert explorer._baseline_cache[(12, 1)] is prepared
+    assert explorer._baseline_cache[(12, 1, "")] is prepared
     assert "scenario" in explorer.table.value

@@ -154,9 +154,7 @@ def forecast(
             **(file_record(scenario.path) if scenario.path else {"file": None}),
         },
         "pairings": file_record(pairings.source) if pairings is not None and Path(pairings.source).is_file() else "synthetic",
-        "posterior": None
-        if posterior is None
-        else {"dir": display_path(posterior.path), **file_record(Path(posterior.path) / "particles.csv")},
+        "posterior": None if posterior is None else _posterior_record(posterior),
         "parameters": "posterior" if posterior is not None else ("hand-set" if params is None else params.as_dict()),
     }
     fc = Forecast(results, summarize_threshold(results.threshold, horizon), label, scenario.name, inputs)
@@ -208,6 +206,17 @@ def format_structure_table(table: pd.DataFrame) -> str:
             shown[column] = shown[column].map(lambda v: f"{v:.1%}")
     shown = shown.rename(columns={"probability": "P(structure)"})
     return shown.to_string(index=False)
+
+
+def _posterior_record(posterior: Posterior) -> dict:
+    """Where the posterior came from: its folder and the checksum of its particles (and the
+    structure it was restricted to), or a note that it was built in memory."""
+    particles = Path(posterior.path) / "particles.csv"
+    record: dict = {"dir": display_path(posterior.path)}
+    record.update(file_record(particles) if particles.is_file() else {"file": None, "note": "built in memory, not from a file"})
+    if posterior.only:
+        record["structure"] = posterior.only
+    return record
 
 
 def format_forecast(fc: Forecast) -> str:

@@ -123,8 +123,12 @@ def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, lis
     scenario = load_scenario(checked(inputs["scenario"], "scenario")) if inputs["scenario"].get("file") else BASELINE
     pairings = load_pairings(checked(inputs["pairings"], "pairings")) if isinstance(inputs["pairings"], dict) else None
     if inputs["posterior"] is not None:
+        if inputs["posterior"].get("file") is None:
+            raise InputError(manifest_path, "inputs.posterior", "made from a posterior built in memory", "a posterior folder")
         checked(inputs["posterior"], "posterior")
         posterior = load_posterior(resolve(inputs["posterior"]["dir"]))
+        if inputs["posterior"].get("structure"):
+            posterior = posterior.restricted(inputs["posterior"]["structure"])
     else:
         posterior = None
     params = None if isinstance(inputs["parameters"], str) else Parameters.from_mapping(inputs["parameters"], str(manifest_path))
