@@ -85,3 +85,14 @@ def test_a_prepared_baseline_is_the_one_run_uses(tmp_path):
     explorer.run()
     assert explorer._baseline_cache[(12, 1, "")] is prepared
     assert "scenario" in explorer.table.value
+
+
+def test_the_explorer_runs_on_one_structure_and_shows_each_beside_the_average(tmp_path):
+    explorer = Explorer(replications=12, folder=tmp_path, workers=1)
+    names = [value for _, value in explorer.structure.options if value]
+    assert len(names) == len(explorer.shipped.structure_names()) == 8
+    explorer.structure.value = names[-1]
+    explorer.run()
+    assert (12, 1, names[-1]) in explorer._baseline_cache and f"structure {names[-1]}" in explorer.status.value
+    explorer.by_structure()
+    assert "model average" in explorer.structures_table.value and names[0] in explorer.structures_table.value

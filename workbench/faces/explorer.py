@@ -206,6 +206,10 @@ class Explorer:
         self.drivers = w.HTML("")
         self.drivers.add_class("wb-drivers")
         self.drivers_button.on_click(lambda _: self.explain())
+        self.structures_button = w.Button(description="Baseline on each structure")
+        self.structures_table = w.HTML("")
+        self.structures_table.add_class("wb-structures")
+        self.structures_button.on_click(lambda _: self.by_structure())
         self.run_button = w.Button(description="Run", button_style="primary")
         self.run_button.add_class("wb-run")
         self.progress = w.IntProgress(value=0, min=0, max=100, description="", layout=w.Layout(width="200px"))
@@ -232,6 +236,7 @@ class Explorer:
                 *rows,
                 w.HBox([self.replications, self.seed, self.structure, self.run_button, self.progress, self.status]),
                 w.HBox([self.drivers_button, self.drivers]),
+                w.HBox([self.structures_button, self.structures_table]),
                 w.HBox([self.table, self.difference]),
                 w.HBox([self.fan, self.dates]),
             ]
@@ -282,6 +287,26 @@ class Explorer:
         self.drivers.value = "<i>running 200 posterior draws...</i>"
         result = sensitivity(posterior, draws=200, replications=5, seed=self.seed.value, workers=self.workers)
         self.drivers.value = "<br>".join(html.escape(result.drivers_sentence(o)) for o in ("p_not_by_horizon", "median_years"))
+
+    def by_structure(self) -> None:
+        """The baseline forecast on each model structure alone, side by side with the model average."""
+        from workbench.analysis.forecast import format_structure_table
+
+        if self.shipped is None or not self.shipped.structure_names():
+            self.structures_table.value = "<i>The posterior has a single structure.</i>"
+            return
+        self.structures_table.value = "<i>running the baseline on each structure...</i>"
+        fc = forecast(
+            None,
+            replications=self.replications.value,
+            seed=self.seed.value,
+            workers=self.workers,
+            keep_events=False,
+            keep_monthly=False,
+            posterior=self.shipped,
+            by_structure=True,
+        )
+        self.structures_table.value = f"<pre>{html.escape(format_structure_table(fc.by_structure))}</pre>"
 
     def _baseline(self, replications: int, seed: int):
         key = (replications, seed, self.structure.value)
@@ -345,7 +370,8 @@ class Explorer:
             self._draw(base, scen, scenario)
             self.last_update_s = time.perf_counter() - started
             self.status.value = (
-                f"{n} replications, seed {seed}: updated in {self.last_update_s:.1f} s ({base.parameters_label.split(' (')[0]})"
+                f"{n} replications, seed {seed}: updated in {self.last_update_s:.1f} s ({base.parameters_label.split(' (')[0]}, "
+                f"{'structure ' + self.structure.value if self.structure.value else 'model average'})"
             )
         finally:
             self.progress.value = 100

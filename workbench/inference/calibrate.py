@@ -368,7 +368,10 @@ def _make_transition() -> Any:
         def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
             super().fit(X, w)
             values, vectors = np.linalg.eigh(self.cov)  # the covariance may be singular
-            self._factor = vectors * np.sqrt(np.clip(values, 0.0, None))
+            # Directions scipy's density treats as flat (its cutoff for a singular covariance) get
+            # no spread, or a proposal could have density 0 and an infinite importance weight.
+            cutoff = 1e6 * np.finfo(float).eps * np.max(np.abs(values))
+            self._factor = vectors * np.sqrt(np.where(values > cutoff, values, 0.0))
             self._cumulative = np.cumsum(self.w)
             self._columns = list(X.columns)
 
