@@ -279,6 +279,7 @@ def cmd_backtest(args) -> int:
         print(summary.round(3).to_string(index=False))
     for origin, part in scores.groupby("origin", sort=False):
         print(f"  PIT uniformity ({origin}, {len(part)} figures): Kolmogorov-Smirnov p = {pit_uniformity(part['pit']):.3f}")
+    print("  (figures of one date come from the same runs and are not independent: read the p-values as indicative)")
     with atomic_folder(args.output) as staging:
         scores.to_csv(staging / "scores.csv", index=False)
         summary.to_csv(staging / "coverage.csv", index=False)

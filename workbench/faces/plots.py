@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.dates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
@@ -179,6 +180,13 @@ def comparison_chart(table: pd.DataFrame):
     return fig
 
 
+#: The band chart's figures in words.
+BAND_TITLES = {
+    "parties_with_focal_point": "Parties with a focal point",
+    "consultations_held": "Reviews past their preliminary consultation",
+    "reviews_completed": "Reviews completed",
+}
+
 #: Colour-blind-safe pair (Okabe-Ito blue and vermillion) for the trust and sensitivity charts.
 BAND_COLOUR, DOT_COLOUR = "#0072B2", "#D55E00"
 
@@ -203,7 +211,9 @@ def band_chart(quantiles: pd.DataFrame, reported: pd.DataFrame, titles: dict[str
                 ax.vlines(when, row.low, row.high, color=DOT_COLOUR, lw=3)
             ax.plot(when, row.low if np.isinf(row.high) else (row.low + row.high) / 2, "o", color=DOT_COLOUR, ms=5)
         ax.plot([], [], "o", color=DOT_COLOUR, label="reported")
-        ax.set_title((titles or {}).get(name, name), fontsize=9)
+        ax.set_title((titles or BAND_TITLES).get(name, name), fontsize=9)
+        ax.xaxis.set_major_locator(matplotlib.dates.YearLocator())
+        ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y"))
         ax.set_xlabel("date")
         ax.tick_params(labelsize=7)
     axes[0][0].set_ylabel("count")
