@@ -64,7 +64,7 @@ def output_names(horizon: dt.date) -> dict[str, str]:
     """The headline quantities, by column name, with their reading."""
     names = {f"p_before_{year}_session": f"P(met before the {year} Conference session)" for year in CONFERENCE_SESSIONS}
     names["p_not_by_horizon"] = f"P(not met by {horizon.year})"
-    names["median_years"] = f"median years from the report to the 70 % date (capped at {horizon.year})"
+    names["median_years"] = f"median years to the 70 % date (capped at {horizon.year})"
     return names
 
 

@@ -223,7 +223,11 @@ def band_chart(quantiles: pd.DataFrame, reported: pd.DataFrame, titles: dict[str
 
 
 def sensitivity_chart(table: pd.DataFrame, outputs: dict[str, str], top: int = 10):
-    """First-order indices of the inputs that matter most, one panel per headline quantity."""
+    """First-order indices of the inputs that matter most, one panel per headline quantity that
+    varies at all (a probability that is 0 in every draw has nothing to attribute)."""
+    import textwrap
+
+    outputs = {column: textwrap.fill(title, 32) for column, title in outputs.items() if float(table[column].max()) > 0}
     shown = table.head(top).iloc[::-1]
     fig, axes = plt.subplots(1, len(outputs), figsize=(3.1 * len(outputs), 0.32 * len(shown) + 1.6), sharey=True, squeeze=False)
     for ax, (column, title) in zip(axes[0], outputs.items()):
