@@ -59,6 +59,8 @@ def test_report_is_valid_self_contained_html(tmp_path):
             "12",
             "--check-replications",
             "12",
+            "--sensitivity-draws",
+            "40",
             "--horizon",
             "2050-12-31",
             "--output",
@@ -82,6 +84,11 @@ def test_report_is_valid_self_contained_html(tmp_path):
         "Scenario comparison",
         "Assumptions of each scenario",
         "Calibration check",
+        "What the answer rests on",  # each structure beside the model average, and the top drivers in plain words
+        "model average",
+        "What most drives",
+        "How far to trust this forecast",  # the hindcast of every dated figure, with its chart
+        "2022-11-01",
         "Method in plain language",
         "STRESS-DES",
     ):
