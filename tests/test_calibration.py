@@ -237,13 +237,18 @@ NOT_IDENTIFIABLE = ["summaries_median_months"]
 RECOVERY = Budget(population=150, generations=4, watch_replications=0)
 
 
-def _recovery_priors(tmp_path) -> Path:
+def _priors_for(tmp_path, names, filename) -> Path:
+    """The shipped priors of ``names`` only, as a file of their own."""
     text = DEFAULT_PRIORS.read_text(encoding="utf-8")
     blocks = ["[[prior]]" + b for b in text.split("[[prior]]")[1:]]
-    kept = [b for b in blocks if any(f'name = "{n}"' in b for n in RECOVERED)]
-    path = tmp_path / "recovery-priors.toml"
+    kept = [b for b in blocks if any(f'name = "{n}"' in b for n in names)]
+    path = tmp_path / filename
     path.write_text("\n".join(kept), encoding="utf-8")
     return path
+
+
+def _recovery_priors(tmp_path) -> Path:
+    return _priors_for(tmp_path, RECOVERED, "recovery-priors.toml")
 
 
 def _recover(tmp_path, snapshot, transform=None, name="run"):
@@ -298,26 +303,19 @@ SMOOTH = Structure(("silent", "coupled", "smooth"))
 SELECTION = Budget(population=300, generations=5, min_epsilon_drop=0.0, watch_replications=0)
 
 
-def _selection_priors(tmp_path) -> Path:
-    """Priors for the questionnaire alone: its median, and the deadline effect (clustered only)."""
-    text = DEFAULT_PRIORS.read_text(encoding="utf-8")
-    blocks = ["[[prior]]" + b for b in text.split("[[prior]]")[1:]]
-    kept = [b for b in blocks if any(f'name = "{n}"' in b for n in ("saq_median_months", "saq_deadline_pull"))]
-    path = tmp_path / "selection-priors.toml"
-    path.write_text("\n".join(kept), encoding="utf-8")
-    return path
-
-
-def _select(tmp_path, snapshots, truth: Parameters, name: str) -> dict[str, float]:
+def _select(tmp_path, simulator: Simulator, name: str) -> dict[str, float]:
+    """Posterior probabilities of the clustered and smooth structures, fitting the questionnaire's
+    median and (clustered only) its deadline effect."""
+    priors = _priors_for(tmp_path, ("saq_median_months", "saq_deadline_pull"), "selection-priors.toml")
     result = calibrate(
         SELECTION,
         seed=21,
         workers=2,
         db=tmp_path / name / "abc.db",
         output=None,
-        priors_path=_selection_priors(tmp_path),
-        simulator=Simulator(snapshots, base=truth),
-        snapshots=snapshots,
+        priors_path=priors,
+        simulator=simulator,
+        snapshots=simulator.snapshots,
         structures=(CLUSTERED, SMOOTH),
         progress=lambda l: None,
     )
@@ -329,7 +327,7 @@ def _select(tmp_path, snapshots, truth: Parameters, name: str) -> dict[str, floa
 def test_model_selection_recovers_the_structure_that_made_the_data(tmp_path, snapshot, truth_structure, pull):
     truth = Parameters(saq_deadline_pull=pull)
     observed = synthetic_snapshot(snapshot, truth, snapshot.as_at, seed=77)
-    probabilities = _select(tmp_path, [observed], truth, truth_structure.name)
+    probabilities = _select(tmp_path, Simulator([observed], base=truth), truth_structure.name)
     assert probabilities[truth_structure.name] > 0.5, probabilities
     assert max(probabilities, key=probabilities.get) == truth_structure.name
 
@@ -340,18 +338,5 @@ def test_model_selection_does_not_claim_certainty_from_too_little_data(tmp_path,
     truth = Parameters(saq_deadline_pull=0.6)
     full = synthetic_snapshot(snapshot, truth, dt.date(2023, 5, 29), seed=77)
     thin = dataclasses.replace(full, figures={k: f for k, f in full.figures.items() if k == ("reviews_completed", None)})
-    simulator = Simulator([thin], base=truth, report=snapshot)
-    result = calibrate(
-        SELECTION,
-        seed=21,
-        workers=2,
-        db=tmp_path / "thin" / "abc.db",
-        output=None,
-        priors_path=_selection_priors(tmp_path),
-        simulator=simulator,
-        snapshots=[thin],
-        structures=(CLUSTERED, SMOOTH),
-        progress=lambda l: None,
-    )
-    probabilities = result.structure_probabilities
+    probabilities = _select(tmp_path, Simulator([thin], base=truth, report=snapshot), "thin")
     assert max(probabilities.values()) < 0.8, probabilities  # prior odds are 1:1; the data barely move them
