@@ -148,3 +148,34 @@ def test_the_installed_command_starts():
     done = subprocess.run([str(command), "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "forecast" in done.stdout
+
+
+@pytest.mark.subprocess
+def test_forecast_and_compare_side_by_side_per_structure(tmp_path):
+    out = tmp_path / "fc"
+    done = _run("forecast", "--replications", "8", "--by-structure", "--output", str(out), "--workers", "2")
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(out / "structures.csv")
+    assert table["structure"].iloc[0] == "model average" and len(table) == 9
+    assert table["probability"].iloc[1:].sum() == pytest.approx(1.0)
+    one = _run("forecast", "--replications", "8", "--structure", "tail-independent-smooth", "--output", str(tmp_path / "one"))
+    assert one.returncode == 0 and "structure tail-independent-smooth" in one.stdout
+    bad = _run("forecast", "--replications", "8", "--structure", "nonsense", "--output", str(tmp_path / "bad"))
+    assert bad.returncode == 2 and "no particles of structure 'nonsense'" in bad.stderr
+    compared = _run("compare", str(ROOT / "scenarios" / "training.toml"), "--replications", "8", "--by-structure", "--workers", "2")
+    assert compared.returncode == 0, compared.stderr
+    assert "on each model structure alone" in compared.stdout and "tail-independent-smooth (" in compared.stdout
+
+
+@pytest.mark.subprocess
+def test_structures_sensitivity_and_backtest_commands(tmp_path):
+    listed = _run("structures")
+    assert listed.returncode == 0 and "silent-coupled-clustered" in listed.stdout and "fixes saq_deadline_pull = 0" in listed.stdout
+    sens = _run("sensitivity", "--draws", "30", "--replications", "2", "--output", str(tmp_path / "s"), "--workers", "2")
+    assert sens.returncode == 0, sens.stderr
+    assert "What most drives" in sens.stdout and (tmp_path / "s" / "sensitivity.png").is_file()
+    back = _run("backtest", "--no-rolling", "--replications", "20", "--output", str(tmp_path / "b"), "--workers", "2")
+    assert back.returncode == 0, back.stderr
+    scores = pd.read_csv(tmp_path / "b" / "scores.csv")
+    assert set(scores["as_at"]) == {"2022-11-01", "2023-05-29", "2023-12-05", "2024-04-05", "2024-05-21"}
+    assert (tmp_path / "b" / "band.png").is_file() and "PIT uniformity" in back.stdout

@@ -453,10 +453,10 @@ def _compare_by_structure(args, average):
     combined = pd.concat(tables, ignore_index=True)
     wide = combined.pivot_table(index="scenario", columns="structure", values="p_within_horizon_change", sort=False)
     wide = wide[["model average", *posterior.structure_names()]]
-    print(f"\nChange in P(met by {args.horizon.year}) on each model structure alone (weight of the evidence in the header):")
-    header = {name: f"{name} ({probabilities.get(name, 1.0):.0%})" for name in wide.columns}
+    print(f"\nChange in P(met by {args.horizon.year}) on each model structure alone (with the weight of the evidence):")
+    rows = {name: f"{name} ({probabilities.get(name, 1.0):.0%})" for name in wide.columns}
     with pd_options():
-        print(wide.rename(columns=header).map(lambda v: f"{v:+.1%}").to_string())
+        print(wide.T.rename(index=rows).map(lambda v: f"{v:+.1%}").to_string())
     return combined
 
 
