@@ -179,3 +179,10 @@ def test_structures_sensitivity_and_backtest_commands(tmp_path):
     scores = pd.read_csv(tmp_path / "b" / "scores.csv")
     assert set(scores["as_at"]) == {"2022-11-01", "2023-05-29", "2023-12-05", "2024-04-05", "2024-05-21"}
     assert (tmp_path / "b" / "band.png").is_file() and "PIT uniformity" in back.stdout
+
+
+@pytest.mark.parametrize("command", ["forecast", "check", "start-check", "compare", "calibrate", "sensitivity", "backtest"])
+def test_a_negative_seed_is_refused_before_any_work(command, tmp_path):
+    done = _run(command, "--seed", "-1", cwd=tmp_path)
+    assert done.returncode == 2 and "--seed: -1 is negative (allowed: a whole number from 0 up)" in done.stderr
+    assert "Traceback" not in done.stderr and not any(tmp_path.iterdir())  # nothing left behind

@@ -114,3 +114,40 @@ def test_workers_of_a_killed_forecast_end_with_it(tmp_path):
     proc.wait(timeout=30)
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive, f"workers left running: {[w.pid for w in alive]}"
+
+
+def test_an_input_error_crosses_a_process_boundary_intact():
+    import pickle
+
+    from workbench.core.errors import InputError
+
+    err = pickle.loads(pickle.dumps(InputError("scenario.toml", "levers.redraw.after_months", "0.5 is out of range", "1 to 120")))
+    assert isinstance(err, InputError) and (err.source, err.field, err.problem, err.allowed) == (
+        "scenario.toml",
+        "levers.redraw.after_months",
+        "0.5 is out of range",
+        "1 to 120",
+    )
+    assert str(err) == "scenario.toml: levers.redraw.after_months: 0.5 is out of range (allowed: 1 to 120)"
+
+
+def test_an_input_error_raised_in_a_worker_reaches_the_caller_as_itself():
+    from workbench.core.errors import InputError
+    from workbench.experiments.workers import parallel_map
+
+    with pytest.raises(InputError, match="raised in a worker"):
+        parallel_map(_raise_input_error, [(1,), (2,)], 2, None)
+
+
+def _raise_input_error(k):
+    from workbench.core.errors import InputError
+
+    raise InputError("worker", f"task {k}", "raised in a worker", "nothing")
+
+
+def test_a_negative_seed_is_an_input_error_in_the_library_too():
+    from workbench.core.errors import InputError
+    from workbench.simulation.streams import replication_seeds
+
+    with pytest.raises(InputError, match="-1 is not a whole number from 0 up"):
+        replication_seeds(-1, 3)

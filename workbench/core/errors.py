@@ -28,6 +28,11 @@ class InputError(ValueError):
             message += f" (allowed: {allowed})"
         super().__init__(message)
 
+    def __reduce__(self) -> tuple:
+        # Rebuilt from its four parts, so that an error raised in a worker process crosses back
+        # to the parent intact (the default pickles only the message and fails to rebuild).
+        return (type(self), (self.source, self.field, self.problem, self.allowed))
+
 
 def read_toml(path: Path, what: str) -> dict:
     """Parse a TOML input file; a missing, non-UTF-8 or malformed file is an InputError naming it."""

@@ -30,6 +30,17 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _seed(text: str) -> int:
+    """A root seed: numpy's SeedSequence takes whole numbers from 0 up."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative (allowed: a whole number from 0 up)")
+    return value
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -545,7 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("forecast", help="forecast the date 70 %% of group 1's reviews are completed")
     f.add_argument("--replications", type=_positive, default=500)
-    f.add_argument("--seed", type=int, default=1)
+    f.add_argument("--seed", type=_seed, default=1)
     f.add_argument("--horizon", type=_date, default=dt.date(2060, 12, 31), help="last simulated day (default 2060-12-31)")
     f.add_argument("--output", type=Path, default=Path("results/forecast"), help="folder for the tables")
     f.add_argument("--scenario", type=Path, help="a scenario file (see scenarios/)")
@@ -574,7 +585,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("start-check", help="the model run from 2020, observed at the report date, beside the report")
     s.add_argument("--replications", type=_positive, default=100)
-    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--seed", type=_seed, default=1)
     s.set_defaults(func=cmd_start_check)
 
     c = sub.add_parser("calibrate", help="fit the model to the report's figures (ABC-SMC) and write the posterior")
@@ -603,7 +614,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--structures",
         help="comma-separated structures to fit (default: all eight, e.g. silent-coupled-clustered; see `workbench structures`)",
     )
-    c.add_argument("--seed", type=int, default=2024, help="run seed (default 2024, that of the shipped posterior)")
+    c.add_argument("--seed", type=_seed, default=2024, help="run seed (default 2024, that of the shipped posterior)")
     c.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     c.add_argument("--scheduler", help="address of a Dask scheduler to evaluate on")
     c.add_argument(
@@ -625,7 +636,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("backtest", help="score the model against every dated figure: hindcast and rolling-origin forecasts")
     b.add_argument("--replications", type=_positive, default=400, help="runs per predictive distribution (default 400)")
-    b.add_argument("--seed", type=int, default=1)
+    b.add_argument("--seed", type=_seed, default=1)
     b.add_argument("--workers", type=_positive)
     b.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
     b.add_argument("--structure", help="one model structure of the posterior alone")
@@ -639,7 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("sensitivity", help="which parameters and structures drive the headline (variance-based, SALib)")
     v.add_argument("--draws", type=_positive, default=600, help="posterior draws (default 600)")
     v.add_argument("--replications", type=_positive, default=10, help="runs per draw, on shared seeds (default 10)")
-    v.add_argument("--seed", type=int, default=1)
+    v.add_argument("--seed", type=_seed, default=1)
     v.add_argument("--horizon", type=_date, default=dt.date(2060, 12, 31))
     v.add_argument("--workers", type=_positive)
     v.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
@@ -649,14 +660,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     fi = sub.add_parser("findings", help="recompute the numbers the README and the findings page show (docs/findings.json)")
     fi.add_argument("--replications", type=_positive, default=1000)
-    fi.add_argument("--seed", type=int, default=1)
+    fi.add_argument("--seed", type=_seed, default=1)
     fi.add_argument("--workers", type=_positive)
     fi.add_argument("--sensitivity-draws", type=_positive, default=600)
     fi.set_defaults(func=cmd_findings)
 
     k = sub.add_parser("check", help="posterior predictive check against the report, with posterior plots")
     k.add_argument("--replications", type=_positive, default=200)
-    k.add_argument("--seed", type=int, default=1)
+    k.add_argument("--seed", type=_seed, default=1)
     k.add_argument("--workers", type=_positive)
     k.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
     k.add_argument("--observations", type=Path)
@@ -667,7 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
     def scenario_options(sp, default_reps):
         sp.add_argument("scenarios", type=Path, nargs="*", help="scenario files (default: every file in scenarios/)")
         sp.add_argument("--replications", type=_positive, default=default_reps)
-        sp.add_argument("--seed", type=int, default=1)
+        sp.add_argument("--seed", type=_seed, default=1)
         sp.add_argument("--horizon", type=_date, default=dt.date(2060, 12, 31))
         sp.add_argument("--workers", type=_positive)
         sp.add_argument("--pairings", type=Path)

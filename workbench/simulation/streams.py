@@ -25,6 +25,7 @@ import math
 import numpy as np
 from numba import njit
 
+from workbench.core.errors import InputError
 from workbench.simulation.special import gamma_quantile, ndtr, ndtri
 
 #: Components in a fixed order; the index is part of every stream's id, append only.
@@ -177,5 +178,7 @@ class ReplicationStreams:
 
 def replication_seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
     """Seed sequences of replications 0..n-1: the i-th is the same whatever ``n`` or the workers."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError("seed", "seed", f"{seed!r} is not a whole number from 0 up", "0, 1, 2, ...")
     root = np.random.SeedSequence(seed)
     return [np.random.SeedSequence(root.entropy, spawn_key=(i,)) for i in range(n)]
