@@ -151,3 +151,52 @@ def test_a_negative_seed_is_an_input_error_in_the_library_too():
 
     with pytest.raises(InputError, match="-1 is not a whole number from 0 up"):
         replication_seeds(-1, 3)
+
+
+# --- destinations: nothing of the user's is replaced, and a bad one is refused before any work ---
+
+
+def _forecast_in(tmp_path, *extra):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "workbench", "forecast", "--replications", "4", "--workers", "1", *extra]
+    return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.subprocess
+def test_output_never_replaces_a_folder_or_file_the_workbench_did_not_write(tmp_path):
+    thesis = tmp_path / "mine" / "thesis.txt"
+    thesis.parent.mkdir()
+    thesis.write_text("years of work", encoding="utf-8")
+    done = _forecast_in(tmp_path, "--output", "mine")
+    assert done.returncode == 2 and "is a folder of other files (no .workbench-output marker)" in done.stderr
+    assert thesis.read_text(encoding="utf-8") == "years of work" and "running" not in done.stderr  # refused before any work
+    note = tmp_path / "notes.txt"
+    note.write_text("keep", encoding="utf-8")
+    done = _forecast_in(tmp_path, "--output", "notes.txt")
+    assert done.returncode == 2 and "is an existing file" in done.stderr and note.read_text(encoding="utf-8") == "keep"
+    done = _forecast_in(tmp_path, "--output", ".")
+    assert done.returncode == 2 and "is the current folder" in done.stderr
+
+
+@pytest.mark.subprocess
+def test_output_replaces_its_own_folder_with_ordinary_permissions(tmp_path):
+    assert _forecast_in(tmp_path, "--output", "fc").returncode == 0
+    assert (tmp_path / "fc" / ".workbench-output").is_file()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "fc").stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's private 0700
+    again = _forecast_in(tmp_path, "--output", "fc", "--seed", "2")
+    assert again.returncode == 0, again.stderr
+    assert json.loads((tmp_path / "fc" / "manifest.json").read_text(encoding="utf-8"))["inputs"]["seed"] == 2
+
+
+@pytest.mark.subprocess
+def test_bad_destinations_are_refused_before_the_computation(tmp_path):
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    done = _forecast_in(tmp_path, "--output", "afile/fc")
+    assert done.returncode == 2 and "is a file, not a folder" in done.stderr
+    (tmp_path / "adir").mkdir()
+    done = _forecast_in(tmp_path, "--output", "fc", "--export", "adir")
+    assert done.returncode == 2 and "--export: is a folder" in done.stderr and not (tmp_path / "fc").exists()
+    done = _forecast_in(tmp_path, "--output", "fc", "--export", "fc/hub.csv")
+    assert done.returncode == 2 and "inside the --output folder" in done.stderr

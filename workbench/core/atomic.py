@@ -14,15 +14,69 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from workbench.core.errors import InputError
 from workbench.core.interrupts import raise_if_requested as _refuse_if_interrupted
+
+#: The file that marks a folder as written by the workbench, and so safe to replace.
+MARKER = ".workbench-output"
+#: Folders written before the marker existed are recognised by their record of provenance.
+_EARLIER_MARKS = ("manifest.json", "provenance.json")
+
+
+def written_by_workbench(folder: Path) -> bool:
+    return any((folder / name).is_file() for name in (MARKER, *_EARLIER_MARKS))
+
+
+def check_destination(output: str | Path, option: str = "--output") -> Path:
+    """Refuse, before any work, a destination whose replacement would lose something: an existing
+    file, or a folder with contents the workbench did not write; and one that cannot be written."""
+    output = Path(output)
+    allowed = "a new or empty folder, or one the workbench wrote before"
+    if output.resolve() == Path.cwd().resolve():
+        raise InputError(output, option, "is the current folder", "a folder inside it, e.g. results/forecast")
+    if output.exists() and not output.is_dir():
+        raise InputError(output, option, "is an existing file, which the output would replace", allowed)
+    if output.is_dir() and any(output.iterdir()) and not written_by_workbench(output):
+        raise InputError(output, option, f"is a folder of other files (no {MARKER} marker), which the output would replace", allowed)
+    parent = output.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(output, option, f"{parent} is a file, not a folder", "a path under an existing folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(output, option, f"{parent} is not writable", "a folder you can write in")
+    return output
+
+
+def check_file_destination(path: str | Path, option: str) -> Path:
+    """Refuse, before any work, a file destination that is a folder or cannot be written."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(path, option, "is a folder", "a file name, e.g. results/report.html")
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(path, option, f"{parent} is a file, not a folder", "a path under an existing folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(path, option, f"{parent} is not writable", "a folder you can write in")
+    return path
 
 
 @contextmanager
 def atomic_folder(output: str | Path) -> Iterator[Path]:
-    """``with atomic_folder(out) as staging:`` write files into ``staging``; they become ``out``."""
-    output = Path(output)
+    """``with atomic_folder(out) as staging:`` write files into ``staging``; they become ``out``.
+
+    Only a new or empty folder, or one the workbench wrote (it carries :data:`MARKER`), is
+    replaced; the new folder gets ordinary permissions (those of a new folder under the umask).
+    """
+    output = check_destination(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private (0700)
+    (staging / MARKER).write_text("written by the review-pipeline workbench; safe for it to replace\n", encoding="utf-8")
     try:
         yield staging
         _refuse_if_interrupted()

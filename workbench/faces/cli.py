@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from workbench.core.atomic import check_destination, check_file_destination
 from workbench.core.errors import InputError
 
 
@@ -83,6 +84,11 @@ def cmd_forecast(args) -> int:
             f"{args.horizon} is not after the snapshot date {snapshot.as_at}",
             f"a date after {snapshot.as_at}, e.g. 2060-12-31",
         )
+    check_destination(args.output)
+    if args.export:
+        check_file_destination(args.export, "--export")
+        if Path(args.export).resolve().is_relative_to(Path(args.output).resolve()):
+            raise InputError(args.export, "--export", "lies inside the --output folder, which is replaced whole", "a path outside it")
     scenario = load_scenario(args.scenario) if args.scenario else BASELINE
     pairings = load_pairings(args.pairings) if args.pairings else None
     posterior = _posterior_choice(args)
@@ -169,6 +175,7 @@ def cmd_calibrate(args) -> int:
 
     if args.resume and args.fresh:
         raise InputError("command line", "--resume/--fresh", "both given", "one of them")
+    check_destination(args.output or DEFAULT_OUTPUT)
     budget = Budget(
         population=args.population,
         generations=args.generations,
@@ -257,6 +264,7 @@ def cmd_backtest(args) -> int:
     from workbench.inference.backtest import ROLLING_BUDGET, band_over_time, coverage_summary, hindcast, pit_uniformity, rolling_origin
     from workbench.inputs.observations import DEFAULT_DIR, load_observations
 
+    check_destination(args.output)
     snapshots = load_observations(args.observations or DEFAULT_DIR)
     posterior = _posterior_choice(args)
     label = posterior.label if posterior is not None else "hand-set parameters"
@@ -305,6 +313,7 @@ def cmd_sensitivity(args) -> int:
     from workbench.core.atomic import atomic_folder
     from workbench.faces.plots import sensitivity_chart
 
+    check_destination(args.output)
     posterior = _posterior_choice(args)
     if posterior is None:
         raise InputError("command line", "--posterior", "no posterior: nothing varies", "a posterior folder, or the shipped one")
@@ -344,6 +353,7 @@ def cmd_check(args) -> int:
     from workbench.inputs.posterior import load_posterior, shipped_posterior
     from workbench.inputs.priors import load_priors
 
+    check_destination(args.output)
     snapshots = load_observations(args.observations) if args.observations else load_observations()
     posterior = load_posterior(args.posterior) if args.posterior else shipped_posterior()
     label = posterior.label if posterior else "hand-set parameters (no posterior shipped)"
@@ -429,6 +439,8 @@ def _run_scenarios(args, keep_events: bool = False, by_structure: bool = False):
 def cmd_compare(args) -> int:
     from workbench.analysis.compare import format_comparison
 
+    if args.output:
+        check_file_destination(args.output, "--output")
     base, scenarios, runs, table = _run_scenarios(args)
     if table is None:
         raise InputError("command line", "scenarios", "no scenario other than the baseline", "one or more scenario files")
@@ -485,6 +497,7 @@ def cmd_report(args) -> int:
     from workbench.inference.diagnostics import predictive_check, simulate_observations
     from workbench.inputs.observations import load_observations
 
+    check_file_destination(args.output, "--output")
     base, scenarios, runs, table = _run_scenarios(args, by_structure=not args.hand_set)
     res = base.results
     target = res.setup.params.completion_target(62)
