@@ -33,7 +33,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def voila_url():
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does it)"
+    if not Path(CHROMIUM).exists():
+        pytest.skip(
+            "BROWSER TEST NOT RUN: Debian's chromium is missing (/usr/bin/chromium). `make setup` installs it when run "
+            "as root with apt-get; otherwise: apt-get install chromium. CI (.ci/run) fails on this skip."
+        )
     port = _free_port()
     env = {**os.environ, "WORKBENCH_REPLICATIONS": str(REPLICATIONS), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
