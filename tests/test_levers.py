@@ -294,3 +294,30 @@ def test_pairing_shrinks_the_variance_of_the_difference(snapshot):
     var_paired = np.var(capped(paired) - capped(base), ddof=1)
     var_independent = np.var(capped(independent) - capped(base), ddof=1)
     assert var_paired < var_independent
+
+
+def _named(parties):
+    return Levers(handover_protocol=HandoverProtocol(START, Target(parties=parties), duration_factor=0.5))
+
+
+def test_a_lever_naming_parties_needs_the_real_pairing_list_and_names_in_it(tmp_path):
+    from workbench.experiments.setup import default_setup
+    from workbench.inputs.parties import load_pairings, synthetic_pairings
+
+    with pytest.raises(InputError, match="names parties, but the pairings are synthetic"):
+        default_setup(levers=_named(("Atlantis",)))
+    path = tmp_path / "pairs.csv"
+    synthetic_pairings(5).to_csv(path)
+    pairings = load_pairings(path)
+    with pytest.raises(InputError, match="Atlantis not in the pairing list"):
+        default_setup(levers=_named(("Atlantis", pairings.parties[0])), pairings=pairings)
+    assert default_setup(levers=_named((pairings.parties[0],)), pairings=pairings).levers.handover_protocol is not None
+
+
+def test_a_redraw_lever_without_its_patience_is_an_error_not_a_silent_baseline(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        '[scenario]\nname = "x"\ndescription = "x"\n\n[levers.redraw]\nstart = 2025-01-01\ndelay_months = 2\n', encoding="utf-8"
+    )
+    with pytest.raises(InputError, match="levers.redraw.after_months: missing: without it the lever would never act"):
+        load_scenario(path)

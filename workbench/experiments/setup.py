@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from workbench.core.timeline import GROUP_STARTS, to_day
-from workbench.inputs.levers import NO_LEVERS, Condition, Levers
+from workbench.inputs.levers import NO_LEVERS, Condition, Levers, check_named_targets
 from workbench.inputs.observations import Snapshot, latest_snapshot
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import Pairings, synthetic_pairings
@@ -120,7 +120,9 @@ def default_setup(
     condition: Condition | None = None,
     engine: str = "compiled",
 ) -> Setup:
-    """The setup of a forecast: the latest report, synthetic pairings, to 2060."""
+    """The setup of a forecast: the latest report, synthetic pairings, to 2060.  A lever that names
+    parties must name parties of the pairing list (checked here, before any replication runs)."""
+    check_named_targets(levers, pairings.parties if pairings is not None else None, pairings.source if pairings is not None else "")
     return Setup(
         params=params or Parameters(),
         snapshot=snapshot or latest_snapshot(),

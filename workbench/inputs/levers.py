@@ -116,6 +116,31 @@ class SecretariatStaffing(Lever):
     officers_change: int = 0
 
 
+#: Effects a lever cannot do without (its default means "never"): a redraw needs its patience.
+REQUIRED_EFFECTS: dict[str, tuple[str, ...]] = {"redraw": ("after_months",)}
+
+
+def check_named_targets(levers: Levers, party_names: tuple[str, ...] | None, pairings_source: str) -> None:
+    """Every party a lever names must be in the pairing list; with synthetic pairings (no names)
+    a named target would silently reach no one."""
+    for name, lever in levers.active().items():
+        wanted = lever.target.parties
+        if not wanted:
+            continue
+        if party_names is None:
+            raise InputError(
+                f"levers.{name}.target", "parties", "names parties, but the pairings are synthetic", "the real pairing list (--pairings)"
+            )
+        unknown = sorted(set(wanted) - set(party_names))
+        if unknown:
+            raise InputError(
+                f"levers.{name}.target",
+                "parties",
+                f"{', '.join(unknown)} not in the pairing list {pairings_source}",
+                "names from that list",
+            )
+
+
 @dataclass(frozen=True)
 class Condition:
     """When the next cluster may start (¶25), possibly changed by the Conference.
@@ -238,6 +263,10 @@ def parse_levers(table: object, source: str, not_before: dt.date) -> Levers:
             values[key] = value
         if not values:
             raise InputError(source, where, "no effect given", f"at least one of {', '.join(effects)}")
+        for key in REQUIRED_EFFECTS.get(name, ()):
+            if key not in values:
+                low, high, unit = effects[key]
+                raise InputError(source, f"{where}.{key}", "missing: without it the lever would never act", f"{low} to {high} {unit}")
         chosen[name] = cls(start=start, target=parse_target(spec.get("target"), source, where), **values)
     return Levers(**chosen)
 
