@@ -200,3 +200,62 @@ def test_bad_destinations_are_refused_before_the_computation(tmp_path):
     assert done.returncode == 2 and "--export: is a folder" in done.stderr and not (tmp_path / "fc").exists()
     done = _forecast_in(tmp_path, "--output", "fc", "--export", "fc/hub.csv")
     assert done.returncode == 2 and "inside the --output folder" in done.stderr
+
+
+# --- inputs that used to be accepted or to end in a traceback (#14 class 4) ---------------
+
+
+def test_a_pairing_list_must_have_the_reports_groups(tmp_path):
+    from workbench.core.errors import InputError
+    from workbench.experiments.setup import default_setup
+    from workbench.inputs.parties import load_pairings
+
+    rows = ["review,group,party_under_review,reviewer_1,reviewer_2", "R1,1,A,B,C", "R2,1,B,C,A", "R3,2,C,A,B"]
+    (tmp_path / "pairs.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"reviews per group are group 1: 2, group 2: 1, group 3: 0 \(allowed: those of the report"):
+        default_setup(pairings=load_pairings(tmp_path / "pairs.csv"))
+
+
+def test_a_posterior_missing_a_calibrated_column_is_refused_on_load(tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    from workbench.core.errors import InputError
+    from workbench.inputs.posterior import load_posterior
+
+    folder = tmp_path / "post"
+    shutil.copytree(ROOT / "calibration" / "posterior", folder)
+    frame = pd.read_csv(folder / "particles.csv").drop(columns="saq_median_months")
+    frame.to_csv(folder / "particles.csv", index=False)
+    with pytest.raises(InputError, match="saq_median_months: missing column of a calibrated parameter"):
+        load_posterior(folder)
+    (folder / "provenance.json").write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(InputError, match="a JSON list, not an object"):
+        load_posterior(folder)
+
+
+def test_a_group_figure_is_checked_against_the_all_groups_total_not_itself(tmp_path):
+    from workbench.core.errors import InputError
+    from workbench.inputs.observations import load_snapshot
+
+    text = (ROOT / "calibration" / "observations" / "2024-05-21.toml").read_text(encoding="utf-8")
+    old = 'name = "reviews_lists_of_observations"\ngroup = 1\nvalue = 4'
+    assert old in text
+    path = tmp_path / "2024-05-21.toml"
+    path.write_text(text.replace(old, old.replace("value = 4", "value = 9")), encoding="utf-8")
+    with pytest.raises(InputError, match="9 exceeds its total reviews_lists_of_observations = 6"):
+        load_snapshot(path)
+
+
+def test_an_overlong_extends_and_an_unreachable_scheduler_are_clear_errors(tmp_path):
+    from workbench.core.errors import InputError
+    from workbench.experiments.workers import parallel_map
+    from workbench.inputs.scenarios import load_scenario
+
+    path = tmp_path / "s.toml"
+    path.write_text(f'[scenario]\nname = "x"\ndescription = "x"\nextends = "{"x" * 300}.toml"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="not a usable path"):
+        load_scenario(path)
+    with pytest.raises(InputError, match="no Dask scheduler answered at tcp://127.0.0.1:9"):
+        parallel_map(_raise_input_error, [(1,)], 1, "tcp://127.0.0.1:9")

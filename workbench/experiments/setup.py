@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from workbench.core.errors import InputError
 from workbench.core.timeline import GROUP_STARTS, to_day
 from workbench.inputs.levers import NO_LEVERS, Condition, Levers, check_named_targets
 from workbench.inputs.observations import Snapshot, latest_snapshot
@@ -108,6 +109,17 @@ def simulate(setup: Setup, seed: np.random.SeedSequence) -> tuple[RunRecord, Pai
     return record, pairings, params
 
 
+def check_pairings_match(pairings: Pairings, snapshot: Snapshot) -> None:
+    """A pairing list must have the report's reviews per group (¶7): the forecast's start
+    state, the 70 % target and the group counts are all the report's."""
+    expected = {g: group.reviews for g, group in snapshot.groups.items()}
+    actual = pairings.group_sizes()
+    if actual != expected:
+        shown = ", ".join(f"group {g}: {n}" for g, n in sorted(actual.items()))
+        wanted = ", ".join(f"group {g}: {n}" for g, n in sorted(expected.items()))
+        raise InputError(pairings.source, "group", f"reviews per group are {shown}", f"those of the report (¶7): {wanted}")
+
+
 def default_setup(
     params: Parameters | None = None,
     start: str = "report",
@@ -123,9 +135,12 @@ def default_setup(
     """The setup of a forecast: the latest report, synthetic pairings, to 2060.  A lever that names
     parties must name parties of the pairing list (checked here, before any replication runs)."""
     check_named_targets(levers, pairings.parties if pairings is not None else None, pairings.source if pairings is not None else "")
+    snapshot = snapshot or latest_snapshot()
+    if pairings is not None:
+        check_pairings_match(pairings, snapshot)
     return Setup(
         params=params or Parameters(),
-        snapshot=snapshot or latest_snapshot(),
+        snapshot=snapshot,
         pairings=pairings,
         start=start,
         horizon=horizon,

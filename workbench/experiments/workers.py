@@ -24,6 +24,8 @@ from typing import TypeVar
 
 import cloudpickle
 
+from workbench.core.errors import InputError
+
 T = TypeVar("T")
 #: Called as ``progress(done, total)`` after each task.
 Progress = Callable[[int, int], None]
@@ -79,6 +81,10 @@ def _forked_worker_starts(parent: int) -> None:
         os._exit(0)
 
 
+#: How long to wait for a Dask scheduler before saying it is not there (Dask's own default is 30 s).
+SCHEDULER_TIMEOUT_S = 10
+
+
 def iter_map(
     func: Callable[..., T], tasks: list[tuple], workers: int = 1, scheduler: str | None = None, progress: Progress | None = None
 ) -> Iterator[T]:
@@ -92,7 +98,16 @@ def iter_map(
     if scheduler:
         from distributed import Client
 
-        with Client(scheduler, set_as_default=False) as client:
+        try:
+            client = Client(scheduler, set_as_default=False, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, TimeoutError) as err:
+            raise InputError(
+                "--scheduler",
+                "scheduler",
+                f"no Dask scheduler answered at {scheduler} within {SCHEDULER_TIMEOUT_S} s ({err})",
+                "the address of a running scheduler, e.g. tcp://host:8786",
+            ) from None
+        with client:
             futures = client.map(lambda task: func(*task), tasks, pure=False)
             for k, future in enumerate(futures):
                 result = future.result()

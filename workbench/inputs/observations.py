@@ -216,7 +216,11 @@ def _check_parts_within_totals(figures: dict[tuple[str, int | None], Figure], pa
     for (name, group), fig in figures.items():
         if fig.part_of is None:
             continue
-        total = figures.get((fig.part_of, None)) if group is None else figures.get((fig.part_of, group)) or figures.get((fig.part_of, None))
+        # A group's figure that is part of the same-named figure is part of its all-groups total,
+        # never of itself.
+        same_group = (fig.part_of, group) if group is not None and fig.part_of != name else None
+        total = figures.get(same_group) if same_group else None
+        total = total or figures.get((fig.part_of, None))
         if total is None:
             raise InputError(
                 path, f"{name}.part_of", f"names {fig.part_of!r}, which is not a figure here", "the name of a figure in this file"

@@ -129,6 +129,7 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR) -> Posterior:
             )
     if not isinstance(meta, dict):
         raise InputError(provenance, "(file)", f"a JSON {type(meta).__name__}, not an object", "the provenance written by calibrate")
+    _check_calibrated_columns(names, meta, particles)
     structures = None
     if "structure" in frame.columns:
         structures = frame["structure"].astype(str).to_numpy()
@@ -136,6 +137,24 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR) -> Posterior:
             row = int(frame["structure"].isna().to_numpy().nonzero()[0][0]) + 2
             raise InputError(particles, f"structure (line {row})", "empty", "the name of the particle's model structure")
     return Posterior(names, values, weights / weights.sum(), meta, path, structures)
+
+
+def _check_calibrated_columns(names: tuple[str, ...], meta: dict, particles: Path) -> None:
+    """Every parameter the run calibrated (its priors file, as the provenance records it) has a column."""
+    from workbench.core.provenance import resolve
+    from workbench.inputs.priors import load_priors
+
+    record = meta.get("priors")
+    if not isinstance(record, dict) or not isinstance(record.get("file"), str):
+        return  # a posterior built elsewhere: its columns are all there is to check
+    path = resolve(record["file"])
+    if not path.is_file():
+        return
+    missing = [name for name in load_priors(path).names if name not in names]
+    if missing:
+        raise InputError(
+            particles, ", ".join(missing), "missing column of a calibrated parameter", f"one column per prior in {record['file']}"
+        )
 
 
 def shipped_posterior() -> Posterior | None:

@@ -56,7 +56,13 @@ BASELINE = Scenario("baseline", "The Mechanism as it works today.", None, {})
 
 
 def load_scenario(path: str | Path, _seen: tuple[Path, ...] = (), not_before: dt.date = REPORT_DATE) -> Scenario:
-    path = Path(path).resolve()
+    try:
+        path = Path(path).resolve()
+        path.is_file()  # a name too long for the file system fails here, not later
+    except OSError as err:
+        raise InputError(
+            str(path)[:80] + ("..." if len(str(path)) > 80 else ""), "(file)", f"not a usable path ({err.strerror})", "a scenario file"
+        ) from None
     if path in _seen:
         raise InputError(path, "scenario.extends", "scenarios extend each other in a loop", "a chain that ends")
     doc = read_toml(path, "scenario")
