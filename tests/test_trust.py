@@ -259,3 +259,34 @@ def test_an_overlong_extends_and_an_unreachable_scheduler_are_clear_errors(tmp_p
         load_scenario(path)
     with pytest.raises(InputError, match="no Dask scheduler answered at tcp://127.0.0.1:9"):
         parallel_map(_raise_input_error, [(1,)], 1, "tcp://127.0.0.1:9")
+
+
+def _reproduce(out):
+    cmd = [sys.executable, "-m", "workbench", "reproduce", str(out), "--workers", "1"]
+    return subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.subprocess
+def test_reproduce_refuses_a_damaged_manifest_before_rerunning(tmp_path):
+    out = tmp_path / "fc"
+    assert _forecast_in(tmp_path, "--output", "fc", "--seed", "8").returncode == 0  # on the shipped posterior
+    original = json.loads((out / "manifest.json").read_text())
+
+    def damaged(change) -> subprocess.CompletedProcess:
+        manifest = json.loads(json.dumps(original))
+        change(manifest)
+        (out / "manifest.json").write_text(json.dumps(manifest))
+        return _reproduce(out)
+
+    done = damaged(lambda m: m["inputs"].pop("seed"))
+    assert done.returncode == 2 and "inputs.seed: missing from the manifest" in done.stderr
+    done = damaged(lambda m: m["inputs"].update(horizon="2020-01-01"))
+    assert done.returncode == 2 and "inputs.horizon: 2020-01-01 is not after the snapshot date" in done.stderr
+    done = damaged(lambda m: m["inputs"]["posterior"].update(dir="calibration"))
+    assert done.returncode == 2 and "its file and folder disagree" in done.stderr
+    done = damaged(lambda m: m["summary"].update(p_not_within_horizon=0.123))
+    assert done.returncode == 1 and "manifest summary: p_not_within_horizon: recorded 0.123" in done.stdout
+    (out / "manifest.json").write_text(json.dumps(original))
+    (out / "threshold.csv").unlink()
+    done = _reproduce(out)
+    assert done.returncode == 2 and "threshold.csv: (file): recorded output missing" in done.stderr

@@ -119,24 +119,47 @@ def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, lis
             )
         return path
 
-    snapshot = load_snapshot(checked(inputs["observations"], "observations"))
-    scenario = load_scenario(checked(inputs["scenario"], "scenario")) if inputs["scenario"].get("file") else BASELINE
-    pairings = load_pairings(checked(inputs["pairings"], "pairings")) if isinstance(inputs["pairings"], dict) else None
-    if inputs["posterior"] is not None:
-        if inputs["posterior"].get("file") is None:
-            raise InputError(manifest_path, "inputs.posterior", "made from a posterior built in memory", "a posterior folder")
-        checked(inputs["posterior"], "posterior")
-        posterior = load_posterior(resolve(inputs["posterior"]["dir"]))
-        if inputs["posterior"].get("structure"):
-            posterior = posterior.restricted(inputs["posterior"]["structure"])
-    else:
+    # Everything a rerun needs is checked before it starts: the record, the inputs, the outputs.
+    if not isinstance(inputs, dict):
+        raise InputError(manifest_path, "inputs", "not a table of inputs", "a manifest written by `workbench forecast`")
+    for key in ("replications", "seed", "horizon", "observations", "scenario", "pairings", "posterior", "parameters"):
+        if key not in inputs:
+            raise InputError(manifest_path, f"inputs.{key}", "missing from the manifest", "a manifest written by `workbench forecast`")
+    for name in ("threshold.csv", "summary.csv"):
+        if not (output / name).is_file():
+            raise InputError(output / name, "(file)", "recorded output missing, so nothing could be compared", "the folder as written")
+    try:
+        snapshot = load_snapshot(checked(inputs["observations"], "observations"))
+        horizon = dt.date.fromisoformat(inputs["horizon"])
+        if horizon <= snapshot.as_at:
+            raise InputError(
+                manifest_path, "inputs.horizon", f"{horizon} is not after the snapshot date {snapshot.as_at}", "the horizon recorded"
+            )
+        scenario = load_scenario(checked(inputs["scenario"], "scenario")) if inputs["scenario"].get("file") else BASELINE
+        pairings = load_pairings(checked(inputs["pairings"], "pairings")) if isinstance(inputs["pairings"], dict) else None
         posterior = None
-    params = None if isinstance(inputs["parameters"], str) else Parameters.from_mapping(inputs["parameters"], str(manifest_path))
+        if inputs["posterior"] is not None:
+            record = inputs["posterior"]
+            if record.get("file") is None:
+                raise InputError(manifest_path, "inputs.posterior", "made from a posterior built in memory", "a posterior folder")
+            if resolve(record["file"]) != resolve(record["dir"]) / "particles.csv":
+                raise InputError(manifest_path, "inputs.posterior", "its file and folder disagree", "the record as written")
+            checked(record, "posterior")
+            posterior = load_posterior(resolve(record["dir"]))
+            if record.get("structure"):
+                posterior = posterior.restricted(record["structure"])
+        params = None if isinstance(inputs["parameters"], str) else Parameters.from_mapping(inputs["parameters"], str(manifest_path))
+    except (KeyError, TypeError, AttributeError, ValueError) as err:
+        if isinstance(err, InputError):
+            raise
+        raise InputError(
+            manifest_path, "inputs", f"damaged record ({type(err).__name__}: {err})", "a manifest written by `workbench forecast`"
+        ) from None
     again = forecast(
         params,
         replications=inputs["replications"],
         seed=inputs["seed"],
-        horizon=dt.date.fromisoformat(inputs["horizon"]),
+        horizon=horizon,
         workers=workers,
         pairings=pairings,
         snapshot=snapshot,
@@ -163,6 +186,16 @@ def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, lis
     for (_, a), (_, b) in zip(recorded_summary.iterrows(), now_summary.iterrows()):
         if str(a["value"]) != str(b["value"]):
             differences.append(f"summary: {a['quantity']}: recorded {a['value']}, now {b['value']}")
+    recorded_manifest = manifest.get("summary") if isinstance(manifest.get("summary"), dict) else {}
+    for key in ("p_not_within_horizon", "replications"):
+        if key in recorded_manifest and recorded_manifest[key] != again.summary[key]:
+            differences.append(f"manifest summary: {key}: recorded {recorded_manifest[key]}, now {again.summary[key]}")
+    sessions = recorded_manifest.get("p_before_session", {})
+    for year, p in sessions.items() if isinstance(sessions, dict) else []:
+        if again.summary["p_before_session"].get(int(year)) != p:
+            differences.append(
+                f"manifest summary: P(before the {year} session): recorded {p}, now {again.summary['p_before_session'].get(int(year))}"
+            )
     if manifest.get("code_version") != code_version():
         differences.append(f"note: code version {manifest.get('code_version')} recorded, {code_version()} now")
     ok = not [d for d in differences if not d.startswith("note:")]
