@@ -186,3 +186,10 @@ def test_a_negative_seed_is_refused_before_any_work(command, tmp_path):
     done = _run(command, "--seed", "-1", cwd=tmp_path)
     assert done.returncode == 2 and "--seed: -1 is negative (allowed: a whole number from 0 up)" in done.stderr
     assert "Traceback" not in done.stderr and not any(tmp_path.iterdir())  # nothing left behind
+
+
+def test_calibrate_replaces_the_shipped_posterior_only_when_asked(tmp_path):
+    shipped = (ROOT / "calibration" / "posterior" / "particles.csv").read_bytes()
+    done = _run("calibrate", "--population", "10", "--generations", "1", "--db", str(tmp_path / "abc.db"))
+    assert done.returncode == 2 and "calibrate replaces the shipped posterior" in done.stderr and "--update-shipped" in done.stderr
+    assert (ROOT / "calibration" / "posterior" / "particles.csv").read_bytes() == shipped and not (tmp_path / "abc.db").exists()

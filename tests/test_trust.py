@@ -290,3 +290,30 @@ def test_reproduce_refuses_a_damaged_manifest_before_rerunning(tmp_path):
     (out / "threshold.csv").unlink()
     done = _reproduce(out)
     assert done.returncode == 2 and "threshold.csv: (file): recorded output missing" in done.stderr
+
+
+@pytest.mark.subprocess
+def test_a_killed_runs_staging_folder_is_cleared_by_the_next_run(tmp_path):
+    debris = tmp_path / ".fc.staging-pid999999-x1"  # no such process: left by a run killed outright
+    debris.mkdir()
+    (debris / "threshold.csv").write_text("half", encoding="utf-8")
+    assert _forecast_in(tmp_path, "--output", "fc").returncode == 0
+    assert not debris.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["fc"]
+
+
+@pytest.mark.subprocess
+def test_two_runs_into_one_folder_never_both_claim_success(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    slow = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "forecast", "--replications", "4000", "--workers", "1", "--output", "fc"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    fast = _forecast_in(tmp_path, "--output", "fc", "--seed", "2")
+    out, err = slow.communicate(timeout=600)
+    assert fast.returncode == 0, fast.stderr
+    assert slow.returncode == 2 and "was written by another run while this one computed" in err
+    assert json.loads((tmp_path / "fc" / "manifest.json").read_text())["inputs"]["seed"] == 2  # the first to finish is kept

@@ -7,6 +7,7 @@ previous result is left untouched.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
@@ -45,7 +46,44 @@ def check_destination(output: str | Path, option: str = "--output") -> Path:
         raise InputError(output, option, f"{parent} is a file, not a folder", "a path under an existing folder")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(output, option, f"{parent} is not writable", "a folder you can write in")
+    _STATE_AT_START.setdefault(output.resolve(), _state(output))
     return output
+
+
+#: The state of each destination when this process first checked it: a run that finds it changed
+#: when it comes to write has been overtaken by another run writing to the same place.
+_STATE_AT_START: dict[Path, tuple[int, int] | None] = {}
+
+
+def _state(output: Path) -> tuple[int, int] | None:
+    """Identity of what is at ``output`` now (inode and change time), or None if nothing is."""
+    try:
+        st = output.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_ctime_ns)
+
+
+def _clear_debris(output: Path) -> None:
+    """Remove staging and retired folders of this output left by processes that no longer exist
+    (a run killed outright, SIGKILL, cannot clean up after itself)."""
+    for leftover in output.parent.glob(f".{output.name}.*-pid*-*"):
+        try:
+            pid = int(leftover.name.split("-pid", 1)[1].split("-", 1)[0])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def check_file_destination(path: str | Path, option: str) -> Path:
@@ -72,7 +110,8 @@ def atomic_folder(output: str | Path) -> Iterator[Path]:
     """
     output = check_destination(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    _clear_debris(output)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.staging-pid{os.getpid()}-", dir=output.parent))
     umask = os.umask(0)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it private (0700)
@@ -80,13 +119,27 @@ def atomic_folder(output: str | Path) -> Iterator[Path]:
     try:
         yield staging
         _refuse_if_interrupted()
-        if output.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{output.name}.old.", dir=output.parent))
-            os.replace(output, retired / output.name)
-            os.replace(staging, output)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, output)
+        # Swap under a lock on the parent folder, and only if nobody wrote the output meanwhile.
+        lock = os.open(output.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if _state(output) != _STATE_AT_START.get(output.resolve(), _state(output)):
+                raise InputError(
+                    output,
+                    "--output",
+                    "was written by another run while this one computed; that result is kept and this one is discarded",
+                    "one run at a time per output folder",
+                )
+            if output.exists():
+                retired = Path(tempfile.mkdtemp(prefix=f".{output.name}.retired-pid{os.getpid()}-", dir=output.parent))
+                os.replace(output, retired / output.name)
+                os.replace(staging, output)
+                shutil.rmtree(retired, ignore_errors=True)
+            else:
+                os.replace(staging, output)
+            _STATE_AT_START[output.resolve()] = _state(output)  # this process may write it again
+        finally:
+            os.close(lock)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

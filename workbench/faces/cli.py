@@ -175,6 +175,13 @@ def cmd_calibrate(args) -> int:
 
     if args.resume and args.fresh:
         raise InputError("command line", "--resume/--fresh", "both given", "one of them")
+    if args.output is None and not args.update_shipped:
+        raise InputError(
+            "command line",
+            "--output",
+            f"no destination: calibrate replaces the shipped posterior ({DEFAULT_OUTPUT}) only when asked",
+            "--output DIR for a new posterior, or --update-shipped to replace the shipped one",
+        )
     check_destination(args.output or DEFAULT_OUTPUT)
     budget = Budget(
         population=args.population,
@@ -637,7 +644,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="compiled (default) or simpy, the reference model (same statistics, slower)",
     )
     c.add_argument("--db", type=Path, help="run database (default calibration/runs/abc.db)")
-    c.add_argument("--output", type=Path, help="posterior folder (default calibration/posterior)")
+    c.add_argument("--output", type=Path, help="posterior folder to write (a new one, or one calibrate wrote)")
+    c.add_argument(
+        "--update-shipped", action="store_true", help="replace the shipped posterior in calibration/posterior (then: make findings)"
+    )
     c.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
     c.add_argument("--priors", type=Path, help="priors file (default calibration/priors.toml)")
     c.add_argument("--resume", action="store_true", help="continue the run in --db")
