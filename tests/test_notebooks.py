@@ -96,3 +96,25 @@ def test_the_explorer_runs_on_one_structure_and_shows_each_beside_the_average(tm
     assert (12, 1, names[-1]) in explorer._baseline_cache and f"structure {names[-1]}" in explorer.status.value
     explorer.by_structure()
     assert "model average" in explorer.structures_table.value and names[0] in explorer.structures_table.value
+
+
+def test_the_explorer_reports_a_bad_file_and_a_failed_run_in_the_app(tmp_path):
+    explorer = Explorer(replications=12, folder=tmp_path, workers=1)
+    (tmp_path / "broken.toml").write_text("[scenario\nname = ", encoding="utf-8")
+    explorer.load(tmp_path / "broken.toml")
+    assert "could not load broken.toml" in explorer.status.value and "not valid TOML" in explorer.status.value
+    explorer.run()
+    assert "updated in" in explorer.status.value
+    explorer.seed.value = -1  # an impossible seed: the run fails, and the app says so
+    explorer.run()
+    assert "run failed" in explorer.status.value and "-1 is not a whole number from 0 up" in explorer.status.value
+    assert "Out of date: the last run failed" in explorer.table.value and not explorer.run_button.disabled
+
+
+def test_more_workers_than_cores_are_not_started():
+    from workbench.experiments.replications import run_replications
+    from workbench.experiments.setup import default_setup
+    from workbench.experiments.workers import default_workers
+
+    results = run_replications(default_setup(), 6, seed=1, workers=1000, keep_events=False, keep_monthly=False)
+    assert results.workers == min(6, default_workers())

@@ -113,7 +113,9 @@ def run_replications(
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
-    workers = default_workers() if workers is None else max(1, int(workers))
+    # More processes than cores or replications only add start-up time (measured: 1000 asked
+    # with 20 replications started 20 processes on 2 cores and ran ten times slower).
+    workers = default_workers() if workers is None else max(1, min(int(workers), default_workers()))
     workers = min(workers, replications)
     month_dates = month_starts(setup.start_date, setup.horizon)
 

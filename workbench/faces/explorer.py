@@ -258,8 +258,19 @@ class Explorer:
             self.condition[key].value = value
 
     def load(self, path: Path) -> None:
-        self.apply(scenario_to_settings(load_scenario(path)))
-        self.status.value = f"loaded {Path(path).name}"
+        """Load a scenario file into the controls; a bad file is reported in the app, in plain words."""
+        try:
+            self.apply(scenario_to_settings(load_scenario(path)))
+        except Exception as err:  # shown to the planner, not raised into the kernel's log
+            self.status.value = f"<span style='color:#b2182b'>could not load {html.escape(Path(path).name)}: {html.escape(str(err))}</span>"
+            return
+        self._mark_stale()
+        self.status.value = f"loaded {html.escape(Path(path).name)}: press Run"
+
+    def _mark_stale(self, why: str = "the settings changed since") -> None:
+        """Results on screen no longer match the controls: say so until the next successful Run."""
+        if "wb-stale" not in self.table.value:
+            self.table.value = f"<div class='wb-stale' style='opacity:.45'><i>Out of date: {why}; press Run.</i>{self.table.value}</div>"
 
     def _save_clicked(self) -> None:
         try:
@@ -349,33 +360,39 @@ class Explorer:
         self.progress.value = 0
         self.status.value = "running..."
         try:
-            n, seed = self.replications.value, self.seed.value
-            base = self._baseline(n, seed)
-            active = scenario.levers.active() or not scenario.condition.is_default or scenario.condition.decided
-            scen = (
-                forecast(
-                    None,
-                    replications=n,
-                    seed=seed,
-                    workers=self.workers,
-                    keep_events=False,
-                    keep_monthly=False,
-                    scenario=scenario,
-                    posterior=self._posterior(),
-                    progress=self._progress(50, 50),
-                )
-                if active
-                else None
-            )
-            self._draw(base, scen, scenario)
-            self.last_update_s = time.perf_counter() - started
-            self.status.value = (
-                f"{n} replications, seed {seed}: updated in {self.last_update_s:.1f} s ({base.parameters_label.split(' (')[0]}, "
-                f"{'structure ' + self.structure.value if self.structure.value else 'model average'})"
-            )
+            self._run(scenario, started)
+        except Exception as err:  # the app never hangs on "running...": it says what went wrong
+            self._mark_stale("the last run failed")
+            self.status.value = f"<span style='color:#b2182b'>run failed: {html.escape(str(err))}</span>"
         finally:
             self.progress.value = 100
             self.run_button.disabled = False
+
+    def _run(self, scenario: Scenario, started: float) -> None:
+        n, seed = self.replications.value, self.seed.value
+        base = self._baseline(n, seed)
+        active = scenario.levers.active() or not scenario.condition.is_default or scenario.condition.decided
+        scen = (
+            forecast(
+                None,
+                replications=n,
+                seed=seed,
+                workers=self.workers,
+                keep_events=False,
+                keep_monthly=False,
+                scenario=scenario,
+                posterior=self._posterior(),
+                progress=self._progress(50, 50),
+            )
+            if active
+            else None
+        )
+        self._draw(base, scen, scenario)
+        self.last_update_s = time.perf_counter() - started
+        self.status.value = (
+            f"{n} replications, seed {seed}: updated in {self.last_update_s:.1f} s ({base.parameters_label.split(' (')[0]}, "
+            f"{'structure ' + self.structure.value if self.structure.value else 'model average'})"
+        )
 
     def _draw(self, base, scen, scenario: Scenario) -> None:
         import matplotlib.pyplot as plt
