@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -c "from workbench.experiments.replications import warm_up; print(f'  {warm_up():.0f} s')"
 	touch $(STAMP)
 
-.PHONY: setup forecast test test-fast lint docs baseline bench findings start-check lab app
+.PHONY: setup forecast test test-fast lint docs baseline bench findings fuzz start-check lab app
 setup: $(STAMP)
 
 forecast: $(STAMP)
@@ -52,6 +52,10 @@ baseline: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench.py $(ARGS)
+
+# The long fuzzing mode (not in CI): 10,000 generated inputs per loader, with hypothesis's counts.
+fuzz: $(STAMP)
+	WORKBENCH_FUZZ_EXAMPLES=10000 $(VENV)/bin/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider --hypothesis-show-statistics
 
 # Recompute every number the README and docs/explanation/findings.md show (after a recalibration or a model change).
 findings: $(STAMP)

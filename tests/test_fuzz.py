@@ -3,11 +3,14 @@
 Each fuzzer mutates a valid file (delete, duplicate or insert a line, replace a value by
 a random TOML value, truncate) or writes random bytes, and feeds the result to the loader.
 Any exception other than InputError (a KeyError, a TypeError, a crash deep in pandas) is
-a failure.  The number of inputs per fuzzer is FUZZ_EXAMPLES.
+a failure.  The number of inputs per fuzzer is FUZZ_EXAMPLES: 250 in the suite, and whatever
+WORKBENCH_FUZZ_EXAMPLES says in the long mode (`make fuzz`: 10,000 per loader).
 """
 
 import json
 import math
+import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,7 +25,7 @@ from workbench.inputs.posterior import load_posterior
 from workbench.inputs.priors import DEFAULT_PRIORS, load_priors
 from workbench.inputs.scenarios import SCENARIO_DIR, load_scenario
 
-FUZZ_EXAMPLES = 250
+FUZZ_EXAMPLES = int(os.environ.get("WORKBENCH_FUZZ_EXAMPLES", "250"))
 FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 toml_values = st.one_of(
@@ -61,8 +64,18 @@ def mutated(draw, text: str):
     return "\n".join(lines) + "\n"
 
 
+#: One scratch folder, emptied for each input (10,000 inputs per loader in the long mode).
+SCRATCH = Path(tempfile.mkdtemp(prefix="fuzz-"))
+
+
+def _scratch() -> Path:
+    shutil.rmtree(SCRATCH, ignore_errors=True)
+    SCRATCH.mkdir()
+    return SCRATCH
+
+
 def _write(text: str, name: str) -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="fuzz-"))
+    folder = _scratch()
     path = folder / name
     path.write_bytes(text.encode("utf-8", "replace"))
     return path
@@ -102,7 +115,7 @@ def test_fuzz_priors(text):
 @given(blob=st.binary(max_size=400))
 def test_fuzz_random_bytes_everywhere(blob):
     for loader, name in ((load_snapshot, "s.toml"), (load_scenario, "c.toml"), (load_priors, "p.toml"), (load_pairings, "x.csv")):
-        folder = Path(tempfile.mkdtemp(prefix="fuzz-"))
+        folder = _scratch()
         (folder / name).write_bytes(blob)
         _only_input_errors(loader, folder / name)
 
@@ -164,8 +177,68 @@ def test_fuzz_parameter_mappings(values):
     provenance=st.one_of(st.just('{"seed": 1}'), st.text(max_size=10)),
 )
 def test_fuzz_posterior(weights, column, provenance):
-    folder = Path(tempfile.mkdtemp(prefix="fuzz-"))
-    lines = [f"weight,{column}"] + [f"{w},{w}" for w in weights]
+    folder = _scratch()
+    lines = [f"weight,structure,{column}"] + [f"{w},silent-coupled-smooth,{w}" for w in weights]
     (folder / "particles.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (folder / "provenance.json").write_text(provenance, encoding="utf-8")
     _only_input_errors(load_posterior, folder)
+
+
+# --- the manifest `workbench reproduce` reads: every damage is found before any rerun ----------
+
+
+def _forecast_folder() -> Path:
+    from workbench.analysis.forecast import forecast
+    from workbench.analysis.output_folder import write_forecast
+
+    folder = Path(tempfile.mkdtemp(prefix="fuzz-manifest-"))
+    write_forecast(forecast(None, 4, seed=3, workers=1, keep_monthly=False), folder / "fc")
+    return folder / "fc"
+
+
+MANIFEST_FOLDER = _forecast_folder()
+MANIFEST = json.loads((MANIFEST_FOLDER / "manifest.json").read_text(encoding="utf-8"))
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-5, 10**9), st.floats(allow_nan=False), st.text(max_size=12)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+    max_leaves=6,
+)
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _paths(inner, (*prefix, key))
+
+
+MANIFEST_PATHS = [p for p in _paths(MANIFEST["inputs"]) if p]
+
+
+@st.composite
+def damaged_manifest(draw):
+    manifest = json.loads(json.dumps(MANIFEST))
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(MANIFEST_PATHS))
+        parent = manifest["inputs"]
+        for key in path[:-1]:
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        if not isinstance(parent, dict):
+            continue
+        if draw(st.booleans()):
+            parent.pop(path[-1], None)
+        else:
+            parent[path[-1]] = draw(json_values)
+    return manifest
+
+
+@FUZZ
+@given(manifest=damaged_manifest())
+def test_fuzz_manifest(manifest):
+    from workbench.analysis.output_folder import load_record
+
+    folder = _scratch()
+    for name in ("threshold.csv", "summary.csv"):
+        shutil.copy(MANIFEST_FOLDER / name, folder / name)
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    _only_input_errors(load_record, folder)

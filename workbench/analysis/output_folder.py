@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -91,70 +92,8 @@ def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, lis
     Every input file must still have the checksum recorded; a changed input is an error
     naming the file, since a rerun on other data could not confirm anything.
     """
-    from workbench.core.errors import InputError
-    from workbench.core.provenance import resolve, sha256_file
-    from workbench.inputs.observations import load_snapshot
-    from workbench.inputs.parameters import Parameters
-    from workbench.inputs.parties import load_pairings
-    from workbench.inputs.posterior import load_posterior
-    from workbench.inputs.scenarios import load_scenario
-
     output = Path(output)
-    manifest_path = output / "manifest.json"
-    if not manifest_path.is_file():
-        raise InputError(manifest_path, "(file)", "no manifest: not a forecast output folder", "a folder written by `workbench forecast`")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        inputs = manifest["inputs"]
-    except (json.JSONDecodeError, KeyError) as err:
-        raise InputError(manifest_path, "inputs", f"unreadable manifest ({err})", "a manifest written by `workbench forecast`") from None
-
-    def checked(record: dict, what: str) -> Path:
-        path = resolve(record["file"])
-        if not path.is_file():
-            raise InputError(path, what, "input file no longer exists", "the file the output was made from")
-        if sha256_file(path) != record["sha256"]:
-            raise InputError(
-                path, what, "input file changed since the output was made (checksum differs)", f"sha256 {record['sha256'][:12]}..."
-            )
-        return path
-
-    # Everything a rerun needs is checked before it starts: the record, the inputs, the outputs.
-    if not isinstance(inputs, dict):
-        raise InputError(manifest_path, "inputs", "not a table of inputs", "a manifest written by `workbench forecast`")
-    for key in ("replications", "seed", "horizon", "observations", "scenario", "pairings", "posterior", "parameters"):
-        if key not in inputs:
-            raise InputError(manifest_path, f"inputs.{key}", "missing from the manifest", "a manifest written by `workbench forecast`")
-    for name in ("threshold.csv", "summary.csv"):
-        if not (output / name).is_file():
-            raise InputError(output / name, "(file)", "recorded output missing, so nothing could be compared", "the folder as written")
-    try:
-        snapshot = load_snapshot(checked(inputs["observations"], "observations"))
-        horizon = dt.date.fromisoformat(inputs["horizon"])
-        if horizon <= snapshot.as_at:
-            raise InputError(
-                manifest_path, "inputs.horizon", f"{horizon} is not after the snapshot date {snapshot.as_at}", "the horizon recorded"
-            )
-        scenario = load_scenario(checked(inputs["scenario"], "scenario")) if inputs["scenario"].get("file") else BASELINE
-        pairings = load_pairings(checked(inputs["pairings"], "pairings")) if isinstance(inputs["pairings"], dict) else None
-        posterior = None
-        if inputs["posterior"] is not None:
-            record = inputs["posterior"]
-            if record.get("file") is None:
-                raise InputError(manifest_path, "inputs.posterior", "made from a posterior built in memory", "a posterior folder")
-            if resolve(record["file"]) != resolve(record["dir"]) / "particles.csv":
-                raise InputError(manifest_path, "inputs.posterior", "its file and folder disagree", "the record as written")
-            checked(record, "posterior")
-            posterior = load_posterior(resolve(record["dir"]))
-            if record.get("structure"):
-                posterior = posterior.restricted(record["structure"])
-        params = None if isinstance(inputs["parameters"], str) else Parameters.from_mapping(inputs["parameters"], str(manifest_path))
-    except (KeyError, TypeError, AttributeError, ValueError) as err:
-        if isinstance(err, InputError):
-            raise
-        raise InputError(
-            manifest_path, "inputs", f"damaged record ({type(err).__name__}: {err})", "a manifest written by `workbench forecast`"
-        ) from None
+    manifest, inputs, (snapshot, horizon, scenario, pairings, posterior, params) = load_record(output)
     again = forecast(
         params,
         replications=inputs["replications"],
@@ -200,3 +139,83 @@ def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, lis
         differences.append(f"note: code version {manifest.get('code_version')} recorded, {code_version()} now")
     ok = not [d for d in differences if not d.startswith("note:")]
     return ok, differences
+
+
+def load_record(output: Path) -> tuple[dict, dict, tuple]:
+    """The manifest of a forecast folder, its inputs, and everything a rerun needs, all checked."""
+    from workbench.core.errors import InputError
+    from workbench.core.provenance import resolve, sha256_file
+
+    manifest_path = output / "manifest.json"
+    if not manifest_path.is_file():
+        raise InputError(manifest_path, "(file)", "no manifest: not a forecast output folder", "a folder written by `workbench forecast`")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        inputs = manifest["inputs"]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as err:
+        raise InputError(manifest_path, "inputs", f"unreadable manifest ({err})", "a manifest written by `workbench forecast`") from None
+
+    def checked(record: dict, what: str) -> Path:
+        path = resolve(record["file"])
+        if not path.is_file():
+            raise InputError(path, what, "input file no longer exists", "the file the output was made from")
+        if sha256_file(path) != record["sha256"]:
+            raise InputError(
+                path, what, "input file changed since the output was made (checksum differs)", f"sha256 {str(record['sha256'])[:12]}..."
+            )
+        return path
+
+    return manifest, inputs, read_record(output, manifest_path, inputs, checked)
+
+
+def read_record(output: Path, manifest_path: Path, inputs: object, checked: Callable[[dict, str], Path]) -> tuple:
+    """Everything a rerun needs, checked before it starts: the record, the inputs, the outputs.
+    Any damage is an :class:`InputError` naming the manifest (or the file) and the field."""
+    from workbench.core.errors import InputError
+    from workbench.core.provenance import resolve
+    from workbench.inputs.observations import load_snapshot
+    from workbench.inputs.parameters import Parameters
+    from workbench.inputs.parties import load_pairings
+    from workbench.inputs.posterior import load_posterior
+    from workbench.inputs.scenarios import load_scenario
+
+    if not isinstance(inputs, dict):
+        raise InputError(manifest_path, "inputs", "not a table of inputs", "a manifest written by `workbench forecast`")
+    for key in ("replications", "seed", "horizon", "observations", "scenario", "pairings", "posterior", "parameters"):
+        if key not in inputs:
+            raise InputError(manifest_path, f"inputs.{key}", "missing from the manifest", "a manifest written by `workbench forecast`")
+    for key, low in (("replications", 1), ("seed", 0)):
+        value = inputs[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise InputError(manifest_path, f"inputs.{key}", f"{value!r} is not a whole number from {low} up", "the value recorded")
+    for name in ("threshold.csv", "summary.csv"):
+        if not (output / name).is_file():
+            raise InputError(output / name, "(file)", "recorded output missing, so nothing could be compared", "the folder as written")
+    try:
+        snapshot = load_snapshot(checked(inputs["observations"], "observations"))
+        horizon = dt.date.fromisoformat(inputs["horizon"])
+        if horizon <= snapshot.as_at:
+            raise InputError(
+                manifest_path, "inputs.horizon", f"{horizon} is not after the snapshot date {snapshot.as_at}", "the horizon recorded"
+            )
+        scenario = load_scenario(checked(inputs["scenario"], "scenario")) if inputs["scenario"].get("file") else BASELINE
+        pairings = load_pairings(checked(inputs["pairings"], "pairings")) if isinstance(inputs["pairings"], dict) else None
+        posterior = None
+        if inputs["posterior"] is not None:
+            record = inputs["posterior"]
+            if record.get("file") is None:
+                raise InputError(manifest_path, "inputs.posterior", "made from a posterior built in memory", "a posterior folder")
+            if resolve(record["file"]) != resolve(record["dir"]) / "particles.csv":
+                raise InputError(manifest_path, "inputs.posterior", "its file and folder disagree", "the record as written")
+            checked(record, "posterior")
+            posterior = load_posterior(resolve(record["dir"]))
+            if record.get("structure"):
+                posterior = posterior.restricted(record["structure"])
+        params = None if isinstance(inputs["parameters"], str) else Parameters.from_mapping(inputs["parameters"], str(manifest_path))
+    except (KeyError, TypeError, AttributeError, ValueError) as err:
+        if isinstance(err, InputError):
+            raise
+        raise InputError(
+            manifest_path, "inputs", f"damaged record ({type(err).__name__}: {err})", "a manifest written by `workbench forecast`"
+        ) from None
+    return snapshot, horizon, scenario, pairings, posterior, params
