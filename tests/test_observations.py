@@ -126,3 +126,10 @@ def test_snapshots_load_oldest_first(tmp_path):
     (tmp_path / "a.toml").write_text(text.replace("as_at = 2024-05-21", "as_at = 2025-05-21"), encoding="utf-8")
     (tmp_path / "b.toml").write_text(text, encoding="utf-8")
     assert [s.as_at.year for s in load_observations(tmp_path)] == [2024, 2025]
+
+
+def test_an_inconsistency_must_list_figure_names(tmp_path):
+    """Found by the long fuzzing mode (make fuzz): `figures = 0` used to end in a TypeError."""
+    path = _mutate(tmp_path, 'figures = ["consultations_two_languages"]', "figures = 0")
+    with pytest.raises(InputError, match=r"inconsistency\[1\].figures: 0 is not a list of figure names"):
+        load_snapshot(path)

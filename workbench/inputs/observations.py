@@ -237,7 +237,10 @@ def _inconsistencies(doc: dict, path: Path, figures: dict[tuple[str, int | None]
     inconsistencies = _table_list(doc, "inconsistency", path)
     for i, entry in enumerate(inconsistencies):
         _check_unknown(entry, _INCONSISTENCY_KEYS, path, f"inconsistency[{i}]")
-        for name in entry.get("figures", []):
+        names = entry.get("figures", [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise InputError(path, f"inconsistency[{i}].figures", f"{names!r} is not a list of figure names", 'e.g. ["reviews_total"]')
+        for name in names:
             if not any(k[0] == name for k in figures):
                 raise InputError(path, f"inconsistency[{i}].figures", f"names {name!r}, which is not a figure here", "figure names")
     return inconsistencies
