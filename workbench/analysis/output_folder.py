@@ -125,7 +125,8 @@ def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, lis
     for (_, a), (_, b) in zip(recorded_summary.iterrows(), now_summary.iterrows()):
         if str(a["value"]) != str(b["value"]):
             differences.append(f"summary: {a['quantity']}: recorded {a['value']}, now {b['value']}")
-    recorded_manifest = manifest.get("summary") if isinstance(manifest.get("summary"), dict) else {}
+    manifest_summary = manifest.get("summary")
+    recorded_manifest: dict = manifest_summary if isinstance(manifest_summary, dict) else {}
     for key in ("p_not_within_horizon", "replications"):
         if key in recorded_manifest and recorded_manifest[key] != again.summary[key]:
             differences.append(f"manifest summary: {key}: recorded {recorded_manifest[key]}, now {again.summary[key]}")

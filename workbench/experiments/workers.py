@@ -108,10 +108,10 @@ def iter_map(
                 "the address of a running scheduler, e.g. tcp://host:8786",
             ) from None
         with client:
-            futures = client.map(lambda task: func(*task), tasks, pure=False)
-            for k, future in enumerate(futures):
-                result = future.result()
-                future.release()
+            remote = client.map(lambda task: func(*task), tasks, pure=False)
+            for k, remote_future in enumerate(remote):
+                result = remote_future.result()
+                remote_future.release()
                 yield result
                 if progress:
                     progress(k + 1, len(tasks))
