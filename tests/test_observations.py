@@ -133,3 +133,15 @@ def test_an_inconsistency_must_list_figure_names(tmp_path):
     path = _mutate(tmp_path, 'figures = ["consultations_two_languages"]', "figures = 0")
     with pytest.raises(InputError, match=r"inconsistency\[1\].figures: 0 is not a list of figure names"):
         load_snapshot(path)
+
+
+def test_parts_may_not_add_up_to_more_than_their_total(tmp_path):
+    """Stage counts summing past the reviews advancing (35 + 37 + 6 = 78) are refused."""
+    path = _mutate(tmp_path, "value = 35\n", "value = 45\n")
+    with pytest.raises(InputError, match=r"sum\[2\].parts: .* = 88 exceeds reviews_advancing = 78"):
+        load_snapshot(path)
+
+
+def test_a_recorded_contradiction_is_not_mistaken_for_an_excess(snapshot):
+    # 67 held up + 44 ready (the lower reading of 46) = 111 not commenced: the file loads.
+    assert snapshot.value("reviews_held_up_by_nominations") + min(snapshot.figures[("reviews_ready_no_consultation", None)].range) == 111

@@ -3,8 +3,8 @@
 Each file in ``calibration/observations/`` is one status report: a ``[snapshot]`` table with
 its "as at" date, ``[[group]]`` tables (size, distinct parties, start date) and
 ``[[figure]]`` tables (name, value, paragraph, definition, optionally ``group``,
-``part_of``, ``alternatives``, ``at_least`` and ``note``).  Adding a later report is adding a
-file.  A figure's *readings* are its value and alternatives; calibration and the backtest
+``part_of``, ``alternatives``, ``at_least`` and ``note``), and ``[[sum]]`` tables for figures
+that split a total between them.  Adding a later report is adding a file.  A figure's *readings* are its value and alternatives; calibration and the backtest
 score a figure as the range they span, open-ended above for an ``at_least`` figure.
 """
 
@@ -26,6 +26,7 @@ DEFAULT_DIR = OBSERVATIONS_DIR
 _FIGURE_KEYS = {"name", "value", "paragraph", "definition", "group", "part_of", "alternatives", "at_least", "note", "started_between"}
 _GROUP_KEYS = {"number", "reviews", "parties", "start", "paragraph"}
 _INCONSISTENCY_KEYS = {"figures", "paragraph", "description", "treatment"}
+_SUM_KEYS = {"total", "parts", "paragraph"}
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
     figures = _figures(doc, path, as_at)
     _check_parts_within_totals(figures, path)
     inconsistencies = _inconsistencies(doc, path, figures)
+    _check_sums(doc, path, figures)
     return Snapshot(as_at, source, path, groups, figures, inconsistencies)
 
 
@@ -123,8 +125,8 @@ def _header(doc: dict, path: Path) -> tuple[dt.date, str]:
         raise InputError(path, "snapshot.as_at", "a date-time, not a date", "a date such as 2024-05-21")
     source = _require(header, "source", (str,), path, "snapshot", "text naming the report")
     for key in doc:
-        if key not in {"snapshot", "group", "figure", "inconsistency"}:
-            raise InputError(path, key, "unknown table", "snapshot, group, figure, inconsistency")
+        if key not in {"snapshot", "group", "figure", "inconsistency", "sum"}:
+            raise InputError(path, key, "unknown table", "snapshot, group, figure, inconsistency, sum")
     return as_at, source
 
 
@@ -230,6 +232,31 @@ def _check_parts_within_totals(figures: dict[tuple[str, int | None], Figure], pa
                 raise InputError(
                     path, f"{name}.value", f"{candidate} exceeds its total {fig.part_of} = {total.value}", f"at most {total.value}"
                 )
+
+
+def _check_sums(doc: dict, path: Path, figures: dict[tuple[str, int | None], Figure]) -> None:
+    """The ``[[sum]]`` tables: figures that split a total between them (stages of the reviews
+    advancing, lateness buckets of the SAQs submitted) may not add up to more than it.  Each
+    part counts at its lowest reading and the total at its highest, so that a contradiction the
+    file records as alternatives (¶15 against ¶29) is not mistaken for an error."""
+    for i, entry in enumerate(_table_list(doc, "sum", path)):
+        where = f"sum[{i}]"
+        _check_unknown(entry, _SUM_KEYS, path, where)
+        total_name = _require(entry, "total", (str,), path, where, "the name of the figure the parts add up to")
+        parts = _require(entry, "parts", (list,), path, where, "a list of figure names")
+        _require(entry, "paragraph", (str,), path, where, "the report's paragraph numbers")
+        named = [total_name, *parts]
+        if not all(isinstance(n, str) for n in parts) or not parts:
+            raise InputError(path, f"{where}.parts", f"{parts!r} is not a list of figure names", 'e.g. ["reviews_saq_in_preparation"]')
+        missing = [n for n in named if (n, None) not in figures]
+        if missing:
+            raise InputError(path, where, f"names {', '.join(missing)}, not a figure here", "names of figures in this file")
+        total = figures[(total_name, None)].range[1]
+        added = sum(figures[(n, None)].range[0] for n in parts)
+        if added > total:
+            raise InputError(
+                path, f"{where}.parts", f"{' + '.join(parts)} = {added:g} exceeds {total_name} = {total:g}", f"a sum of at most {total:g}"
+            )
 
 
 def _inconsistencies(doc: dict, path: Path, figures: dict[tuple[str, int | None], Figure]) -> list[dict]:
