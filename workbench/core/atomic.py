@@ -39,15 +39,20 @@ def check_destination(output: str | Path, option: str = "--output") -> Path:
         raise InputError(output, option, "is an existing file, which the output would replace", allowed)
     if output.is_dir() and any(output.iterdir()) and not written_by_workbench(output):
         raise InputError(output, option, f"is a folder of other files (no {MARKER} marker), which the output would replace", allowed)
-    parent = output.parent
+    _check_parent(output, option)
+    _STATE_AT_START.setdefault(output.resolve(), _state(output))
+    return output
+
+
+def _check_parent(path: Path, option: str) -> None:
+    """The nearest existing folder above ``path`` is a folder, and writable."""
+    parent = path.parent
     while not parent.exists():
         parent = parent.parent
     if not parent.is_dir():
-        raise InputError(output, option, f"{parent} is a file, not a folder", "a path under an existing folder")
+        raise InputError(path, option, f"{parent} is a file, not a folder", "a path under an existing folder")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(output, option, f"{parent} is not writable", "a folder you can write in")
-    _STATE_AT_START.setdefault(output.resolve(), _state(output))
-    return output
+        raise InputError(path, option, f"{parent} is not writable", "a folder you can write in")
 
 
 #: The state of each destination when this process first checked it: a run that finds it changed
@@ -91,13 +96,7 @@ def check_file_destination(path: str | Path, option: str) -> Path:
     path = Path(path)
     if path.is_dir():
         raise InputError(path, option, "is a folder", "a file name, e.g. results/report.html")
-    parent = path.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise InputError(path, option, f"{parent} is a file, not a folder", "a path under an existing folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(path, option, f"{parent} is not writable", "a folder you can write in")
+    _check_parent(path, option)
     return path
 
 

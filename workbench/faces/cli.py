@@ -31,25 +31,23 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _seed(text: str) -> int:
-    """A root seed: numpy's SeedSequence takes whole numbers from 0 up."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative (allowed: a whole number from 0 up)")
-    return value
+def _whole(low: int, meaning: str):
+    """An argparse type: a whole number from ``low`` up."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} {meaning} (allowed: a whole number from {low} up)")
+        return value
+
+    return parse
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
+_seed = _whole(0, "is negative")  # numpy's SeedSequence takes whole numbers from 0 up
+_positive = _whole(1, "must be at least 1")
 
 
 def _posterior_choice(args):

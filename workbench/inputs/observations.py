@@ -4,8 +4,9 @@ Each file in ``calibration/observations/`` is one status report: a ``[snapshot]`
 its "as at" date, ``[[group]]`` tables (size, distinct parties, start date) and
 ``[[figure]]`` tables (name, value, paragraph, definition, optionally ``group``,
 ``part_of``, ``alternatives``, ``at_least`` and ``note``), and ``[[sum]]`` tables for figures
-that split a total between them.  Adding a later report is adding a file.  A figure's *readings* are its value and alternatives; calibration and the backtest
-score a figure as the range they span, open-ended above for an ``at_least`` figure.
+that split a total between them.  Adding a later report is adding a file.  A figure's
+*readings* are its value and alternatives; calibration and the backtest score a figure as the
+range they span, open-ended above for an ``at_least`` figure.
 """
 
 from __future__ import annotations
