@@ -75,20 +75,13 @@ def test_horizon_before_the_snapshot_is_refused(tmp_path):
     assert done.returncode == 2 and "horizon" in done.stderr
 
 
+def _small_forecast(tmp_path, *extra):
+    """A two-replication forecast to 2030 on one worker, into tmp_path/o."""
+    return _run("forecast", "--replications", "2", "--horizon", "2030-01-01", "--output", str(tmp_path / "o"), "--workers", "1", *extra)
+
+
 def test_hand_set_forecast_says_it_is_not_calibrated(tmp_path):
-    done = _run(
-        "forecast",
-        "--replications",
-        "2",
-        "--horizon",
-        "2030-01-01",
-        "--output",
-        str(tmp_path / "o"),
-        "--hand-set",
-        "--workers",
-        "1",
-        "--no-events",
-    )
+    done = _small_forecast(tmp_path, "--hand-set", "--no-events")
     assert done.returncode == 0 and "not yet calibrated" in done.stdout
 
 
@@ -96,19 +89,7 @@ def test_forecast_with_a_real_pairing_file(tmp_path):
     from workbench.inputs.parties import synthetic_pairings
 
     synthetic_pairings(12).to_csv(tmp_path / "pairs.csv")
-    done = _run(
-        "forecast",
-        "--replications",
-        "2",
-        "--horizon",
-        "2030-01-01",
-        "--output",
-        str(tmp_path / "o"),
-        "--pairings",
-        str(tmp_path / "pairs.csv"),
-        "--workers",
-        "1",
-    )
+    done = _small_forecast(tmp_path, "--pairings", str(tmp_path / "pairs.csv"))
     assert done.returncode == 0, done.stderr
     assert "pairs.csv" in done.stdout
 

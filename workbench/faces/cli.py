@@ -67,11 +67,28 @@ def _posterior_choice(args):
     return posterior
 
 
+def _run_options(args, snapshot) -> dict:
+    """What every forecast of a command shares: replications, seed, horizon, workers, pairings,
+    the start snapshot, the posterior (or --hand-set), scheduler and engine."""
+    from workbench.inputs.parties import load_pairings
+
+    return dict(
+        replications=args.replications,
+        seed=args.seed,
+        horizon=args.horizon,
+        workers=args.workers,
+        pairings=load_pairings(args.pairings) if args.pairings else None,
+        snapshot=snapshot,
+        posterior=_posterior_choice(args),
+        scheduler=args.scheduler,
+        engine=args.engine,
+    )
+
+
 def cmd_forecast(args) -> int:
     from workbench.analysis.forecast import forecast, format_forecast, format_structure_table
     from workbench.analysis.output_folder import write_forecast
     from workbench.inputs.observations import latest_snapshot
-    from workbench.inputs.parties import load_pairings
     from workbench.inputs.scenarios import BASELINE, load_scenario
 
     snapshot = latest_snapshot(args.observations) if args.observations else latest_snapshot()
@@ -88,24 +105,15 @@ def cmd_forecast(args) -> int:
         if Path(args.export).resolve().is_relative_to(Path(args.output).resolve()):
             raise InputError(args.export, "--export", "lies inside the --output folder, which is replaced whole", "a path outside it")
     scenario = load_scenario(args.scenario) if args.scenario else BASELINE
-    pairings = load_pairings(args.pairings) if args.pairings else None
-    posterior = _posterior_choice(args)
+    options = _run_options(args, snapshot)
     print(f"workbench: running {args.replications} replications...", file=sys.stderr, flush=True)
     fc = forecast(
         None,
-        replications=args.replications,
-        seed=args.seed,
-        horizon=args.horizon,
-        workers=args.workers,
-        pairings=pairings,
-        snapshot=snapshot,
         scenario=scenario,
         keep_events=not (args.no_events or args.summaries_only),
         keep_monthly=not args.summaries_only,
-        posterior=posterior,
-        scheduler=args.scheduler,
-        engine=args.engine,
         by_structure=args.by_structure,
+        **options,
     )
     print(format_forecast(fc))
     if fc.by_structure is not None:
@@ -411,24 +419,9 @@ def _run_scenarios(args, keep_events: bool = False, by_structure: bool = False):
     from workbench.analysis.compare import comparison_table
     from workbench.analysis.forecast import forecast
     from workbench.inputs.observations import latest_snapshot
-    from workbench.inputs.parties import load_pairings
 
     baseline, scenarios = _load_scenarios(args.scenarios)
-    snapshot = latest_snapshot()
-    pairings = load_pairings(args.pairings) if args.pairings else None
-    posterior = _posterior_choice(args)
-    common = dict(
-        replications=args.replications,
-        seed=args.seed,
-        horizon=args.horizon,
-        workers=args.workers,
-        pairings=pairings,
-        snapshot=snapshot,
-        posterior=posterior,
-        scheduler=args.scheduler,
-        engine=args.engine,
-        keep_monthly=False,
-    )  # charts read the streamed monthly summary
+    common = {**_run_options(args, latest_snapshot()), "keep_monthly": False}  # charts read the streamed monthly summary
     started = time.perf_counter()
     base = forecast(None, scenario=baseline, keep_events=True, by_structure=by_structure, **common)
     print(f"baseline: {args.replications} replications in {time.perf_counter() - started:.0f} s", file=sys.stderr)
