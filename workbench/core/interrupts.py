@@ -9,6 +9,9 @@ calibration generations.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 _requested = False
 
 
@@ -28,3 +31,29 @@ def raise_if_requested() -> None:
     """Stop here if a stop was requested and its KeyboardInterrupt may have been swallowed."""
     if _requested:
         raise KeyboardInterrupt
+
+
+_deferring = 0
+
+
+def deferring() -> bool:
+    """Whether the process is inside a :func:`deferred` section (a signal handler should only record)."""
+    return _deferring > 0
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Let a stop requested inside this section take effect at its end, not in its middle.
+
+    For writes that must not be cut short: an interrupt inside pyabc's database commit leaves
+    its session unusable, and pyabc's own clean-up then fails with a traceback that hides the
+    interrupt.
+    """
+    global _deferring
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+    if not _deferring:
+        raise_if_requested()

@@ -6,8 +6,11 @@ keeps every result reproducible for any number of workers.  Local workers are:
 * **forked** from this process when that is safe (Linux, and no other thread running when the
   pool starts, as in the command line): a forked worker starts in milliseconds with every
   module already imported, where a fresh interpreter takes about half a second;
-* **loky** processes (via joblib) otherwise: they work in a Jupyter kernel and a Voilà app
-  alike (processes with threads, where forking is unsafe).
+* **loky** processes (joblib's reusable executor) otherwise: they work in a Jupyter kernel and a
+  Voilà app alike (processes with threads, where forking is unsafe).
+
+Workers of either kind end when the process that started them ends, even when it is killed and
+cannot tell them (a Jupyter kernel killed by its server, a command line killed with SIGKILL).
 
 Either pool stays alive between calls, so a session (the explorer, ``compare``) pays the start once.
 """
@@ -20,7 +23,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import cloudpickle
 
@@ -135,13 +138,53 @@ def iter_map(
             for future in futures:
                 future.cancel()  # those not started yet, when the caller stops early or is interrupted
         return
-    from joblib import Parallel, delayed
+    executor = _loky_executor(workers)
+    pending = [executor.submit(func, *task) for task in tasks]
+    try:
+        for k, job in enumerate(pending):
+            yield job.result()
+            if progress:
+                progress(k + 1, len(tasks))
+    finally:
+        for job in pending:
+            job.cancel()
 
-    results = Parallel(n_jobs=workers, backend="loky", return_as="generator")(delayed(func)(*task) for task in tasks)
-    for k, result in enumerate(results):
-        yield result
-        if progress:
-            progress(k + 1, len(tasks))
+
+#: How long an idle loky worker waits for work before it ends (joblib's own default).
+LOKY_IDLE_TIMEOUT_S = 300
+
+
+def _loky_executor(workers: int) -> Any:
+    """loky's reusable pool of ``workers`` processes, each watching that this process is alive."""
+    from joblib.externals.loky import get_reusable_executor
+
+    return get_reusable_executor(max_workers=workers, timeout=LOKY_IDLE_TIMEOUT_S, initializer=_loky_worker_starts, initargs=(os.getpid(),))
+
+
+def _loky_worker_starts(parent: int) -> None:
+    """A loky worker ends when the process that started it is gone.
+
+    loky notices a dead parent only after its idle timeout (minutes), and its resource trackers
+    live as long as any worker does: about 0.6 GB left behind by a killed Jupyter kernel.  The
+    kernel's deathsignal (PR_SET_PDEATHSIG) would fire when the *thread* that started the worker
+    ends, and the explorer starts its pool from a background thread; so a daemon thread here
+    watches the parent's pid instead.
+    """
+    import signal
+    import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle, as for forked workers
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_WATCH_INTERVAL_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="workbench-parent-watch", daemon=True).start()
+
+
+#: How often a loky worker checks that its parent is alive.
+PARENT_WATCH_INTERVAL_S = 0.5
 
 
 def parallel_map(

@@ -731,11 +731,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _interrupt(signum, frame):
-    """SIGINT and SIGTERM: record the request (so no output is renamed into place) and stop."""
+    """SIGINT and SIGTERM: record the request (so no output is renamed into place) and stop,
+    at once or, inside a write that must not be cut short, at its end."""
     from workbench.core import interrupts
 
     interrupts.request()
-    raise KeyboardInterrupt
+    if not interrupts.deferring():
+        raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -563,7 +563,9 @@ def _run_generations(
     while True:
         interrupts.raise_if_requested()  # an interrupt swallowed inside pyabc's generator clean-up
         abc = make_abc()
-        history = abc.load(db_url, 1) if db.exists() and _has_run(db_url) else abc.new(db_url, observed)
+        with interrupts.deferred():
+            history = abc.load(db_url, 1) if db.exists() and _has_run(db_url) else abc.new(db_url, observed)
+        _defer_interrupts_in_writes(history)
         done = history.max_t + 1
         if watch is not None:
             for t in range(max(1, done - CONVERGED_GENERATIONS - 1), done):
@@ -613,6 +615,30 @@ def _run_generations(
             )
             + f"; leading structures: {leading}{watched}"
         )
+
+
+#: pyabc's History methods that commit to the run database: an interrupt waits for them to finish.
+_HISTORY_WRITES = ("append_population", "done", "store_initial_data", "store_pre_population", "update_after_calibration")
+
+
+def _defer_interrupts_in_writes(history: Any) -> None:
+    """Make this run's database writes whole: a signal inside one takes effect when it returns.
+
+    Without this, SIGTERM during a commit left pyabc's session unusable, and its clean-up's
+    error (``InvalidRequestError``) replaced the interrupt: exit status 1 and a traceback.
+    """
+    for name in _HISTORY_WRITES:
+        write = getattr(history, name, None)
+        if write is not None:
+            setattr(history, name, _deferring(write))
+
+
+def _deferring(write: Callable) -> Callable:
+    def whole(*args: Any, **kwargs: Any) -> Any:
+        with interrupts.deferred():
+            return write(*args, **kwargs)
+
+    return whole
 
 
 def _headline_moves(headlines: list[dict]) -> list[float]:
