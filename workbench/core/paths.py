@@ -25,3 +25,5 @@ POSTERIOR_DIR = CALIBRATION_DIR / "posterior"
 RUN_DATABASE = CALIBRATION_DIR / "runs" / "abc.db"
 #: The shipped scenario files.
 SCENARIOS_DIR = PROJECT_ROOT / "scenarios"
+#: What each lever costs, for planning (assumptions, with their reasoning).
+EFFORT_FILE = SCENARIOS_DIR / "planning" / "effort.toml"

@@ -560,6 +560,196 @@ def cmd_parameters(args) -> int:
     return 0
 
 
+def _bar(what: str, unit: str = "run"):
+    """A progress bar with an ETA on stderr (tqdm; hidden when stderr is not a terminal), as a
+    ``progress(done, total)`` callback, and the bar to close."""
+    from tqdm import tqdm
+
+    bar = tqdm(desc=what, unit=unit, file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return progress, bar
+
+
+def _planning_setup(args):
+    """The forecast's setup that planning starts from: the latest report, posterior, pairings."""
+    from workbench.experiments.setup import default_setup
+    from workbench.inputs.observations import latest_snapshot
+    from workbench.inputs.parties import load_pairings
+
+    return default_setup(
+        horizon=args.horizon,
+        pairings=load_pairings(args.pairings) if args.pairings else None,
+        snapshot=latest_snapshot(),
+        posterior=_posterior_choice(args),
+    )
+
+
+def cmd_plan(args) -> int:
+    from workbench.analysis.plan import format_plan, frontier_chart, plan, plan_target
+    from workbench.core.atomic import atomic_folder
+    from workbench.inputs.effort import load_effort
+
+    check_destination(args.output)
+    effort = load_effort(args.effort) if args.effort else load_effort()
+    levers = [x.strip() for x in args.levers.split(",") if x.strip()] if args.levers else None
+    target = plan_target(args.target, args.probability, args.horizon)
+    setup = _planning_setup(args)
+    print(
+        f"Planning for the condition met before {target.label} with probability {target.probability:.0%}: "
+        f"at most {args.trials} candidates or {args.max_minutes:g} minutes, {args.replications} runs each; parameters: "
+        f"{setup.posterior.label if setup.posterior else 'hand-set'}",
+        file=sys.stderr,
+    )
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=args.trials, desc="searching packages", unit="candidate", file=sys.stderr, disable=None, leave=False, dynamic_ncols=True
+    )
+
+    def progress(line: str) -> None:
+        if line.startswith("searched "):
+            bar.n = int(line.split()[1].split("/")[0])
+            bar.set_postfix_str(line.split("), ", 1)[-1].split(", about")[0])
+        else:
+            bar.close()
+            print(line, file=sys.stderr)
+
+    result = plan(
+        setup,
+        target,
+        levers=levers,
+        effort=effort,
+        trials=args.trials,
+        max_minutes=args.max_minutes,
+        replications=args.replications,
+        screen=min(args.screen, args.replications),
+        verify_replications=args.verify_replications,
+        seed=args.seed,
+        earliest_start=args.earliest_start,
+        workers=args.workers,
+        progress=progress,
+    )
+    bar.close()
+    text = format_plan(result)
+    print(text)
+    import json
+
+    with atomic_folder(args.output) as staging:
+        result.frontier.to_csv(staging / "frontier.csv", index=False)
+        result.candidates.to_csv(staging / "candidates.csv", index=False)
+        (staging / "packages").mkdir()
+        for name, package in result.packages.items():
+            row = result.frontier.set_index("name").loc[name]
+            description = (
+                f"P(met before {target.before}) {row['probability_verified']:.1%} (verified on {args.verify_replications} runs), "
+                f"effort {row['effort']:.1f} {result.effort_unit}"
+            )
+            (staging / "packages" / f"{name}.toml").write_text(
+                package.scenario_toml(effort, f"{name}: {package.describe()}"[:120], description), encoding="utf-8"
+            )
+        frontier_chart(result).savefig(staging / "frontier.png", dpi=120)
+        (staging / "plan.txt").write_text(text + "\n", encoding="utf-8")
+        summary = {
+            "target": {"before": target.before.isoformat(), "label": target.label, "probability": target.probability},
+            "chosen": result.chosen,
+            "baseline_probability": result.baseline_probability,
+            "best_probability": result.best_probability,
+            "effort_unit": result.effort_unit,
+            **result.settings,
+        }
+        (staging / "plan.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    print(
+        f"\nwritten to {args.output}/ (frontier.csv, candidates.csv, frontier.png, plan.json, "
+        "packages/*.toml: load them with forecast --scenario)"
+    )
+    return 0
+
+
+def cmd_decision(args) -> int:
+    from workbench.analysis.decision import decision_chart, decision_curve, largest_share
+    from workbench.core.atomic import atomic_folder
+    from workbench.core.timeline import CONFERENCE_SESSIONS
+    from workbench.inputs.levers import Levers
+    from workbench.inputs.scenarios import load_scenario
+
+    check_destination(args.output)
+    if not 0 < args.probability < 1:
+        raise InputError("--probability", "probability", f"{args.probability!r}", "strictly between 0 and 1")
+    setup = _planning_setup(args)
+    packages = {"baseline": Levers()}
+    for path in args.package or []:
+        scenario = load_scenario(path)
+        packages[scenario.name] = scenario.levers
+    before = {str(year): day for year, day in CONFERENCE_SESSIONS.items() if day > setup.start_date}
+    decided = CONFERENCE_SESSIONS[args.decided_at] if args.decided_at else None
+    curve = decision_curve(
+        setup, before, packages, args.replications, args.seed, tuple(args.groups), args.counted_stage, decided, args.workers
+    )
+    column = f"p_before_{args.session}"
+    best = largest_share(curve, column, args.probability)
+    print(
+        f"The Conference's decision: the largest share of group(s) {', '.join(map(str, args.groups))} reviews ({args.counted_stage}) "
+        f"that is met before the {args.session} session (1 Oct {args.session}) with probability at least {args.probability:.0%}"
+        + (f", decided at the {args.decided_at} session" if decided else "")
+        + f"; {args.replications} runs:"
+    )
+    for _, r in best.iterrows():
+        if r["reviews_needed"] == 0:
+            print(f"  {r['package']}: none: even one review is met with probability {r['probability']:.1%} only")
+        else:
+            print(
+                f"  {r['package']}: {r['largest_share']:.0%} ({r['reviews_needed']} reviews; "
+                f"probability {r['probability']:.1%}), against 70 % today (¶25)"
+            )
+    with atomic_folder(args.output) as staging:
+        curve.to_csv(staging / "decision_curve.csv", index=False)
+        best.to_csv(staging / "largest_share.csv", index=False)
+        decision_chart(curve, column, args.probability, f"Met before the {args.session} session, by the share required").savefig(
+            staging / "decision_curve.png", dpi=120
+        )
+    print(f"\nwritten to {args.output}/ (decision_curve.csv, largest_share.csv, decision_curve.png)")
+    return 0
+
+
+def cmd_act_first(args) -> int:
+    from workbench.analysis.priorities import act_first
+    from workbench.core.timeline import CONFERENCE_SESSIONS
+
+    check_file_destination(args.output, "--output")
+    setup = _planning_setup(args)
+    before = CONFERENCE_SESSIONS[args.session]
+    if args.start < setup.start_date or args.start >= before:
+        raise InputError("--start", "start", f"{args.start}", f"from {setup.start_date} and before {before}")
+    progress, bar = _bar("parties", "party")
+    table = act_first(setup, before, args.start, args.replications, args.seed, args.workers, progress=progress)
+    bar.close()
+    who = "party" if "party" in table.columns else "position"
+    print(
+        f"Whom to act on first: each {who} alone followed up as hard as the lever allows from {args.start}, "
+        f"{args.replications} paired runs each; P(met before the {args.session} session) is {table.attrs['baseline_p']:.1%} without."
+    )
+    if who == "position":
+        print(
+            "Pairings are synthetic: these are positions in one drawn pairing list, not States. Pass --pairings (the real list) for names."
+        )
+    shown = table.head(args.top)
+    for _, r in shown.iterrows():
+        print(
+            f"{r['rank']:>3}. {r[who]:<12} {r['months_earlier_mean']:+6.1f} ± {r['months_earlier_se']:.1f} months earlier (mean), "
+            f"P {r['p_change']:+.1%} ± {r['p_change_se']:.1%}; {r['roles']}"
+        )
+    from workbench.core.atomic import write_text_atomic
+
+    write_text_atomic(args.output, table.to_csv(index=False))
+    print(f"\nthe whole list: {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description="Simulate and forecast the UNTOC review Mechanism.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
@@ -724,6 +914,63 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("output", type=Path, help="a folder written by `workbench forecast`")
     r.add_argument("--workers", type=_positive)
     r.set_defaults(func=cmd_reproduce)
+
+    def planning_options(sp, default_reps):
+        sp.add_argument("--replications", type=_positive, default=default_reps)
+        sp.add_argument("--seed", type=_seed, default=1)
+        sp.add_argument("--horizon", type=_date, default=dt.date(2060, 12, 31))
+        sp.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+        sp.add_argument("--pairings", type=Path, help="the real pairing list (CSV); default: synthetic")
+        sp.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
+        sp.add_argument("--hand-set", action="store_true", help="hand-set parameters instead of the posterior")
+        sp.add_argument("--structure", help="one model structure of the posterior alone")
+
+    pl = sub.add_parser(
+        "plan",
+        help="what would it take? packages of levers that meet the condition in time at least effort (Optuna NSGA-II)",
+        description="Search packages of levers (intensity, start date, target) for the frontier of probability against effort, "
+        "verify the frontier on fresh seeds, and write each frontier package as a scenario file. Effort comes from "
+        "scenarios/planning/effort.toml (assumptions; --effort for another file).",
+    )
+    planning_options(pl, 200)
+    pl.add_argument(
+        "--target", default="2028", help="a Conference session (2026, 2028, 2030), a date (2040-01-01), or horizon (default 2028)"
+    )
+    pl.add_argument("--probability", type=float, default=0.5, help="required probability (default 0.5)")
+    pl.add_argument("--levers", help="comma-separated levers the plan may use (default: every lever the effort file costs)")
+    pl.add_argument("--effort", type=Path, help="effort file (default scenarios/planning/effort.toml)")
+    pl.add_argument("--trials", type=_positive, default=150, help="at most this many candidates (default 150)")
+    pl.add_argument("--max-minutes", type=float, default=8.0, help="stop the search after this long (default 8)")
+    pl.add_argument("--screen", type=_positive, default=50, help="runs after which a clearly beaten candidate is dropped (default 50)")
+    pl.add_argument("--verify-replications", type=_positive, default=500, help="fresh runs verifying each frontier package (default 500)")
+    pl.add_argument("--earliest-start", type=_date, default=dt.date(2027, 1, 1), help="first start date of any lever (default 2027-01-01)")
+    pl.add_argument("--output", type=Path, default=Path("results/plan"))
+    pl.set_defaults(func=cmd_plan)
+
+    dc = sub.add_parser(
+        "decision", help="the Conference's decision: the largest share of reviews still met before a session with probability p"
+    )
+    planning_options(dc, 500)
+    dc.add_argument("--session", type=int, choices=(2026, 2028, 2030), default=2030, help="met before this session (default 2030)")
+    dc.add_argument("--probability", type=float, default=0.5, help="required probability (default 0.5)")
+    dc.add_argument("--package", type=Path, action="append", help="a scenario file whose levers to add (repeatable; e.g. a plan's package)")
+    dc.add_argument("--groups", type=int, nargs="+", choices=(1, 2, 3), default=[1], help="groups counted (default 1)")
+    dc.add_argument("--counted-stage", choices=("completed", "summaries", "lists"), default="completed")
+    dc.add_argument(
+        "--decided-at", type=int, choices=(2026, 2028, 2030), help="the session deciding (default: the new rule counts from now)"
+    )
+    dc.add_argument("--output", type=Path, default=Path("results/decision"))
+    dc.set_defaults(func=cmd_decision)
+
+    af = sub.add_parser(
+        "act-first", help="whom to act on first: each party's nomination, ranked by how much it brings the condition forward"
+    )
+    planning_options(af, 200)
+    af.add_argument("--session", type=int, choices=(2026, 2028, 2030), default=2030, help="P(met before this session) (default 2030)")
+    af.add_argument("--start", type=_date, default=dt.date(2027, 1, 1), help="when the follow-up starts (default 2027-01-01)")
+    af.add_argument("--top", type=_positive, default=10, help="how many to print (all are written)")
+    af.add_argument("--output", type=Path, default=Path("results/act-first.csv"))
+    af.set_defaults(func=cmd_act_first)
 
     p = sub.add_parser("parameters", help="list every parameter with its unit, range and reasoning")
     p.set_defaults(func=cmd_parameters)

@@ -1,0 +1,500 @@
+"""What would it take?  Packages of levers that meet the condition in time, at least effort.
+
+The reverse of a forecast: given a target (the condition met before a Conference session, a
+date, or the horizon), a required probability and the levers a planner may use, find the
+packages on the frontier of probability against effort, and the cheapest that reaches the
+required probability, if any does.
+
+* **Search.**  Optuna's NSGA-II explores packages (for each lever: its intensity in tenths,
+  its start date, whom it is aimed at) for the two objectives, probability up and effort
+  down.  Every candidate runs on the same seeds (common random numbers), so two candidates
+  differ by their levers, not by their luck.  A candidate first runs on a few replications;
+  one whose probability is then, with confidence, below that of a cheaper candidate already
+  evaluated is dropped there (pruned).
+* **Verification.**  A probability chosen as the best of many noisy estimates is biased up.
+  The frontier's packages are therefore rerun on fresh seeds, disjoint from the search's,
+  and only those verified numbers are reported; a package that, verified, does no better
+  than a cheaper one leaves the frontier, so more effort never shows a lower probability.
+
+Effort comes from the effort file (:mod:`workbench.inputs.effort`): assumptions, not figures
+of the report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from workbench.core.errors import InputError
+from workbench.core.timeline import CONFERENCE_SESSIONS
+from workbench.experiments.replications import run_replications
+from workbench.experiments.setup import Setup
+from workbench.inputs.effort import EffortModel, LeverEffort, load_effort
+from workbench.inputs.levers import LEVER_TYPES, Levers, Target
+from workbench.simulation.streams import replication_seeds
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: Decisions taken now act from here: the Conference's 2026 session (October 2026) has passed
+#: when this was written, and a lever needs a few weeks to be set up.
+PLANNING_FROM = dt.date(2027, 1, 1)
+
+#: Intensities are searched in tenths: finer steps are below what a few hundred runs can tell apart.
+INTENSITY_STEPS = 10
+
+#: Start dates searched: from the earliest start, every this many months.
+START_STEP_MONTHS = 6
+
+#: How many standard errors above its estimate a screened candidate's probability may lie.
+SCREEN_Z = 2.0
+
+
+@dataclass(frozen=True)
+class PlanTarget:
+    """Met (strictly) before ``before``, with probability at least ``probability``."""
+
+    before: dt.date
+    label: str
+    probability: float
+
+
+def plan_target(when: str, probability: float, horizon: dt.date) -> PlanTarget:
+    """``"2028"`` (a Conference session), ``"2040-01-01"`` (a date) or ``"horizon"``."""
+    if not 0.0 < probability < 1.0 or isinstance(probability, bool):
+        raise InputError("--probability", "probability", f"{probability!r}", "a probability strictly between 0 and 1, e.g. 0.5")
+    text = str(when).strip()
+    if text.isdigit() and int(text) in CONFERENCE_SESSIONS:
+        session = CONFERENCE_SESSIONS[int(text)]
+        return PlanTarget(session, f"the {text} Conference session ({session.isoformat()})", probability)
+    if text == "horizon":
+        return PlanTarget(horizon + dt.timedelta(days=1), f"the horizon ({horizon.isoformat()})", probability)
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        sessions = ", ".join(str(y) for y in CONFERENCE_SESSIONS)
+        raise InputError(
+            "--target", "target", f"{text!r}", f"a Conference session ({sessions}), a date such as 2040-01-01, or horizon"
+        ) from None
+    if day > horizon:
+        raise InputError("--target", "target", f"{day} is after the horizon {horizon}", "a date up to the horizon")
+    return PlanTarget(day, day.isoformat(), probability)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One lever of a package: how hard, from when, aimed at whom."""
+
+    lever: str
+    intensity: float  # 0.1 .. 1.0
+    start: dt.date
+    target: str  # "all" or "group 1"
+
+    def describe(self) -> str:
+        aim = "" if self.target == "all" else f", {self.target}"
+        return f"{self.lever.replace('_', ' ')} {self.intensity:.0%} from {self.start:%Y-%m}{aim}"
+
+
+@dataclass(frozen=True)
+class Package:
+    """Levers used together (none: the baseline)."""
+
+    choices: tuple[Choice, ...] = ()
+
+    def describe(self) -> str:
+        return "; ".join(c.describe() for c in self.choices) or "nothing added (the baseline)"
+
+    def levers(self, effort: EffortModel) -> Levers:
+        chosen = {}
+        for c in self.choices:
+            cls, _ = LEVER_TYPES[c.lever]
+            target = Target() if c.target == "all" else Target(groups=(int(c.target.split()[1]),))
+            chosen[c.lever] = cls(start=c.start, target=target, **effort.levers[c.lever].effect_values(c.intensity))
+        return Levers(**chosen)
+
+    def effort(self, effort: EffortModel, until: dt.date) -> float:
+        return sum(effort.levers[c.lever].effort(c.intensity, c.target, c.start, until) for c in self.choices)
+
+    def scenario_toml(self, effort: EffortModel, name: str, description: str) -> str:
+        """The package as a scenario file that forecast, compare and the explorer load unchanged."""
+        lines = [
+            f"# Written by `workbench plan`: {description}",
+            f"# Effort assumptions from {effort.path.name if effort.path else 'the effort model'} ({effort.unit}).",
+            "[scenario]",
+            f"name = {_toml_string(name)}",
+            f"description = {_toml_string(self.describe())}",
+        ]
+        for c in self.choices:
+            lines += ["", f"[levers.{c.lever}]", f"start = {c.start.isoformat()}"]
+            if c.target != "all":
+                lines.append(f"target = {_toml_string(c.target)}")
+            lines += [f"{k} = {v!r}" for k, v in effort.levers[c.lever].effect_values(c.intensity).items()]
+        return "\n".join(lines) + "\n"
+
+
+def _toml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def start_options(earliest: dt.date, before: dt.date, horizon: dt.date) -> list[dt.date]:
+    """Start dates searched: every six months from ``earliest``, ending at least six months
+    before the target (a lever started later cannot act in time)."""
+    last = min(before, horizon)
+    options: list[dt.date] = []
+    year, month = earliest.year, earliest.month
+    day = earliest
+    while day <= last - dt.timedelta(days=182) or not options:
+        options.append(day)
+        month += START_STEP_MONTHS
+        year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+        day = dt.date(year, month, 1)
+        if len(options) >= 8:  # beyond four years, later starts only save effort the planner can weigh alone
+            break
+    return options
+
+
+def verification_seed(seed: int) -> int:
+    """The seed of the verification runs: derived from the search's, and never equal to it."""
+    derived = int(np.random.SeedSequence([seed, 0x5EED_7E57]).generate_state(1)[0])
+    return derived if derived != seed else derived + 1
+
+
+def seeds_disjoint(seed_a: int, seed_b: int, replications: int) -> bool:
+    """No replication seed of one run is a replication seed of the other (their streams differ)."""
+
+    def states(seed: int) -> set[tuple[int, ...]]:
+        return {tuple(s.generate_state(4)) for s in replication_seeds(seed, replications)}
+
+    return not states(seed_a) & states(seed_b)
+
+
+@dataclass
+class Plan:
+    """What :func:`plan` found: every candidate tried, the verified frontier, and the answer."""
+
+    target: PlanTarget
+    effort_unit: str
+    candidates: pd.DataFrame  # one row per distinct package tried
+    frontier: pd.DataFrame  # verified, ordered by effort, probability rising
+    packages: dict[str, Package]  # the frontier's packages by name
+    chosen: str | None  # the cheapest frontier package reaching the target probability
+    baseline_probability: float  # verified, on the verification seeds
+    best_probability: float  # the highest verified probability of any frontier package
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def reachable(self) -> bool:
+        return self.chosen is not None
+
+
+def met_before(
+    setup: Setup, levers: Levers, before: dt.date, replications: int, seed: int, workers: int | None, scheduler: str | None = None
+) -> np.ndarray:
+    """Per replication: was the condition met before ``before``?"""
+    results = run_replications(
+        dataclasses.replace(setup, levers=levers),
+        replications,
+        seed=seed,
+        workers=workers,
+        keep_events=False,
+        keep_monthly=False,
+        scheduler=scheduler,
+    )
+    threshold = results.threshold
+    return (threshold["reached"] & (threshold["date"] < pd.Timestamp(before))).to_numpy()
+
+
+def plan(
+    setup: Setup,
+    target: PlanTarget,
+    levers: Sequence[str] | None = None,
+    effort: EffortModel | None = None,
+    trials: int = 120,
+    max_minutes: float = 8.0,
+    replications: int = 200,
+    screen: int = 50,
+    verify_replications: int = 500,
+    seed: int = 1,
+    earliest_start: dt.date = PLANNING_FROM,
+    start_dates: Sequence[dt.date] | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Plan:
+    """Search packages of ``levers`` (default: every lever the effort file costs) for ``target``.
+
+    ``setup`` is the forecast's (posterior, snapshot, pairings, condition); its own levers are
+    replaced by each candidate's.  At most ``trials`` candidates or ``max_minutes`` of search,
+    each on ``replications`` runs from ``seed`` (after ``screen`` runs, a candidate dominated
+    with confidence is pruned); the frontier is then verified on ``verify_replications`` runs
+    from another seed.  Levers start on one of ``start_dates`` (default: every six months from
+    ``earliest_start``).
+    """
+    import optuna
+
+    effort = effort or load_effort()
+    allowed = list(levers) if levers is not None else list(effort.levers)
+    for name in allowed:
+        if name not in effort.levers:
+            raise InputError(
+                effort.path or "effort", f"levers.{name}", "this lever has no effort, so a plan cannot weigh it", ", ".join(effort.levers)
+            )
+    if not allowed:
+        raise InputError("--levers", "levers", "no lever allowed", ", ".join(effort.levers))
+    if not 1 <= screen <= replications:
+        raise InputError("plan", "screen", f"{screen}", f"1 to the replications ({replications})")
+    if earliest_start < setup.start_date:
+        raise InputError(
+            "--earliest-start",
+            "earliest_start",
+            f"{earliest_start} is before the forecast's start {setup.start_date}",
+            f"on or after {setup.start_date}",
+        )
+    if earliest_start >= target.before:
+        raise InputError(
+            "--earliest-start", "earliest_start", f"{earliest_start} is not before the target {target.before}", f"before {target.before}"
+        )
+    say = progress or (lambda _: None)
+    until = min(target.before, setup.horizon)
+    starts = sorted(set(start_dates)) if start_dates else start_options(earliest_start, target.before, setup.horizon)
+    if starts[0] < earliest_start or starts[-1] >= target.before:
+        raise InputError("--start", "start_dates", f"{starts[0]} to {starts[-1]}", f"from {earliest_start} and before {target.before}")
+    start_names = [d.isoformat() for d in starts]
+    started = time.perf_counter()
+
+    evaluated: dict[Package, dict] = {}
+
+    def package_of(trial: optuna.Trial) -> Package:
+        choices = []
+        for name in allowed:
+            cost: LeverEffort = effort.levers[name]
+            intensity = trial.suggest_int(f"{name}.intensity", 0, INTENSITY_STEPS) / INTENSITY_STEPS
+            start = dt.date.fromisoformat(trial.suggest_categorical(f"{name}.start", start_names))
+            aim = trial.suggest_categorical(f"{name}.target", list(cost.targets))
+            if intensity > 0:
+                choices.append(Choice(name, intensity, start, aim))
+        return Package(tuple(choices))
+
+    def objective(trial: optuna.Trial) -> tuple[float, float]:
+        package = package_of(trial)
+        known = evaluated.get(package)
+        if known is not None:  # NSGA-II proposes a package again: same seeds, same answer
+            if known["pruned"]:
+                raise optuna.TrialPruned()
+            return known["probability"], known["effort"]
+        cost = package.effort(effort, until)
+        package_levers = package.levers(effort)
+        screened = float(met_before(setup, package_levers, target.before, screen, seed, workers, scheduler).mean())
+        upper = screened + SCREEN_Z * math.sqrt(max(screened * (1 - screened), 1.0 / screen) / screen)
+        cheaper_and_better = [r for r in evaluated.values() if not r["pruned"] and r["effort"] <= cost and r["probability"] > upper]
+        row = {"package": package, "effort": cost, "screened": screened, "trial": trial.number}
+        if screen < replications and cheaper_and_better:
+            evaluated[package] = {**row, "probability": screened, "replications": screen, "pruned": True}
+            raise optuna.TrialPruned()
+        p = (
+            screened
+            if screen == replications
+            else float(met_before(setup, package_levers, target.before, replications, seed, workers, scheduler).mean())
+        )
+        evaluated[package] = {**row, "probability": p, "replications": replications, "pruned": False}
+        return p, cost
+
+    def report(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        done = len(study.trials)
+        elapsed = time.perf_counter() - started
+        best = max((r["probability"] for r in evaluated.values() if not r["pruned"]), default=0.0)
+        left = min((trials - done) * elapsed / done, max_minutes * 60 - elapsed)
+        say(
+            f"searched {done}/{trials} candidates ({sum(r['pruned'] for r in evaluated.values())} pruned), "
+            f"best so far {best:.1%}, about {max(left, 0) / 60:.1f} min to go"
+        )
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.NSGAIISampler(population_size=min(24, max(4, trials // 4)), seed=seed)
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+    # The two ends of the frontier, so that every search knows them: nothing, and everything at once.
+    study.enqueue_trial({f"{n}.intensity": 0 for n in allowed})
+    study.enqueue_trial(
+        {
+            **{f"{n}.intensity": INTENSITY_STEPS for n in allowed},
+            **{f"{n}.start": start_names[0] for n in allowed},
+            **{f"{n}.target": "all" for n in allowed},
+        }
+    )
+    study.optimize(objective, n_trials=trials, timeout=max_minutes * 60, callbacks=[report])
+    search_s = time.perf_counter() - started
+
+    candidates = pd.DataFrame(
+        [
+            {
+                "package": r["package"].describe(),
+                "effort": r["effort"],
+                "probability": r["probability"],
+                "replications": r["replications"],
+                "pruned": r["pruned"],
+                "levers": len(r["package"].choices),
+                "first_trial": r["trial"],
+            }
+            for r in evaluated.values()
+        ]
+    )
+    front = pareto_front([r for r in evaluated.values() if not r["pruned"]])
+    say(f"verifying {len(front)} frontier packages on {verify_replications} fresh runs each...")
+    check_seed = verification_seed(seed)
+    baseline = float(met_before(setup, Levers(), target.before, verify_replications, check_seed, workers, scheduler).mean())
+    rows = []
+    for r in front:
+        met = met_before(setup, r["package"].levers(effort), target.before, verify_replications, check_seed, workers, scheduler)
+        rows.append(
+            {**r, "verified": float(met.mean()), "verified_se": float(met.std(ddof=1) / math.sqrt(len(met))) if len(met) > 1 else math.nan}
+        )
+    kept = monotone_frontier(rows)
+    frontier = pd.DataFrame(
+        [
+            {
+                "name": f"plan-{k + 1:02d}",
+                "package": r["package"].describe(),
+                "effort": r["effort"],
+                "probability_verified": r["verified"],
+                "probability_verified_se": r["verified_se"],
+                "probability_in_search": r["probability"],
+                "levers": len(r["package"].choices),
+            }
+            for k, r in enumerate(kept)
+        ]
+    )
+    packages = {f"plan-{k + 1:02d}": r["package"] for k, r in enumerate(kept)}
+    reaching = frontier[frontier["probability_verified"] >= target.probability]
+    chosen = str(reaching.iloc[0]["name"]) if len(reaching) else None
+    frontier["reaches_target"] = frontier["probability_verified"] >= target.probability
+    return Plan(
+        target=target,
+        effort_unit=effort.unit,
+        candidates=candidates.sort_values("effort").reset_index(drop=True),
+        frontier=frontier,
+        packages=packages,
+        chosen=chosen,
+        baseline_probability=baseline,
+        best_probability=float(frontier["probability_verified"].max()) if len(frontier) else baseline,
+        settings={
+            "levers": allowed,
+            "trials": len(study.trials),
+            "distinct_candidates": len(evaluated),
+            "pruned": int(candidates["pruned"].sum()) if len(candidates) else 0,
+            "replications": replications,
+            "screen": screen,
+            "verify_replications": verify_replications,
+            "seed": seed,
+            "verification_seed": check_seed,
+            "earliest_start": earliest_start.isoformat(),
+            "start_options": start_names,
+            "search_s": round(search_s, 1),
+            "total_s": round(time.perf_counter() - started, 1),
+            "effort_file": str(effort.path) if effort.path else None,
+        },
+    )
+
+
+def pareto_front(rows: list[dict]) -> list[dict]:
+    """The rows no other row beats on both probability (higher) and effort (lower), by effort."""
+    front: list[dict] = []
+    for r in sorted(rows, key=lambda r: (r["effort"], -r["probability"])):
+        if not front or r["probability"] > front[-1]["probability"]:
+            front.append(r)
+    return front
+
+
+def monotone_frontier(rows: list[dict]) -> list[dict]:
+    """Keep, in order of effort, only packages whose verified probability beats every cheaper one's."""
+    kept: list[dict] = []
+    for r in sorted(rows, key=lambda r: r["effort"]):
+        if not kept or r["verified"] > kept[-1]["verified"]:
+            kept.append(r)
+    return kept
+
+
+def format_plan(result: Plan) -> str:
+    t = result.target
+    s = result.settings
+    lines = [
+        f"What would it take to meet the condition before {t.label} with probability {t.probability:.0%}?",
+        f"Searched {s['distinct_candidates']} packages of {', '.join(x.replace('_', ' ') for x in s['levers'])} "
+        f"({s['pruned']} dropped early as clearly beaten) on {s['replications']} runs each, in {s['search_s']:.0f} s; "
+        f"the frontier verified on {s['verify_replications']} fresh runs (seed {s['verification_seed']}).",
+        f"Baseline: {_share(result.baseline_probability, s['verify_replications'])}.",
+        "",
+        f"{'package':<10} {'effort (' + result.effort_unit + ')':>24} {'P(met), verified':>18}  levers",
+    ]
+    for _, r in result.frontier.iterrows():
+        mark = "  <- cheapest to reach the target" if r["name"] == result.chosen else ""
+        lines.append(
+            f"{r['name']:<10} {r['effort']:>24.1f} {_share(r['probability_verified'], s['verify_replications']):>18}  {r['package']}{mark}"
+        )
+    lines.append("")
+    if result.chosen:
+        row = result.frontier.set_index("name").loc[result.chosen]
+        lines.append(
+            f"Cheapest package reaching {t.probability:.0%}: {result.chosen}, "
+            f"effort {row['effort']:.1f} {result.effort_unit}: {row['package']}."
+        )
+    else:
+        lines.append(
+            f"No package of these levers reaches {t.probability:.0%} before {t.label}: the best reaches "
+            f"{_share(result.best_probability, s['verify_replications'])}. "
+            "Consider other levers, a later target, or a change of the condition "
+            "by the Conference (`workbench decision`)."
+        )
+    lines.append("Effort is in assumed units (scenarios/planning/effort.toml), not figures of the report.")
+    return "\n".join(lines)
+
+
+def _share(p: float, n: int) -> str:
+    """A probability as a reader should take it: below one in n runs is not zero."""
+    if p == 0:
+        return f"none of {n} runs (under {1 / n:.1%})"
+    if p == 1:
+        return f"all {n} runs (over {1 - 1 / n:.1%})"
+    return f"{p:.1%} ± {math.sqrt(p * (1 - p) / n):.1%}"
+
+
+def frontier_chart(result: Plan) -> Figure:
+    """Verified probability against effort, one point per frontier package, the target marked."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.add_subplot()
+    f = result.frontier
+    ax.errorbar(
+        f["effort"],
+        100 * f["probability_verified"],
+        yerr=200 * f["probability_verified_se"].fillna(0),
+        fmt="o-",
+        color="#0072B2",
+        capsize=3,
+        label="frontier (verified, ±2 s.e.)",
+    )
+    c = result.candidates[~result.candidates["pruned"]]
+    ax.scatter(c["effort"], 100 * c["probability"], s=8, color="#999999", alpha=0.6, label="candidates (search runs)")
+    ax.axhline(100 * result.target.probability, color="#D55E00", linestyle="--", label=f"required {result.target.probability:.0%}")
+    for _, r in f.iterrows():
+        ax.annotate(
+            r["name"].removeprefix("plan-"),
+            (r["effort"], 100 * r["probability_verified"]),
+            textcoords="offset points",
+            xytext=(4, 4),
+            fontsize=8,
+        )
+    ax.set_xlabel(f"effort ({result.effort_unit}, assumed)")
+    ax.set_ylabel(f"P(condition met before {result.target.before.isoformat()}), %")
+    ax.set_ylim(-2, 102)
+    ax.set_title("What would it take? Probability against effort")
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
