@@ -32,14 +32,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def voila_url():
+def voila_url(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip(
             "BROWSER TEST NOT RUN: Debian's chromium is missing (/usr/bin/chromium). `make setup` installs it when run "
             "as root with apt-get; otherwise: apt-get install chromium. CI (.ci/run) fails on this skip."
         )
     port = _free_port()
-    env = {**os.environ, "WORKBENCH_REPLICATIONS": str(REPLICATIONS), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "WORKBENCH_REPLICATIONS": str(REPLICATIONS),
+        "PYTHONPATH": str(ROOT),
+        "WORKBENCH_USER_SCENARIOS": str(tmp_path_factory.mktemp("my-scenarios")),  # the app's saves, kept out of results/
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "voila", "notebooks/explorer.ipynb", f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1"],
         cwd=ROOT,
@@ -117,11 +122,33 @@ def test_changing_a_lever_and_running_updates_the_app(voila_url):
         chart_2 = page.locator(".wb-fan img").first.get_attribute("src")
         page.screenshot(path=str(SHOTS / "explorer-condition.png"), full_page=True)
 
+        # The "What would it take?" tab: a quick search, the verified frontier, a package saved.
+        page.locator(".lm-TabBar-tab", has_text="What would it take?").click()
+        clicked = time.perf_counter()
+        page.locator(".wb-plan-run").click()
+        page.wait_for_function(
+            "() => { const s = document.querySelector('.wb-plan-status'); return s && s.innerText.includes('done:'); }", timeout=400_000
+        )
+        plan_s = time.perf_counter() - clicked
+        page.wait_for_selector(".wb-plan-frontier img", timeout=60_000)
+        answer = page.locator(".wb-plan-answer").inner_text()
+        page.screenshot(path=str(SHOTS / "explorer-what-would-it-take.png"), full_page=True)
+        page.locator(".wb-plan-save").click()
+        page.wait_for_function(
+            "() => document.querySelector('.wb-plan-status').innerText.includes('saved ')", timeout=30_000
+        )
+
         body = page.locator("body").inner_text()
         browser.close()
+    assert "What would it take" in answer and "plan-01" in answer
     assert table_2 != table_1 and chart_2 != chart_1
     assert "Traceback" not in body and "Error" not in body
-    timings = {"replications": REPLICATIONS, "first_run_s": round(first_s, 2), "second_run_s": round(second_s, 2)}
+    timings = {
+        "replications": REPLICATIONS,
+        "first_run_s": round(first_s, 2),
+        "second_run_s": round(second_s, 2),
+        "quick_plan_s": round(plan_s, 1),
+    }
     (SHOTS / "timings.json").write_text(json.dumps(timings) + "\n", encoding="utf-8")
     print(
         f"\nexplorer update after Run ({REPLICATIONS} replications, in the browser): first {first_s:.1f} s (baseline + "

@@ -7,6 +7,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from workbench.core.errors import InputError
 from workbench.faces.explorer import Explorer, default_settings, save_settings, scenario_to_settings, settings_to_scenario, settings_to_toml
 from workbench.inputs.levers import Redraw
 from workbench.inputs.scenarios import SCENARIO_DIR, load_scenario
@@ -118,3 +119,33 @@ def test_more_workers_than_cores_are_not_started():
 
     results = run_replications(default_setup(), 6, seed=1, workers=1000, keep_events=False, keep_monthly=False)
     assert results.workers == min(6, default_workers())
+
+
+def test_saving_never_writes_over_a_shipped_scenario(tmp_path):
+    """Saved as "baseline", the settings land in the planner's own folder; scenarios/baseline.toml is
+    untouched, and replacing the planner's own file takes a second click."""
+    shipped = (SCENARIO_DIR / "baseline.toml").read_bytes()
+    explorer = Explorer(replications=12, workers=1, save_folder=tmp_path)
+    explorer.name.value = "baseline"
+    first = explorer._save_clicked()
+    assert first == tmp_path / "baseline.toml" and (SCENARIO_DIR / "baseline.toml").read_bytes() == shipped
+    assert explorer._save_clicked() is None and "press Save again" in explorer.status.value
+    assert explorer._save_clicked() == first  # the second click confirms
+    assert ("mine: baseline.toml", str(first)) in explorer.load_choice.options
+    with pytest.raises(InputError, match="shipped scenarios are not written"):
+        save_settings(explorer.settings(), SCENARIO_DIR)
+
+
+def test_the_what_would_it_take_tab_finds_and_saves_a_package(tmp_path, monkeypatch):
+    from workbench.faces import planner
+
+    explorer = Explorer(replications=12, workers=1, save_folder=tmp_path)
+    tab = explorer.plan_tab
+    monkeypatch.setitem(planner.SEARCH_SIZES, tab.size.value, (6, 20, 30, 1.0))  # a tiny search
+    tab.target.value = "horizon"
+    tab.run()
+    assert "done: " in tab.status.value and "What would it take" in tab.answer.value
+    assert tab.package.value in tab.result.packages
+    saved = [tab.save(), tab.save()]
+    assert saved[0] != saved[1] and all(p.parent == tmp_path for p in saved)  # never over an existing file
+    assert load_scenario(saved[0]).levers == tab.result.packages[tab.package.value].levers(tab.effort)

@@ -61,6 +61,8 @@ def test_report_is_valid_self_contained_html(tmp_path):
             "12",
             "--sensitivity-draws",
             "40",
+            "--plan-trials",
+            "4",
             "--horizon",
             "2050-12-31",
             "--output",
@@ -84,6 +86,8 @@ def test_report_is_valid_self_contained_html(tmp_path):
         "Scenario comparison",
         "Assumptions of each scenario",
         "Calibration check",
+        "What would it take?",  # the verified frontier and the Conference-decision curve
+        "The Conference's decision",
         "What the answer rests on",  # each structure beside the model average, and the top drivers in plain words
         "model average",
         "What most drives",

@@ -28,6 +28,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,7 +38,7 @@ from workbench.core.errors import InputError
 from workbench.core.timeline import CONFERENCE_SESSIONS
 from workbench.experiments.replications import run_replications
 from workbench.experiments.setup import Setup
-from workbench.inputs.effort import EffortModel, LeverEffort, load_effort
+from workbench.inputs.effort import DAYS_PER_YEAR, EffortModel, LeverEffort, load_effort
 from workbench.inputs.levers import LEVER_TYPES, Levers, Target
 from workbench.simulation.streams import replication_seeds
 
@@ -195,10 +196,11 @@ class Plan:
         return self.chosen is not None
 
 
-def met_before(
+def outcomes(
     setup: Setup, levers: Levers, before: dt.date, replications: int, seed: int, workers: int | None, scheduler: str | None = None
-) -> np.ndarray:
-    """Per replication: was the condition met before ``before``?"""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per replication: was the condition met before ``before``, and the years from the start to
+    the condition (runs that do not meet it by the horizon count at the horizon: a lower bound)."""
     results = run_replications(
         dataclasses.replace(setup, levers=levers),
         replications,
@@ -208,8 +210,18 @@ def met_before(
         keep_monthly=False,
         scheduler=scheduler,
     )
-    threshold = results.threshold
-    return (threshold["reached"] & (threshold["date"] < pd.Timestamp(before))).to_numpy()
+    t = results.threshold
+    met = (t["reached"] & (t["date"] < pd.Timestamp(before))).to_numpy()
+    cap = (setup.horizon - setup.start_date).days / DAYS_PER_YEAR
+    years = np.where(t["reached"].to_numpy(), t["years_from_start"].to_numpy(), cap)
+    return met, years
+
+
+def met_before(
+    setup: Setup, levers: Levers, before: dt.date, replications: int, seed: int, workers: int | None, scheduler: str | None = None
+) -> np.ndarray:
+    """Per replication: was the condition met before ``before``?"""
+    return outcomes(setup, levers, before, replications, seed, workers, scheduler)[0]
 
 
 def plan(
@@ -227,7 +239,7 @@ def plan(
     start_dates: Sequence[dt.date] | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Plan:
     """Search packages of ``levers`` (default: every lever the effort file costs) for ``target``.
 
@@ -262,7 +274,7 @@ def plan(
         raise InputError(
             "--earliest-start", "earliest_start", f"{earliest_start} is not before the target {target.before}", f"before {target.before}"
         )
-    say = progress or (lambda _: None)
+    say = progress or (lambda done, total, message: None)
     until = min(target.before, setup.horizon)
     starts = sorted(set(start_dates)) if start_dates else start_options(earliest_start, target.before, setup.horizon)
     if starts[0] < earliest_start or starts[-1] >= target.before:
@@ -279,47 +291,47 @@ def plan(
             intensity = trial.suggest_int(f"{name}.intensity", 0, INTENSITY_STEPS) / INTENSITY_STEPS
             start = dt.date.fromisoformat(trial.suggest_categorical(f"{name}.start", start_names))
             aim = trial.suggest_categorical(f"{name}.target", list(cost.targets))
-            if intensity > 0:
+            # An intensity too small to change anything (a fraction of an officer rounds to none) is no lever.
+            if intensity > 0 and cost.effect_values(intensity) != cost.effect_values(0.0):
                 choices.append(Choice(name, intensity, start, aim))
         return Package(tuple(choices))
 
-    def objective(trial: optuna.Trial) -> tuple[float, float]:
+    def objective(trial: optuna.Trial) -> tuple[float, float, float]:
         package = package_of(trial)
         known = evaluated.get(package)
         if known is not None:  # NSGA-II proposes a package again: same seeds, same answer
             if known["pruned"]:
                 raise optuna.TrialPruned()
-            return known["probability"], known["effort"]
+            return known["probability"], known["effort"], known["mean_years"]
         cost = package.effort(effort, until)
         package_levers = package.levers(effort)
-        screened = float(met_before(setup, package_levers, target.before, screen, seed, workers, scheduler).mean())
+        met, years = outcomes(setup, package_levers, target.before, screen, seed, workers, scheduler)
+        screened = float(met.mean())
         upper = screened + SCREEN_Z * math.sqrt(max(screened * (1 - screened), 1.0 / screen) / screen)
         cheaper_and_better = [r for r in evaluated.values() if not r["pruned"] and r["effort"] <= cost and r["probability"] > upper]
         row = {"package": package, "effort": cost, "screened": screened, "trial": trial.number}
         if screen < replications and cheaper_and_better:
-            evaluated[package] = {**row, "probability": screened, "replications": screen, "pruned": True}
+            evaluated[package] = {**row, "probability": screened, "mean_years": float(years.mean()), "replications": screen, "pruned": True}
             raise optuna.TrialPruned()
-        p = (
-            screened
-            if screen == replications
-            else float(met_before(setup, package_levers, target.before, replications, seed, workers, scheduler).mean())
-        )
-        evaluated[package] = {**row, "probability": p, "replications": replications, "pruned": False}
-        return p, cost
+        if screen < replications:
+            met, years = outcomes(setup, package_levers, target.before, replications, seed, workers, scheduler)
+        p, mean_years = float(met.mean()), float(years.mean())
+        evaluated[package] = {**row, "probability": p, "mean_years": mean_years, "replications": replications, "pruned": False}
+        return p, cost, mean_years
 
     def report(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         done = len(study.trials)
         elapsed = time.perf_counter() - started
         best = max((r["probability"] for r in evaluated.values() if not r["pruned"]), default=0.0)
         left = min((trials - done) * elapsed / done, max_minutes * 60 - elapsed)
-        say(
-            f"searched {done}/{trials} candidates ({sum(r['pruned'] for r in evaluated.values())} pruned), "
-            f"best so far {best:.1%}, about {max(left, 0) / 60:.1f} min to go"
-        )
+        pruned = sum(r["pruned"] for r in evaluated.values())
+        say(done, trials, f"{pruned} pruned, best so far {best:.1%}, about {max(left, 0) / 60:.1f} min to go")
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = optuna.samplers.NSGAIISampler(population_size=min(24, max(4, trials // 4)), seed=seed)
-    study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+    # Probability up and effort down; and, where no package moves the probability (a target out of
+    # reach), the condition's mean date earlier, so the search still learns which packages come closest.
+    study = optuna.create_study(directions=["maximize", "minimize", "minimize"], sampler=sampler)
     # The two ends of the frontier, so that every search knows them: nothing, and everything at once.
     study.enqueue_trial({f"{n}.intensity": 0 for n in allowed})
     study.enqueue_trial(
@@ -338,6 +350,7 @@ def plan(
                 "package": r["package"].describe(),
                 "effort": r["effort"],
                 "probability": r["probability"],
+                "mean_years_to_condition": r["mean_years"],
                 "replications": r["replications"],
                 "pruned": r["pruned"],
                 "levers": len(r["package"].choices),
@@ -347,14 +360,19 @@ def plan(
         ]
     )
     front = pareto_front([r for r in evaluated.values() if not r["pruned"]])
-    say(f"verifying {len(front)} frontier packages on {verify_replications} fresh runs each...")
+    say(len(study.trials), len(study.trials), f"verifying {len(front)} frontier packages on {verify_replications} fresh runs each")
     check_seed = verification_seed(seed)
     baseline = float(met_before(setup, Levers(), target.before, verify_replications, check_seed, workers, scheduler).mean())
     rows = []
     for r in front:
-        met = met_before(setup, r["package"].levers(effort), target.before, verify_replications, check_seed, workers, scheduler)
+        met, years = outcomes(setup, r["package"].levers(effort), target.before, verify_replications, check_seed, workers, scheduler)
         rows.append(
-            {**r, "verified": float(met.mean()), "verified_se": float(met.std(ddof=1) / math.sqrt(len(met))) if len(met) > 1 else math.nan}
+            {
+                **r,
+                "verified": float(met.mean()),
+                "verified_se": float(met.std(ddof=1) / math.sqrt(len(met))) if len(met) > 1 else math.nan,
+                "verified_years": float(years.mean()),
+            }
         )
     kept = monotone_frontier(rows)
     frontier = pd.DataFrame(
@@ -366,6 +384,7 @@ def plan(
                 "probability_verified": r["verified"],
                 "probability_verified_se": r["verified_se"],
                 "probability_in_search": r["probability"],
+                "mean_date_verified": (pd.Timestamp(setup.start_date) + pd.Timedelta(days=r["verified_years"] * DAYS_PER_YEAR)).date(),
                 "levers": len(r["package"].choices),
             }
             for k, r in enumerate(kept)
@@ -403,20 +422,57 @@ def plan(
     )
 
 
+def plan_record(result: Plan) -> dict:
+    """What a plan found, as plain data (``plan.json``): target, answer, and how it was searched."""
+    return {
+        "target": {"before": result.target.before.isoformat(), "label": result.target.label, "probability": result.target.probability},
+        "chosen": result.chosen,
+        "baseline_probability": result.baseline_probability,
+        "best_probability": result.best_probability,
+        "effort_unit": result.effort_unit,
+        **result.settings,
+    }
+
+
+def load_plan(folder: str | Path) -> tuple[dict, pd.DataFrame]:
+    """A plan folder written by ``workbench plan``: its record and its verified frontier."""
+    import json
+
+    folder = Path(folder)
+    for name in ("plan.json", "frontier.csv"):
+        if not (folder / name).is_file():
+            raise InputError(folder / name, "(file)", "missing", "a folder written by `workbench plan`")
+    try:
+        record = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+        frontier = pd.read_csv(folder / "frontier.csv")
+    except (ValueError, OSError) as err:
+        raise InputError(folder, "(file)", f"not readable: {err}", "a folder written by `workbench plan`") from None
+    needed = {"name", "package", "effort", "probability_verified", "probability_verified_se"}
+    if not isinstance(record, dict) or "target" not in record or not needed <= set(frontier.columns):
+        raise InputError(folder, "plan.json / frontier.csv", "not the layout `workbench plan` writes", ", ".join(sorted(needed)))
+    return record, frontier
+
+
+def _better(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """(probability, mean years) ``a`` beats ``b``: a higher probability, or the same and an earlier mean date."""
+    return a[0] > b[0] or (a[0] == b[0] and a[1] < b[1])
+
+
 def pareto_front(rows: list[dict]) -> list[dict]:
-    """The rows no other row beats on both probability (higher) and effort (lower), by effort."""
+    """In order of effort, the rows that beat every cheaper row: on probability, then on the mean date."""
     front: list[dict] = []
-    for r in sorted(rows, key=lambda r: (r["effort"], -r["probability"])):
-        if not front or r["probability"] > front[-1]["probability"]:
+    for r in sorted(rows, key=lambda r: (r["effort"], -r["probability"], r["mean_years"])):
+        if not front or _better((r["probability"], r["mean_years"]), (front[-1]["probability"], front[-1]["mean_years"])):
             front.append(r)
     return front
 
 
 def monotone_frontier(rows: list[dict]) -> list[dict]:
-    """Keep, in order of effort, only packages whose verified probability beats every cheaper one's."""
+    """The same on the verified numbers: more effort never shows a lower verified probability
+    (nor, at the same probability, a later mean date)."""
     kept: list[dict] = []
     for r in sorted(rows, key=lambda r: r["effort"]):
-        if not kept or r["verified"] > kept[-1]["verified"]:
+        if not kept or _better((r["verified"], r["verified_years"]), (kept[-1]["verified"], kept[-1]["verified_years"])):
             kept.append(r)
     return kept
 
@@ -430,13 +486,15 @@ def format_plan(result: Plan) -> str:
         f"({s['pruned']} dropped early as clearly beaten) on {s['replications']} runs each, in {s['search_s']:.0f} s; "
         f"the frontier verified on {s['verify_replications']} fresh runs (seed {s['verification_seed']}).",
         f"Baseline: {_share(result.baseline_probability, s['verify_replications'])}.",
+        "Mean date: of the condition, over the verified runs (runs not meeting it by the horizon count at the horizon).",
         "",
-        f"{'package':<10} {'effort (' + result.effort_unit + ')':>24} {'P(met), verified':>18}  levers",
+        f"{'package':<10} {'effort (' + result.effort_unit + ')':>24} {'P(met), verified':>30} {'mean date':>10}  levers",
     ]
     for _, r in result.frontier.iterrows():
         mark = "  <- cheapest to reach the target" if r["name"] == result.chosen else ""
         lines.append(
-            f"{r['name']:<10} {r['effort']:>24.1f} {_share(r['probability_verified'], s['verify_replications']):>18}  {r['package']}{mark}"
+            f"{r['name']:<10} {r['effort']:>24.1f} {_share(r['probability_verified'], s['verify_replications']):>30} "
+            f"{str(r['mean_date_verified'])[:7]:>10}  {r['package']}{mark}"
         )
     lines.append("")
     if result.chosen:

@@ -27,3 +27,6 @@ RUN_DATABASE = CALIBRATION_DIR / "runs" / "abc.db"
 SCENARIOS_DIR = PROJECT_ROOT / "scenarios"
 #: What each lever costs, for planning (assumptions, with their reasoning).
 EFFORT_FILE = SCENARIOS_DIR / "planning" / "effort.toml"
+#: Where the explorer saves a planner's own scenario files: never among the shipped ones, which the
+#: delegation report includes (``$WORKBENCH_USER_SCENARIOS`` to put them elsewhere).
+USER_SCENARIOS_DIR = Path(os.environ.get("WORKBENCH_USER_SCENARIOS") or PROJECT_ROOT / "results" / "my-scenarios")

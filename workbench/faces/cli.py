@@ -535,10 +535,59 @@ def cmd_report(args) -> int:
         print(f"sensitivity: {args.sensitivity_draws} posterior draws...", file=sys.stderr)
         result = sensitivity(posterior, args.sensitivity_draws, 8, seed=args.seed, horizon=args.horizon, workers=args.workers)
         drivers = [result.drivers_sentence("p_not_by_horizon"), result.drivers_sentence("median_years")]
-    text = build_report(base, table, scenarios, check, charts, drivers=drivers, trust=trust)
+    planning = _report_planning(args, base.results.setup, charts)
+    text = build_report(base, table, scenarios, check, charts, drivers=drivers, trust=trust, planning=planning)
     out = write_report(text, args.output)
     print(f"report written to {out} ({len(text) / 1e6:.1f} MB, self-contained)")
     return 0
+
+
+def _report_planning(args, setup, charts: dict) -> dict:
+    """The report's "What would it take?": a plan's verified frontier (from --plan, or a quick search
+    for the 2030 session at p = 0.5) and the Conference-decision curve with and without its best package."""
+    import dataclasses as dc
+
+    from workbench.analysis.decision import decision_chart, decision_curve, largest_share
+    from workbench.analysis.plan import frontier_chart, load_plan, plan, plan_record, plan_target
+    from workbench.core.timeline import CONFERENCE_SESSIONS
+    from workbench.inputs.effort import load_effort
+    from workbench.inputs.levers import Levers
+    from workbench.inputs.scenarios import load_scenario
+
+    setup = dc.replace(setup, levers=Levers())
+    if args.plan:
+        record, frontier = load_plan(args.plan)
+        best = record.get("chosen") or (str(frontier.iloc[-1]["name"]) if len(frontier) else None)
+        package = load_scenario(args.plan / "packages" / f"{best}.toml").levers if best else Levers()
+    else:
+        print(f"what would it take: a quick search of {args.plan_trials} packages...", file=sys.stderr)
+        runs = min(60, args.replications)
+        result = plan(
+            setup,
+            plan_target("2030", 0.5, setup.horizon),
+            trials=args.plan_trials,
+            max_minutes=3.0,
+            replications=runs,
+            screen=min(20, runs),
+            verify_replications=min(200, max(args.replications, 20)),
+            seed=args.seed,
+            workers=args.workers,
+        )
+        record, frontier = plan_record(result), result.frontier
+        charts["frontier"] = frontier_chart(result)
+        best = result.chosen or str(frontier.iloc[-1]["name"])
+        package = result.packages[best].levers(load_effort())
+    session = int(record["target"]["before"][:4]) if record["target"]["before"][:4].isdigit() else 2030
+    session = session if session in CONFERENCE_SESSIONS else 2030
+    packages = {"today's practice": Levers()}
+    if package.active():
+        packages[f"with {best}"] = package
+    curve = decision_curve(
+        setup, {str(session): CONFERENCE_SESSIONS[session]}, packages, args.replications, args.seed, workers=args.workers
+    )
+    column = f"p_before_{session}"
+    charts["decision"] = decision_chart(curve, column, 0.5, f"Met before the {session} session, by the share the Conference requires")
+    return {"plan": record, "frontier": frontier, "largest_share": largest_share(curve, column, 0.5), "session": session}
 
 
 def cmd_reproduce(args) -> int:
@@ -590,7 +639,7 @@ def _planning_setup(args):
 
 
 def cmd_plan(args) -> int:
-    from workbench.analysis.plan import format_plan, frontier_chart, plan, plan_target
+    from workbench.analysis.plan import format_plan, frontier_chart, plan, plan_record, plan_target
     from workbench.core.atomic import atomic_folder
     from workbench.inputs.effort import load_effort
 
@@ -611,13 +660,13 @@ def cmd_plan(args) -> int:
         total=args.trials, desc="searching packages", unit="candidate", file=sys.stderr, disable=None, leave=False, dynamic_ncols=True
     )
 
-    def progress(line: str) -> None:
-        if line.startswith("searched "):
-            bar.n = int(line.split()[1].split("/")[0])
-            bar.set_postfix_str(line.split("), ", 1)[-1].split(", about")[0])
-        else:
+    def progress(done: int, total: int, message: str) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_postfix_str(message.split(", about")[0])
+        if message.startswith("verifying"):
             bar.close()
-            print(line, file=sys.stderr)
+            print(message + "...", file=sys.stderr)
 
     result = plan(
         setup,
@@ -654,15 +703,7 @@ def cmd_plan(args) -> int:
             )
         frontier_chart(result).savefig(staging / "frontier.png", dpi=120)
         (staging / "plan.txt").write_text(text + "\n", encoding="utf-8")
-        summary = {
-            "target": {"before": target.before.isoformat(), "label": target.label, "probability": target.probability},
-            "chosen": result.chosen,
-            "baseline_probability": result.baseline_probability,
-            "best_probability": result.best_probability,
-            "effort_unit": result.effort_unit,
-            **result.settings,
-        }
-        (staging / "plan.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        (staging / "plan.json").write_text(json.dumps(plan_record(result), indent=2), encoding="utf-8")
     print(
         f"\nwritten to {args.output}/ (frontier.csv, candidates.csv, frontier.png, plan.json, "
         "packages/*.toml: load them with forecast --scenario)"
@@ -908,6 +949,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--output", type=Path, default=Path("results/report.html"))
     rp.add_argument("--check-replications", type=_positive, default=200)
     rp.add_argument("--sensitivity-draws", type=_positive, default=300, help="posterior draws of the sensitivity section (default 300)")
+    rp.add_argument("--plan", type=Path, help="a folder written by `workbench plan` for the 'What would it take?' section")
+    rp.add_argument("--plan-trials", type=_positive, default=40, help="without --plan: packages of the section's quick search (default 40)")
     rp.set_defaults(func=cmd_report)
 
     r = sub.add_parser("reproduce", help="rerun a forecast from its output folder's manifest and check the numbers agree")

@@ -20,7 +20,11 @@ import pandas as pd
 
 from workbench.analysis.compare import compare
 from workbench.analysis.forecast import forecast
+from workbench.core.errors import InputError
+from workbench.core.paths import USER_SCENARIOS_DIR
 from workbench.core.timeline import CONFERENCE_SESSIONS
+from workbench.faces.display import show_figure
+from workbench.faces.planner import PlanTab
 from workbench.inputs.levers import LEVER_TYPES
 from workbench.inputs.posterior import shipped_posterior
 from workbench.inputs.scenarios import SCENARIO_DIR, Scenario, load_scenario
@@ -121,11 +125,16 @@ def settings_to_scenario(settings: dict, folder: Path | None = None) -> Scenario
     return Scenario(scenario.name, scenario.description, None, scenario.changes, scenario.levers, scenario.condition)
 
 
-def save_settings(settings: dict, folder: Path = SCENARIO_DIR) -> Path:
+def scenario_slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-") or "scenario"
+
+
+def save_settings(settings: dict, folder: Path = USER_SCENARIOS_DIR) -> Path:
     """Write the settings as ``folder/<name>.toml`` after validating them."""
     settings_to_scenario(settings)
-    slug = "".join(ch if ch.isalnum() else "-" for ch in settings["name"].lower()).strip("-") or "scenario"
-    path = Path(folder) / f"{slug}.toml"
+    if Path(folder).resolve() == SCENARIO_DIR.resolve():
+        raise InputError(folder, "(folder)", "the shipped scenarios are not written from the explorer", "the planner's own folder")
+    path = Path(folder) / f"{scenario_slug(settings['name'])}.toml"
     path.write_text(settings_to_toml(settings), encoding="utf-8")
     return path
 
@@ -147,11 +156,19 @@ def probability_table(base_summary: dict, scen_summary: dict | None) -> pd.DataF
 class Explorer:
     """The widget app.  ``Explorer().show()`` in a notebook; ``run()`` is what the button calls."""
 
-    def __init__(self, replications: int = 500, seed: int = 1, workers: int | None = None, folder: Path = SCENARIO_DIR):
+    def __init__(
+        self,
+        replications: int = 500,
+        seed: int = 1,
+        workers: int | None = None,
+        folder: Path = SCENARIO_DIR,
+        save_folder: Path = USER_SCENARIOS_DIR,
+    ):
         import ipywidgets as w
 
         self.w = w
         self.folder = Path(folder)
+        self.save_folder = Path(save_folder)
         self.workers = workers
         self._baseline_cache: dict = {}
         self._baseline_lock = threading.Lock()  # a Run waits for a baseline being prepared in the background
@@ -215,10 +232,12 @@ class Explorer:
         self.progress = w.IntProgress(value=0, min=0, max=100, description="", layout=w.Layout(width="200px"))
         self.status = w.HTML("")
         self.status.add_class("wb-status")
-        files = sorted(p.name for p in self.folder.glob("*.toml"))
-        self.load_choice = w.Dropdown(options=files, description="scenario file")
+        self.load_choice = w.Dropdown(options=self._scenario_files(), description="scenario file")
+        self.load_choice.add_class("wb-load-choice")
         self.load_button = w.Button(description="Load")
         self.save_button = w.Button(description="Save as scenario file")
+        self.save_button.add_class("wb-save")
+        self._confirm_overwrite: Path | None = None  # a save that would replace this file waits for a second click
         self.table = w.HTML("<i>Press Run.</i>")
         self.table.add_class("wb-probabilities")
         self.difference = w.HTML("")
@@ -227,11 +246,10 @@ class Explorer:
         self.fan.add_class("wb-fan")
         self.dates = w.Output()
         self.run_button.on_click(lambda _: self.run())
-        self.load_button.on_click(lambda _: self.load(self.folder / self.load_choice.value))
+        self.load_button.on_click(lambda _: self.load(Path(self.load_choice.value)))
         self.save_button.on_click(lambda _: self._save_clicked())
-        self.widget = w.VBox(
+        self.scenario_tab = w.VBox(
             [
-                w.HTML("<h3>Scenario explorer: when will 70 % of group 1's reviews be completed?</h3>"),
                 w.HBox([self.load_choice, self.load_button, self.name, self.save_button]),
                 *rows,
                 w.HBox([self.replications, self.seed, self.structure, self.run_button, self.progress, self.status]),
@@ -241,6 +259,11 @@ class Explorer:
                 w.HBox([self.fan, self.dates]),
             ]
         )
+        self.plan_tab = PlanTab(self._posterior, lambda: self.seed.value, workers, self.save_folder)
+        self.tabs = w.Tab(children=[self.scenario_tab, self.plan_tab.widget])
+        self.tabs.set_title(0, "Scenario")
+        self.tabs.set_title(1, "What would it take?")
+        self.widget = w.VBox([w.HTML("<h3>Scenario explorer: when will 70 % of group 1's reviews be completed?</h3>"), self.tabs])
 
     # --- settings <-> controls --------------------------------------------------------
     def settings(self) -> dict:
@@ -272,13 +295,34 @@ class Explorer:
         if "wb-stale" not in self.table.value:
             self.table.value = f"<div class='wb-stale' style='opacity:.45'><i>Out of date: {why}; press Run.</i>{self.table.value}</div>"
 
-    def _save_clicked(self) -> None:
+    def _scenario_files(self) -> list[tuple[str, str]]:
+        """The shipped scenario files, then the planner's own (saved from here), as (label, path)."""
+        shipped = [(p.name, str(p)) for p in sorted(self.folder.glob("*.toml"))]
+        mine = [(f"mine: {p.name}", str(p)) for p in sorted(self.save_folder.glob("*.toml"))] if self.save_folder != self.folder else []
+        return shipped + mine
+
+    def _save_clicked(self) -> Path | None:
+        """Save into the planner's own folder, never among the shipped files; replacing one of the
+        planner's files takes a second click."""
         try:
-            path = save_settings(self.settings(), self.folder)
-            self.status.value = f"saved {path.name}"
-            self.load_choice.options = sorted(p.name for p in self.folder.glob("*.toml"))
+            settings = self.settings()
+            path = self.save_folder / f"{scenario_slug(settings['name'])}.toml"
+            if path.exists() and self._confirm_overwrite != path:
+                self._confirm_overwrite = path
+                self.status.value = (
+                    f"{html.escape(path.name)} exists in {html.escape(str(self.save_folder))}: "
+                    "press Save again to replace it, or change the name"
+                )
+                return None
+            self._confirm_overwrite = None
+            self.save_folder.mkdir(parents=True, exist_ok=True)
+            path = save_settings(settings, self.save_folder)
+            self.status.value = f"saved {html.escape(path.name)} in {html.escape(str(self.save_folder))}"
+            self.load_choice.options = self._scenario_files()
+            return path
         except Exception as err:  # shown to the planner, not raised into the kernel
-            self.status.value = f"<span style='color:#b2182b'>not saved: {err}</span>"
+            self.status.value = f"<span style='color:#b2182b'>not saved: {html.escape(str(err))}</span>"
+            return None
 
     # --- running ------------------------------------------------------------------------
     def _posterior(self):
@@ -423,21 +467,7 @@ class Explorer:
 
     @staticmethod
     def _show(output, fig) -> None:
-        """Put a figure into an output area as a PNG image (works in JupyterLab and Voilà alike)."""
-        import io
-
-        import matplotlib.pyplot as plt
-        from IPython import get_ipython
-        from IPython.display import Image, display
-
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-        plt.close(fig)
-        output.clear_output(wait=True)
-        if get_ipython() is None:  # a script or a benchmark: nothing to show the image in
-            return
-        with output:
-            display(Image(data=buffer.getvalue()))
+        show_figure(output, fig)
 
     def show(self):
         from IPython.display import display

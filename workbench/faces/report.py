@@ -125,6 +125,68 @@ def _structures_html(table: pd.DataFrame, horizon_year: int) -> str:
     return _table(shown)
 
 
+def _planning_html(planning: dict, charts: dict[str, object]) -> str:
+    """What would it take: the verified frontier of packages, and how far the Conference's condition
+    would have to come down."""
+    record, frontier = planning["plan"], planning["frontier"]
+    target = record["target"]
+    n = record["verify_replications"]
+    shown = pd.DataFrame(
+        {
+            "package": frontier["name"],
+            "levers": frontier["package"],
+            f"effort ({record['effort_unit']}, assumed)": frontier["effort"].map(lambda e: f"{e:.0f}"),
+            "probability (verified)": frontier["probability_verified"].map(lambda p: _share_words(p, n)),
+        }
+    )
+    if record["chosen"]:
+        answer = f"The cheapest package that reaches {target['probability']:.0%} is <b>{html.escape(record['chosen'])}</b>."
+    else:
+        answer = (
+            f"<b>No package of the levers reaches {target['probability']:.0%}</b> before {html.escape(target['label'])}: "
+            f"the best reaches {_share_words(record['best_probability'], n)}."
+        )
+    parts = [
+        "<h2>What would it take?</h2>",
+        f"<p>Packages of levers (how hard, from when, for whom) searched for the condition met before {html.escape(target['label'])} "
+        f"with probability {target['probability']:.0%}: {record['distinct_candidates']} packages on shared random numbers, "
+        f"the best verified on {n} fresh simulated futures. Effort is in assumed units, not figures of the report. {answer}</p>",
+        _table(shown),
+    ]
+    if "frontier" in charts:
+        parts.append(
+            f"<figure><img alt='Probability against effort for each package on the frontier' src='{_png(charts['frontier'])}'></figure>"
+        )
+    session = planning["session"]
+    lines = []
+    for _, r in planning["largest_share"].iterrows():
+        if r["reviews_needed"] == 0:
+            lines.append(f"<li>{html.escape(r['package'])}: no share is met with even odds (one review: {r['probability']:.0%})</li>")
+        else:
+            lines.append(
+                f"<li>{html.escape(r['package'])}: at most <b>{r['largest_share']:.0%}</b> of group 1's reviews "
+                f"({r['reviews_needed']} of 62), against 70 % today (¶25)</li>"
+            )
+    parts += [
+        f"<p><b>The Conference's decision.</b> The largest share of group 1's reviews that would be met before the {session} "
+        f"session with probability at least 50 %:</p><ul>{''.join(lines)}</ul>",
+    ]
+    if "decision" in charts:
+        parts.append(
+            f"<figure><img alt='Probability of meeting the condition before the {session} session for each share the Conference could require' src='{_png(charts['decision'])}'></figure>"
+        )
+    return "\n".join(parts)
+
+
+def _share_words(p: float, n: int) -> str:
+    """A probability with its precision: none of n runs is "fewer than 1 in n", not 0 %."""
+    if p == 0:
+        return f"fewer than 1 in {n}"
+    if p == 1:
+        return f"more than {n - 1} in {n}"
+    return f"{p:.0%} (± {(p * (1 - p) / n) ** 0.5:.0%})"
+
+
 def _trust_html(trust: dict, charts: dict[str, object]) -> str:
     """How far to trust this forecast: the hindcast of every dated figure and its coverage."""
     scores, coverage = trust["scores"], trust["coverage"]
@@ -159,6 +221,7 @@ def build_report(
     charts: dict[str, object],
     drivers: list[str] | None = None,
     trust: dict | None = None,
+    planning: dict | None = None,
 ) -> str:
     """The whole report as one HTML string."""
     setup = baseline.results.setup
@@ -237,6 +300,8 @@ def build_report(
         ]
         if "comparison" in charts:
             parts.append(f"<figure><img alt='comparison' src='{_png(charts['comparison'])}'></figure>")
+    if planning is not None:
+        parts.append(_planning_html(planning, charts))
     if scenarios:
         parts.append("<h2>3. Assumptions of each scenario</h2>")
         parts += [_scenario_assumptions(s) for s in scenarios]

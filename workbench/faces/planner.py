@@ -1,0 +1,181 @@
+"""The explorer's "What would it take?" tab: the target, the required probability, the levers
+allowed; Run searches packages (:func:`workbench.analysis.plan.plan`) with its progress shown,
+draws the verified frontier, and saves a chosen package as a scenario file in the planner's
+own folder (never over a shipped file).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from pathlib import Path
+
+from workbench.analysis.plan import Plan, format_plan, frontier_chart, plan, plan_target
+from workbench.core.paths import USER_SCENARIOS_DIR
+from workbench.experiments.setup import default_setup
+from workbench.inputs.effort import load_effort
+from workbench.inputs.posterior import Posterior
+
+#: Search sizes a planner picks from: (candidates, runs each, runs verifying each frontier package, minutes at most).
+SEARCH_SIZES = {
+    "quick (about a minute)": (40, 60, 200, 2.0),
+    "thorough (several minutes)": (150, 200, 500, 8.0),
+}
+
+#: Plain words for each lever, as a planner reads them.
+LEVER_LABELS = {
+    "secretariat_staffing": "more Secretariat officers (¶42-43)",
+    "nomination_follow_up": "follow-up on pending nominations (¶15-17)",
+    "redraw": "redraw silent reviewing States sooner (¶6-7)",
+    "scheduling_support": "Secretariat proposes consultation dates (¶26, ¶29)",
+    "training": "training and workshops (¶44-49)",
+    "task_split": "task split between reviewers (¶34-36)",
+    "consensus_facilitation": "facilitation of the lists of observations (¶37-39)",
+    "machine_translation": "machine translation (¶55)",
+    "handover_protocol": "handover when a focal point changes (¶14)",
+}
+
+
+def unique_path(folder: Path, stem: str) -> Path:
+    """``folder/stem.toml``, or ``stem-2.toml``, ``stem-3.toml``...: never an existing file."""
+    path = folder / f"{stem}.toml"
+    k = 2
+    while path.exists():
+        path = folder / f"{stem}-{k}.toml"
+        k += 1
+    return path
+
+
+class PlanTab:
+    """The widgets of the tab; ``run()`` is what its button calls."""
+
+    def __init__(
+        self,
+        posterior: Callable[[], Posterior | None],
+        seed: Callable[[], int],
+        workers: int | None,
+        save_folder: Path = USER_SCENARIOS_DIR,
+    ):
+        import ipywidgets as w
+
+        self.posterior = posterior
+        self.seed = seed
+        self.workers = workers
+        self.save_folder = Path(save_folder)
+        self.effort = load_effort()
+        self.result: Plan | None = None
+        self.target = w.Dropdown(
+            options=[
+                ("before the 2028 Conference session", "2028"),
+                ("before the 2030 Conference session", "2030"),
+                ("by the horizon (2060)", "horizon"),
+            ],
+            value="2028",
+            description="Condition met",
+            style={"description_width": "initial"},
+        )
+        self.probability = w.IntSlider(
+            value=50, min=5, max=95, step=5, description="with probability at least (%)", style={"description_width": "initial"}
+        )
+        self.size = w.Dropdown(
+            options=list(SEARCH_SIZES), value=list(SEARCH_SIZES)[0], description="search", style={"description_width": "initial"}
+        )
+        self.levers = {name: w.Checkbox(value=True, description=LEVER_LABELS.get(name, name), indent=False) for name in self.effort.levers}
+        self.run_button = w.Button(description="Find packages", button_style="primary")
+        self.run_button.add_class("wb-plan-run")
+        self.run_button.on_click(lambda _: self.run())
+        self.progress = w.IntProgress(value=0, min=0, max=100, layout=w.Layout(width="240px"))
+        self.status = w.HTML("")
+        self.status.add_class("wb-plan-status")
+        self.answer = w.HTML("<i>Choose a target and press Find packages.</i>")
+        self.answer.add_class("wb-plan-answer")
+        self.chart = w.Output()
+        self.chart.add_class("wb-plan-frontier")
+        self.package = w.Dropdown(options=[], description="package", style={"description_width": "initial"})
+        self.save_button = w.Button(description="Save package as scenario file")
+        self.save_button.add_class("wb-plan-save")
+        self.save_button.on_click(lambda _: self.save())
+        self.widget = w.VBox(
+            [
+                w.HTML(
+                    "<p>Which levers, how hard and from when would meet the condition in time? Packages are searched on "
+                    "shared random numbers, and the best are checked again on fresh ones. Effort is in assumed "
+                    f"{html.escape(self.effort.unit)} (<code>scenarios/planning/effort.toml</code>), not figures of the report.</p>"
+                ),
+                w.HBox([self.target, self.probability, self.size]),
+                w.HTML("<b>Levers the plan may use</b>"),
+                w.GridBox(list(self.levers.values()), layout=w.Layout(grid_template_columns="repeat(3, 1fr)")),
+                w.HBox([self.run_button, self.progress, self.status]),
+                self.answer,
+                self.chart,
+                w.HBox([self.package, self.save_button]),
+            ]
+        )
+
+    def run(self) -> None:
+        allowed = [name for name, box in self.levers.items() if box.value]
+        if not allowed:
+            self.status.value = "<span style='color:#b2182b'>Choose at least one lever.</span>"
+            return
+        trials, replications, verify, minutes = SEARCH_SIZES[self.size.value]
+        self.run_button.disabled = True
+        self.progress.value = 0
+        self.status.value = "searching..."
+        try:
+            setup = default_setup(posterior=self.posterior())
+            target = plan_target(self.target.value, self.probability.value / 100, setup.horizon)
+            self.result = plan(
+                setup,
+                target,
+                levers=allowed,
+                effort=self.effort,
+                trials=trials,
+                max_minutes=minutes,
+                replications=replications,
+                screen=min(30, replications),
+                verify_replications=verify,
+                seed=self.seed(),
+                workers=self.workers,
+                progress=self._progress,
+            )
+            self._draw(self.result)
+            self.status.value = (
+                f"done: {self.result.settings['distinct_candidates']} packages searched in {self.result.settings['total_s']:.0f} s"
+            )
+        except Exception as err:  # shown to the planner in plain words, never a hung "searching..."
+            self.status.value = f"<span style='color:#b2182b'>the search failed: {html.escape(str(err))}</span>"
+        finally:
+            self.progress.value = 100
+            self.run_button.disabled = False
+
+    def _progress(self, done: int, total: int, message: str) -> None:
+        self.progress.value = int(90 * done / max(total, 1))
+        self.status.value = html.escape(f"{done} of at most {total} packages: {message}")
+
+    def _draw(self, result: Plan) -> None:
+        from workbench.faces.display import show_figure
+
+        text = format_plan(result)
+        self.answer.value = f"<pre style='white-space:pre-wrap'>{html.escape(text)}</pre>"
+        show_figure(self.chart, frontier_chart(result))
+        self.package.options = [
+            (f"{name} ({row['probability_verified']:.0%}, effort {row['effort']:.0f})", name)
+            for name, row in result.frontier.set_index("name").iterrows()
+        ]
+        # The cheapest package reaching the target, or else the one reaching furthest.
+        self.package.value = result.chosen or str(result.frontier.iloc[-1]["name"])
+
+    def save(self) -> Path | None:
+        """Write the chosen package as a scenario file in the planner's folder (a new name if taken)."""
+        if self.result is None or not self.package.value:
+            self.status.value = "<span style='color:#b2182b'>Find packages first.</span>"
+            return None
+        name = self.package.value
+        package = self.result.packages[name]
+        self.save_folder.mkdir(parents=True, exist_ok=True)
+        path = unique_path(self.save_folder, f"{name}-before-{self.result.target.before.year}")
+        verified = self.result.frontier.set_index("name").loc[name, "probability_verified"]
+        description = f"meets the condition before {self.result.target.label} in {verified:.0%} of verified runs"
+        path.write_text(package.scenario_toml(self.effort, f"{name}: {package.describe()}"[:120], description), encoding="utf-8")
+        self.status.value = f"saved {html.escape(path.name)} in {html.escape(str(self.save_folder))}: load it in the Scenario tab"
+        return path
