@@ -28,6 +28,11 @@ def test_notebook_runs_top_to_bottom(path, monkeypatch):
     NotebookClient(book, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     errors = [o for cell in book.cells if cell.cell_type == "code" for o in cell.outputs if o.output_type == "error"]
     assert not errors
+    # Every cell that draws a chart shows it (the library once forced an off-screen backend, and
+    # executed notebooks came back without a single image).
+    chart_cells = [cell for cell in book.cells if cell.cell_type == "code" and "_chart(" in cell.source]
+    for cell in chart_cells:
+        assert any("image/png" in o.get("data", {}) for o in cell.outputs), f"no image from: {cell.source[:60]}"
 
 
 def test_notebooks_hold_no_model_logic():

@@ -59,6 +59,7 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
         for s in scenarios
     }
     table = comparison_table(base.results, {name: fc.results for name, fc in runs.items()})
+    decision = _decision(base.results.setup, {s.name: s for s in scenarios}, replications, seed, workers)
     snapshots = load_observations()
     scores = hindcast(snapshots, posterior, replications=400, seed=seed, workers=workers)
     coverage = coverage_summary(scores).iloc[0]
@@ -112,6 +113,7 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
             }
             for r in table.itertuples()
         ],
+        "decision": decision,
         "sd_ratio": {name: float(summary.loc[name, "sd_ratio"]) for name in summary.index},
         "calibration": {
             "generations": prov.get("generations_run"),
@@ -121,6 +123,34 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
             "converged": prov.get("converged"),
         },
     }
+
+
+#: The package the findings show the Conference's decision with: the shipped scenario that does most.
+DECISION_PACKAGE = "package: added funding"
+
+
+def _decision(setup, scenarios: dict, replications: int, seed: int, workers: int | None) -> dict:
+    """The largest share of group 1 the Conference could require and still have even odds before
+    the 2028 and 2030 sessions, today and with the strongest shipped package (`workbench decision`)."""
+    import dataclasses
+
+    from workbench.analysis.decision import decision_curve, largest_share
+    from workbench.core.timeline import CONFERENCE_SESSIONS
+    from workbench.inputs.levers import Levers
+
+    packages = {"today's practice": Levers()}
+    if DECISION_PACKAGE in scenarios:
+        packages[DECISION_PACKAGE] = scenarios[DECISION_PACKAGE].levers
+    sessions = {str(y): CONFERENCE_SESSIONS[y] for y in (2028, 2030)}
+    curve = decision_curve(dataclasses.replace(setup, levers=Levers()), sessions, packages, replications, seed, workers=workers)
+    out: dict = {"probability": 0.5, "replications": replications}
+    for year in sessions:
+        best = largest_share(curve, f"p_before_{year}", 0.5)
+        out[year] = {
+            r.package: {"share": None if r.reviews_needed == 0 else r.largest_share, "reviews": int(r.reviews_needed)}
+            for r in best.itertuples()
+        }
+    return out
 
 
 def _date(value: pd.Timestamp | None) -> str | None:
@@ -164,10 +194,33 @@ def render_readme_block(f: dict) -> str:
         f"Scored against the {hc['figures']} figures of {hc['dates']} dates the model expresses, {_pct(hc['covered_50'])}, "
         f"{_pct(hc['covered_80'])} and {_pct(hc['covered_95'])} fall inside its central 50, 80 and 95 % intervals"
         + (f"; of the scenarios, {best['scenario']} does most ({_pct(best['p_by_horizon'])} by {h['horizon'][:4]})." if best else "."),
+        "",
+        _decision_sentence(f),
         "Details, and what is not known: [What the model says today](docs/explanation/findings.md).",
         END,
     ]
     return "\n".join(lines)
+
+
+def _decision_sentence(f: dict) -> str:
+    """What the Conference would have to decide for even odds, in words."""
+    d = f.get("decision")
+    if not d:
+        return ""
+
+    def share(entry: dict) -> str:
+        return "no share at all" if entry["share"] is None else f"{_pct(entry['share'])} ({entry['reviews']} of 62 reviews)"
+
+    today = d["2030"].get("today's practice")
+    package = d["2030"].get(DECISION_PACKAGE)
+    return (
+        f"For even odds of meeting the condition before the 2030 session, the Conference would have to lower it from 70 % to "
+        f"{share(today)} of group 1's reviews under today's practice"
+        + (f", or to {share(package)} with the {DECISION_PACKAGE} scenario" if package else "")
+        + "; before 2028: "
+        + ", ".join(f"{share(v)} ({k})" for k, v in d["2028"].items())
+        + " (`workbench decision`; what packages of levers would take: `workbench plan`)."
+    )
 
 
 def render_page(f: dict) -> str:
@@ -231,6 +284,10 @@ def render_page(f: dict) -> str:
             f"| {r['scenario']} | {_pct(r['p_by_horizon'])} | {100 * r['p_by_2030_change']:+.1f} points | {r['months_gained_median']:+.0f} |"
         )
     out += [
+        "",
+        "## What the Conference would have to decide",
+        "",
+        _decision_sentence(f) or "(not computed)",
         "",
         "## The calibration behind it",
         "",

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import matplotlib
 
-matplotlib.use("Agg")
+# Outside a Jupyter kernel (the command line, the report, a worker) draw off-screen, whatever the
+# machine's display; inside one, keep the notebook's inline backend, or no chart would show.
+if "ipykernel" not in sys.modules:
+    matplotlib.use("Agg")
 
 import matplotlib.dates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
