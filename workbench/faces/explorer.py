@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 import threading
 import time
 from pathlib import Path
@@ -441,7 +442,7 @@ class Explorer:
     def _draw(self, base, scen, scenario: Scenario) -> None:
         import matplotlib.pyplot as plt
 
-        from workbench.faces.plots import fan_chart, threshold_chart
+        from workbench.faces.plots import fan_chart, met_by_date_chart
 
         table = probability_table(base.summary, scen.summary if scen else None)
         shown = table.copy()
@@ -459,11 +460,39 @@ class Explorer:
             )
         else:
             self.difference.value = "<i>No lever on: the baseline.</i>"
-        target = base.results.setup.params.completion_target(62)
+        # The charts follow the condition that was run: the target line is drawn only where it is a
+        # count of group 1's completed reviews; the probability chart follows any condition.
+        condition = scenario.condition
         fig, ax = plt.subplots(figsize=(6, 3.2))
-        fan_chart((scen or base).results.monthly_summary, 1, target, ax=ax, label=" (scenario)" if scen else " (baseline)")
+        shown = scen or base
+        if condition.groups == (1,) and condition.counted_stage == "completed":
+            target = math.ceil(round(condition.share * 62, 9))
+            rule = "¶25" if condition.is_default else "the Conference's new rule"
+            target_label = f"{target} completed ({condition.share:.0%}, {rule})"
+        else:
+            target, target_label = None, None
+            stage = {"lists": "the lists of observations", "summaries": "the summaries"}.get(condition.counted_stage, "completion")
+            ax.text(
+                0.99,
+                0.02,
+                f"condition: {condition.share:.0%} of group(s) {', '.join(map(str, condition.groups))} "
+                f"reaching {stage}; see the chart beside",
+                transform=ax.transAxes,
+                ha="right",
+                fontsize=7,
+            )
+        fan_chart(
+            shown.results.monthly_summary,
+            1,
+            target,
+            ax=ax,
+            label=" (scenario)" if scen else " (baseline)",
+            target_label=target_label,
+            baseline=base.results.monthly_summary if scen else None,
+        )
         self._show(self.fan, fig)
-        self._show(self.dates, threshold_chart((scen or base).results.threshold, base.results.setup.horizon))
+        runs = {"baseline": base.results.threshold, **({"scenario": scen.results.threshold} if scen else {})}
+        self._show(self.dates, met_by_date_chart(runs, base.results.setup.horizon, CONFERENCE_SESSIONS, "When the condition is met"))
 
     @staticmethod
     def _show(output, fig) -> None:
