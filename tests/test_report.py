@@ -125,6 +125,7 @@ def test_compare_command_prints_a_ranked_table(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "months gained" in done.stdout and "redraw silent reviewers" in done.stdout
+    assert "WARNING: 10 paired replications" in done.stdout and "± " in done.stdout  # the noise is said, not hidden
     table = pd.read_csv(tmp_path / "c.csv")
     assert list(table["months_gained_median"]) == sorted(table["months_gained_median"], reverse=True)
 
@@ -173,6 +174,9 @@ def test_comparison_counts_runs_that_never_reach_on_known_outcomes(snapshot):
     assert row.months_gained_median == pytest.approx(np.median(gains))
     assert (row.p_within_horizon_baseline, row.p_within_horizon) == (0.5, 0.5)
     assert row.p_by_2030 == 0.0
+    # Paired differences in "met by the horizon": 0, +1, -1, 0; their standard error is sd / sqrt(4).
+    assert row.p_within_horizon_change == 0.0
+    assert row.p_within_horizon_change_se == pytest.approx(np.std([0, 1, -1, 0], ddof=1) / 2)
 
 
 def test_critical_reviews_name_parties_with_a_real_pairing_list(snapshot):

@@ -68,17 +68,32 @@ def compare(base: Results, scenario: Results, name: str, sessions: dict[int, dt.
     }
     for year, day in sessions.items():
         cut = pd.Timestamp(day)
-        p_base = float((base.threshold["reached"] & (base.threshold["date"] < cut)).mean())
-        p_scen = float((scenario.threshold["reached"] & (scenario.threshold["date"] < cut)).mean())
-        row[f"p_by_{year}_baseline"] = p_base
-        row[f"p_by_{year}"] = p_scen
-        row[f"p_by_{year}_change"] = p_scen - p_base
-    within_baseline = float(base.threshold["reached"].mean())
-    within = float(scenario.threshold["reached"].mean())
-    row["p_within_horizon_baseline"] = within_baseline
-    row["p_within_horizon"] = within
-    row["p_within_horizon_change"] = within - within_baseline
+        met_base = (base.threshold["reached"] & (base.threshold["date"] < cut)).to_numpy()
+        met_scen = (scenario.threshold["reached"] & (scenario.threshold["date"] < cut)).to_numpy()
+        row[f"p_by_{year}_baseline"] = float(met_base.mean())
+        row[f"p_by_{year}"] = float(met_scen.mean())
+        row[f"p_by_{year}_change"] = float(met_scen.mean() - met_base.mean())
+        row[f"p_by_{year}_change_se"] = paired_standard_error(met_scen, met_base)
+    within_base = base.threshold["reached"].to_numpy()
+    within_scen = scenario.threshold["reached"].to_numpy()
+    row["p_within_horizon_baseline"] = float(within_base.mean())
+    row["p_within_horizon"] = float(within_scen.mean())
+    row["p_within_horizon_change"] = float(within_scen.mean() - within_base.mean())
+    row["p_within_horizon_change_se"] = paired_standard_error(within_scen, within_base)
+    row["months_gained_mean"] = float(censored.mean())
+    row["months_gained_mean_se"] = float(censored.std(ddof=1) / np.sqrt(len(censored))) if len(censored) > 1 else np.nan
     return row
+
+
+def paired_standard_error(scenario: np.ndarray, baseline: np.ndarray) -> float:
+    """Monte Carlo standard error of a difference of two probabilities estimated on the same runs:
+    the spread of the per-run differences, which common random numbers keep small."""
+    d = scenario.astype(float) - baseline.astype(float)
+    return float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")
+
+
+#: Below this many paired runs, a change of a few points in a probability is within its noise.
+FEW_REPLICATIONS = 400
 
 
 def comparison_table(base: Results, scenarios: dict[str, Results]) -> pd.DataFrame:
@@ -88,21 +103,36 @@ def comparison_table(base: Results, scenarios: dict[str, Results]) -> pd.DataFra
     return table.sort_values(["months_gained_median", "p_within_horizon_change"], ascending=False).reset_index(drop=True)
 
 
+def _change(value: float, se: float) -> str:
+    """A change with its Monte Carlo error, marked '?' when it is within two errors of none."""
+    if value == 0 and se == 0:
+        return "none in any run "
+    noise = not np.isfinite(se) or abs(value) < 2 * se
+    return f"{value:+.1%} ± {se:.1%}{'?' if noise else ' '}"
+
+
 def format_comparison(table: pd.DataFrame, horizon: dt.date) -> str:
     lines = [
-        f"{'scenario':<38} {'months gained, median [80% interval]':>38} {'P(2030) change':>15} "
-        f"{f'P(by {horizon.year}) change':>15} {'only scenario':>14}"
+        f"{'scenario':<38} {'months gained, median [80% interval]':>38} {'P(2030) change':>17} "
+        f"{f'P(by {horizon.year}) change':>17} {'only scenario':>14}"
     ]
     for _, r in table.iterrows():
         interval = f"{r.months_gained_median:+.0f} [{r.months_gained_p10:+.0f}, {r.months_gained_p90:+.0f}]"
         lines.append(
-            f"{r.scenario[:38]:<38} {interval:>38} {r.p_by_2030_change:>+14.1%} "
-            f"{r.p_within_horizon_change:>+14.1%} {r.only_scenario_reaches:>13.1%}"
+            f"{r.scenario[:38]:<38} {interval:>38} {_change(r.p_by_2030_change, r.p_by_2030_change_se):>17} "
+            f"{_change(r.p_within_horizon_change, r.p_within_horizon_change_se):>17} {r.only_scenario_reaches:>13.1%}"
         )
     lines.append(
         "months gained: baseline date minus scenario date, per replication, runs that never reach counted at "
-        f"the horizon ({horizon}); 'only scenario': share of runs reaching the condition only with the scenario"
+        f"the horizon ({horizon}); 'only scenario': share of runs reaching the condition only with the scenario; "
+        "± one Monte Carlo standard error of the paired difference; '?': within two errors of no change (noise)"
     )
+    n = int(table["replications"].iloc[0]) if len(table) else 0
+    if n and n < FEW_REPLICATIONS:
+        lines.append(
+            f"WARNING: {n} paired replications: changes smaller than about {2 * 0.5 / np.sqrt(n):.0%} may be noise. "
+            f"Use --replications {FEW_REPLICATIONS * 2} or more before reading small differences."
+        )
     return "\n".join(lines)
 
 

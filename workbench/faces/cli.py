@@ -437,8 +437,7 @@ def _run_scenarios(args, keep_events: bool = False, by_structure: bool = False):
 def cmd_compare(args) -> int:
     from workbench.analysis.compare import format_comparison
 
-    if args.output:
-        check_file_destination(args.output, "--output")
+    check_file_destination(args.output, "--output")
     base, scenarios, runs, table = _run_scenarios(args)
     if table is None:
         raise InputError("command line", "scenarios", "no scenario other than the baseline", "one or more scenario files")
@@ -449,11 +448,10 @@ def cmd_compare(args) -> int:
     print(format_comparison(table, args.horizon))
     if getattr(args, "by_structure", False):
         table = _compare_by_structure(args, table)
-    if args.output:
-        from workbench.faces.report import write_report
+    from workbench.core.atomic import write_text_atomic
 
-        write_report(table.to_csv(index=False), args.output)
-        print(f"\ntable written to {args.output}")
+    write_text_atomic(args.output, table.to_csv(index=False))
+    print(f"\ntable written to {args.output}")
     return 0
 
 
@@ -941,7 +939,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cp = sub.add_parser("compare", help="paired comparison of scenarios against the baseline, ranked by months gained")
     scenario_options(cp, 1000)
-    cp.add_argument("--output", type=Path, help="also write the table as CSV")
+    cp.add_argument("--output", type=Path, default=Path("results/compare.csv"), help="the table as CSV (default results/compare.csv)")
     cp.set_defaults(func=cmd_compare)
 
     rp = sub.add_parser("report", help="the one-page HTML report for delegations")
