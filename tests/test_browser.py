@@ -134,9 +134,7 @@ def test_changing_a_lever_and_running_updates_the_app(voila_url):
         answer = page.locator(".wb-plan-answer").inner_text()
         page.screenshot(path=str(SHOTS / "explorer-what-would-it-take.png"), full_page=True)
         page.locator(".wb-plan-save").click()
-        page.wait_for_function(
-            "() => document.querySelector('.wb-plan-status').innerText.includes('saved ')", timeout=30_000
-        )
+        page.wait_for_function("() => document.querySelector('.wb-plan-status').innerText.includes('saved ')", timeout=30_000)
 
         body = page.locator("body").inner_text()
         browser.close()

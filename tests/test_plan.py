@@ -215,3 +215,25 @@ def test_act_first_ranks_with_monte_carlo_error_and_names_positions_without_real
     assert list(table["rank"]) == list(range(1, 7))
     assert table["months_earlier_mean"].is_monotonic_decreasing
     assert (table["months_earlier_se"] >= 0).all() and (table["p_change_se"] >= 0).all()
+
+
+@pytest.mark.slow
+def test_clearly_beaten_candidates_are_dropped_after_the_screening_runs():
+    """A costly lever that does almost nothing (redrawing after ten years) only adds effort: packages
+    using it are beaten by cheaper ones after the screening runs, and dropped there."""
+    effort = EffortModel(
+        "units",
+        {
+            **ONE_LEVER.levers,
+            "redraw": LeverEffort("redraw", {"after_months": (120.0, 110.0)}, 500.0, 50.0, ("all",), "test: costly and nearly useless"),
+        },
+    )
+    setup = make_setup()
+    target = plan_target(BEFORE.isoformat(), REQUIRED, setup.horizon)
+    result = plan(
+        setup, target, effort=effort, trials=24, replications=120, screen=30, verify_replications=60, seed=2, start_dates=[START], workers=2
+    )
+    assert result.settings["pruned"] > 0
+    pruned = set(result.candidates.loc[result.candidates["pruned"], "package"])
+    assert not pruned & set(result.frontier["package"])
+    assert (result.candidates.loc[result.candidates["pruned"], "replications"] == 30).all()

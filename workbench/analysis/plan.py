@@ -9,8 +9,8 @@ required probability, if any does.
   its start date, whom it is aimed at) for the two objectives, probability up and effort
   down.  Every candidate runs on the same seeds (common random numbers), so two candidates
   differ by their levers, not by their luck.  A candidate first runs on a few replications;
-  one whose probability is then, with confidence, below that of a cheaper candidate already
-  evaluated is dropped there (pruned).
+  one that a cheaper candidate already evaluated beats with confidence there (a higher
+  probability, or the same and an earlier mean date) is dropped (pruned).
 * **Verification.**  A probability chosen as the best of many noisy estimates is biased up.
   The frontier's packages are therefore rerun on fresh seeds, disjoint from the search's,
   and only those verified numbers are reported; a package that, verified, does no better
@@ -308,7 +308,15 @@ def plan(
         met, years = outcomes(setup, package_levers, target.before, screen, seed, workers, scheduler)
         screened = float(met.mean())
         upper = screened + SCREEN_Z * math.sqrt(max(screened * (1 - screened), 1.0 / screen) / screen)
-        cheaper_and_better = [r for r in evaluated.values() if not r["pruned"] and r["effort"] <= cost and r["probability"] > upper]
+        # Its condition date, at best (the earliest its mean could plausibly be).
+        earliest = float(years.mean() - SCREEN_Z * years.std(ddof=1) / math.sqrt(screen)) if screen > 1 else -math.inf
+        cheaper_and_better = [
+            r
+            for r in evaluated.values()
+            if not r["pruned"]
+            and r["effort"] <= cost
+            and (r["probability"] > upper or (r["probability"] >= screened and r["mean_years"] < earliest))
+        ]
         row = {"package": package, "effort": cost, "screened": screened, "trial": trial.number}
         if screen < replications and cheaper_and_better:
             evaluated[package] = {**row, "probability": screened, "mean_years": float(years.mean()), "replications": screen, "pruned": True}
