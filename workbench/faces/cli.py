@@ -107,14 +107,17 @@ def cmd_forecast(args) -> int:
     scenario = load_scenario(args.scenario) if args.scenario else BASELINE
     options = _run_options(args, snapshot)
     print(f"workbench: running {args.replications} replications...", file=sys.stderr, flush=True)
+    progress, bar = _bar("replications", units=args.replications)
     fc = forecast(
         None,
         scenario=scenario,
         keep_events=not (args.no_events or args.summaries_only),
         keep_monthly=not args.summaries_only,
         by_structure=args.by_structure,
+        progress=progress,
         **options,
     )
+    bar.close()
     print(format_forecast(fc))
     if fc.by_structure is not None:
         print("\n  The same forecast on each model structure alone (same seed), most probable first:\n")
@@ -423,12 +426,16 @@ def _run_scenarios(args, keep_events: bool = False, by_structure: bool = False):
     baseline, scenarios = _load_scenarios(args.scenarios)
     common = {**_run_options(args, latest_snapshot()), "keep_monthly": False}  # charts read the streamed monthly summary
     started = time.perf_counter()
-    base = forecast(None, scenario=baseline, keep_events=True, by_structure=by_structure, **common)
+    progress, bar = _bar("baseline", units=args.replications)
+    base = forecast(None, scenario=baseline, keep_events=True, by_structure=by_structure, progress=progress, **common)
+    bar.close()
     print(f"baseline: {args.replications} replications in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     runs = {}
     for scenario in scenarios:
         t = time.perf_counter()
-        runs[scenario.name] = forecast(None, scenario=scenario, keep_events=keep_events, **common)
+        progress, bar = _bar(scenario.name[:30], units=args.replications)
+        runs[scenario.name] = forecast(None, scenario=scenario, keep_events=keep_events, progress=progress, **common)
+        bar.close()
         print(f"{scenario.name}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
     table = comparison_table(base.results, {name: fc.results for name, fc in runs.items()}) if runs else None
     return base, scenarios, runs, table
@@ -607,16 +614,17 @@ def cmd_parameters(args) -> int:
     return 0
 
 
-def _bar(what: str, unit: str = "run"):
+def _bar(what: str, unit: str = "run", units: int | None = None):
     """A progress bar with an ETA on stderr (tqdm; hidden when stderr is not a terminal), as a
-    ``progress(done, total)`` callback, and the bar to close."""
+    ``progress(done, total)`` callback, and the bar to close.  With ``units`` the bar counts those
+    (replications) while the callback reports in its own steps (chunks of replications)."""
     from tqdm import tqdm
 
-    bar = tqdm(desc=what, unit=unit, file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
+    bar = tqdm(desc=what, unit=unit, total=units, file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
 
     def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
+        bar.total = units or total
+        bar.n = round(done / total * units) if units else done
         bar.refresh()
 
     return progress, bar
