@@ -99,22 +99,30 @@ def test_the_explorer_runs_on_one_structure_and_shows_each_beside_the_average(tm
     assert len(names) == len(explorer.shipped.structure_names()) == 8
     explorer.structure.value = names[-1]
     explorer.run()
-    assert (12, 1, names[-1]) in explorer._baseline_cache and f"structure {names[-1]}" in explorer.status.value
+    assert (12, 1, names[-1]) in explorer._baseline_cache and f"({names[-1]})" in explorer.status.value
     explorer.by_structure()
     assert "model average" in explorer.structures_table.value and names[0] in explorer.structures_table.value
 
 
-def test_the_explorer_reports_a_bad_file_and_a_failed_run_in_the_app(tmp_path):
+def test_the_explorer_reports_a_bad_file_and_a_failed_run_in_the_app(tmp_path, monkeypatch):
     explorer = Explorer(replications=12, folder=tmp_path, workers=1)
     (tmp_path / "broken.toml").write_text("[scenario\nname = ", encoding="utf-8")
     explorer.load(tmp_path / "broken.toml")
     assert "could not load broken.toml" in explorer.status.value and "not valid TOML" in explorer.status.value
     explorer.run()
     assert "updated in" in explorer.status.value
-    explorer.seed.value = -1  # an impossible seed: the run fails, and the app says so
+    explorer.seed.value = -1  # an impossible seed is refused as it is typed: the box holds 0
+    assert explorer.seed.value == 0
+    from workbench.faces import explorer as module
+
+    def broken(*args, **kwargs):
+        raise MemoryError("the machine ran out of memory")
+
+    monkeypatch.setattr(module, "forecast", broken)
+    explorer.structure.value = [v for _, v in explorer.structure.options if v][0]  # not cached: the run must compute
     explorer.run()
-    assert "run failed" in explorer.status.value and "-1 is not a whole number from 0 up" in explorer.status.value
-    assert "Out of date: the last run failed" in explorer.table.value and not explorer.run_button.disabled
+    assert "run failed" in explorer.status.value and "ran out of memory" in explorer.status.value
+    assert "Out of date" in explorer.table.value and not explorer.run_button.disabled
 
 
 def test_more_workers_than_cores_are_not_started():
@@ -154,3 +162,65 @@ def test_the_what_would_it_take_tab_finds_and_saves_a_package(tmp_path, monkeypa
     saved = [tab.save(), tab.save()]
     assert saved[0] != saved[1] and all(p.parent == tmp_path for p in saved)  # never over an existing file
     assert load_scenario(saved[0]).levers == tab.result.packages[tab.package.value].levers(tab.effort)
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIO_DIR.glob("*.toml")), ids=lambda p: p.name)
+def test_load_then_save_keeps_every_shipped_scenario_or_says_what_it_cannot_show(path, tmp_path):
+    from workbench.faces.explorer import unshown
+
+    original = load_scenario(path)
+    explorer = Explorer(replications=12, workers=1, save_folder=tmp_path)
+    explorer.load(path)
+    assert explorer._loaded == original  # Run runs the file itself until a control changes
+    saved = load_scenario(explorer._save_clicked())
+    same = saved.levers == original.levers and saved.condition == original.condition and saved.changes == original.changes
+    assert same or unshown(original), f"{path.name} changed on Load and Save without a word"
+    if not same:
+        assert "cannot show" in explorer.status.value or "saved" in explorer.status.value
+
+
+def test_what_the_controls_cannot_show_is_named_and_run_uses_the_file(tmp_path):
+    path = tmp_path / "two-groups.toml"
+    path.write_text(
+        '[scenario]\nname = "two groups"\n[levers.training]\nstart = 2025-01-01\ntarget = [1, 2]\nsaq_factor = 0.8\n'
+        "[parameters]\nsecretariat_officers = 3\n",
+        encoding="utf-8",
+    )
+    explorer = Explorer(replications=12, workers=1, save_folder=tmp_path)
+    explorer.load(path)
+    assert "groups [1, 2]" in explorer.status.value and "secretariat_officers = 3" in explorer.status.value
+    assert explorer._loaded == load_scenario(path)
+    explorer.controls["training"]["saq_factor"].value = 0.7  # a change: the controls now define the scenario
+    assert explorer._loaded is None
+
+
+def test_results_go_out_of_date_on_any_change_and_downloads_are_valid_files(tmp_path):
+    import base64
+    import io
+    import re
+
+    import openpyxl
+
+    explorer = Explorer(replications=12, workers=1, save_folder=tmp_path)
+    explorer.controls["redraw"]["enabled"].value = True
+    explorer.run()
+    assert "Out of date" not in explorer.table.value
+    links = dict(re.findall(r"download='([^']+)' href='data:[^;]+;base64,([^']+)'", explorer.downloads.value))
+    assert {"scenario.toml", "chances.csv", "chances.xlsx"} <= set(links)
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(links["chances.xlsx"])))
+    values = [row for row in book["chances"].iter_rows(min_row=2, values_only=True)]
+    assert all(isinstance(v, (int, float)) for row in values for v in row[1:])  # numbers, not worded percentages
+    (tmp_path / "s.toml").write_bytes(base64.b64decode(links["scenario.toml"]))
+    assert load_scenario(tmp_path / "s.toml").levers.redraw is not None
+    explorer.controls["redraw"]["after_months"].value = 30.0
+    assert "Out of date" in explorer.table.value and explorer.downloads.value == ""
+
+
+def test_the_explorer_speaks_french_and_spanish():
+    fr = Explorer(replications=12, workers=1, lang="fr")
+    assert fr.run_button.description == "Lancer" and fr.tabs.get_title(1) == "Que faudrait-il ?"
+    assert fr.controls["consensus_facilitation"]["enabled"].description.startswith("Facilitation des listes d'observations")
+    fr.run()
+    assert "futurs simulés" in fr.status.value and "Probabilité que la condition soit remplie" in fr.table.value
+    es = Explorer(replications=12, workers=1, lang="es")
+    assert es.run_button.description == "Ejecutar" and "lista" in es.controls["consensus_facilitation"]["enabled"].description

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.timeline import CONFERENCE_SESSIONS, to_day
+from workbench.core.translatable import N_
 from workbench.experiments.setup import DEFAULT_HORIZON, Setup, default_setup, simulate
 from workbench.experiments.workers import default_workers, parallel_map
 from workbench.inputs.posterior import Posterior
@@ -37,26 +38,26 @@ STRUCTURE_INPUTS = (("structure: nominations", "silent"), ("structure: pace", "c
 
 #: Each input in the words a delegation would use.
 PLAIN_WORDS = {
-    "nomination_rate": "how quickly parties nominate focal points",
-    "responsiveness_shape": "how alike parties are in responsiveness",
-    "silent_share": "how many parties never nominate unprompted",
-    "replacement_rate": "how often focal points change",
-    "handover_months": "how long a change of focal point stalls reviews",
-    "responsiveness_coupling": "how strongly slowness in nominating carries into every stage",
-    "consultation_scheduling_months": "how long preliminary consultations take to schedule",
-    "saq_median_months": "how long self-assessments take",
-    "saq_sigma": "how much self-assessment times vary",
-    "saq_deadline_pull": "how strongly self-assessments bunch at their deadline",
-    "feedback_part_median_months": "how long reviewers take to draft written feedback",
-    "feedback_sigma": "how much drafting times vary",
-    "lists_median_months": "how long lists of observations take",
-    "lists_sigma": "how much lists times vary",
-    "summaries_median_months": "how long summaries take",
-    "summaries_sigma": "how much summaries times vary",
-    "redraw_patience_months": "how long parties wait before asking for a redraw",
-    "structure: nominations": "whether some parties never nominate at all, or all do in the end (structure)",
-    "structure: pace": "whether slowness in nominating carries into every stage at all (structure)",
-    "structure: saq": "whether self-assessments bunch at their deadline at all (structure)",
+    "nomination_rate": N_("how quickly parties nominate focal points"),
+    "responsiveness_shape": N_("how alike parties are in responsiveness"),
+    "silent_share": N_("how many parties never nominate unprompted"),
+    "replacement_rate": N_("how often focal points change"),
+    "handover_months": N_("how long a change of focal point stalls reviews"),
+    "responsiveness_coupling": N_("how strongly slowness in nominating carries into every stage"),
+    "consultation_scheduling_months": N_("how long preliminary consultations take to schedule"),
+    "saq_median_months": N_("how long self-assessments take"),
+    "saq_sigma": N_("how much self-assessment times vary"),
+    "saq_deadline_pull": N_("how strongly self-assessments bunch at their deadline"),
+    "feedback_part_median_months": N_("how long reviewers take to draft written feedback"),
+    "feedback_sigma": N_("how much drafting times vary"),
+    "lists_median_months": N_("how long lists of observations take"),
+    "lists_sigma": N_("how much lists times vary"),
+    "summaries_median_months": N_("how long summaries take"),
+    "summaries_sigma": N_("how much summaries times vary"),
+    "redraw_patience_months": N_("how long parties wait before asking for a redraw"),
+    "structure: nominations": N_("whether some parties never nominate at all, or all do in the end (structure)"),
+    "structure: pace": N_("whether slowness in nominating carries into every stage at all (structure)"),
+    "structure: saq": N_("whether self-assessments bunch at their deadline at all (structure)"),
 }
 
 

@@ -595,6 +595,23 @@ def _report_planning(args, setup, charts: dict) -> dict:
     return {"plan": record, "frontier": frontier, "largest_share": largest_share(curve, column, 0.5), "session": session}
 
 
+def cmd_brief(args) -> int:
+    from workbench.core.atomic import write_text_atomic
+    from workbench.faces.brief import render_brief
+    from workbench.faces.findings import FINDINGS_JSON, load_findings
+    from workbench.faces.i18n import language
+
+    lang = language(args.lang)
+    source = args.findings or FINDINGS_JSON
+    if not Path(source).is_file():
+        raise InputError(source, "(file)", "no findings computed", "run `make findings` first (or pass --findings)")
+    output = args.output or Path(f"results/brief-{lang.code}.html")
+    check_file_destination(output, "--output")
+    write_text_atomic(output, render_brief(load_findings(Path(source)), lang=lang))
+    print(f"brief ({lang.code}) written to {output}: two pages, from {source}")
+    return 0
+
+
 def cmd_reproduce(args) -> int:
     from workbench.analysis.output_folder import reproduce
 
@@ -958,6 +975,12 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--plan", type=Path, help="a folder written by `workbench plan` for the 'What would it take?' section")
     rp.add_argument("--plan-trials", type=_positive, default=40, help="without --plan: packages of the section's quick search (default 40)")
     rp.set_defaults(func=cmd_report)
+
+    br = sub.add_parser("brief", help="the two-page brief for delegations, in English, French or Spanish (from docs/findings.json)")
+    br.add_argument("--lang", default="en", help="language: en, fr, es, or any with a catalog in workbench/faces/locale (default en)")
+    br.add_argument("--findings", type=Path, help="findings file (default docs/findings.json, from `make findings`)")
+    br.add_argument("--output", type=Path, help="HTML file (default results/brief-LANG.html)")
+    br.set_defaults(func=cmd_brief)
 
     r = sub.add_parser("reproduce", help="rerun a forecast from its output folder's manifest and check the numbers agree")
     r.add_argument("output", type=Path, help="a folder written by `workbench forecast`")

@@ -25,6 +25,8 @@ from workbench.core.errors import InputError
 from workbench.core.paths import USER_SCENARIOS_DIR
 from workbench.core.timeline import CONFERENCE_SESSIONS
 from workbench.faces.display import show_figure
+from workbench.faces.i18n import language, languages
+from workbench.faces.labels import EFFECT_LABELS, LEVER_LABELS, STAGE_LABELS, TARGET_LABELS
 from workbench.faces.planner import PlanTab
 from workbench.inputs.levers import LEVER_TYPES
 from workbench.inputs.posterior import shipped_posterior
@@ -46,6 +48,16 @@ TARGETS = ("all", "group 1", "group 2", "group 3")
 DEFAULT_START = dt.date(2025, 1, 1)
 
 
+def requested_language(default: str = "en") -> str:
+    """The language the reader asked for: ``?lang=fr`` in the served app's address (Voilà passes it
+    to the kernel as QUERY_STRING), else ``$WORKBENCH_LANG``, else ``default``."""
+    import os
+    from urllib.parse import parse_qs
+
+    asked = parse_qs(os.environ.get("QUERY_STRING", "")).get("lang", [os.environ.get("WORKBENCH_LANG", default)])[0]
+    return asked if asked in languages() else default
+
+
 def default_settings() -> dict:
     """Every lever off, with its default effect sizes; the ¶25 condition unchanged."""
     return {
@@ -60,7 +72,9 @@ def default_settings() -> dict:
 def _toml_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (dt.date, int, float)):
+    if isinstance(value, float):
+        return repr(round(value, 6))  # 0.9, not the 0.8999999999999999 a slider step leaves
+    if isinstance(value, (dt.date, int)):
         return str(value)
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -115,6 +129,28 @@ def scenario_to_settings(scenario: Scenario) -> dict:
     return settings
 
 
+def unshown(scenario: Scenario) -> list[str]:
+    """What a scenario sets that the controls cannot show (Load then says so, and Run runs the file
+    as it is until a control is changed)."""
+    notes = []
+    for name, lever in scenario.levers.active().items():
+        t = lever.target
+        if t.parties:
+            notes.append(f"{name}: named parties ({', '.join(t.parties)})")
+        elif len(t.groups) not in (1, 3):
+            notes.append(f"{name}: groups {list(t.groups)}")
+    c = scenario.condition
+    if c.groups != (1,):
+        notes.append(f"condition: groups {list(c.groups)}")
+    if c.decided is not None and c.decided not in CONFERENCE_SESSIONS.values():
+        notes.append(f"condition: decided on {c.decided.isoformat()}")
+    if (not c.is_default or c.decided) and c.decided is None:
+        notes.append("condition: the new rule counting from the start (no decision date)")
+    if scenario.changes:
+        notes.append("parameters: " + ", ".join(f"{k} = {v}" for k, v in scenario.changes.items()))
+    return notes
+
+
 def settings_to_scenario(settings: dict, folder: Path | None = None) -> Scenario:
     """Validate the settings exactly as a scenario file would be (write, then load)."""
     import tempfile
@@ -122,7 +158,10 @@ def settings_to_scenario(settings: dict, folder: Path | None = None) -> Scenario
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "explorer.toml"
         path.write_text(settings_to_toml(settings), encoding="utf-8")
-        scenario = load_scenario(path)
+        try:
+            scenario = load_scenario(path)
+        except InputError as err:  # name the settings, not a temporary file the planner never saw
+            raise InputError("the settings", err.field, err.problem, err.allowed) from None
     return Scenario(scenario.name, scenario.description, None, scenario.changes, scenario.levers, scenario.condition)
 
 
@@ -164,6 +203,7 @@ class Explorer:
         workers: int | None = None,
         folder: Path = SCENARIO_DIR,
         save_folder: Path = USER_SCENARIOS_DIR,
+        lang: str = "en",
     ):
         import ipywidgets as w
 
@@ -175,96 +215,160 @@ class Explorer:
         self._baseline_lock = threading.Lock()  # a Run waits for a baseline being prepared in the background
         self.last_update_s: float | None = None
         self.controls: dict[str, dict] = {}
+        self.lang = language(lang)
+        _ = self.lang.gettext
+        wrap = w.Layout(flex_flow="row wrap", align_items="center")  # rows wrap on narrow screens (1024 px)
         rows = []
         for name, effects in DEFAULT_EFFECTS.items():
-            _, ranges = LEVER_TYPES[name]
-            enabled = w.Checkbox(value=False, description=name.replace("_", " "), indent=False, layout=w.Layout(width="190px"))
+            _unused, ranges = LEVER_TYPES[name]
+            enabled = w.Checkbox(value=False, description=_(LEVER_LABELS[name]), indent=False, layout=w.Layout(width="330px"))
             enabled.add_class(f"wb-lever-{name}")
-            start = w.DatePicker(value=DEFAULT_START, description="from", layout=w.Layout(width="190px"))
-            target = w.Dropdown(options=TARGETS, value="all", description="for", layout=w.Layout(width="150px"))
+            start = w.DatePicker(value=DEFAULT_START, description=_("from"), layout=w.Layout(width="190px"))
+            target = w.Dropdown(
+                options=[(_(TARGET_LABELS[t]), t) for t in TARGETS], value="all", description=_("for"), layout=w.Layout(width="190px")
+            )
             fields = {}
             for key, value in effects.items():
                 low, high, unit = ranges[key]
+                label = _(EFFECT_LABELS.get(key, key))
+                style = {"description_width": "initial"}
                 if isinstance(value, int) and not isinstance(value, bool):
-                    fields[key] = w.IntSlider(
-                        value=value, min=int(low), max=int(high), description=key, tooltip=unit, style={"description_width": "initial"}
+                    fields[key] = w.BoundedIntText(
+                        value=value,
+                        min=int(low),
+                        max=int(high),
+                        description=label,
+                        tooltip=unit,
+                        style=style,
+                        layout=w.Layout(width="260px"),
                     )
                 else:
                     step = 0.01 if high <= 1.0 else 0.5
-                    fields[key] = w.FloatSlider(
-                        value=value, min=low, max=high, step=step, description=key, tooltip=unit, style={"description_width": "initial"}
+                    fields[key] = w.BoundedFloatText(
+                        value=value,
+                        min=low,
+                        max=high,
+                        step=step,
+                        description=label,
+                        tooltip=unit,
+                        style=style,
+                        layout=w.Layout(width="260px"),
                     )
             self.controls[name] = {"enabled": enabled, "start": start, "target": target, **fields}
-            rows.append(w.HBox([enabled, start, target, *fields.values()]))
+            rows.append(w.HBox([enabled, start, target, *fields.values()], layout=wrap))
         self.condition = {
-            "enabled": w.Checkbox(value=False, description="Conference changes the condition", indent=False),
-            "share": w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="share"),
-            "counted_stage": w.Dropdown(options=["completed", "summaries", "lists"], value="completed", description="counts"),
-            "decided_at": w.Dropdown(options=list(CONFERENCE_SESSIONS), value=2026, description="decided"),
+            "enabled": w.Checkbox(
+                value=False, description=_("The Conference changes the condition (¶25)"), indent=False, layout=w.Layout(width="330px")
+            ),
+            "share": w.BoundedFloatText(
+                value=0.5,
+                min=0.0,
+                max=1.0,
+                step=0.05,
+                description=_("share (0 to 1)"),
+                style={"description_width": "initial"},
+                layout=w.Layout(width="190px"),
+            ),
+            "counted_stage": w.Dropdown(
+                options=[(_(STAGE_LABELS[s]), s) for s in STAGE_LABELS],
+                value="completed",
+                description=_("counting"),
+                style={"description_width": "initial"},
+            ),
+            "decided_at": w.Dropdown(
+                options=[(_("{year} session").format(year=y), y) for y in CONFERENCE_SESSIONS],
+                value=2026,
+                description=_("decided at"),
+                style={"description_width": "initial"},
+            ),
         }
         self.condition["enabled"].add_class("wb-condition")
         self.condition["counted_stage"].add_class("wb-condition-stage")
-        rows.append(w.HBox(list(self.condition.values())))
-        self.name = w.Text(value="my scenario", description="name")
+        rows.append(w.HBox(list(self.condition.values()), layout=wrap))
+        self.name = w.Text(value=_("my scenario"), description=_("name"))
         self.replications = w.Dropdown(
-            options=sorted({50, 100, 200, 500, 1000, replications}), value=replications, description="replications"
+            options=sorted({50, 100, 200, 500, 1000, replications}),
+            value=replications,
+            description=_("simulated futures"),
+            style={"description_width": "initial"},
         )
-        self.seed = w.IntText(value=seed, description="seed", layout=w.Layout(width="160px"))
+        # A seed is a whole number from 0 up: the box refuses anything else as it is typed.
+        self.seed = w.BoundedIntText(value=seed, min=0, max=2**32 - 1, description=_("seed"), layout=w.Layout(width="180px"))
         # Which model structure the forecast runs on: the evidence-weighted average, or one alone.
         self.shipped = shipped_posterior()
         structures = self.shipped.structure_probabilities() if self.shipped is not None else {}
         self.structure = w.Dropdown(
-            options=[("model average", "")] + [(f"{k} ({v:.0%})", k) for k, v in sorted(structures.items(), key=lambda kv: -kv[1])],
+            options=[(_("model average"), "")] + [(f"{k} ({v:.0%})", k) for k, v in sorted(structures.items(), key=lambda kv: -kv[1])],
             value="",
-            description="model structure",
+            description=_("model structure"),
             style={"description_width": "initial"},
         )
         self.structure.add_class("wb-structure")
-        self.drivers_button = w.Button(description="What drives the answer?")
+        self.drivers_button = w.Button(description=_("What drives the answer?"), layout=w.Layout(width="auto"))
         self.drivers = w.HTML("")
         self.drivers.add_class("wb-drivers")
-        self.drivers_button.on_click(lambda _: self.explain())
-        self.structures_button = w.Button(description="Baseline on each structure")
+        self.drivers_button.on_click(lambda _b: self.explain())
+        self.structures_button = w.Button(description=_("Baseline on each structure"), layout=w.Layout(width="auto"))
         self.structures_table = w.HTML("")
         self.structures_table.add_class("wb-structures")
-        self.structures_button.on_click(lambda _: self.by_structure())
-        self.run_button = w.Button(description="Run", button_style="primary")
+        self.structures_button.on_click(lambda _b: self.by_structure())
+        self.run_button = w.Button(description=_("Run"), button_style="primary")
         self.run_button.add_class("wb-run")
         self.progress = w.IntProgress(value=0, min=0, max=100, description="", layout=w.Layout(width="200px"))
         self.status = w.HTML("")
         self.status.add_class("wb-status")
-        self.load_choice = w.Dropdown(options=self._scenario_files(), description="scenario file")
+        self.load_choice = w.Dropdown(
+            options=self._scenario_files(), description=_("scenario file"), style={"description_width": "initial"}
+        )
         self.load_choice.add_class("wb-load-choice")
-        self.load_button = w.Button(description="Load")
-        self.save_button = w.Button(description="Save as scenario file")
+        self.load_button = w.Button(description=_("Load"))
+        self.save_button = w.Button(description=_("Save as scenario file"), layout=w.Layout(width="auto"))
         self.save_button.add_class("wb-save")
         self._confirm_overwrite: Path | None = None  # a save that would replace this file waits for a second click
-        self.table = w.HTML("<i>Press Run.</i>")
+        self._loaded: Scenario | None = None  # a file loaded and not changed since: Run runs it exactly
+        self.table = w.HTML("<i>" + html.escape(_("Press Run.")) + "</i>")
         self.table.add_class("wb-probabilities")
         self.difference = w.HTML("")
         self.difference.add_class("wb-difference")
+        self.downloads = w.HTML("")
+        self.downloads.add_class("wb-downloads")
         self.fan = w.Output()
         self.fan.add_class("wb-fan")
         self.dates = w.Output()
-        self.run_button.on_click(lambda _: self.run())
-        self.load_button.on_click(lambda _: self.load(Path(self.load_choice.value)))
-        self.save_button.on_click(lambda _: self._save_clicked())
+        self.dates.add_class("wb-dates")
+        self.run_button.on_click(lambda _b: self.run())
+        self.load_button.on_click(lambda _b: self.load(Path(self.load_choice.value)))
+        self.save_button.on_click(lambda _b: self._save_clicked())
+        # Any change of a setting makes the results on screen out of date until the next Run.
+        for control in [
+            *(c for controls in self.controls.values() for c in controls.values()),
+            *self.condition.values(),
+            self.replications,
+            self.seed,
+            self.structure,
+        ]:
+            control.observe(self._changed, names="value")
         self.scenario_tab = w.VBox(
             [
-                w.HBox([self.load_choice, self.load_button, self.name, self.save_button]),
+                w.HBox([self.load_choice, self.load_button, self.name, self.save_button], layout=wrap),
                 *rows,
-                w.HBox([self.replications, self.seed, self.structure, self.run_button, self.progress, self.status]),
-                w.HBox([self.drivers_button, self.drivers]),
-                w.HBox([self.structures_button, self.structures_table]),
-                w.HBox([self.table, self.difference]),
-                w.HBox([self.fan, self.dates]),
+                w.HBox([self.replications, self.seed, self.structure, self.run_button, self.progress, self.status], layout=wrap),
+                w.HBox([self.drivers_button, self.drivers], layout=wrap),
+                w.HBox([self.structures_button, self.structures_table], layout=wrap),
+                w.HBox([self.table, self.difference], layout=wrap),
+                self.downloads,
+                w.HBox([self.fan, self.dates], layout=wrap),
             ]
         )
-        self.plan_tab = PlanTab(self._posterior, lambda: self.seed.value, workers, self.save_folder)
+        self.plan_tab = PlanTab(self._posterior, lambda: self.seed.value, workers, self.save_folder, self.lang)
         self.tabs = w.Tab(children=[self.scenario_tab, self.plan_tab.widget])
-        self.tabs.set_title(0, "Scenario")
-        self.tabs.set_title(1, "What would it take?")
-        self.widget = w.VBox([w.HTML("<h3>Scenario explorer: when will 70 % of group 1's reviews be completed?</h3>"), self.tabs])
+        self.tabs.set_title(0, _("Scenario"))
+        self.tabs.set_title(1, _("What would it take?"))
+        self.widget = w.VBox(
+            [w.HTML("<h3>" + html.escape(_("Scenario explorer: when will 70 % of group 1's reviews be completed?")) + "</h3>"), self.tabs],
+            layout=w.Layout(max_width="100%"),
+        )
+        self.widget.add_class(f"wb-lang-{self.lang.code}")
 
     # --- settings <-> controls --------------------------------------------------------
     def settings(self) -> dict:
@@ -281,25 +385,53 @@ class Explorer:
         for key, value in settings["condition"].items():
             self.condition[key].value = value
 
+    def _changed(self, change: dict) -> None:
+        """A control moved: the file loaded is no longer what Run runs, and the results go out of date."""
+        self._loaded = None
+        self._mark_stale()
+
+    def _error(self, text: str) -> None:
+        self.status.value = f"<span style='color:#b2182b'>{html.escape(text)}</span>"
+
     def load(self, path: Path) -> None:
-        """Load a scenario file into the controls; a bad file is reported in the app, in plain words."""
+        """Load a scenario file into the controls; a bad file is reported in the app, in plain words.
+        What the controls cannot show is named, and Run then runs the file exactly as it is."""
+        _ = self.lang.gettext
         try:
-            self.apply(scenario_to_settings(load_scenario(path)))
+            scenario = load_scenario(path)
+            self.apply(scenario_to_settings(scenario))
         except Exception as err:  # shown to the planner, not raised into the kernel's log
-            self.status.value = f"<span style='color:#b2182b'>could not load {html.escape(Path(path).name)}: {html.escape(str(err))}</span>"
+            self._error(_("could not load {file}: {error}").format(file=Path(path).name, error=err))
             return
         self._mark_stale()
-        self.status.value = f"loaded {html.escape(Path(path).name)}: press Run"
+        self._loaded = scenario
+        notes = unshown(scenario)
+        message = _("loaded {file}: press Run").format(file=Path(path).name)
+        if notes:
+            message += ". " + _("The controls cannot show: {notes}. Run uses the file as it is until you change a control.").format(
+                notes="; ".join(notes)
+            )
+        self.status.value = html.escape(message)
 
-    def _mark_stale(self, why: str = "the settings changed since") -> None:
+    def _mark_stale(self, why: str | None = None) -> None:
         """Results on screen no longer match the controls: say so until the next successful Run."""
-        if "wb-stale" not in self.table.value:
-            self.table.value = f"<div class='wb-stale' style='opacity:.45'><i>Out of date: {why}; press Run.</i>{self.table.value}</div>"
+        _ = self.lang.gettext
+        why = why or _("the settings changed since")
+        if "wb-stale" not in self.table.value and "wb-result" in self.table.value:
+            note = html.escape(_("Out of date: {why}; press Run.").format(why=why))
+            self.table.value = f"<div class='wb-stale' style='opacity:.45'><i>{note}</i>{self.table.value}</div>"
+            self.difference.value = f"<div style='opacity:.45'>{self.difference.value}</div>"
+            self.downloads.value = ""
 
     def _scenario_files(self) -> list[tuple[str, str]]:
         """The shipped scenario files, then the planner's own (saved from here), as (label, path)."""
         shipped = [(p.name, str(p)) for p in sorted(self.folder.glob("*.toml"))]
-        mine = [(f"mine: {p.name}", str(p)) for p in sorted(self.save_folder.glob("*.toml"))] if self.save_folder != self.folder else []
+        mine_label = self.lang.gettext("mine: {file}") if hasattr(self, "lang") else "mine: {file}"
+        mine = (
+            [(mine_label.format(file=p.name), str(p)) for p in sorted(self.save_folder.glob("*.toml"))]
+            if self.save_folder != self.folder
+            else []
+        )
         return shipped + mine
 
     def _save_clicked(self) -> Path | None:
@@ -308,21 +440,23 @@ class Explorer:
         try:
             settings = self.settings()
             path = self.save_folder / f"{scenario_slug(settings['name'])}.toml"
+            _ = self.lang.gettext
             if path.exists() and self._confirm_overwrite != path:
                 self._confirm_overwrite = path
-                self.status.value = (
-                    f"{html.escape(path.name)} exists in {html.escape(str(self.save_folder))}: "
-                    "press Save again to replace it, or change the name"
+                self.status.value = html.escape(
+                    _("{file} exists in {folder}: press Save again to replace it, or change the name").format(
+                        file=path.name, folder=self.save_folder
+                    )
                 )
                 return None
             self._confirm_overwrite = None
             self.save_folder.mkdir(parents=True, exist_ok=True)
             path = save_settings(settings, self.save_folder)
-            self.status.value = f"saved {html.escape(path.name)} in {html.escape(str(self.save_folder))}"
+            self.status.value = html.escape(_("saved {file} in {folder}").format(file=path.name, folder=self.save_folder))
             self.load_choice.options = self._scenario_files()
             return path
         except Exception as err:  # shown to the planner, not raised into the kernel
-            self.status.value = f"<span style='color:#b2182b'>not saved: {html.escape(str(err))}</span>"
+            self._error(self.lang.gettext("not saved: {error}").format(error=err))
             return None
 
     # --- running ------------------------------------------------------------------------
@@ -395,20 +529,21 @@ class Explorer:
 
     def run(self) -> None:
         """Run baseline (cached) and scenario on the same seeds and redraw the outputs."""
+        _ = self.lang.gettext
         started = time.perf_counter()
         try:
-            scenario = settings_to_scenario(self.settings())
+            scenario = self._loaded or settings_to_scenario(self.settings())
         except Exception as err:
-            self.status.value = f"<span style='color:#b2182b'>{err}</span>"
+            self._error(str(err))
             return
         self.run_button.disabled = True
         self.progress.value = 0
-        self.status.value = "running..."
+        self.status.value = html.escape(_("running..."))
         try:
             self._run(scenario, started)
         except Exception as err:  # the app never hangs on "running...": it says what went wrong
-            self._mark_stale("the last run failed")
-            self.status.value = f"<span style='color:#b2182b'>run failed: {html.escape(str(err))}</span>"
+            self._mark_stale(_("the last run failed"))
+            self._error(_("run failed: {error}").format(error=err))
         finally:
             self.progress.value = 100
             self.run_button.disabled = False
@@ -434,9 +569,11 @@ class Explorer:
         )
         self._draw(base, scen, scenario)
         self.last_update_s = time.perf_counter() - started
-        self.status.value = (
-            f"{n} replications, seed {seed}: updated in {self.last_update_s:.1f} s ({base.parameters_label.split(' (')[0]}, "
-            f"{'structure ' + self.structure.value if self.structure.value else 'model average'})"
+        _ = self.lang.gettext
+        self.status.value = html.escape(
+            _("{n} simulated futures, seed {seed}: updated in {seconds} s ({structure})").format(
+                n=n, seed=seed, seconds=f"{self.last_update_s:.1f}", structure=self.structure.value or _("model average")
+            )
         )
 
     def _draw(self, base, scen, scenario: Scenario) -> None:
@@ -444,59 +581,122 @@ class Explorer:
 
         from workbench.faces.plots import fan_chart, met_by_date_chart
 
+        _ = self.lang.gettext
+        lang = self.lang
+        n = base.results.replications
         table = probability_table(base.summary, scen.summary if scen else None)
-        shown = table.copy()
-        for col in shown.columns[1:]:
-            shown[col] = shown[col].map(lambda p: f"{p:.1%}")
-        self.table.value = "<b>Probability of meeting the condition</b>" + shown.to_html(index=False, border=0)
+        shown = pd.DataFrame({_("condition met"): [self._when_label(r) for r in table["reached before"]]})
+        for col, label in (("baseline", _("today's practice")), ("scenario", _("scenario"))):
+            if col in table:
+                shown[label] = [self._chance(p, n) for p in table[col]]
+        heading = html.escape(_("Chance of meeting the condition"))
+        self.table.value = f"<div class='wb-result'><b>{heading}</b>{shown.to_html(index=False, border=0, escape=True)}</div>"
+        row = None
         if scen is not None:
             row = compare(base.results, scen.results, scenario.name)
-            self.difference.value = (
-                "<b>Paired difference against the baseline</b><br>"
-                f"months gained: median {row['months_gained_median']:+.0f} "
-                f"(80 %: {row['months_gained_p10']:+.0f} to {row['months_gained_p90']:+.0f})<br>"
-                f"runs meeting it only with the scenario: {row['only_scenario_reaches']:.1%}<br>"
-                f"change in P(by 2030): {row['p_by_2030_change']:+.1%}"
+            years = _("years earlier: median {median} (8 futures in 10: {low} to {high})").format(
+                median=lang.number(row["months_gained_median"] / 12, 1),
+                low=lang.number(row["months_gained_p10"] / 12, 1),
+                high=lang.number(row["months_gained_p90"] / 12, 1),
+            )
+            only = _("futures meeting it only with the scenario: {p}").format(p=lang.percent(row["only_scenario_reaches"], 1))
+            change = _("change before the 2030 session: {change} (± {se})").format(
+                change=lang.percent(row["p_by_2030_change"], 1), se=lang.percent(row["p_by_2030_change_se"], 1)
+            )
+            self.difference.value = f"<b>{html.escape(_('Against today’s practice, in the same simulated futures'))}</b><br>" + "<br>".join(
+                html.escape(t) for t in (years, only, change)
             )
         else:
-            self.difference.value = "<i>No lever on: the baseline.</i>"
+            self.difference.value = "<i>" + html.escape(_("No lever on: today's practice.")) + "</i>"
         # The charts follow the condition that was run: the target line is drawn only where it is a
         # count of group 1's completed reviews; the probability chart follows any condition.
         condition = scenario.condition
         fig, ax = plt.subplots(figsize=(6, 3.2))
-        shown = scen or base
+        drawn = scen or base
         if condition.groups == (1,) and condition.counted_stage == "completed":
             target = math.ceil(round(condition.share * 62, 9))
-            rule = "¶25" if condition.is_default else "the Conference's new rule"
-            target_label = f"{target} completed ({condition.share:.0%}, {rule})"
+            rule = "¶25" if condition.is_default else _("the Conference's new rule")
+            target_label = _("{target} completed ({share}, {rule})").format(target=target, share=lang.percent(condition.share), rule=rule)
         else:
             target, target_label = None, None
-            stage = {"lists": "the lists of observations", "summaries": "the summaries"}.get(condition.counted_stage, "completion")
             ax.text(
                 0.99,
                 0.02,
-                f"condition: {condition.share:.0%} of group(s) {', '.join(map(str, condition.groups))} "
-                f"reaching {stage}; see the chart beside",
+                _("condition: {share} of group(s) {groups}, counting {stage}; see the chart beside").format(
+                    share=lang.percent(condition.share),
+                    groups=", ".join(map(str, condition.groups)),
+                    stage=_(STAGE_LABELS[condition.counted_stage]),
+                ),
                 transform=ax.transAxes,
                 ha="right",
                 fontsize=7,
             )
         fan_chart(
-            shown.results.monthly_summary,
+            drawn.results.monthly_summary,
             1,
             target,
             ax=ax,
-            label=" (scenario)" if scen else " (baseline)",
+            label=" (" + (_("scenario") if scen else _("today's practice")) + ")",
             target_label=target_label,
             baseline=base.results.monthly_summary if scen else None,
+            gettext=_,
         )
-        self._show(self.fan, fig)
-        runs = {"baseline": base.results.threshold, **({"scenario": scen.results.threshold} if scen else {})}
-        self._show(self.dates, met_by_date_chart(runs, base.results.setup.horizon, CONFERENCE_SESSIONS, "When the condition is met"))
+        fan_png = self._show(self.fan, fig)
+        runs = {_("today's practice"): base.results.threshold, **({_("scenario"): scen.results.threshold} if scen else {})}
+        dates_png = self._show(
+            self.dates, met_by_date_chart(runs, base.results.setup.horizon, CONFERENCE_SESSIONS, _("When the condition is met"), gettext=_)
+        )
+        self.downloads.value = self._downloads(scenario, table, row, {"completed-reviews.png": fan_png, "condition-met.png": dates_png})
+
+    def _chance(self, p: float, n: int) -> str:
+        """As precise as n runs allow: none of them is "fewer than 1 in n", not 0 %."""
+        _ = self.lang.gettext
+        if p <= 0:
+            return _("fewer than 1 in {n}").format(n=self.lang.number(n))
+        if p >= 1:
+            return _("more than {k} in {n}").format(k=self.lang.number(n - 1), n=self.lang.number(n))
+        return self.lang.percent(p, 1)
+
+    def _when_label(self, text: str) -> str:
+        _ = self.lang.gettext
+        year = text[:4]
+        if "horizon" in text:
+            return _("by the end of {year}").format(year=year)
+        return _("before the {year} Conference session (1 October {year})").format(year=year)
+
+    def _downloads(self, scenario: Scenario, table: pd.DataFrame, row: dict | None, charts: dict[str, bytes | None]) -> str:
+        """Links that download what is on screen: the scenario file, the tables (CSV and Excel), the charts."""
+        import base64
+        import io
+
+        _ = self.lang.gettext
+
+        def link(name: str, mime: str, data: bytes) -> str:
+            return f"<a download='{html.escape(name)}' href='data:{mime};base64,{base64.b64encode(data).decode()}'>{html.escape(name)}</a>"
+
+        numbers = table  # the probabilities as numbers (what a spreadsheet needs), not as worded on screen
+        files = [
+            link(
+                "scenario.toml",
+                "application/toml",
+                settings_to_toml(self.settings()).encode()
+                if self._loaded is None
+                else (self._loaded.path.read_bytes() if self._loaded.path else b""),
+            )
+        ]
+        files.append(link("chances.csv", "text/csv", numbers.to_csv(index=False).encode()))
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as xlsx:
+            numbers.to_excel(xlsx, sheet_name="chances", index=False)
+            if row is not None:
+                pd.DataFrame([row]).to_excel(xlsx, sheet_name="paired difference", index=False)
+        files.append(link("chances.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buffer.getvalue()))
+        files += [link(name, "image/png", data) for name, data in charts.items() if data]
+        return "<b>" + html.escape(_("Download")) + ":</b> " + " · ".join(files)
 
     @staticmethod
-    def _show(output, fig) -> None:
-        show_figure(output, fig)
+    def _show(output, fig) -> bytes:
+        return show_figure(output, fig)
 
     def show(self):
         from IPython.display import display

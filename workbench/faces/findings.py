@@ -60,6 +60,11 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
     }
     table = comparison_table(base.results, {name: fc.results for name, fc in runs.items()})
     decision = _decision(base.results.setup, {s.name: s for s in scenarios}, replications, seed, workers)
+    planned = _plan(base.results.setup, seed, workers)
+    best_scenario = table.sort_values("p_within_horizon", ascending=False).iloc[0]["scenario"] if len(table) else None
+    met_by_year = {"baseline": _met_by_year(base.results.threshold, base.results.setup.horizon.year)}
+    if best_scenario is not None:
+        met_by_year[best_scenario] = _met_by_year(runs[best_scenario].results.threshold, base.results.setup.horizon.year)
     snapshots = load_observations()
     scores = hindcast(snapshots, posterior, replications=400, seed=seed, workers=workers)
     coverage = coverage_summary(scores).iloc[0]
@@ -114,6 +119,8 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
             for r in table.itertuples()
         ],
         "decision": decision,
+        "plan": planned,
+        "met_by_year": met_by_year,
         "sd_ratio": {name: float(summary.loc[name, "sd_ratio"]) for name in summary.index},
         "calibration": {
             "generations": prov.get("generations_run"),
@@ -151,6 +158,45 @@ def _decision(setup, scenarios: dict, replications: int, seed: int, workers: int
             for r in best.itertuples()
         }
     return out
+
+
+#: The findings' planning search: a quick one (`workbench plan` searches more), for the 2030 session.
+PLAN_TRIALS, PLAN_REPLICATIONS, PLAN_VERIFY = 60, 100, 500
+
+
+def _plan(setup, seed: int, workers: int | None) -> dict:
+    """What it would take to meet the condition before the 2030 session with even odds: the verified
+    frontier of a quick search over every lever (`workbench plan`)."""
+    import dataclasses
+
+    from workbench.analysis.plan import plan, plan_record, plan_target
+    from workbench.inputs.levers import Levers
+
+    result = plan(
+        dataclasses.replace(setup, levers=Levers()),
+        plan_target("2030", 0.5, setup.horizon),
+        trials=PLAN_TRIALS,
+        replications=PLAN_REPLICATIONS,
+        screen=30,
+        verify_replications=PLAN_VERIFY,
+        seed=seed,
+        workers=workers,
+    )
+    frontier = result.frontier.assign(mean_date_verified=result.frontier["mean_date_verified"].astype(str))
+    record = plan_record(result)
+    keep = ("target", "chosen", "baseline_probability", "best_probability", "effort_unit", "verify_replications", "distinct_candidates")
+    return {
+        **{k: record[k] for k in keep},
+        "frontier": frontier[["name", "package", "effort", "probability_verified", "mean_date_verified"]].to_dict("records"),
+    }
+
+
+def _met_by_year(threshold: pd.DataFrame, last_year: int) -> dict[str, float]:
+    """The share of runs meeting the condition by 1 January of each year (for the brief's chart)."""
+    return {
+        str(year): float((threshold["reached"] & (threshold["date"] < pd.Timestamp(f"{year}-01-01"))).mean())
+        for year in range(2025, last_year + 2)
+    }
 
 
 def _date(value: pd.Timestamp | None) -> str | None:
@@ -195,11 +241,28 @@ def render_readme_block(f: dict) -> str:
         f"{_pct(hc['covered_80'])} and {_pct(hc['covered_95'])} fall inside its central 50, 80 and 95 % intervals"
         + (f"; of the scenarios, {best['scenario']} does most ({_pct(best['p_by_horizon'])} by {h['horizon'][:4]})." if best else "."),
         "",
-        _decision_sentence(f),
+        _decision_sentence(f) + " " + _plan_sentence(f),
         "Details, and what is not known: [What the model says today](docs/explanation/findings.md).",
         END,
     ]
     return "\n".join(lines)
+
+
+def _plan_sentence(f: dict) -> str:
+    """What the quick planning search found, in words."""
+    p = f.get("plan")
+    if not p:
+        return ""
+    n = p["verify_replications"]
+    best = p["best_probability"]
+    reached = f"{_pct(best)}" if best > 0 else f"none of {n} futures"
+    if p["chosen"]:
+        row = next(r for r in p["frontier"] if r["name"] == p["chosen"])
+        return f"The cheapest package of levers found for even odds before 2030 costs {row['effort']:.0f} {p['effort_unit']} (assumed): {row['package']}."
+    return (
+        f"No package of the nine levers found reaches even odds before 2030: of {p['distinct_candidates']} searched, the best "
+        f"reaches {reached} (verified on {n} fresh futures) (`workbench plan`)."
+    )
 
 
 def _decision_sentence(f: dict) -> str:
@@ -287,7 +350,7 @@ def render_page(f: dict) -> str:
         "",
         "## What the Conference would have to decide",
         "",
-        _decision_sentence(f) or "(not computed)",
+        (_decision_sentence(f) + " " + _plan_sentence(f)).strip() or "(not computed)",
         "",
         "## The calibration behind it",
         "",

@@ -12,27 +12,17 @@ from pathlib import Path
 
 from workbench.analysis.plan import Plan, format_plan, frontier_chart, plan, plan_target
 from workbench.core.paths import USER_SCENARIOS_DIR
+from workbench.core.translatable import N_
 from workbench.experiments.setup import default_setup
+from workbench.faces.i18n import Language, language
+from workbench.faces.labels import LEVER_LABELS
 from workbench.inputs.effort import load_effort
 from workbench.inputs.posterior import Posterior
 
 #: Search sizes a planner picks from: (candidates, runs each, runs verifying each frontier package, minutes at most).
 SEARCH_SIZES = {
-    "quick (about a minute)": (40, 60, 200, 2.0),
-    "thorough (several minutes)": (150, 200, 500, 8.0),
-}
-
-#: Plain words for each lever, as a planner reads them.
-LEVER_LABELS = {
-    "secretariat_staffing": "more Secretariat officers (¶42-43)",
-    "nomination_follow_up": "follow-up on pending nominations (¶15-17)",
-    "redraw": "redraw silent reviewing States sooner (¶6-7)",
-    "scheduling_support": "Secretariat proposes consultation dates (¶26, ¶29)",
-    "training": "training and workshops (¶44-49)",
-    "task_split": "task split between reviewers (¶34-36)",
-    "consensus_facilitation": "facilitation of the lists of observations (¶37-39)",
-    "machine_translation": "machine translation (¶55)",
-    "handover_protocol": "handover when a focal point changes (¶14)",
+    N_("quick (about a minute)"): (40, 60, 200, 2.0),
+    N_("thorough (several minutes)"): (150, 200, 500, 8.0),
 }
 
 
@@ -55,72 +45,81 @@ class PlanTab:
         seed: Callable[[], int],
         workers: int | None,
         save_folder: Path = USER_SCENARIOS_DIR,
+        lang: Language | None = None,
     ):
         import ipywidgets as w
 
+        self.lang = lang or language("en")
+        _ = self.lang.gettext
         self.posterior = posterior
         self.seed = seed
         self.workers = workers
         self.save_folder = Path(save_folder)
         self.effort = load_effort()
         self.result: Plan | None = None
+        style = {"description_width": "initial"}
         self.target = w.Dropdown(
             options=[
-                ("before the 2028 Conference session", "2028"),
-                ("before the 2030 Conference session", "2030"),
-                ("by the horizon (2060)", "horizon"),
+                (_("before the 2028 Conference session"), "2028"),
+                (_("before the 2030 Conference session"), "2030"),
+                (_("by the end of {year}").format(year=2060), "horizon"),
             ],
             value="2028",
-            description="Condition met",
-            style={"description_width": "initial"},
+            description=_("Condition met"),
+            style=style,
         )
-        self.probability = w.IntSlider(
-            value=50, min=5, max=95, step=5, description="with probability at least (%)", style={"description_width": "initial"}
-        )
-        self.size = w.Dropdown(
-            options=list(SEARCH_SIZES), value=list(SEARCH_SIZES)[0], description="search", style={"description_width": "initial"}
-        )
-        self.levers = {name: w.Checkbox(value=True, description=LEVER_LABELS.get(name, name), indent=False) for name in self.effort.levers}
-        self.run_button = w.Button(description="Find packages", button_style="primary")
+        self.probability = w.IntSlider(value=50, min=5, max=95, step=5, description=_("with probability at least (%)"), style=style)
+        self.size = w.Dropdown(options=[(_(k), k) for k in SEARCH_SIZES], value=list(SEARCH_SIZES)[0], description=_("search"), style=style)
+        self.levers = {
+            name: w.Checkbox(value=True, description=_(LEVER_LABELS.get(name, name)), indent=False) for name in self.effort.levers
+        }
+        self.run_button = w.Button(description=_("Find packages"), button_style="primary", layout=w.Layout(width="auto"))
         self.run_button.add_class("wb-plan-run")
-        self.run_button.on_click(lambda _: self.run())
+        self.run_button.on_click(lambda _b: self.run())
         self.progress = w.IntProgress(value=0, min=0, max=100, layout=w.Layout(width="240px"))
         self.status = w.HTML("")
         self.status.add_class("wb-plan-status")
-        self.answer = w.HTML("<i>Choose a target and press Find packages.</i>")
+        self.answer = w.HTML("<i>" + html.escape(_("Choose a target and press Find packages.")) + "</i>")
         self.answer.add_class("wb-plan-answer")
         self.chart = w.Output()
         self.chart.add_class("wb-plan-frontier")
-        self.package = w.Dropdown(options=[], description="package", style={"description_width": "initial"})
-        self.save_button = w.Button(description="Save package as scenario file")
+        self.package = w.Dropdown(options=[], description=_("package"), style=style)
+        self.save_button = w.Button(description=_("Save package as scenario file"), layout=w.Layout(width="auto"))
         self.save_button.add_class("wb-plan-save")
-        self.save_button.on_click(lambda _: self.save())
+        self.save_button.on_click(lambda _b: self.save())
+        intro = _(
+            "Which levers, how hard and from when would meet the condition in time? Packages are searched on shared random "
+            "numbers, and the best are checked again on fresh ones. Effort is in assumed {unit} (scenarios/planning/effort.toml), "
+            "not figures of the report."
+        ).format(unit=self.effort.unit)
+        wrap = w.Layout(flex_flow="row wrap", align_items="center")
         self.widget = w.VBox(
             [
-                w.HTML(
-                    "<p>Which levers, how hard and from when would meet the condition in time? Packages are searched on "
-                    "shared random numbers, and the best are checked again on fresh ones. Effort is in assumed "
-                    f"{html.escape(self.effort.unit)} (<code>scenarios/planning/effort.toml</code>), not figures of the report.</p>"
-                ),
-                w.HBox([self.target, self.probability, self.size]),
-                w.HTML("<b>Levers the plan may use</b>"),
-                w.GridBox(list(self.levers.values()), layout=w.Layout(grid_template_columns="repeat(3, 1fr)")),
-                w.HBox([self.run_button, self.progress, self.status]),
+                w.HTML("<p>" + html.escape(intro) + "</p>"),
+                w.HBox([self.target, self.probability, self.size], layout=wrap),
+                w.HTML("<b>" + html.escape(_("Levers the plan may use")) + "</b>"),
+                w.GridBox(list(self.levers.values()), layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(300px, 1fr))")),
+                w.HBox([self.run_button, self.progress, self.status], layout=wrap),
                 self.answer,
                 self.chart,
-                w.HBox([self.package, self.save_button]),
+                w.HBox([self.package, self.save_button], layout=wrap),
             ]
         )
 
+    def _say(self, text: str, error: bool = False) -> None:
+        shown = html.escape(text)
+        self.status.value = f"<span style='color:#b2182b'>{shown}</span>" if error else shown
+
     def run(self) -> None:
+        _ = self.lang.gettext
         allowed = [name for name, box in self.levers.items() if box.value]
         if not allowed:
-            self.status.value = "<span style='color:#b2182b'>Choose at least one lever.</span>"
+            self._say(_("Choose at least one lever."), error=True)
             return
         trials, replications, verify, minutes = SEARCH_SIZES[self.size.value]
         self.run_button.disabled = True
         self.progress.value = 0
-        self.status.value = "searching..."
+        self._say(_("searching..."))
         try:
             setup = default_setup(posterior=self.posterior())
             target = plan_target(self.target.value, self.probability.value / 100, setup.horizon)
@@ -139,18 +138,21 @@ class PlanTab:
                 progress=self._progress,
             )
             self._draw(self.result)
-            self.status.value = (
-                f"done: {self.result.settings['distinct_candidates']} packages searched in {self.result.settings['total_s']:.0f} s"
+            settings = self.result.settings
+            self._say(
+                _("done: {k} packages searched in {seconds} s").format(
+                    k=settings["distinct_candidates"], seconds=f"{settings['total_s']:.0f}"
+                )
             )
         except Exception as err:  # shown to the planner in plain words, never a hung "searching..."
-            self.status.value = f"<span style='color:#b2182b'>the search failed: {html.escape(str(err))}</span>"
+            self._say(_("the search failed: {error}").format(error=err), error=True)
         finally:
             self.progress.value = 100
             self.run_button.disabled = False
 
     def _progress(self, done: int, total: int, message: str) -> None:
         self.progress.value = int(90 * done / max(total, 1))
-        self.status.value = html.escape(f"{done} of at most {total} packages: {message}")
+        self._say(self.lang.gettext("{done} of at most {total} packages").format(done=done, total=total) + f": {message}")
 
     def _draw(self, result: Plan) -> None:
         from workbench.faces.display import show_figure
@@ -168,7 +170,7 @@ class PlanTab:
     def save(self) -> Path | None:
         """Write the chosen package as a scenario file in the planner's folder (a new name if taken)."""
         if self.result is None or not self.package.value:
-            self.status.value = "<span style='color:#b2182b'>Find packages first.</span>"
+            self._say(self.lang.gettext("Find packages first."), error=True)
             return None
         name = self.package.value
         package = self.result.packages[name]
@@ -177,5 +179,7 @@ class PlanTab:
         verified = self.result.frontier.set_index("name").loc[name, "probability_verified"]
         description = f"meets the condition before {self.result.target.label} in {verified:.0%} of verified runs"
         path.write_text(package.scenario_toml(self.effort, f"{name}: {package.describe()}"[:120], description), encoding="utf-8")
-        self.status.value = f"saved {html.escape(path.name)} in {html.escape(str(self.save_folder))}: load it in the Scenario tab"
+        self._say(
+            self.lang.gettext("saved {file} in {folder}: load it in the Scenario tab").format(file=path.name, folder=self.save_folder)
+        )
         return path

@@ -116,24 +116,29 @@ def fan_chart(
     label: str = "",
     target_label: str | None = None,
     baseline: MonthlySummary | None = None,
+    gettext=None,
 ):
     """Completed reviews of one group over time: median, 50 % and 80 % bands, the target line
     (``target_label`` says whose rule it is; default ¶25's), and the baseline's median if given."""
+    _ = gettext or _untranslated
     own = ax is None
     if own:
         fig, ax = plt.subplots(figsize=(7, 3.4))
     q = summary.quantiles(group, "completed", (0.1, 0.25, 0.5, 0.75, 0.9))
-    ax.fill_between(q.index, q[0.1], q[0.9], color="#c6dbef", label="80 % of runs")
-    ax.fill_between(q.index, q[0.25], q[0.75], color="#6baed6", label="50 % of runs")
-    ax.plot(q.index, q[0.5], color="#08306b", lw=1.5, label="median" + (label and f"{label}"))
+    ax.fill_between(q.index, q[0.1], q[0.9], color="#c6dbef", label=_("80 % of runs"))
+    ax.fill_between(q.index, q[0.25], q[0.75], color="#6baed6", label=_("50 % of runs"))
+    ax.plot(q.index, q[0.5], color="#08306b", lw=1.5, label=_("median") + label)
     if baseline is not None:
         b = baseline.quantiles(group, "completed", (0.5,))
-        ax.plot(b.index, b[0.5], color=SCENARIO_COLOUR, lw=1.5, ls="--", label="median (baseline)")
+        ax.plot(b.index, b[0.5], color=SCENARIO_COLOUR, lw=1.5, ls="--", label=_("median (today's practice)"))
     if target:
         ax.axhline(target, color=TARGET_COLOUR, ls="--", lw=1, label=target_label or f"{target} completed (70 %, ¶25)")
-    ax.set_xlabel("date")
-    ax.set_title(f"Group {group}: completed reviews{label} ({summary.replications} replications)", fontsize=9)
-    ax.set_ylabel("completed")
+    ax.set_xlabel(_("date"))
+    ax.set_title(
+        _("Group {group}: completed reviews{label} ({n} simulated futures)").format(group=group, label=label, n=summary.replications),
+        fontsize=9,
+    )
+    ax.set_ylabel(_("completed reviews"))
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3)
     return ax.figure
@@ -152,22 +157,37 @@ def occupancy_chart(summary: MonthlySummary):
     return fig
 
 
-def met_by_date_chart(thresholds: dict[str, pd.DataFrame], horizon, sessions: dict[int, object], title: str):
+def _untranslated(text: str) -> str:
+    return text
+
+
+def met_by_date_chart(thresholds: dict[str, pd.DataFrame], horizon, sessions: dict[int, object], title: str, gettext=None):
     """The share of runs in which the condition is met by each date, one step curve per run set
     (baseline, scenario), with the Conference sessions marked: it follows whatever condition was run."""
+    _ = gettext or _untranslated
     fig, ax = plt.subplots(figsize=(7, 3.2))
     for (name, threshold), colour in zip(thresholds.items(), (BASELINE_COLOUR, SCENARIO_COLOUR)):
         n = len(threshold)
         dates = np.sort(threshold.loc[threshold["reached"], "date"].to_numpy())
         share = 100 * np.arange(1, len(dates) + 1) / n
-        ax.step(dates, share, where="post", color=colour, lw=1.6, label=f"{name} ({100 * len(dates) / n:.0f} % by {horizon.year})")
+        by = _("{share} % by {year}").format(share=f"{100 * len(dates) / n:.0f}", year=horizon.year)
+        ax.step(dates, share, where="post", color=colour, lw=1.6, label=f"{name} ({by})")
     for year, day in sessions.items():
         ax.axvline(pd.Timestamp(day), color=SESSION_COLOUR, ls=":", lw=1)
-        ax.text(pd.Timestamp(day), 97, f"{year} session ", fontsize=7, color=SESSION_COLOUR, va="top", ha="right", rotation=90)
+        ax.text(
+            pd.Timestamp(day),
+            97,
+            _("{year} session").format(year=year) + " ",
+            fontsize=7,
+            color=SESSION_COLOUR,
+            va="top",
+            ha="right",
+            rotation=90,
+        )
     ax.set_ylim(0, 100)
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter())
-    ax.set_ylabel("runs meeting the condition")
-    ax.set_xlabel("date")
+    ax.set_ylabel(_("simulated futures meeting the condition"))
+    ax.set_xlabel(_("date"))
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, loc="center left")
     ax.grid(alpha=0.3)

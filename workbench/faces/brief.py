@@ -1,0 +1,326 @@
+"""The two-page brief for delegations: when, why, what helps most, what it would take; an annex.
+
+Every number comes from ``docs/findings.json`` (computed by ``make findings``), the one source
+the README and the findings page also read, and from the report's own figures in the
+observations file; nothing is typed here.  The texts are translated through gettext
+(:mod:`workbench.faces.i18n`), dates and numbers written the reader's way.  Two A4 pages, each
+numbered, with print CSS; colours are safe for colour-blind readers (Okabe and Ito).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+from typing import Any
+
+from workbench.faces.i18n import Language, language
+from workbench.inputs.observations import latest_snapshot
+
+#: Okabe-Ito: today's practice, the strongest scenario.
+COLOURS = ("#0072B2", "#E69F00")
+
+CSS = """
+@page { size: A4; margin: 14mm 16mm 14mm 16mm; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10pt; line-height: 1.35; color: #111; max-width: 178mm; margin: 0 auto; }
+.page { page-break-after: always; break-after: page; position: relative; min-height: 250mm; padding-bottom: 8mm; box-sizing: border-box; }
+.page:last-child { page-break-after: auto; break-after: auto; }
+.folio { position: absolute; bottom: 0; width: 100%; text-align: center; font-size: 8pt; color: #555; }
+h1 { font-size: 16pt; margin: 0 0 2mm 0; } h2 { font-size: 11.5pt; margin: 4mm 0 1.5mm 0; color: #0b3d6e; }
+.meta { font-size: 8pt; color: #444; margin: 0 0 3mm 0; } .lead { font-size: 10.5pt; }
+table { border-collapse: collapse; width: 100%; font-size: 9pt; } th, td { border-bottom: 1px solid #ccc; padding: 1mm 1.5mm; text-align: start; }
+td.n, th.n { text-align: end; font-variant-numeric: tabular-nums; }
+ul { margin: 1mm 0; padding-inline-start: 5mm; } li { margin: 0.6mm 0; }
+figure { margin: 2mm 0; } figure img { width: 100%; } figcaption { font-size: 8pt; color: #444; }
+.key { font-weight: bold; }
+@media print { body { max-width: none; } a { color: inherit; text-decoration: none; } }
+"""
+
+
+def _chance(lang: Language, p: float, n: int) -> str:
+    """A probability as honestly as n runs allow: none of them is "fewer than 1 in n", not 0 %."""
+    _ = lang.gettext
+    if p <= 0:
+        return _("fewer than 1 in {n}").format(n=lang.number(n))
+    if p >= 1:
+        return _("more than {k} in {n}").format(k=lang.number(n - 1), n=lang.number(n))
+    return lang.percent(p, 1 if p < 0.1 else 0)
+
+
+def _date(lang: Language, iso: str | None, horizon: str) -> str:
+    _ = lang.gettext
+    return _("not by {year}").format(year=horizon[:4]) if iso is None else lang.month(dt.date.fromisoformat(iso))
+
+
+def _spread(lang: Language, h: dict) -> str:
+    """The median and the central 80 % of futures, said right when the upper end is past the horizon."""
+    _ = lang.gettext
+    horizon = h["horizon"]
+    median, (low, high) = _date(lang, h["median"], horizon), h["interval_80"]
+    if high is None:
+        return _("Median date: {median}; in 9 of 10 simulated futures after {low}, and in {share} not by {year}.").format(
+            median=median, low=_date(lang, low, horizon), share=lang.percent(h["p_not_by_horizon"]), year=horizon[:4]
+        )
+    return _("Median date: {median}; in 8 of 10 simulated futures between {low} and {high}.").format(
+        median=median, low=_date(lang, low, horizon), high=_date(lang, high, horizon)
+    )
+
+
+def _chart(f: dict, lang: Language) -> tuple[str, str]:
+    """The share of simulated futures meeting the condition by each year (PNG as data URI), and its alt text."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
+
+    _ = lang.gettext
+    fig = Figure(figsize=(7.0, 2.7), layout="constrained")
+    ax = fig.add_subplot()
+    labels = []
+    for (name, curve), colour in zip(f["met_by_year"].items(), COLOURS):
+        years = [int(y) for y in curve]
+        label = _("today's practice") if name == "baseline" else name  # scenario names are the files' own
+        ax.step(years, [100 * v for v in curve.values()], where="post", color=colour, lw=2, label=label)
+        labels.append(f"{label}: {lang.percent(list(curve.values())[-1])}")
+    for year in (2026, 2028, 2030):
+        ax.axvline(year + 0.75, color="#555555", ls=":", lw=1)
+        ax.text(
+            year + 0.75, 2, " " + _("{year} session").format(year=year), rotation=90, va="bottom", ha="right", fontsize=7, color="#555555"
+        )
+    ax.set_ylim(0, 100)
+    ax.yaxis.set_major_formatter(PercentFormatter())
+    ax.set_xlabel(_("year"))
+    ax.set_ylabel(_("futures meeting the condition"), fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2, frameon=False)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=130)
+    alt = _("Share of simulated futures in which 70 % of group 1's reviews are completed, by year; by {year}: {values}.").format(
+        year=f["headline"]["horizon"][:4], values="; ".join(labels)
+    )
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode(), alt
+
+
+def render_brief(f: dict, code: str = "en", lang: Language | None = None) -> str:
+    """The brief as one self-contained HTML document, from the findings ``f``."""
+    lang = lang or language(code)
+    _ = lang.gettext
+    h, n = f["headline"], f["replications"]
+    horizon = h["horizon"]
+    snapshot = latest_snapshot()
+    figures = {name: fig.value for (name, group), fig in snapshot.figures.items() if group is None}
+    chart, alt = _chart(f, lang)
+    esc = html.escape
+
+    # Texts are looked up outside f-strings: Babel's extractor does not see calls inside them.
+    before_session = _("before the {year} Conference session (1 October {year})")
+    met_heading, chance_heading = _("The condition is met"), _("chance")
+    by_end = _("by the end of {year}").format(year=horizon[:4])
+    today_label = _("today's practice")
+    sessions = "".join(
+        f"<tr><td>{esc(before_session.format(year=y))}</td><td class='n'>{esc(_chance(lang, h['p_before_session'][y], n))}</td></tr>"
+        for y in ("2026", "2028", "2030")
+    )
+    when = [
+        f"<table><tr><th>{esc(met_heading)}</th><th class='n'>{esc(chance_heading)}</th></tr>{sessions}"
+        f"<tr><td>{esc(by_end)}</td><td class='n'>{esc(_chance(lang, 1 - h['p_not_by_horizon'], n))}</td></tr></table>",
+        "<p>" + esc(_spread(lang, h)) + "</p>",
+        f"<figure><img alt='{esc(alt)}' src='{chart}'><figcaption>{esc(alt)}</figcaption></figure>",
+    ]
+
+    drivers = f["drivers"]["p_not_by_horizon"]
+    why = [
+        "<ul>",
+        "<li>"
+        + esc(
+            _(
+                "{parties} parties had not nominated a focal point, holding up {reviews} reviews (¶15); {waiting} reviews were ready but had no preliminary consultation (¶29); no list of observations was finalized (¶38)."
+            ).format(
+                parties=lang.number(figures["parties_without_focal_point"]),
+                reviews=lang.number(figures["reviews_held_up_by_nominations"]),
+                waiting=lang.number(figures["reviews_ready_no_consultation"]),
+            )
+        )
+        + "</li>",
+        "<li>"
+        + esc(_("What the answer depends on most:"))
+        + " "
+        + esc("; ".join(f"{_(d['words'])} ({lang.percent(d['S1'])})" for d in drivers))
+        + ".</li>",
+        "<li>"
+        + esc(
+            _(
+                "The report leaves open how parties behave; the forecast weighs eight answers by the evidence, and on any one alone the chance of not meeting the condition by {year} ranges from {low} to {high}."
+            ).format(
+                year=horizon[:4],
+                low=lang.percent(min(r["p_not_within_horizon"] for r in f["structures"][1:])),
+                high=lang.percent(max(r["p_not_within_horizon"] for r in f["structures"][1:])),
+            )
+        )
+        + "</li>"
+        if len(f["structures"]) > 1
+        else "",
+        "</ul>",
+    ]
+
+    top = sorted(f["scenarios"], key=lambda r: -r["p_by_horizon"])[:5]
+    option, met_by, earlier = _("option (scenario file)"), _("met by {year}").format(year=horizon[:4]), _("years earlier (median)")
+    helps = [
+        f"<table><tr><th>{esc(option)}</th><th class='n'>{esc(met_by)}</th><th class='n'>{esc(earlier)}</th></tr>",
+        f"<tr><td>{esc(today_label)}</td><td class='n'>{esc(lang.percent(1 - h['p_not_by_horizon']))}</td><td class='n'>–</td></tr>",
+        *[
+            f"<tr><td>{esc(r['scenario'])}</td><td class='n'>{esc(lang.percent(r['p_by_horizon']))}</td>"
+            f"<td class='n'>{esc(lang.number(r['months_gained_median'] / 12, 1))}</td></tr>"
+            for r in top
+        ],
+        "</table>",
+        "<p class='meta'>"
+        + esc(
+            _(
+                "Each option runs on the same simulated futures as today's practice, so the differences are its effect. Futures not meeting the condition by {year} count there."
+            ).format(year=horizon[:4])
+        )
+        + "</p>",
+    ]
+
+    take = []
+    decision = f.get("decision")
+    if decision:
+        today = decision["2030"].get("today's practice")
+        share = (
+            _("no share at all")
+            if today is None or today["share"] is None
+            else _("{share} ({reviews} of 62 reviews)").format(share=lang.percent(today["share"]), reviews=lang.number(today["reviews"]))
+        )
+        take.append(
+            "<li>"
+            + esc(
+                _(
+                    "The Conference's decision: for even odds before the 2030 session, the condition would have to come down from 70 % to {share} of group 1's reviews."
+                ).format(share=share)
+            )
+            + "</li>"
+        )
+    planned = f.get("plan")
+    if planned:
+        v = planned["verify_replications"]
+        frontier = planned["frontier"]
+        best = max(frontier, key=lambda r: (r["probability_verified"], r["effort"])) if frontier else None
+        if planned["chosen"]:
+            row = next(r for r in frontier if r["name"] == planned["chosen"])
+            text = _("Levers alone: the cheapest package found that reaches even odds before the 2030 session: {package}.").format(
+                package=row["package"]
+            )
+        else:
+            text = _(
+                "Levers alone do not reach even odds before the 2030 session: of {k} packages of the nine levers, the best reaches {p} (checked on {n} fresh simulated futures) and moves the mean date from {before} to {after}."
+            ).format(
+                k=lang.number(planned["distinct_candidates"]),
+                p=_chance(lang, planned["best_probability"], v),
+                n=lang.number(v),
+                before=lang.month(dt.date.fromisoformat(frontier[0]["mean_date_verified"])) if frontier else "—",
+                after=lang.month(dt.date.fromisoformat(best["mean_date_verified"])) if best else "—",
+            )
+        take.append("<li>" + esc(text) + "</li>")
+
+    title = _("When can the next cluster of articles start?")
+    heading = {
+        "when": _("When"),
+        "why": _("Why it is far off"),
+        "helps": _("What helps most"),
+        "take": _("What it would take"),
+        "annex": _("Annex: method, calibration and trust"),
+    }
+    page_1 = [
+        "<section class='page'>",
+        f"<h1>{esc(title)}</h1>",
+        "<p class='meta'>"
+        + esc(
+            _(
+                "Review Mechanism of the United Nations Convention against Transnational Organized Crime. Data as at {date} (report of the Secretariat; ¶ are its paragraphs). Model version {version}; {n} simulated futures."
+            ).format(date=lang.date(snapshot.as_at), version=f["version"], n=lang.number(n))
+        )
+        + "</p>",
+        "<p class='lead'>"
+        + esc(
+            _(
+                "The next cluster may start once 70 % of group 1's 62 country reviews (44) are completed (¶25). On {date} none was (¶24)."
+            ).format(date=lang.date(snapshot.as_at))
+        )
+        + "</p>",
+        f"<h2>{esc(heading['when'])}</h2>",
+        *when,
+        f"<h2>{esc(heading['why'])}</h2>",
+        *why,
+        "<div class='folio'>1 / 2</div></section>",
+    ]
+    cal, hc = f["calibration"], f["hindcast"]
+    page_2 = [
+        "<section class='page'>",
+        f"<h2>{esc(heading['helps'])}</h2>",
+        *helps,
+        f"<h2>{esc(heading['take'])}</h2>",
+        "<ul>" + "".join(take) + "</ul>",
+        f"<h2>{esc(heading['annex'])}</h2>",
+        "<p>"
+        + esc(
+            _(
+                "Each simulated future follows every party and country review through the stages of the procedures and rules: nomination of focal points, preliminary consultation, self-assessment, written feedback, list of observations, summary (¶11-39), with the Secretariat's officers as a shared resource. The full description follows the STRESS-DES guidelines (docs/explanation/stress-des.md)."
+            )
+        )
+        + "</p>",
+        "<p>"
+        + esc(
+            _(
+                "Calibration: the model was fitted to every dated figure of the report and of public updates by approximate Bayesian computation ({generations} generations, {simulations} simulations); each future draws its parameters from the fit, so the ranges above carry what the figures leave uncertain."
+            ).format(generations=lang.number(cal["generations"] or 0), simulations=lang.number(cal["simulations"] or 0))
+        )
+        + "</p>",
+        "<p>"
+        + esc(
+            _(
+                "Trust: scored against the {figures} figures it expresses, {c50}, {c80} and {c95} fall inside the model's central 50, 80 and 95 % ranges."
+            ).format(
+                figures=lang.number(hc["figures"]),
+                c50=lang.percent(hc["covered_50"]),
+                c80=lang.percent(hc["covered_80"]),
+                c95=lang.percent(hc["covered_95"]),
+            )
+        )
+        + "</p>",
+        "<p>"
+        + esc(
+            _(
+                "Not known: who the silent parties are and whether they will ever nominate; how long lists of observations and summaries take, as none had finished (¶38); the cost of each lever (the effort figures are assumptions)."
+            )
+        )
+        + "</p>",
+        "<p class='meta'>"
+        + esc(
+            _(
+                "Computed by the review-pipeline workbench (`make findings`, then `workbench brief`); every number here comes from docs/findings.json, generated {created}."
+            ).format(created=f["created"][:10])
+        )
+        + "</p>",
+        "<div class='folio'>2 / 2</div></section>",
+    ]
+    return "\n".join(
+        [
+            f"<!DOCTYPE html><html lang='{lang.code}' dir='{lang.direction}'><head><meta charset='utf-8'>",
+            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>",
+            *page_1,
+            *page_2,
+            "</body></html>",
+        ]
+    )
+
+
+def brief_numbers(f: dict) -> dict[str, Any]:
+    """The numbers the brief states, by name (what the tests compare with the forecast's)."""
+    h = f["headline"]
+    return {
+        "p_before_2026": h["p_before_session"]["2026"],
+        "p_before_2028": h["p_before_session"]["2028"],
+        "p_before_2030": h["p_before_session"]["2030"],
+        "p_by_horizon": 1 - h["p_not_by_horizon"],
+        "median": h["median"],
+    }

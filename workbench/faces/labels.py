@@ -1,0 +1,47 @@
+"""What a planner reads for each lever and effect: plain words, units and the report's ¶.
+
+Marked with ``N_`` for translation (:mod:`workbench.faces.i18n`): the faces look each label
+up in the reader's language when they show it.
+"""
+
+from __future__ import annotations
+
+from workbench.core.translatable import N_
+
+#: Each lever, as a planner would name it, with the report's paragraphs.
+LEVER_LABELS = {
+    "nomination_follow_up": N_("Follow-up on pending nominations (¶15-17)"),
+    "handover_protocol": N_("Handover when a focal point changes (¶14)"),
+    "redraw": N_("Secretariat redraws silent reviewing States (¶6-7)"),
+    "scheduling_support": N_("Secretariat proposes consultation dates (¶26, ¶29)"),
+    "training": N_("Training and national workshops (¶44-49)"),
+    "task_split": N_("Task split between the two reviewers (¶34-36)"),
+    "consensus_facilitation": N_("Facilitation of the lists of observations (¶37-39)"),
+    "machine_translation": N_("Machine translation (¶27-28, ¶55)"),
+    "secretariat_staffing": N_("Secretariat officers added or lost (¶42-43)"),
+}
+
+#: Each effect, with its unit.
+EFFECT_LABELS = {
+    "rate_multiplier": N_("nominations × (times faster)"),
+    "silent_rate_per_month": N_("silent parties' chance a month"),
+    "duration_factor": N_("time × (1 = unchanged)"),
+    "after_months": N_("after (months without a focal point)"),
+    "delay_months": N_("redraw within (months)"),
+    "saq_factor": N_("self-assessment time ×"),
+    "feedback_factor": N_("written feedback time ×"),
+    "drafting_factor": N_("drafting time ×"),
+    "coordination_factor": N_("merging time ×"),
+    "extra_language_factor": N_("extra time per language ×"),
+    "officers_change": N_("officers (+ added, − lost)"),
+}
+
+#: Whom a lever reaches.
+TARGET_LABELS = {"all": N_("all reviews"), "group 1": N_("group 1"), "group 2": N_("group 2"), "group 3": N_("group 3")}
+
+#: The stage a changed condition counts.
+STAGE_LABELS = {
+    "completed": N_("completed reviews"),
+    "summaries": N_("reviews at the summaries"),
+    "lists": N_("reviews at the lists of observations"),
+}
