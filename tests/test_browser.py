@@ -5,6 +5,7 @@ and no error appears; saves screenshots to results/browser-test/ and prints the 
 the click to the updated outputs.
 """
 
+import io
 import json
 import os
 import socket
@@ -93,13 +94,13 @@ def voila_url(tmp_path_factory):
         proc.kill()
 
 
-def _run_and_wait(page, previous_status: str) -> float:
+def _run_and_wait(page, previous_status: str, done: str = "updated in") -> float:
     clicked = time.perf_counter()
     page.locator(".wb-run").click()
     page.wait_for_function(
-        "prev => { const s = document.querySelector('.wb-status');"
-        " return s && s.innerText.includes('updated in') && s.innerText !== prev; }",
-        arg=previous_status,
+        "([prev, done]) => { const s = document.querySelector('.wb-status');"
+        " return s && s.innerText.includes(done) && s.innerText !== prev; }",
+        arg=[previous_status, done],
         timeout=300_000,
     )
     page.wait_for_selector(".wb-fan img", timeout=60_000)
@@ -109,7 +110,14 @@ def _run_and_wait(page, previous_status: str) -> float:
 def _kernels(voila) -> list:
     import psutil
 
-    return [p for p in psutil.Process(voila.pid).children(recursive=True) if "ipykernel" in " ".join(p.cmdline())]
+    running = []
+    for p in psutil.Process(voila.pid).children(recursive=True):
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE and "ipykernel" in " ".join(p.cmdline()):
+                running.append(p)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):  # ended (a zombie until its parent reaps it)
+            pass
+    return running
 
 
 def test_changing_a_lever_and_running_updates_the_app(voila_url):
@@ -140,16 +148,34 @@ def test_changing_a_lever_and_running_updates_the_app(voila_url):
         table_1 = page.locator(".wb-probabilities").inner_text()
         chart_1 = page.locator(".wb-fan img").first.get_attribute("src")
         status_1 = page.locator(".wb-status").inner_text()
-        assert "scenario" in table_1 and "months gained" in page.locator(".wb-difference").inner_text()
+        assert "scenario" in table_1 and "years earlier" in page.locator(".wb-difference").inner_text()
         page.screenshot(path=str(SHOTS / "explorer-redraw.png"), full_page=True)
 
         page.locator(".wb-lever-redraw input[type=checkbox]").uncheck()
         page.locator(".wb-condition input[type=checkbox]").check()  # the Conference changes the condition:
-        page.locator(".wb-condition-stage select").select_option("lists")  # half of group 1 at the lists stage
+        page.locator(".wb-condition-stage select").select_option(
+            label="reviews at the lists of observations"
+        )  # half of group 1 at the lists stage
         second_s = _run_and_wait(page, status_1)
         table_2 = page.locator(".wb-probabilities").inner_text()
         chart_2 = page.locator(".wb-fan img").first.get_attribute("src")
         page.screenshot(path=str(SHOTS / "explorer-condition.png"), full_page=True)
+
+        # A download returns a valid file: the table as Excel.
+        with page.expect_download() as download:
+            page.locator(".wb-downloads a[download='chances.xlsx']").click()
+        import openpyxl
+
+        assert download.value.suggested_filename == "chances.xlsx"
+        book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+        assert book["chances"].max_row == 5  # a header and four rows: 2026, 2028, 2030, the horizon
+
+        # Saving as "baseline" never writes over the shipped scenarios/baseline.toml.
+        shipped = (ROOT / "scenarios" / "baseline.toml").read_bytes()
+        page.locator(".wb-save").locator("..").locator("input[type=text]").fill("baseline")
+        page.locator(".wb-save").click()
+        page.wait_for_function("() => document.querySelector('.wb-status').innerText.includes('baseline.toml')", timeout=30_000)
+        assert (ROOT / "scenarios" / "baseline.toml").read_bytes() == shipped
 
         # The "What would it take?" tab: a quick search, the verified frontier, a package saved.
         page.locator(".lm-TabBar-tab", has_text="What would it take?").click()
@@ -166,7 +192,20 @@ def test_changing_a_lever_and_running_updates_the_app(voila_url):
         page.wait_for_function("() => document.querySelector('.wb-plan-status').innerText.includes('saved ')", timeout=30_000)
 
         body = page.locator("body").inner_text()
+
+        # In French, on a 1024 px screen: the labels are French and nothing runs off the side.
+        french = browser.new_page(viewport={"width": 1024, "height": 900}, locale="fr-FR")
+        french.goto(voila_url + "?lang=fr", timeout=180_000)
+        french.wait_for_selector(".wb-run", timeout=180_000)
+        assert french.locator(".wb-run").inner_text().strip() == "Lancer"
+        french.locator(".wb-lever-training input[type=checkbox]").check()
+        _run_and_wait(french, "", done="mis à jour en")
+        french_text = french.locator("body").inner_text()
+        overflow = french.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        french.screenshot(path=str(SHOTS / "explorer-fr-1024.png"), full_page=True)
         browser.close()
+    assert "Probabilité que la condition soit remplie" in french_text and "Traceback" not in french_text
+    assert overflow <= 16, f"the page is {overflow} px wider than a 1024 px screen"
     assert "What would it take" in answer and "plan-01" in answer
     # The tab is closed: its kernel (and the kernel's workers) are shut down once idle.
     deadline = time.time() + 60

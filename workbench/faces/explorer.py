@@ -221,41 +221,27 @@ class Explorer:
         rows = []
         for name, effects in DEFAULT_EFFECTS.items():
             _unused, ranges = LEVER_TYPES[name]
-            enabled = w.Checkbox(value=False, description=_(LEVER_LABELS[name]), indent=False, layout=w.Layout(width="330px"))
+            enabled = w.Checkbox(value=False, description=_(LEVER_LABELS[name]), indent=False, layout=w.Layout(width="430px"))
             enabled.add_class(f"wb-lever-{name}")
             start = w.DatePicker(value=DEFAULT_START, description=_("from"), layout=w.Layout(width="190px"))
             target = w.Dropdown(
                 options=[(_(TARGET_LABELS[t]), t) for t in TARGETS], value="all", description=_("for"), layout=w.Layout(width="190px")
             )
             fields = {}
+            labelled = []
             for key, value in effects.items():
                 low, high, unit = ranges[key]
-                label = _(EFFECT_LABELS.get(key, key))
-                style = {"description_width": "initial"}
+                # The label apart from its box, so a long label never squeezes the number out of sight.
+                box = w.Layout(width="90px")
                 if isinstance(value, int) and not isinstance(value, bool):
-                    fields[key] = w.BoundedIntText(
-                        value=value,
-                        min=int(low),
-                        max=int(high),
-                        description=label,
-                        tooltip=unit,
-                        style=style,
-                        layout=w.Layout(width="260px"),
-                    )
+                    fields[key] = w.BoundedIntText(value=value, min=int(low), max=int(high), tooltip=unit, layout=box)
                 else:
                     step = 0.01 if high <= 1.0 else 0.5
-                    fields[key] = w.BoundedFloatText(
-                        value=value,
-                        min=low,
-                        max=high,
-                        step=step,
-                        description=label,
-                        tooltip=unit,
-                        style=style,
-                        layout=w.Layout(width="260px"),
-                    )
+                    fields[key] = w.BoundedFloatText(value=value, min=low, max=high, step=step, tooltip=unit, layout=box)
+                hint = _("{low} to {high}").format(low=low, high=high)
+                labelled.append(w.HBox([w.Label(_(EFFECT_LABELS.get(key, key))), fields[key], w.Label(f"({hint})")]))
             self.controls[name] = {"enabled": enabled, "start": start, "target": target, **fields}
-            rows.append(w.HBox([enabled, start, target, *fields.values()], layout=wrap))
+            rows.append(w.HBox([enabled, start, target, *labelled], layout=wrap))
         self.condition = {
             "enabled": w.Checkbox(
                 value=False, description=_("The Conference changes the condition (¶25)"), indent=False, layout=w.Layout(width="330px")
