@@ -198,3 +198,22 @@ def test_hubverse_export_is_coherent(snapshot):
     for _, frame in q.groupby(["group", "stage", "target_date"]):
         assert np.all(np.diff(frame.sort_values("output_type_id")["value"].to_numpy()) >= 0)
     assert (table["output_type"] == "sample").sum() == base.replications
+
+
+def test_the_excel_forecast_keeps_numbers_as_numbers_and_dates_as_dates(tmp_path):
+    import openpyxl
+
+    from workbench.analysis.forecast import forecast
+    from workbench.analysis.output_folder import write_forecast
+
+    fc = forecast(None, 12, 3, posterior=None, keep_events=False, keep_monthly=False, workers=1)
+    write_forecast(fc, tmp_path / "fc", xlsx=True)
+    book = openpyxl.load_workbook(tmp_path / "fc" / "forecast.xlsx")
+    rows = {r[0]: r[1:] for r in book["summary"].iter_rows(min_row=2, values_only=True)}
+    probability, date, count, note = rows["P(met before the 2030 session, 1 Oct 2030)"]
+    assert isinstance(probability, (int, float)) and probability == fc.summary["p_before_session"][2030]
+    median = rows["median"]
+    assert (median[1] is not None and median[1].date() == fc.summary["median"].date()) or "beyond the horizon" in median[3]
+    assert rows["replications"][2] == 12
+    threshold = list(book["threshold"].iter_rows(min_row=2, values_only=True))
+    assert len(threshold) == 12 and all(isinstance(r[3], float) for r in threshold)

@@ -82,6 +82,42 @@ def summary_table(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["quantity", "value"])
 
 
+def numeric_summary(summary: dict) -> pd.DataFrame:
+    """The summary for a spreadsheet: one row per quantity, probabilities as numbers and dates as
+    dates (empty where a quantile lies beyond the horizon, with a note), nothing as worded text."""
+    rows: list[dict] = [{"quantity": "replications", "probability": None, "date": None, "count": summary["replications"], "note": ""}]
+
+    def date_row(name: str, value: pd.Timestamp | None) -> dict:
+        note = "" if value is not None else f"beyond the horizon ({summary['horizon']})"
+        return {"quantity": name, "probability": None, "date": None if value is None else value.date(), "count": None, "note": note}
+
+    rows.append(date_row("median", summary["median"]))
+    for label, (lo, hi) in summary["intervals"].items():
+        rows += [date_row(f"{label} interval, lower", lo), date_row(f"{label} interval, upper", hi)]
+    for year, p in summary["p_before_session"].items():
+        rows.append(
+            {"quantity": f"P(met before the {year} session, 1 Oct {year})", "probability": p, "date": None, "count": None, "note": ""}
+        )
+    rows.append(
+        {
+            "quantity": f"P(not met by {summary['horizon']})",
+            "probability": summary["p_not_within_horizon"],
+            "date": None,
+            "count": None,
+            "note": "",
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+    """An Excel workbook, one sheet per table: numbers stay numbers and dates dates, whatever the
+    reader's list separator (a CSV splits wrongly where the decimal sign is a comma)."""
+    with pd.ExcelWriter(path, engine="openpyxl", date_format="YYYY-MM-DD", datetime_format="YYYY-MM-DD") as book:
+        for name, table in sheets.items():
+            table.to_excel(book, sheet_name=name[:31], index=False)
+
+
 def forecast(
     params: Parameters | None = None,
     replications: int = 500,

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.forecast import Forecast, forecast, summary_table
+from workbench.analysis.forecast import Forecast, forecast, numeric_summary, summary_table, write_xlsx
 from workbench.core.atomic import atomic_folder
 from workbench.core.provenance import code_version, display_path
 from workbench.core.version import __version__
@@ -36,7 +36,7 @@ def _json_default(obj: object) -> object:
 FAST_GZIP = {"method": "gzip", "compresslevel": 1}
 
 
-def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None = None) -> Path:
+def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None = None, xlsx: bool = False) -> Path:
     """Write the tables and a manifest to ``output``, atomically.
 
     Everything is written to a temporary folder beside ``output`` and renamed into place at
@@ -54,6 +54,11 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
         summary_table(fc.summary).to_csv(staging / "summary.csv", index=False)
         if fc.by_structure is not None:
             fc.by_structure.to_csv(staging / "structures.csv", index=False)
+        if xlsx:  # the Excel-ready tables: summary in numbers, each run's date, each structure
+            sheets = {"summary": numeric_summary(fc.summary), "threshold": res.threshold}
+            if fc.by_structure is not None:
+                sheets["structures"] = fc.by_structure
+            write_xlsx(staging / "forecast.xlsx", sheets)
         manifest = {
             "workbench_version": __version__,
             "code_version": code_version(),

@@ -124,8 +124,8 @@ def cmd_forecast(args) -> int:
         print("\n".join("  " + line for line in format_structure_table(fc.by_structure).splitlines()))
     elif args.by_structure:
         print("\n  (--by-structure: this posterior has a single structure)")
-    out = write_forecast(fc, args.output, {"scenario_file": str(scenario.path) if scenario.path else None})
-    tables = ["threshold.csv", "monthly_quantiles.csv.gz", "summary.csv", "manifest.json"]
+    out = write_forecast(fc, args.output, {"scenario_file": str(scenario.path) if scenario.path else None}, xlsx=args.xlsx)
+    tables = ["threshold.csv", "monthly_quantiles.csv.gz", "summary.csv", "manifest.json"] + (["forecast.xlsx"] if args.xlsx else [])
     if fc.by_structure is not None:
         tables.insert(-1, "structures.csv")
     tables[1:1] = [
@@ -445,6 +445,8 @@ def cmd_compare(args) -> int:
     from workbench.analysis.compare import format_comparison
 
     check_file_destination(args.output, "--output")
+    if args.xlsx:
+        check_file_destination(Path(args.output).with_suffix(".xlsx"), "--xlsx")
     base, scenarios, runs, table = _run_scenarios(args)
     if table is None:
         raise InputError("command line", "scenarios", "no scenario other than the baseline", "one or more scenario files")
@@ -459,6 +461,12 @@ def cmd_compare(args) -> int:
 
     write_text_atomic(args.output, table.to_csv(index=False))
     print(f"\ntable written to {args.output}")
+    if args.xlsx:
+        from workbench.analysis.forecast import write_xlsx
+
+        book = Path(args.output).with_suffix(".xlsx")
+        write_xlsx(book, {"comparison": table})
+        print(f"and as Excel to {book}")
     return 0
 
 
@@ -846,6 +854,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--by-structure", action="store_true", help="also run the forecast on each model structure alone, side by side")
     f.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
     f.add_argument("--export", type=Path, help="also write the forecast in the hubverse model-output layout (CSV)")
+    f.add_argument("--xlsx", action="store_true", help="also write forecast.xlsx: the summary in numbers, each run's date (Excel-ready)")
     f.set_defaults(func=cmd_forecast)
 
     s = sub.add_parser("start-check", help="the model run from 2020, observed at the report date, beside the report")
@@ -965,6 +974,7 @@ def build_parser() -> argparse.ArgumentParser:
     cp = sub.add_parser("compare", help="paired comparison of scenarios against the baseline, ranked by months gained")
     scenario_options(cp, 1000)
     cp.add_argument("--output", type=Path, default=Path("results/compare.csv"), help="the table as CSV (default results/compare.csv)")
+    cp.add_argument("--xlsx", action="store_true", help="also write the table as Excel, beside the CSV (.xlsx)")
     cp.set_defaults(func=cmd_compare)
 
     rp = sub.add_parser("report", help="the one-page HTML report for delegations")
