@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -c "from workbench.experiments.replications import warm_up; print(f'  {warm_up():.0f} s')"
 	touch $(STAMP)
 
-.PHONY: setup forecast test test-fast lint docs baseline bench findings fuzz start-check lab app
+.PHONY: setup forecast test test-fast lint docs baseline bench findings fuzz start-check lab app briefing
 setup: $(STAMP)
 
 forecast: $(STAMP)
@@ -70,6 +70,10 @@ lab: $(STAMP)
 CULL := --MappingKernelManager.cull_idle_timeout=600 --MappingKernelManager.cull_interval=60 --MappingKernelManager.cull_connected=False
 app: $(STAMP)
 	$(VENV)/bin/voila notebooks/explorer.ipynb --port=8866 --Voila.ip=127.0.0.1 $(CULL)
+
+# The briefing notebook for delegations, executed and exported to HTML without its code (results/briefing.html).
+briefing: $(STAMP)
+	$(VENV)/bin/jupyter nbconvert --to html --execute --no-input notebooks/briefing.ipynb --output-dir results
 
 start-check: $(STAMP)
 	$(VENV)/bin/workbench start-check $(ARGS)

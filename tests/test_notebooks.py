@@ -33,6 +33,13 @@ def test_notebook_runs_top_to_bottom(path, monkeypatch):
     chart_cells = [cell for cell in book.cells if cell.cell_type == "code" and "_chart(" in cell.source]
     for cell in chart_cells:
         assert any("image/png" in o.get("data", {}) for o in cell.outputs), f"no image from: {cell.source[:60]}"
+    if path.name == "briefing.ipynb":  # for delegations: exported without code, its narrative as text
+        from nbconvert import HTMLExporter
+
+        page, _ = HTMLExporter(exclude_input=True).from_notebook_node(book)
+        assert "from workbench" not in page and "import os" not in page
+        assert "Chance of meeting the condition before each Conference session" in page and page.count("<img") >= 2
+        assert all("remove-input" in cell.metadata.get("tags", []) for cell in book.cells if cell.cell_type == "code")
 
 
 def test_notebooks_hold_no_model_logic():

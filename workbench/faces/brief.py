@@ -324,3 +324,48 @@ def brief_numbers(f: dict) -> dict[str, Any]:
         "p_by_horizon": 1 - h["p_not_by_horizon"],
         "median": h["median"],
     }
+
+
+def headline_markdown(summary: dict, lang: Language | None = None) -> str:
+    """The headline of a forecast in a few sentences of Markdown (the briefing notebook's narrative)."""
+    lang = lang or language("en")
+    _ = lang.gettext
+    n, horizon = summary["replications"], summary["horizon"]
+    sessions = ", ".join(_("{year}: {chance}").format(year=y, chance=_chance(lang, p, n)) for y, p in summary["p_before_session"].items())
+    h = {
+        "horizon": horizon,
+        "median": None if summary["median"] is None else summary["median"].strftime("%Y-%m-%d"),
+        "interval_80": [None if d is None else d.strftime("%Y-%m-%d") for d in summary["intervals"]["80%"]],
+        "p_not_by_horizon": summary["p_not_within_horizon"],
+    }
+    return "\n\n".join(
+        [
+            _spread(lang, h),
+            _("Chance of meeting the condition before each Conference session (1 October): {sessions}.").format(sessions=sessions),
+            _("Met by the end of {year} in {share} of {n} simulated futures.").format(
+                year=horizon[:4], share=lang.percent(1 - summary["p_not_within_horizon"]), n=lang.number(n)
+            ),
+        ]
+    )
+
+
+def options_markdown(table, lang: Language | None = None) -> str:
+    """The paired comparison as a Markdown list, most years gained first."""
+    lang = lang or language("en")
+    _ = lang.gettext
+    lines = []
+    for _i, r in table.iterrows():
+        lines.append(
+            "- **"
+            + r["scenario"]
+            + "**: "
+            + _(
+                "{years} years earlier at the median (8 futures in 10: {low} to {high}); met by the horizon in {more} more of the futures."
+            ).format(
+                years=lang.number(r["months_gained_median"] / 12, 1),
+                low=lang.number(r["months_gained_p10"] / 12, 1),
+                high=lang.number(r["months_gained_p90"] / 12, 1),
+                more=lang.percent(r["p_within_horizon_change"]),
+            )
+        )
+    return "\n".join(lines)

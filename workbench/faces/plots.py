@@ -32,8 +32,10 @@ def predictive_check_chart(check: pd.DataFrame, title: str):
     y = np.arange(len(rows))[::-1]
     ax.hlines(y, rows["low"], rows["high"], color="#8fb3d9", lw=5, label="model 95 % interval")
     ax.plot(rows["median"], y, "|", color="#1f4e79", ms=12, label="model median")
-    colors = np.where(rows["inside"], "#2e7d32", "#c62828")
-    ax.scatter(rows["report"], y, c=colors, zorder=3, s=22, label="report (green inside, red outside)")
+    # Colour-blind safe (not red/green), and the shape says it too: dot inside, cross outside.
+    inside = rows["inside"].to_numpy(dtype=bool)
+    ax.scatter(rows["report"][inside], y[inside], color="#0072B2", marker="o", zorder=3, s=22, label="report, inside the interval")
+    ax.scatter(rows["report"][~inside], y[~inside], color="#D55E00", marker="X", zorder=3, s=40, label="report, outside the interval")
     ax.set_yticks(y, labels, fontsize=7)
     ax.set_xscale("symlog", linthresh=10)
     ax.set_xlabel("count")
@@ -133,7 +135,9 @@ def fan_chart(
         ax.plot(b.index, b[0.5], color=SCENARIO_COLOUR, lw=1.5, ls="--", label=_("median (today's practice)"))
     if target:
         ax.axhline(target, color=TARGET_COLOUR, ls="--", lw=1, label=target_label or f"{target} completed (70 %, ¶25)")
-    ax.set_xlabel(_("date"))
+    for year in (2026, 2028, 2030):  # the Conference sessions at which the condition is looked at
+        ax.axvline(pd.Timestamp(f"{year}-10-01"), color=SESSION_COLOUR, ls=":", lw=0.8)
+    ax.set_xlabel(_("date") + " (" + _("dotted: the 2026, 2028 and 2030 Conference sessions") + ")")
     ax.set_title(
         _("Group {group}: completed reviews{label} ({n} simulated futures)").format(group=group, label=label, n=summary.replications),
         fontsize=9,
@@ -147,9 +151,12 @@ def fan_chart(
 def occupancy_chart(summary: MonthlySummary):
     """Median number of reviews (all groups) in each stage over time."""
     fig, ax = plt.subplots(figsize=(7, 3.4))
-    for column, label in STAGE_LABELS.items():
+    # Okabe-Ito's seven colours, and line styles, so that no two stages are told apart by hue alone.
+    palette = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+    styles = ("-", "--", "-.", ":", "-", "--", "-.")
+    for (column, label), colour, style in zip(STAGE_LABELS.items(), palette, styles):
         median = summary.quantiles(None, column, (0.5,))[0.5]
-        ax.plot(median.index, median.to_numpy(), label=label, lw=1.3)
+        ax.plot(median.index, median.to_numpy(), label=label, lw=1.5, color=colour, ls=style)
     ax.set_title(f"Reviews by stage, median of {summary.replications} replications", fontsize=9)
     ax.set_ylabel("reviews")
     ax.legend(fontsize=7, ncol=2)

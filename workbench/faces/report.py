@@ -213,6 +213,18 @@ def _trust_html(trust: dict, charts: dict[str, object]) -> str:
     return "\n".join(parts)
 
 
+#: What each chart shows, for a reader who cannot see it (the images' alt text).
+ALT_TEXT = {
+    "fan_group1": "Completed reviews of group 1 over time: the median and the ranges of 50 and 80 percent of simulated futures, with the 44 reviews of the condition marked.",
+    "threshold": "How many simulated futures meet the condition in each year, and how many do not by the horizon.",
+    "fan_groups23": "Completed reviews of groups 2 and 3 over time: the median and the ranges of 50 and 80 percent of simulated futures.",
+    "occupancy": "How many reviews are in each stage over time, at the median of the simulated futures.",
+    "time_in_stage": "Mean months reviews spend in each stage, by group.",
+    "comparison": "Months gained by each scenario against today's practice, median and 80 percent range, in the same simulated futures.",
+    "check": "Each figure of the report beside the model's median and 95 percent range for it: dots inside the range, crosses outside.",
+}
+
+
 def build_report(
     baseline: Forecast,
     comparison: pd.DataFrame | None,
@@ -260,7 +272,7 @@ def build_report(
             parts.append(_structures_html(baseline.by_structure, setup.horizon.year))
     for key in ("fan_group1", "threshold", "fan_groups23", "occupancy", "time_in_stage"):
         if key in charts:
-            parts.append(f"<figure><img alt='{key}' src='{_png(charts[key])}'></figure>")
+            parts.append(f"<figure><img alt='{html.escape(ALT_TEXT[key], quote=True)}' src='{_png(charts[key])}'></figure>")
     if comparison is not None and len(comparison):
         shown = comparison[
             [
@@ -299,7 +311,9 @@ def build_report(
             _table(shown),
         ]
         if "comparison" in charts:
-            parts.append(f"<figure><img alt='comparison' src='{_png(charts['comparison'])}'></figure>")
+            parts.append(
+                f"<figure><img alt='{html.escape(ALT_TEXT['comparison'], quote=True)}' src='{_png(charts['comparison'])}'></figure>"
+            )
     if planning is not None:
         parts.append(_planning_html(planning, charts))
     if scenarios:
@@ -316,7 +330,7 @@ def build_report(
             _table(shown),
         ]
         if "check" in charts:
-            parts.append(f"<figure><img alt='check' src='{_png(charts['check'])}'></figure>")
+            parts.append(f"<figure><img alt='{html.escape(ALT_TEXT['check'], quote=True)}' src='{_png(charts['check'])}'></figure>")
     if trust is not None:
         parts.append(_trust_html(trust, charts))
     parts += [
