@@ -38,16 +38,6 @@ figure { margin: 2mm 0; } figure img { width: 100%; } figcaption { font-size: 8p
 """
 
 
-def _chance(lang: Language, p: float, n: int) -> str:
-    """A probability as honestly as n runs allow: none of them is "fewer than 1 in n", not 0 %."""
-    _ = lang.gettext
-    if p <= 0:
-        return _("fewer than 1 in {n}").format(n=lang.number(n))
-    if p >= 1:
-        return _("more than {k} in {n}").format(k=lang.number(n - 1), n=lang.number(n))
-    return lang.percent(p, 1 if p < 0.1 else 0)
-
-
 def _date(lang: Language, iso: str | None, horizon: str) -> str:
     _ = lang.gettext
     return _("not by {year}").format(year=horizon[:4]) if iso is None else lang.month(dt.date.fromisoformat(iso))
@@ -117,12 +107,12 @@ def render_brief(f: dict, code: str = "en", lang: Language | None = None) -> str
     by_end = _("by the end of {year}").format(year=horizon[:4])
     today_label = _("today's practice")
     sessions = "".join(
-        f"<tr><td>{esc(before_session.format(year=y))}</td><td class='n'>{esc(_chance(lang, h['p_before_session'][y], n))}</td></tr>"
+        f"<tr><td>{esc(before_session.format(year=y))}</td><td class='n'>{esc(lang.chance(h['p_before_session'][y], n))}</td></tr>"
         for y in ("2026", "2028", "2030")
     )
     when = [
         f"<table><tr><th>{esc(met_heading)}</th><th class='n'>{esc(chance_heading)}</th></tr>{sessions}"
-        f"<tr><td>{esc(by_end)}</td><td class='n'>{esc(_chance(lang, 1 - h['p_not_by_horizon'], n))}</td></tr></table>",
+        f"<tr><td>{esc(by_end)}</td><td class='n'>{esc(lang.chance(1 - h['p_not_by_horizon'], n))}</td></tr></table>",
         "<p>" + esc(_spread(lang, h)) + "</p>",
         f"<figure><img alt='{esc(alt)}' src='{chart}'><figcaption>{esc(alt)}</figcaption></figure>",
     ]
@@ -215,7 +205,7 @@ def render_brief(f: dict, code: str = "en", lang: Language | None = None) -> str
                 "Levers alone do not reach even odds before the 2030 session: of {k} packages of the nine levers, the best reaches {p} (checked on {n} fresh simulated futures) and moves the mean date from {before} to {after}."
             ).format(
                 k=lang.number(planned["distinct_candidates"]),
-                p=_chance(lang, planned["best_probability"], v),
+                p=lang.chance(planned["best_probability"], v),
                 n=lang.number(v),
                 before=lang.month(dt.date.fromisoformat(frontier[0]["mean_date_verified"])) if frontier else "—",
                 after=lang.month(dt.date.fromisoformat(best["mean_date_verified"])) if best else "—",
@@ -331,7 +321,7 @@ def headline_markdown(summary: dict, lang: Language | None = None) -> str:
     lang = lang or language("en")
     _ = lang.gettext
     n, horizon = summary["replications"], summary["horizon"]
-    sessions = ", ".join(_("{year}: {chance}").format(year=y, chance=_chance(lang, p, n)) for y, p in summary["p_before_session"].items())
+    sessions = ", ".join(_("{year}: {chance}").format(year=y, chance=lang.chance(p, n)) for y, p in summary["p_before_session"].items())
     h = {
         "horizon": horizon,
         "median": None if summary["median"] is None else summary["median"].strftime("%Y-%m-%d"),

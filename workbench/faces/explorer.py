@@ -574,7 +574,7 @@ class Explorer:
         shown = pd.DataFrame({_("condition met"): [self._when_label(r) for r in table["reached before"]]})
         for col, label in (("baseline", _("today's practice")), ("scenario", _("scenario"))):
             if col in table:
-                shown[label] = [self._chance(p, n) for p in table[col]]
+                shown[label] = [self.lang.chance(p, n) for p in table[col]]
         heading = html.escape(_("Chance of meeting the condition"))
         self.table.value = f"<div class='wb-result'><b>{heading}</b>{shown.to_html(index=False, border=0, escape=True)}</div>"
         row = None
@@ -633,15 +633,6 @@ class Explorer:
             self.dates, met_by_date_chart(runs, base.results.setup.horizon, CONFERENCE_SESSIONS, _("When the condition is met"), gettext=_)
         )
         self.downloads.value = self._downloads(scenario, table, row, {"completed-reviews.png": fan_png, "condition-met.png": dates_png})
-
-    def _chance(self, p: float, n: int) -> str:
-        """As precise as n runs allow: none of them is "fewer than 1 in n", not 0 %."""
-        _ = self.lang.gettext
-        if p <= 0:
-            return _("fewer than 1 in {n}").format(n=self.lang.number(n))
-        if p >= 1:
-            return _("more than {k} in {n}").format(k=self.lang.number(n - 1), n=self.lang.number(n))
-        return self.lang.percent(p, 1)
 
     def _when_label(self, text: str) -> str:
         _ = self.lang.gettext

@@ -83,6 +83,15 @@ class Language:
     def percent(self, p: float, digits: int = 0) -> str:
         return format_percent(p, format="#,##0" + ("." + "0" * digits if digits else "") + " %", locale=self.locale)
 
+    def chance(self, p: float, n: int) -> str:
+        """A probability estimated from ``n`` runs, as honestly as they allow: none of them is
+        "fewer than 1 in n", not 0 %; all of them "more than n-1 in n"."""
+        if p <= 0:
+            return self.gettext("fewer than 1 in {n}").format(n=self.number(n))
+        if p >= 1:
+            return self.gettext("more than {k} in {n}").format(k=self.number(n - 1), n=self.number(n))
+        return self.percent(p, 1 if p < 0.1 else 0)
+
     def number(self, x: float, digits: int = 0) -> str:
         return format_decimal(round(x, digits), format="#,##0" + ("." + "0" * digits if digits else ""), locale=self.locale)
 

@@ -19,6 +19,7 @@ import pandas as pd
 from workbench.analysis.forecast import Forecast, summary_table
 from workbench.core.atomic import write_text_atomic
 from workbench.core.provenance import code_version
+from workbench.faces.i18n import language
 from workbench.inputs.scenarios import Scenario
 from workbench.simulation.describe import stress_des
 
@@ -136,7 +137,7 @@ def _planning_html(planning: dict, charts: dict[str, object]) -> str:
             "package": frontier["name"],
             "levers": frontier["package"],
             f"effort ({record['effort_unit']}, assumed)": frontier["effort"].map(lambda e: f"{e:.0f}"),
-            "probability (verified)": frontier["probability_verified"].map(lambda p: _share_words(p, n)),
+            "probability (verified)": frontier["probability_verified"].map(lambda p: _ENGLISH.chance(p, n)),
         }
     )
     if record["chosen"]:
@@ -144,7 +145,7 @@ def _planning_html(planning: dict, charts: dict[str, object]) -> str:
     else:
         answer = (
             f"<b>No package of the levers reaches {target['probability']:.0%}</b> before {html.escape(target['label'])}: "
-            f"the best reaches {_share_words(record['best_probability'], n)}."
+            f"the best reaches {_ENGLISH.chance(record['best_probability'], n)}."
         )
     parts = [
         "<h2>What would it take?</h2>",
@@ -178,15 +179,6 @@ def _planning_html(planning: dict, charts: dict[str, object]) -> str:
     return "\n".join(parts)
 
 
-def _share_words(p: float, n: int) -> str:
-    """A probability with its precision: none of n runs is "fewer than 1 in n", not 0 %."""
-    if p == 0:
-        return f"fewer than 1 in {n}"
-    if p == 1:
-        return f"more than {n - 1} in {n}"
-    return f"{p:.0%} (± {(p * (1 - p) / n) ** 0.5:.0%})"
-
-
 def _trust_html(trust: dict, charts: dict[str, object]) -> str:
     """How far to trust this forecast: the hindcast of every dated figure and its coverage."""
     scores, coverage = trust["scores"], trust["coverage"]
@@ -212,6 +204,9 @@ def _trust_html(trust: dict, charts: dict[str, object]) -> str:
         )
     return "\n".join(parts)
 
+
+#: The report is written in English; probabilities are worded as its language says them.
+_ENGLISH = language("en")
 
 #: What each chart shows, for a reader who cannot see it (the images' alt text).
 ALT_TEXT = {
