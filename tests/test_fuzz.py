@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbench.core.errors import InputError
+from workbench.inputs.effort import EFFORT_FILE, load_effort
 from workbench.inputs.observations import DEFAULT_DIR, load_snapshot
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import load_pairings, synthetic_pairings
@@ -91,6 +92,7 @@ def _only_input_errors(loader, path: Path):
 SNAPSHOT_TEXT = (DEFAULT_DIR / "2024-05-21.toml").read_text(encoding="utf-8")
 SCENARIO_TEXT = (SCENARIO_DIR / "redraw-silent-reviewers.toml").read_text(encoding="utf-8").replace('extends = "baseline.toml"\n', "")
 PRIORS_TEXT = DEFAULT_PRIORS.read_text(encoding="utf-8")
+EFFORT_TEXT = EFFORT_FILE.read_text(encoding="utf-8")
 
 
 @FUZZ
@@ -112,9 +114,35 @@ def test_fuzz_priors(text):
 
 
 @FUZZ
+@given(text=mutated(EFFORT_TEXT))
+def test_fuzz_effort(text):
+    """The planning effort file: a mutated one is read whole or refused with an InputError, and what
+    is read keeps every effect inside its lever's range."""
+    try:
+        effort = load_effort(_write(text, "effort.toml"))
+    except InputError:
+        return
+    from workbench.inputs.levers import LEVER_TYPES
+
+    for name, cost in effort.levers.items():
+        _, ranges = LEVER_TYPES[name]
+        for intensity in (0.0, 0.5, 1.0):
+            for field, value in cost.effect_values(intensity).items():
+                low, high, _ = ranges[field]
+                assert low <= value <= high, (name, field, value)
+
+
+@FUZZ
 @given(blob=st.binary(max_size=400))
 def test_fuzz_random_bytes_everywhere(blob):
-    for loader, name in ((load_snapshot, "s.toml"), (load_scenario, "c.toml"), (load_priors, "p.toml"), (load_pairings, "x.csv")):
+    loaders = (
+        (load_snapshot, "s.toml"),
+        (load_scenario, "c.toml"),
+        (load_priors, "p.toml"),
+        (load_pairings, "x.csv"),
+        (load_effort, "e.toml"),
+    )
+    for loader, name in loaders:
         folder = _scratch()
         (folder / name).write_bytes(blob)
         _only_input_errors(loader, folder / name)
