@@ -23,7 +23,7 @@ from workbench.core.timeline import EPOCH, to_day
 from workbench.experiments.condition import COUNTED_STAGES
 from workbench.experiments.replications import run_replications
 from workbench.experiments.setup import Setup
-from workbench.inputs.levers import Condition, Levers
+from workbench.inputs.levers import Levers
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -143,8 +143,3 @@ def decision_chart(curve: pd.DataFrame, column: str, probability: float, title: 
     ax.set_title(title)
     ax.legend(fontsize=8)
     return fig
-
-
-def condition_for(share: float, groups: tuple[int, ...], counted_stage: str, decided: dt.date | None) -> Condition:
-    """The :class:`Condition` of one point of the curve (what a scenario file would state)."""
-    return Condition(share, groups, counted_stage, decided)

@@ -13,7 +13,6 @@ import base64
 import datetime as dt
 import html
 import io
-from typing import Any
 
 from workbench.faces.i18n import Language, language
 from workbench.inputs.observations import latest_snapshot
@@ -302,18 +301,6 @@ def render_brief(f: dict, code: str = "en", lang: Language | None = None) -> str
             "</body></html>",
         ]
     )
-
-
-def brief_numbers(f: dict) -> dict[str, Any]:
-    """The numbers the brief states, by name (what the tests compare with the forecast's)."""
-    h = f["headline"]
-    return {
-        "p_before_2026": h["p_before_session"]["2026"],
-        "p_before_2028": h["p_before_session"]["2028"],
-        "p_before_2030": h["p_before_session"]["2030"],
-        "p_by_horizon": 1 - h["p_not_by_horizon"],
-        "median": h["median"],
-    }
 
 
 def headline_markdown(summary: dict, lang: Language | None = None) -> str:
