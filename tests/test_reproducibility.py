@@ -40,3 +40,13 @@ def test_a_replication_does_not_depend_on_how_many_are_run(snapshot):
     few = run_replications(_setup(snapshot), 2, seed=8, workers=1)
     many = run_replications(_setup(snapshot), 5, seed=8, workers=1)
     pd.testing.assert_frame_equal(few.events, many.events[many.events.replication < 2].reset_index(drop=True))
+
+
+def test_the_rest_of_a_run_from_first_is_the_runs_own_tail(snapshot):
+    """A screening runs the first replications; the rest, run from ``first``, are the very same
+    replications as in one run of all of them (so planning never runs any twice)."""
+    setup = _setup(snapshot)
+    whole = run_replications(setup, 9, seed=6, workers=2, keep_events=False).threshold
+    head = run_replications(setup, 4, seed=6, workers=1, keep_events=False).threshold
+    tail = run_replications(setup, 5, seed=6, workers=2, keep_events=False, first=4).threshold
+    pd.testing.assert_frame_equal(pd.concat([head, tail], ignore_index=True), whole)

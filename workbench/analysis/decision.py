@@ -23,23 +23,25 @@ from workbench.core.timeline import EPOCH, to_day
 from workbench.experiments.condition import COUNTED_STAGES
 from workbench.experiments.replications import run_replications
 from workbench.experiments.setup import Setup
-from workbench.inputs.levers import Levers
+from workbench.inputs.levers import Condition, Levers
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def reach_days(
-    setup: Setup, levers: Levers, replications: int, seed: int, groups: tuple[int, ...], counted_stage: str, workers: int | None
-) -> np.ndarray:
-    """(replications, reviews of ``groups``): the day each review reached ``counted_stage`` or a
-    later stage, sorted within each run (inf: not within the run)."""
+def stage_entries(setup: Setup, levers: Levers, replications: int, seed: int, workers: int | None) -> pd.DataFrame:
+    """Every review's stage entries in each run: the one simulation a curve needs, whatever it counts."""
     results = run_replications(
         dataclasses.replace(setup, levers=levers), replications, seed=seed, workers=workers, keep_events=True, keep_monthly=False
     )
     assert results.events is not None
-    ev = results.events
-    ev = ev[ev["group"].isin(groups) & (ev["stage"].cat.codes >= int(COUNTED_STAGES[counted_stage]))]
+    return results.events
+
+
+def reach_days(events: pd.DataFrame, setup: Setup, replications: int, groups: tuple[int, ...], counted_stage: str) -> np.ndarray:
+    """(replications, reviews of ``groups``): the day each review reached ``counted_stage`` or a
+    later stage, sorted within each run (inf: not within the run)."""
+    ev = events[events["group"].isin(groups) & (events["stage"].cat.codes >= int(COUNTED_STAGES[counted_stage]))]
     first = ev.groupby(["replication", "review"], observed=True)["date"].min()
     days = (first - pd.Timestamp(EPOCH)).dt.total_seconds() / 86400.0  # simulation days, as to_day counts them
     n_reviews = sum(group.reviews for g, group in setup.report.groups.items() if g in groups)
@@ -80,14 +82,11 @@ def decision_curve(
     rows = []
     old_rule = None
     for name, package in levers.items():
-        reach = reach_days(setup, package, replications, seed, groups, counted_stage, workers)
-        if decided is not None:
-            completed = (
-                reach
-                if (groups, counted_stage) == ((1,), "completed")
-                else reach_days(setup, package, replications, seed, (1,), "completed", workers)
-            )
-            old_rule = completed[:, math.ceil(round(0.70 * completed.shape[1], 9)) - 1]
+        events = stage_entries(setup, package, replications, seed, workers)
+        reach = reach_days(events, setup, replications, groups, counted_stage)
+        if decided is not None:  # today's rule (¶25) stands until the decision: its crossing, from the same runs
+            completed = reach_days(events, setup, replications, (1,), "completed")
+            old_rule = completed[:, math.ceil(round(Condition().share * completed.shape[1], 9)) - 1]
         n = reach.shape[1]
         for k in range(1, n + 1):
             day = met_days(reach, k, setup.start_day, decided, old_rule)

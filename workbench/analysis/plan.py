@@ -197,10 +197,18 @@ class Plan:
 
 
 def outcomes(
-    setup: Setup, levers: Levers, before: dt.date, replications: int, seed: int, workers: int | None, scheduler: str | None = None
+    setup: Setup,
+    levers: Levers,
+    before: dt.date,
+    replications: int,
+    seed: int,
+    workers: int | None,
+    scheduler: str | None = None,
+    first: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per replication: was the condition met before ``before``, and the years from the start to
-    the condition (runs that do not meet it by the horizon count at the horizon: a lower bound)."""
+    """Per replication (``first`` onwards): was the condition met before ``before``, and the years
+    from the start to the condition (runs that do not meet it by the horizon count at the horizon:
+    a lower bound)."""
     results = run_replications(
         dataclasses.replace(setup, levers=levers),
         replications,
@@ -209,6 +217,7 @@ def outcomes(
         keep_events=False,
         keep_monthly=False,
         scheduler=scheduler,
+        first=first,
     )
     t = results.threshold
     met = (t["reached"] & (t["date"] < pd.Timestamp(before))).to_numpy()
@@ -321,8 +330,11 @@ def plan(
         if screen < replications and cheaper_and_better:
             evaluated[package] = {**row, "probability": screened, "mean_years": float(years.mean()), "replications": screen, "pruned": True}
             raise optuna.TrialPruned()
-        if screen < replications:
-            met, years = outcomes(setup, package_levers, target.before, replications, seed, workers, scheduler)
+        if screen < replications:  # the rest of the runs, after the screening ones (same seeds, not run twice)
+            more_met, more_years = outcomes(
+                setup, package_levers, target.before, replications - screen, seed, workers, scheduler, first=screen
+            )
+            met, years = np.concatenate([met, more_met]), np.concatenate([years, more_years])
         p, mean_years = float(met.mean()), float(years.mean())
         evaluated[package] = {**row, "probability": p, "mean_years": mean_years, "replications": replications, "pruned": False}
         return p, cost, mean_years

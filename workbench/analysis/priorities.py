@@ -77,10 +77,8 @@ def act_first(
     real = pairings.source != "synthetic"
     base_met, base_days = _met_and_days(setup, Levers(), before, replications, seed, workers)
     roles = _roles(pairings)
-    in_group_1 = {name: 0 for name in pairings.parties}
-    for r in np.flatnonzero(pairings.group == 1):
-        for p in pairings.members(int(r)):
-            in_group_1[pairings.parties[p]] += 1
+    reviews_of = pairings.reviews_of()
+    in_group_1 = {name: int(sum(pairings.group[r] == 1 for r in reviews_of[p])) for p, name in enumerate(pairings.parties)}
     names = parties or list(pairings.parties)
     rows = []
     for k, name in enumerate(names):

@@ -103,8 +103,12 @@ def run_replications(
     scheduler: str | None = None,
     progress: Progress | None = None,
     keep_monthly: bool = True,
+    first: int = 0,
 ) -> Results:
     """Run ``replications`` replications from ``seed`` on ``workers`` processes (default: all cores).
+
+    They are replications ``first`` to ``first + replications - 1`` of the seed: a caller that has
+    run the first few already (a screening) runs only the rest, and gets the same numbers.
 
     With ``scheduler`` (a Dask scheduler's address) the chunks go to that cluster instead.
     The monthly stage counts always stream into :attr:`Results.monthly_summary`; the
@@ -121,9 +125,10 @@ def run_replications(
 
     started = time.perf_counter()
     n_chunks = 1 if workers == 1 and not scheduler else min(replications, workers * 4 if not scheduler else 64)
-    chunks = [[int(i) for i in c] for c in np.array_split(np.arange(replications), n_chunks) if len(c)]
+    indices = np.arange(first, first + replications)
+    chunks = [[int(i) for i in c] for c in np.array_split(indices, n_chunks) if len(c)]
     if progress is not None and n_chunks == 1 and replications > 1:  # chunk serial runs too, to report progress
-        chunks = [[int(i) for i in c] for c in np.array_split(np.arange(replications), min(replications, 10))]
+        chunks = [[int(i) for i in c] for c in np.array_split(indices, min(replications, 10))]
     tasks = [(setup, seed, c, month_dates, keep_events, keep_monthly) for c in chunks]
     outputs: list[ReplicationOutput] = []
     summary = None

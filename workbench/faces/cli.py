@@ -647,9 +647,11 @@ def _bar(what: str, unit: str = "run", units: int | None = None):
 
     bar = tqdm(desc=what, unit=unit, total=units, file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int, message: str = "") -> None:
         bar.total = units or total
         bar.n = round(done / total * units) if units else done
+        if message:
+            bar.set_postfix_str(message)
         bar.refresh()
 
     return progress, bar
@@ -685,19 +687,14 @@ def cmd_plan(args) -> int:
         f"{setup.posterior.label if setup.posterior else 'hand-set'}",
         file=sys.stderr,
     )
-    from tqdm import tqdm
-
-    bar = tqdm(
-        total=args.trials, desc="searching packages", unit="candidate", file=sys.stderr, disable=None, leave=False, dynamic_ncols=True
-    )
+    show, bar = _bar("searching packages", "candidate")
 
     def progress(done: int, total: int, message: str) -> None:
-        bar.total = total
-        bar.n = done
-        bar.set_postfix_str(message.split(", about")[0])
-        if message.startswith("verifying"):
+        if message.startswith("verifying"):  # the search is over: its bar goes, the verification is said
             bar.close()
             print(message + "...", file=sys.stderr)
+        else:
+            show(done, total, message.split(", about")[0])
 
     result = plan(
         setup,

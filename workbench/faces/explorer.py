@@ -412,7 +412,7 @@ class Explorer:
     def _scenario_files(self) -> list[tuple[str, str]]:
         """The shipped scenario files, then the planner's own (saved from here), as (label, path)."""
         shipped = [(p.name, str(p)) for p in sorted(self.folder.glob("*.toml"))]
-        mine_label = self.lang.gettext("mine: {file}") if hasattr(self, "lang") else "mine: {file}"
+        mine_label = self.lang.gettext("mine: {file}")
         mine = (
             [(mine_label.format(file=p.name), str(p)) for p in sorted(self.save_folder.glob("*.toml"))]
             if self.save_folder != self.folder
