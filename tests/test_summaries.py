@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from workbench.experiments.replications import run_replications
+from workbench.observation.observe import monthly_counts, stage_at
 from workbench.observation.summaries import COLUMNS
+from workbench.simulation.schema import N_STAGES
 
 from conftest import make_setup
 
@@ -43,6 +46,32 @@ def test_a_summaries_only_run_keeps_no_per_replication_table_and_the_same_summar
 
 def test_every_replication_is_counted_once_in_every_month(kept):
     summary = kept.monthly_summary
-    assert (summary.by_group.sum(axis=-1) == 37).all() and (summary.overall.sum(axis=-1) == 37).all()
+    assert (summary.by_group.sum(axis=-2) == 37).all() and (summary.overall.sum(axis=-2) == 37).all()
     tidy = summary.to_frame()
     assert set(tidy["group"]) == {0, 1, 2, 3} and set(tidy["stage"]) == set(COLUMNS)
+
+
+def _tally(stage: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """The plain count of a stage_at table: reviews by (group, day, stage + 1)."""
+    counts = np.zeros((n_groups, stage.shape[1], N_STAGES + 1), np.int64)
+    for r in range(stage.shape[0]):
+        for d in range(stage.shape[1]):
+            counts[group[r] - 1, d, stage[r, d] + 1] += 1
+    return counts
+
+
+def test_monthly_counts_equal_a_tally_of_each_review_on_each_day(report_runs, history_runs):
+    days = np.arange(19000.0, 26000.0, 30.4)
+    for record, pairings, _ in [*report_runs, *history_runs]:
+        expected = _tally(stage_at(record, days), pairings.group, 3)
+        np.testing.assert_array_equal(monthly_counts(record, days, pairings.group, 3), expected)
+
+
+def test_monthly_counts_follow_stage_at_for_entries_in_any_order_and_on_the_same_day(rng):
+    """Entries out of stage order, several on one day, missing ones, and days before and after all
+    of them: a later-numbered stage overrides from its entry on, as in stage_at."""
+    days = np.linspace(0.0, 100.0, 41)
+    entered = rng.choice([np.nan, *rng.uniform(-20, 120, 6), 50.0], size=(300, N_STAGES))
+    group = rng.integers(1, 4, 300)
+    record = SimpleNamespace(entered=entered)
+    np.testing.assert_array_equal(monthly_counts(record, days, group, 3), _tally(stage_at(record, days), group, 3))

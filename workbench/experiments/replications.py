@@ -20,7 +20,7 @@ from workbench.core.timeline import month_starts, to_day, to_timestamps
 from workbench.experiments.condition import condition_day
 from workbench.experiments.setup import Setup, default_setup, simulate
 from workbench.experiments.workers import Progress, default_workers, iter_map
-from workbench.observation.observe import STAGE_COLUMNS, monthly_counts, stage_at
+from workbench.observation.observe import STAGE_COLUMNS, monthly_counts
 from workbench.observation.summaries import MonthlySummary
 from workbench.simulation.schema import STAGES
 from workbench.simulation.streams import replication_seeds
@@ -58,7 +58,7 @@ def _run_chunk(
         record, pairings, params = simulate(setup, seeds[i])
         threshold = condition_day(record, pairings, setup.condition, setup.start_day, params.completion_share)
         # (group, month, stage) counts; column 0 of monthly_counts is "not started", left out.
-        monthly = monthly_counts(stage_at(record, month_days), pairings.group.astype(np.int64), 3)[:, :, 1:]
+        monthly = monthly_counts(record, month_days, pairings.group, 3)[:, :, 1:]
         if summary is None:
             summary = MonthlySummary.empty(month_dates, max(pairings.group_sizes().values()), pairings.n_reviews)
         summary.add(monthly)

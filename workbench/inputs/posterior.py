@@ -9,6 +9,7 @@ baseline (common random numbers extend to parameter uncertainty).
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,11 +49,20 @@ class Posterior:
     def draw_index(self, seed: np.random.SeedSequence) -> int:
         """The particle a replication draws, with probability equal to its weight, from its own seed."""
         u = np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (_POSTERIOR_KEY,))).random()
-        return min(int(np.searchsorted(np.cumsum(self.weights), u * self.weights.sum(), side="right")), len(self.weights) - 1)
+        cumulative, total = self._cumulative_weights
+        return min(int(np.searchsorted(cumulative, u * total, side="right")), len(self.weights) - 1)
+
+    @functools.cached_property
+    def _cumulative_weights(self) -> tuple[np.ndarray, float]:
+        """The weights' running sum and total, computed once rather than in every draw."""
+        return np.cumsum(self.weights), self.weights.sum()
 
     def draw(self, seed: np.random.SeedSequence) -> dict[str, float]:
         """One particle, chosen with probability equal to its weight, from the replication's seed."""
-        index = self.draw_index(seed)
+        return self.particle(self.draw_index(seed))
+
+    def particle(self, index: int) -> dict[str, float]:
+        """The parameter values of particle ``index``."""
         return {name: float(v) for name, v in zip(self.names, self.values[index])}
 
     def structure_names(self) -> list[str]:

@@ -25,16 +25,18 @@ COLUMNS = tuple(STAGE_COLUMNS.values())
 
 @njit(cache=True)
 def _add(by_group, overall, counts):
+    # Month is the histograms' last axis: a count is mostly the same as the month before, so
+    # consecutive increments land side by side in memory rather than a few kilobytes apart.
     for g in range(counts.shape[0]):
         for d in range(counts.shape[1]):
             for s in range(counts.shape[2]):
-                by_group[g, d, s, counts[g, d, s]] += 1
+                by_group[g, s, counts[g, d, s], d] += 1
     for d in range(counts.shape[1]):
         for s in range(counts.shape[2]):
             total = 0
             for g in range(counts.shape[0]):
                 total += counts[g, d, s]
-            overall[d, s, total] += 1
+            overall[s, total, d] += 1
 
 
 @dataclass
@@ -42,14 +44,14 @@ class MonthlySummary:
     """How many replications had k reviews of a group (or of all groups) in each stage, each month."""
 
     dates: list[dt.date]
-    by_group: np.ndarray  # (3 groups, n_months, n_stages, largest group + 1)
-    overall: np.ndarray  # (n_months, n_stages, n_reviews + 1), all groups together
+    by_group: np.ndarray  # (3 groups, n_stages, largest group + 1, n_months): replications with k reviews
+    overall: np.ndarray  # (n_stages, n_reviews + 1, n_months), all groups together
 
     @classmethod
     def empty(cls, dates: list[dt.date], largest_group: int, n_reviews: int) -> MonthlySummary:
         n = len(dates)
         return cls(
-            list(dates), np.zeros((3, n, len(COLUMNS), largest_group + 1), np.int64), np.zeros((n, len(COLUMNS), n_reviews + 1), np.int64)
+            list(dates), np.zeros((3, len(COLUMNS), largest_group + 1, n), np.int64), np.zeros((len(COLUMNS), n_reviews + 1, n), np.int64)
         )
 
     def add(self, counts: np.ndarray) -> None:
@@ -62,13 +64,13 @@ class MonthlySummary:
 
     @property
     def replications(self) -> int:
-        return int(self.overall[0, 0].sum()) if len(self.dates) else 0
+        return int(self.overall[0, :, 0].sum()) if len(self.dates) else 0
 
     def _histogram(self, group: int | None, column: str) -> np.ndarray:
         if column not in COLUMNS:
             raise KeyError(f"unknown stage column {column!r}; one of {', '.join(COLUMNS)}")
         s = COLUMNS.index(column)
-        return self.overall[:, s, :] if group is None else self.by_group[group - 1, :, s, :]
+        return (self.overall[s] if group is None else self.by_group[group - 1, s]).T  # (months, k)
 
     def quantiles(self, group: int | None, column: str, levels=(0.1, 0.25, 0.5, 0.75, 0.9)) -> pd.DataFrame:
         """Quantiles across replications of a stage's count, by month (``group=None``: all groups).
