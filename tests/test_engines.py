@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import numpy as np
 import pytest
 
 from workbench.experiments.setup import ENGINES, Setup, engines_diverge, simulate
@@ -23,6 +24,7 @@ from workbench.inputs.levers import Levers, SecretariatStaffing
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.posterior import shipped_posterior
 from workbench.inputs.scenarios import load_scenario
+from workbench.simulation import engine
 from workbench.simulation.divergence import event_log, first_divergence
 from workbench.simulation.streams import replication_seeds
 
@@ -84,6 +86,22 @@ def test_engines_agree_on_many_baseline_seeds(snapshot):
     for seed in replication_seeds(2024, 12):
         divergence = engines_diverge(setup, seed)
         assert divergence is None, str(divergence)
+
+
+def test_a_run_that_runs_out_of_room_is_rerun_to_the_same_record(snapshot, monkeypatch):
+    """The compiled engine's calendar and handover log start small here, so every run fills them
+    (more than once), stops and is run again with more room: the record is the one a roomy run
+    gives, and the SimPy model's."""
+    setup = make_setup(dataclasses.replace(Parameters(), replacement_rate=2.0), horizon=HORIZON)
+    seeds = replication_seeds(8, 3)
+    roomy = [simulate(setup, seed)[0] for seed in seeds]
+    cramped = np.array([1, 1, 1, 1], np.int64)
+    monkeypatch.setattr(engine, "ROOM", cramped)
+    for seed, expected in zip(seeds, roomy):
+        record = simulate(setup, seed)[0]
+        assert first_divergence(record, expected, ("cramped", "roomy")) is None
+        assert engines_diverge(setup, seed) is None
+    assert cramped[engine.R_HANDOVERS] > len(roomy[-1].handovers) / 2  # it did have to grow
 
 
 # --- the divergence harness itself ------------------------------------------------------
