@@ -119,17 +119,19 @@ def test_workers_of_a_killed_forecast_end_with_it(tmp_path):
 _KERNEL_LIKE = """
 import os, sys, threading, time
 threading.Thread(target=time.sleep, args=(600,), daemon=True).start()  # a thread, as in a Jupyter kernel: no forking
-from workbench.experiments.workers import parallel_map
-print(sorted(set(parallel_map(os.getpid, [()] * 4, workers=2))), flush=True)
+from workbench.experiments.workers import iter_map
+print(sorted(set(iter_map(os.getpid, [()] * 4, workers=2, pinned={pinned}))), flush=True)
 time.sleep(600)
 """
 
 
-def test_workers_and_trackers_of_a_killed_kernel_end_with_it():
-    """The explorer's path (loky workers, started where forking is unsafe): a kernel killed outright
-    leaves neither its workers nor their resource trackers behind (they held about 0.6 GB for 5+ minutes)."""
+@pytest.mark.parametrize("pinned", [False, True], ids=["shared pool", "pinned pools"])
+def test_workers_and_trackers_of_a_killed_kernel_end_with_it(pinned):
+    """The explorer's path (loky workers, started where forking is unsafe; replications pin theirs): a
+    kernel killed outright leaves neither its workers nor their resource trackers behind (they held
+    about 0.6 GB for 5+ minutes)."""
     psutil = pytest.importorskip("psutil")
-    proc = subprocess.Popen([sys.executable, "-c", _KERNEL_LIKE], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", _KERNEL_LIKE.format(pinned=pinned)], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, text=True)
     try:
         worker_pids = proc.stdout.readline()
         assert worker_pids.startswith("["), "the pool never answered"

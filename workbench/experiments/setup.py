@@ -9,6 +9,8 @@ condition, the horizon and the engine.  :func:`simulate` runs replication ``seed
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import pickle
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -103,13 +105,44 @@ def initial_state(setup: Setup, pairings: Pairings, streams: ReplicationStreams,
     return report_start(setup.report, pairings, params, streams)
 
 
-def simulate(setup: Setup, seed: np.random.SeedSequence) -> tuple[RunRecord, Pairings, Parameters]:
-    """One replication: its parameters, pairings and initial state from its seed, run to the horizon
-    by the setup's engine (both follow the same path; see workbench.simulation.engine)."""
+@dataclass(frozen=True)
+class ReplicationStart:
+    """A replication before anything happens in it: its parameters, pairings and initial state,
+    all drawn from its seed.  The levers, the ¶25 condition, the horizon and the engine do not
+    enter it, so a scenario starts each replication where its baseline does."""
+
+    params: Parameters
+    pairings: Pairings
+    initial: InitialState
+
+
+def replication_start(setup: Setup, seed: np.random.SeedSequence) -> ReplicationStart:
+    """The start of replication ``seed``: about a millisecond, a third of a replication."""
     params = setup.parameters_for(seed)
     pairings = pairings_for(setup, seed)
+    return ReplicationStart(params, pairings, initial_state(setup, pairings, ReplicationStreams(seed, pairings.n_parties, pairings.n_reviews), params))
+
+
+def start_key(setup: Setup) -> str:
+    """A digest of everything in ``setup`` that a replication's start depends on (see
+    :class:`ReplicationStart`): equal keys and seeds give equal starts."""
+    digest = hashlib.sha256(pickle.dumps((setup.params, setup.snapshot, setup.pairings, setup.start, setup.fixed)))
+    if setup.posterior is not None:
+        posterior = setup.posterior
+        structures = None if posterior.structures is None else posterior.structures.tolist()  # names, not the pointers of an object array
+        digest.update(pickle.dumps((posterior.names, str(posterior.path), posterior.only, structures)))
+        digest.update(np.ascontiguousarray(posterior.values).tobytes() + np.ascontiguousarray(posterior.weights).tobytes())
+    return digest.hexdigest()
+
+
+def simulate(setup: Setup, seed: np.random.SeedSequence, start: ReplicationStart | None = None) -> tuple[RunRecord, Pairings, Parameters]:
+    """One replication, from its start (drawn from its seed unless given), run to the horizon
+    by the setup's engine (both follow the same path; see workbench.simulation.engine).
+    Neither engine changes the start, so one start can be run under many scenarios."""
+    if start is None:
+        start = replication_start(setup, seed)
+    params, pairings, initial = start.params, start.pairings, start.initial
     streams = ReplicationStreams(seed, pairings.n_parties, pairings.n_reviews)
-    initial = initial_state(setup, pairings, streams, params)
     if setup.engine == "simpy":
         record = Mechanism(params, pairings, initial, streams, to_day(setup.horizon), setup.levers).run()
     else:

@@ -45,19 +45,53 @@ def _forking_is_safe() -> bool:
 
 
 _forked: dict[int, ProcessPoolExecutor] = {}  # a forked pool by its number of workers, kept for reuse
+_pinned: dict[tuple[str, int], list[Any]] = {}  # ("fork" or "loky", workers): one single-process pool per worker
 
 
 def _forked_pool(workers: int) -> ProcessPoolExecutor | None:
     """The forked pool of ``workers`` processes, started now if it is safe; None if it is not."""
     pool = _forked.get(workers)
-    if pool is not None and not getattr(pool, "_broken", False):
+    if pool is not None and not _is_broken(pool):
         return pool
     if not _forking_is_safe():
         return None
-    pool = _forked[workers] = ProcessPoolExecutor(
+    pool = _forked[workers] = _new_forked_pool(workers)
+    return pool
+
+
+def _new_forked_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
         max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=_forked_worker_starts, initargs=(os.getpid(),)
     )
-    return pool
+
+
+def _is_broken(pool: Any) -> bool:
+    """A pool whose worker died (concurrent.futures marks ``_broken``, loky ``_flags.broken``)."""
+    flags = getattr(pool, "_flags", None)
+    return bool(getattr(pool, "_broken", False) or (flags is not None and getattr(flags, "broken", None)))
+
+
+def _pinned_pools(workers: int) -> list[Any]:
+    """``workers`` pools of one process each, so that task k can always go to the same process.
+
+    Forked when that is safe, loky otherwise, as for the shared pool; kept for reuse, and started
+    afresh when one of them has broken.
+    """
+    kind = "fork" if _forking_is_safe() or ("fork", workers) in _pinned else "loky"
+    pools = _pinned.get((kind, workers))
+    if pools is not None and not any(_is_broken(pool) for pool in pools):
+        return pools
+    if kind == "fork":
+        pools = [_new_forked_pool(1) for _ in range(workers)]
+    else:
+        from joblib.externals.loky import ProcessPoolExecutor as LokyPool
+
+        pools = [
+            LokyPool(max_workers=1, timeout=LOKY_IDLE_TIMEOUT_S, initializer=_loky_worker_starts, initargs=(os.getpid(),))
+            for _ in range(workers)
+        ]
+    _pinned[(kind, workers)] = pools
+    return pools
 
 
 def _run_pickled(job: bytes) -> bytes:
@@ -89,7 +123,12 @@ SCHEDULER_TIMEOUT_S = 10
 
 
 def iter_map(
-    func: Callable[..., T], tasks: list[tuple], workers: int = 1, scheduler: str | None = None, progress: Progress | None = None
+    func: Callable[..., T],
+    tasks: list[tuple],
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    pinned: bool = False,
 ) -> Iterator[T]:
     """Yield ``func(*task)`` for each task, in the tasks' order, from local processes or a Dask cluster.
 
@@ -97,6 +136,11 @@ def iter_map(
     it, ``workers`` local processes (1: this process), forked or loky as the module says.  Results come back in the order of the
     tasks whatever finishes first, which is what keeps every result reproducible, and one
     at a time, so a caller that reduces them as they come holds only what it keeps.
+
+    ``pinned`` sends task k to local process k mod ``workers`` every time, rather than to
+    whichever is free: for tasks of about equal cost whose process keeps something of them
+    for the next call with the same tasks (the replications' starts, which a scenario rerun on
+    the baseline's seeds finds again).  Tasks of uneven cost are better left unpinned.
     """
     if scheduler:
         from distributed import Client
@@ -125,29 +169,29 @@ def iter_map(
             if progress:
                 progress(k + 1, len(tasks))
         return
+    if pinned:
+        pools = _pinned_pools(workers)
+        yield from _in_order([pools[k % workers].submit(_run_pickled, cloudpickle.dumps((func, task))) for k, task in enumerate(tasks)], progress)
+        return
     pool = _forked_pool(workers)
     if pool is not None:
         # cloudpickle, as loky and Dask use: tasks may hold local classes and closures (pyabc's prior).
-        futures = [pool.submit(_run_pickled, cloudpickle.dumps((func, task))) for task in tasks]
-        try:
-            for k, future in enumerate(futures):
-                yield cloudpickle.loads(future.result())
-                if progress:
-                    progress(k + 1, len(tasks))
-        finally:
-            for future in futures:
-                future.cancel()  # those not started yet, when the caller stops early or is interrupted
+        yield from _in_order([pool.submit(_run_pickled, cloudpickle.dumps((func, task))) for task in tasks], progress)
         return
     executor = _loky_executor(workers)
-    pending = [executor.submit(func, *task) for task in tasks]
+    yield from _in_order([executor.submit(_run_pickled, cloudpickle.dumps((func, task))) for task in tasks], progress)
+
+
+def _in_order(futures: list[Any], progress: Progress | None) -> Iterator[Any]:
+    """The futures' results (pickled by :func:`_run_pickled`), in the futures' order."""
     try:
-        for k, job in enumerate(pending):
-            yield job.result()
+        for k, future in enumerate(futures):
+            yield cloudpickle.loads(future.result())
             if progress:
-                progress(k + 1, len(tasks))
+                progress(k + 1, len(futures))
     finally:
-        for job in pending:
-            job.cancel()
+        for future in futures:
+            future.cancel()  # those not started yet, when the caller stops early or is interrupted
 
 
 #: How long an idle loky worker waits for work before it ends (joblib's own default).
