@@ -131,7 +131,9 @@ def test_workers_and_trackers_of_a_killed_kernel_end_with_it(pinned):
     kernel killed outright leaves neither its workers nor their resource trackers behind (they held
     about 0.6 GB for 5+ minutes)."""
     psutil = pytest.importorskip("psutil")
-    proc = subprocess.Popen([sys.executable, "-c", _KERNEL_LIKE.format(pinned=pinned)], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KERNEL_LIKE.format(pinned=pinned)], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, text=True
+    )
     try:
         worker_pids = proc.stdout.readline()
         assert worker_pids.startswith("["), "the pool never answered"

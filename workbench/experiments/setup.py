@@ -120,7 +120,9 @@ def replication_start(setup: Setup, seed: np.random.SeedSequence) -> Replication
     """The start of replication ``seed``: about a millisecond, a third of a replication."""
     params = setup.parameters_for(seed)
     pairings = pairings_for(setup, seed)
-    return ReplicationStart(params, pairings, initial_state(setup, pairings, ReplicationStreams(seed, pairings.n_parties, pairings.n_reviews), params))
+    return ReplicationStart(
+        params, pairings, initial_state(setup, pairings, ReplicationStreams(seed, pairings.n_parties, pairings.n_reviews), params)
+    )
 
 
 def start_key(setup: Setup) -> str:

@@ -171,7 +171,9 @@ def iter_map(
         return
     if pinned:
         pools = _pinned_pools(workers)
-        yield from _in_order([pools[k % workers].submit(_run_pickled, cloudpickle.dumps((func, task))) for k, task in enumerate(tasks)], progress)
+        yield from _in_order(
+            [pools[k % workers].submit(_run_pickled, cloudpickle.dumps((func, task))) for k, task in enumerate(tasks)], progress
+        )
         return
     pool = _forked_pool(workers)
     if pool is not None:

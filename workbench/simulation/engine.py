@@ -34,6 +34,7 @@ from workbench.inputs.levers import Levers
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import Pairings, first_involvement
 from workbench.simulation import rules
+from workbench.simulation.compiled import borrows_arrays
 from workbench.simulation.layout import (
     C_EXPERTS,
     C_NOMINATION,
@@ -95,17 +96,16 @@ class Start(NamedTuple):
 # SimPy handles events by time and, at equal times, in the order they were scheduled.  Every event
 # gets the next sequence number, and the calendar is a binary heap on (time, number), a total
 # order, so it pops events exactly as SimPy does.  It is two flat arrays, with what each event is
-# written once in a row of ``what`` under its number, and the helpers are inlined into the loop
-# (``heapq`` on a typed list of six-field tuples took 6 % more of the engine's time, reference
-# counting the list on every call).
+# written once in a row of ``what`` under its number, and helpers that borrow the arrays
+# (``heapq`` on a typed list of six-field tuples took 6 % more of the engine's time).
 
 
-@njit(cache=True, inline="always")
+@borrows_arrays
 def _earlier(t1, k1, t2, k2):
     return t1 < t2 or (t1 == t2 and k1 < k2)
 
 
-@njit(cache=True, inline="always")
+@borrows_arrays
 def _schedule(times, numbers, what, counts, when, kind, subject, version, action):
     """Add an event at ``when``: what it is goes in row k (its number); (when, k) goes in the heap."""
     k = counts[1]
@@ -127,7 +127,7 @@ def _schedule(times, numbers, what, counts, when, kind, subject, version, action
     numbers[pos] = k
 
 
-@njit(cache=True, inline="always")
+@borrows_arrays
 def _next_event(times, numbers, counts):
     """Remove the earliest event: its time and number.  The heap must not be empty."""
     when, k = times[0], numbers[0]
@@ -151,7 +151,7 @@ def _next_event(times, numbers, counts):
     return when, k
 
 
-@njit(cache=True, inline="always")
+@borrows_arrays
 def _remove_review(party_reviews, party_n_reviews, p, r):
     """list.remove: drop review r from party p's list, keeping the others' order."""
     k = 0
@@ -162,7 +162,7 @@ def _remove_review(party_reviews, party_n_reviews, p, r):
     party_n_reviews[p] -= 1
 
 
-@njit(cache=True, inline="always")
+@borrows_arrays
 def _all_in_place(has_focal_point, in_handover, a, b, c):
     """Review.all_in_place: the three focal points exist and none is handing over."""
     return has_focal_point[a] and has_focal_point[b] and has_focal_point[c] and not (in_handover[a] or in_handover[b] or in_handover[c])
@@ -337,8 +337,22 @@ def run_mechanism(key, P, levers, start, horizon_day, room):
             full, size = R_REDRAWS, redraw_log.shape[0]
         if full >= 0:
             room[full] = 2 * size
-            return (False, end_day, entered, deadline, languages, saq_lateness, nominated_at, first_replaced,
-                    replacements, redraw_log[:0].copy(), handover_log[:0].copy(), threshold_day, events, 0)
+            return (
+                False,
+                end_day,
+                entered,
+                deadline,
+                languages,
+                saq_lateness,
+                nominated_at,
+                first_replaced,
+                replacements,
+                redraw_log[:0].copy(),
+                handover_log[:0].copy(),
+                threshold_day,
+                events,
+                0,
+            )
         now, k = _next_event(times, numbers, counts)
         kind, idx, ver, action = what[k, 0], what[k, 1], what[k, 2], what[k, 3]
         if now > end_day:
@@ -519,7 +533,9 @@ def run_mechanism(key, P, levers, start, horizon_day, room):
                     patience_ends, redraw_wait[r] = rules.redraw_schedule(waiting_since[r], g, a, b, c, P, levers)
                     if math.isfinite(patience_ends):
                         version[r] += 1
-                        _schedule(times, numbers, what, counts, now + max(0.0, patience_ends - now), K_REVIEW, r, version[r], A_PATIENCE_OVER)
+                        _schedule(
+                            times, numbers, what, counts, now + max(0.0, patience_ends - now), K_REVIEW, r, version[r], A_PATIENCE_OVER
+                        )
                 action = A_BLOCK
                 continue
 

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
-
 from workbench.core.timeline import DAYS_PER_MONTH, DAYS_PER_YEAR
+from workbench.simulation.compiled import borrows_arrays
 from workbench.simulation.layout import (
     L_FOLLOW_UP,
     L_HANDOVER,
@@ -65,7 +64,7 @@ _CONDITIONING_ATTEMPTS = 200
 
 
 # --- drawing ----------------------------------------------------------------------------
-@njit(cache=True)
+@borrows_arrays
 def exponential_draw(seed, used, mean):
     """An exponential time of ``mean``; no draw at all when the mean is not positive."""
     if mean > 0:
@@ -73,14 +72,14 @@ def exponential_draw(seed, used, mean):
     return 0.0, used
 
 
-@njit(cache=True)
+@borrows_arrays
 def choice_draw(seed, used, n):
     """One of ``n`` positions, each equally likely."""
     return min(int(uniform_at(seed, used) * n), n - 1), used + 1
 
 
 # --- who a lever reaches, and by how much ---------------------------------------------
-@njit(cache=True)
+@borrows_arrays
 def reaches_review(lever, g, a, b, c, levers):
     """The lever's target takes in a review of group ``g`` with parties a, b, c."""
     if not levers.groups[lever, g]:
@@ -90,13 +89,13 @@ def reaches_review(lever, g, a, b, c, levers):
     return levers.party_named[lever, a] or levers.party_named[lever, b] or levers.party_named[lever, c]
 
 
-@njit(cache=True)
+@borrows_arrays
 def reaches_party(lever, p, levers):
     """The lever is in the scenario and its target takes in party ``p``."""
     return math.isfinite(levers.start[lever]) and levers.party_reach[lever, p]
 
 
-@njit(cache=True)
+@borrows_arrays
 def lever_factor(value, now, g, a, b, c, levers):
     """A lever's effect on work a review begins ``now``: 1.0 before its start or outside its target."""
     lever = VALUE_LEVER[value]
@@ -106,19 +105,19 @@ def lever_factor(value, now, g, a, b, c, levers):
 
 
 # --- parties: nominations, experts, replacements (¶11-18) ----------------------------
-@njit(cache=True)
+@borrows_arrays
 def slowness(responsiveness, coupling):
     """How much slower than average a party works: responsiveness^(-coupling)."""
     return responsiveness ** (-coupling)
 
 
-@njit(cache=True)
+@borrows_arrays
 def nominates(p, silent, levers):
     """Whether a party will ever nominate: a silent party only under a follow-up campaign (¶15-17)."""
     return not silent or (reaches_party(L_FOLLOW_UP, p, levers) and levers.value[V_FOLLOW_SILENT_RATE] > 0)
 
 
-@njit(cache=True)
+@borrows_arrays
 def nomination_delay(seed, used, t, p, silent, responsiveness, P, levers):
     """Days from ``t`` (the party is first involved) to its first focal point; call only if :func:`nominates`.
 
@@ -142,20 +141,20 @@ def nomination_delay(seed, used, t, p, silent, responsiveness, P, levers):
     return delay, used
 
 
-@njit(cache=True)
+@borrows_arrays
 def experts_delay(seed, used, P):
     """Days from the focal point to the governmental experts (¶18)."""
     lag, used = exponential_draw(seed, used, P[P_EXPERT_LAG])
     return lag * DAYS_PER_MONTH, used
 
 
-@njit(cache=True)
+@borrows_arrays
 def replacement_gap(seed, used, P):
     """Days until a party next replaces its focal point (¶14); call only with a positive rate."""
     return exponential_draw(seed, used, DAYS_PER_YEAR / P[P_REPLACEMENT_RATE])
 
 
-@njit(cache=True)
+@borrows_arrays
 def handover_stall(seed, used, now, p, P, levers):
     """Days every review of party ``p`` stalls while a new focal point takes over (¶14)."""
     stall, used = exponential_draw(seed, used, P[P_HANDOVER])
@@ -165,7 +164,7 @@ def handover_stall(seed, used, now, p, P, levers):
     return stall, used
 
 
-@njit(cache=True)
+@borrows_arrays
 def responsiveness_after_handover(seed, used, responsiveness, P):
     """A new focal point may bring a fresh responsiveness from the population (¶14: revived reviews)."""
     u = uniform_at(seed, used)
@@ -181,7 +180,7 @@ def responsiveness_after_handover(seed, used, responsiveness, P):
 REDRAWS_ALLOWED = 4
 
 
-@njit(cache=True)
+@borrows_arrays
 def redraw_schedule(waiting_since, g, a, b, c, P, levers):
     """When a redraw is requested for a review still waiting for a reviewing State's focal point,
     and how long the new draw then takes, in days.
@@ -199,7 +198,7 @@ def redraw_schedule(waiting_since, g, a, b, c, P, levers):
     return ends, delay
 
 
-@njit(cache=True)
+@borrows_arrays
 def redraws_before(age, P):
     """Redraws a review that has waited ``age`` days for its focal points at the start is taken to
     have used already, and the days since the last: the history before a report is not known,
@@ -211,7 +210,7 @@ def redraws_before(age, P):
     return rounds, age - rounds * cycle
 
 
-@njit(cache=True)
+@borrows_arrays
 def redraw_reviewer(seed, used, has_focal_point, a, b, c):
     """The party drawn by lot among those with a focal point outside the review (-1: none; no draw)."""
     n_candidates = 0
@@ -230,7 +229,7 @@ def redraw_reviewer(seed, used, has_focal_point, a, b, c):
 
 
 # --- the stages of a review (¶26-39), as the stage table says -------------------------
-@njit(cache=True)
+@borrows_arrays
 def experts_ready(s, has_experts, a, b, c):
     """The governmental experts the stage's work needs have been named."""
     return (
@@ -240,7 +239,7 @@ def experts_ready(s, has_experts, a, b, c):
     )
 
 
-@njit(cache=True)
+@borrows_arrays
 def language_factor(now, g, a, b, c, languages, P, levers):
     """Extra time for each working language beyond the first; machine translation scales it (¶27-28, ¶55)."""
     translation = 1.0
@@ -249,7 +248,7 @@ def language_factor(now, g, a, b, c, languages, P, levers):
     return 1.0 + (P[P_EXTRA_LANGUAGE] * translation) * (languages - 1)
 
 
-@njit(cache=True)
+@borrows_arrays
 def work_scale(s, now, g, a, b, c, languages, P, levers):
     """What multiplies stage ``s``'s working time for work begun now: languages and levers."""
     scale = language_factor(now, g, a, b, c, languages, P, levers) if STAGE_LANGUAGES[s] else 1.0
@@ -259,7 +258,7 @@ def work_scale(s, now, g, a, b, c, languages, P, levers):
     return scale
 
 
-@njit(cache=True)
+@borrows_arrays
 def _joint_drafts(seed, used, median_b, median_c, sigma, merge_mean):
     """Each reviewer drafts a part; the joint document waits for the slower, then is merged (¶34-36)."""
     first = lognormal_from(uniform_at(seed, used), median_b, sigma)
@@ -268,7 +267,7 @@ def _joint_drafts(seed, used, median_b, median_c, sigma, merge_mean):
     return (max(first, second) + merging) * DAYS_PER_MONTH, used
 
 
-@njit(cache=True)
+@borrows_arrays
 def work_days(seed, used, s, now, g, a, b, c, languages, responsiveness, P, levers, age):
     """Days of work left on stage ``s`` of a review begun (or, with ``age`` > 0, under way) now.
 
@@ -323,7 +322,7 @@ def work_days(seed, used, s, now, g, a, b, c, languages, responsiveness, P, leve
 DEADLINE_GRACE_DAYS = 10.0
 
 
-@njit(cache=True)
+@borrows_arrays
 def pulled_to_deadline(seed, used, days, deadline_left, pull):
     """A deadline effect: work that would end late ends, with chance ``pull``, within the grace
     days after the deadline instead (¶31).  Draws two uniforms whatever ``pull`` is, so that the
@@ -336,20 +335,20 @@ def pulled_to_deadline(seed, used, days, deadline_left, pull):
     return days, used + 2
 
 
-@njit(cache=True)
+@borrows_arrays
 def needs_secretariat(s):
     """An officer organizes or facilitates once the stage's own work is done (¶26, ¶37, ¶43)."""
     return STAGE_SECRETARIAT[s] >= 0
 
 
-@njit(cache=True)
+@borrows_arrays
 def secretariat_days(seed, used, s, P):
     """Days of one officer's time the stage needs."""
     days, used = exponential_draw(seed, used, P[STAGE_SECRETARIAT[s]])
     return days * DAYS_PER_MONTH, used
 
 
-@njit(cache=True)
+@borrows_arrays
 def languages_agreed(seed, used, P):
     """One, two or three working languages, with the shares of ¶28."""
     u = uniform_at(seed, used)
@@ -357,7 +356,7 @@ def languages_agreed(seed, used, P):
     return (1 if u < one else 3 if u < one + three else 2), used + 1
 
 
-@njit(cache=True)
+@borrows_arrays
 def record_entry(r, s, now, entered, deadline, lateness, P):
     """Review ``r`` enters stage ``s`` now: its entry day, the deadline agreed on entry, and how
     late the previous stage ended when the report counts that (¶31)."""
