@@ -34,9 +34,6 @@ DEFAULT_HORIZON = dt.date(2060, 12, 31)
 #: The engines that run a replication: the compiled one (default) and the SimPy reference.
 ENGINES = ("compiled", "simpy")
 
-#: Key under the replication seed for its synthetic pairings (kept apart from the model's streams).
-_PAIRINGS_KEY = 300
-
 
 @dataclass(frozen=True)
 class Setup:
@@ -96,7 +93,7 @@ class Setup:
 def pairings_for(setup: Setup, seed: np.random.SeedSequence) -> Pairings:
     if setup.pairings is not None:
         return setup.pairings
-    return synthetic_pairings(np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (_PAIRINGS_KEY,)))
+    return synthetic_pairings(seed)  # from the replication's own pairings stream, apart from the model's
 
 
 def initial_state(setup: Setup, pairings: Pairings, streams: ReplicationStreams, params: Parameters) -> InitialState:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from workbench.core.counters import PAIRINGS, replication_key, stream_seed, uniform_at
 from workbench.core.errors import InputError
 
 #: Reviews and distinct parties per group (¶7).
@@ -74,10 +75,19 @@ class Pairings:
 
 def first_involvement(pairings: Pairings, group_start: dict[int, float]) -> np.ndarray:
     """Day each party is first asked to act: the start of the first group it takes part in."""
-    starts = np.array([group_start[int(g)] for g in pairings.group], dtype=float)
-    first = np.full(pairings.n_parties, np.inf)
-    for column in (pairings.under_review, pairings.reviewers[:, 0], pairings.reviewers[:, 1]):
-        np.minimum.at(first, column, starts)
+    starts = np.array([group_start.get(g, np.inf) for g in range(int(pairings.group.max()) + 1)])
+    return _first_involvement(pairings.group, pairings.under_review, pairings.reviewers, starts, pairings.n_parties)
+
+
+@njit(cache=True)
+def _first_involvement(
+    group: np.ndarray, under_review: np.ndarray, reviewers: np.ndarray, start_of_group: np.ndarray, n_parties: int
+) -> np.ndarray:
+    first = np.full(n_parties, np.inf)
+    for r in range(group.shape[0]):
+        start = start_of_group[group[r]]
+        for p in (under_review[r], reviewers[r, 0], reviewers[r, 1]):
+            first[p] = min(first[p], start)
     return first
 
 
@@ -92,21 +102,64 @@ def _review_ids(sizes: tuple[int, ...]) -> tuple[str, ...]:
 
 
 @njit(cache=True)
-def _fill_from_group(insiders: np.ndarray, slots: np.ndarray, order: np.ndarray, load: np.ndarray, noise: np.ndarray) -> None:
-    """Fill reviewer slots, in ``order``, each with the least-loaded party of the group that is
-    neither under this review nor its other reviewer (ties broken by ``noise``)."""
-    for k in range(order.size):
-        review, side = order[k] // 2, order[k] % 2
-        best, best_score = -1, np.inf
-        for j in range(insiders.size):
-            party = insiders[j]
-            if party == insiders[review] or party == slots[review, 1 - side]:
-                continue
-            score = load[party] + noise[k, j]
-            if score < best_score:
-                best, best_score = party, score
-        slots[review, side] = best
-        load[best] += 1
+def _permutation(seed: np.uint64, used: np.ndarray, n: int) -> np.ndarray:
+    """A random order of 0..n-1 (Fisher-Yates), drawing from the stream ``seed`` after ``used[0]`` uniforms."""
+    order = np.arange(n)
+    for k in range(n - 1, 0, -1):
+        j = min(int(uniform_at(seed, used[0]) * (k + 1)), k)
+        used[0] += 1
+        order[k], order[j] = order[j], order[k]
+    return order
+
+
+@njit(cache=True)
+def _draw_pairings(seed: np.uint64, sizes: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each review's party under review and two reviewers, group by group (see synthetic_pairings)."""
+    used = np.zeros(1, np.int64)
+    n_parties = sizes.sum()
+    order = _permutation(seed, used, n_parties)
+    group_of_party = np.empty(n_parties, np.int64)
+    start = 0
+    for g in range(sizes.shape[0]):
+        group_of_party[order[start : start + sizes[g]]] = g + 1
+        start += sizes[g]
+    load = np.zeros(n_parties)  # reviews each party already reviews, for balance
+    under_review = np.empty(n_parties, np.int64)
+    reviewers = np.full((n_parties, 2), -1, np.int64)
+    first = 0  # the group's first review
+    for g in range(sizes.shape[0]):
+        n, outsiders_needed = sizes[g], distinct[g] - sizes[g]
+        insiders = np.flatnonzero(group_of_party == g + 1)
+        outside = np.flatnonzero(group_of_party != g + 1)
+        # Least-loaded outsiders first, ties broken at random.
+        priority = np.empty(outside.shape[0])
+        for k in range(outside.shape[0]):
+            priority[k] = load[outside[k]] + uniform_at(seed, used[0])
+            used[0] += 1
+        outsiders = outside[np.argsort(priority)[:outsiders_needed]]
+        slots = reviewers[first : first + n]
+        flat = _permutation(seed, used, 2 * n)
+        for k in range(outsiders_needed):
+            slots[flat[k] // 2, flat[k] % 2] = outsiders[k]
+            load[outsiders[k]] += 1
+        # The other slots, in a random order, each to the least-loaded party of the group that is
+        # neither under this review nor its other reviewer (ties broken by a uniform each).
+        for k in range(outsiders_needed, 2 * n):
+            review, side = flat[k] // 2, flat[k] % 2
+            best, best_score = -1, np.inf
+            for j in range(n):
+                party = insiders[j]
+                if party == insiders[review] or party == slots[review, 1 - side]:
+                    continue
+                score = load[party] + uniform_at(seed, used[0] + j)
+                if score < best_score:
+                    best, best_score = party, score
+            used[0] += n
+            slots[review, side] = best
+            load[best] += 1
+        under_review[first : first + n] = insiders
+        first += n
+    return under_review, reviewers
 
 
 def synthetic_pairings(seed: int | np.random.SeedSequence = 0, groups: dict[int, tuple[int, int]] = REPORTED_GROUPS) -> Pairings:
@@ -116,56 +169,33 @@ def synthetic_pairings(seed: int | np.random.SeedSequence = 0, groups: dict[int,
     ``2n`` reviewer slots involve ``d - n`` "outsiders" (parties under review in other
     groups) so that exactly ``d`` distinct parties take part.  Each outsider fills one slot;
     the remaining slots go to parties of the same group.  Reviewer loads are balanced
-    across the cycle, as a draw of lots among all parties roughly would be.
+    across the cycle, as a draw of lots among all parties roughly would be.  The draw is
+    compiled (it runs once in every replication) and takes its uniforms from the seed's
+    pairings stream (:mod:`workbench.core.counters`).
     """
-    rng = np.random.default_rng(seed)
     sizes = {g: n for g, (n, _) in groups.items()}
     n_parties = sum(sizes.values())
-    order = rng.permutation(n_parties)
-    group_of_party = np.empty(n_parties, dtype=int)
-    under_review_by_group: dict[int, np.ndarray] = {}
-    start = 0
-    for g in sorted(groups):
-        members = np.sort(order[start : start + sizes[g]])
-        under_review_by_group[g] = members
-        group_of_party[members] = g
-        start += sizes[g]
-
-    load = np.zeros(n_parties)  # reviews each party already reviews, for balance
-    group_col: list[int] = []
-    pur_col: list[int] = []
-    rev_col: list[list[int]] = []
     for g in sorted(groups):
         n, distinct = groups[g]
-        outsiders_needed = distinct - n
-        if not 0 <= outsiders_needed <= min(2 * n, n_parties - n):
+        if not 0 <= distinct - n <= min(2 * n, n_parties - n):
             raise InputError(
                 "synthetic pairings",
                 f"group {g}",
                 f"{distinct} distinct parties for {n} reviews is impossible",
                 f"between {n} and {n + min(2 * n, n_parties - n)}",
             )
-        insiders = under_review_by_group[g]
-        outside = np.flatnonzero(group_of_party != g)
-        # Least-loaded outsiders first, ties broken at random.
-        priority = load[outside] + rng.random(outside.size)
-        outsiders = outside[np.argsort(priority)[:outsiders_needed]]
-        slots = np.full((n, 2), -1)
-        flat = rng.permutation(2 * n)
-        for party, slot in zip(outsiders, flat[:outsiders_needed]):
-            slots[slot // 2, slot % 2] = party
-            load[party] += 1
-        inside_slots = flat[outsiders_needed:]
-        _fill_from_group(insiders, slots, inside_slots, load, rng.random((inside_slots.size, n)))
-        group_col.extend([g] * n)
-        pur_col.extend(insiders)
-        rev_col.extend(slots)
+    sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    under_review, reviewers = _draw_pairings(
+        np.uint64(stream_seed(replication_key(sequence), PAIRINGS, 0)),
+        np.array([groups[g][0] for g in sorted(groups)], np.int64),
+        np.array([groups[g][1] for g in sorted(groups)], np.int64),
+    )
     return Pairings(
         _party_names(n_parties),
         _review_ids(tuple(groups[g][0] for g in sorted(groups))),
-        np.array(group_col),
-        np.array(pur_col),
-        np.array(rev_col),
+        np.repeat(np.array(sorted(groups)), [groups[g][0] for g in sorted(groups)]),
+        under_review,
+        reviewers,
         source="synthetic",
     )
 

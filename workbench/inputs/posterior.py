@@ -17,14 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench.core.counters import POSTERIOR_DRAW, replication_key, stream_seed, uniform_at
 from workbench.core.errors import InputError
 from workbench.core.paths import POSTERIOR_DIR
 from workbench.inputs.parameters import Parameters
 
 DEFAULT_POSTERIOR = POSTERIOR_DIR
-
-#: Key under a replication's seed for its posterior draw (apart from the model's streams).
-_POSTERIOR_KEY = 400
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ class Posterior:
 
     def draw_index(self, seed: np.random.SeedSequence) -> int:
         """The particle a replication draws, with probability equal to its weight, from its own seed."""
-        u = np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (_POSTERIOR_KEY,))).random()
+        u = uniform_at(np.uint64(stream_seed(replication_key(seed), POSTERIOR_DRAW, 0)), 0)
         cumulative, total = self._cumulative_weights
         return min(int(np.searchsorted(cumulative, u * total, side="right")), len(self.weights) - 1)
 

@@ -209,7 +209,7 @@ def pack_levers(levers: Levers, pairings: Pairings) -> LeverArrays:
 # --- the compiled cache follows the layout ------------------------------------------
 def fingerprint() -> str:
     """A hash of everything the compiled code has frozen in: the indices, the stage table, and the
-    simulation's source files."""
+    source files of the simulation and of the random generator it compiles in."""
     layout = {
         "parameters": PARAMETER_NAMES,
         "levers": LEVER_NAMES,
@@ -222,7 +222,9 @@ def fingerprint() -> str:
         "table": {k: v.tolist() for k, v in _TABLE.items()},
     }
     digest = hashlib.sha256(json.dumps(layout, sort_keys=True, default=str).encode())
-    for source in sorted(Path(__file__).resolve().parent.glob("*.py")):  # a rule changed in one file reaches code cached in another
+    here = Path(__file__).resolve().parent
+    # A rule changed in one file reaches code cached in another (and the generator is compiled into all).
+    for source in [*sorted(here.glob("*.py")), here.parent / "core" / "counters.py"]:
         digest.update(source.name.encode() + source.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -10,11 +10,12 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import gammaincinv
+from numba import njit
 
 from workbench.core.errors import InputError
 from workbench.inputs.levers import Levers
 from workbench.inputs.parameters import Parameters
+from workbench.simulation.special import gamma_quantile
 from workbench.simulation.stages import N_STAGES, STAGES, Stage
 from workbench.simulation.streams import ReplicationStreams
 
@@ -76,15 +77,24 @@ class RunRecord:
         return list(zip(log[:, 0].astype(int).tolist(), log[:, 1].tolist(), log[:, 2].tolist()))
 
 
-def responsiveness_from_uniform(u: np.ndarray | float, shape: float, extra_rate: np.ndarray | float = 0.0) -> np.ndarray:
+def responsiveness_from_uniform(u: np.ndarray, shape: float, extra_rate: np.ndarray | float = 0.0) -> np.ndarray:
     """Gamma(shape, rate = shape + extra_rate) by inversion: mean 1 when ``extra_rate`` is 0.
 
     ``extra_rate`` = nomination_rate x time waited gives the responsiveness of a party that
     has been waiting that long without nominating (gamma-Poisson conjugacy).
     """
+    u = np.atleast_1d(np.asarray(u, dtype=float))
     if math.isinf(shape):
-        return np.ones_like(np.asarray(u, dtype=float))
-    return np.asarray(gammaincinv(shape, u) / (shape + extra_rate))
+        return np.ones_like(u)
+    return _gamma_quantiles(u, shape, np.broadcast_to(np.asarray(extra_rate, dtype=float), u.shape))
+
+
+@njit(cache=True)
+def _gamma_quantiles(u: np.ndarray, shape: float, extra_rate: np.ndarray) -> np.ndarray:
+    out = np.empty(u.shape[0])
+    for i in range(u.shape[0]):
+        out[i] = gamma_quantile(shape, u[i]) / (shape + extra_rate[i])
+    return out
 
 
 def party_traits(initial: InitialState, streams: ReplicationStreams, params: Parameters) -> tuple[np.ndarray, np.ndarray]:

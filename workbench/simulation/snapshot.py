@@ -18,14 +18,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 
 from workbench.core.errors import InputError
-from workbench.core.timeline import GROUP_STARTS, months, to_day
+from workbench.core.timeline import DAYS_PER_MONTH, GROUP_STARTS, months, to_day
 from workbench.inputs.observations import Snapshot
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import Pairings, first_involvement
 from workbench.simulation.schema import N_STAGES, InitialState, Stage, responsiveness_from_uniform
-from workbench.simulation.streams import ReplicationStreams
+from workbench.simulation.streams import ReplicationStreams, uniform_at
 
 # Stage numbers as plain ints: this module indexes arrays with them in loops.
 NOMINATIONS, CONSULTATION, SAQ, WRITTEN_FEEDBACK, LISTS = (
@@ -78,245 +79,403 @@ def _count(snapshot: Snapshot, name: str, group: int | None = None) -> int:
     return int(value)
 
 
-def choose_silent_parties(pairings: Pairings, n_silent: int, held_up: int, rng: np.random.Generator, max_steps: int = 20000) -> np.ndarray:
-    """Pick ``n_silent`` parties whose pending nominations hold up exactly ``held_up`` reviews.
+# --- the report's counts, as the compiled placement reads them ------------------------------
+#: The counts the placement needs, in the order of the array it reads them from (C_*).
+_COUNTED = (
+    "parties_without_focal_point",
+    "reviews_held_up_by_nominations",
+    "reviews_lists_of_observations",
+    "reviews_written_feedback_in_progress",
+    "feedback_late",
+    "feedback_late_over_1_year",
+    "reviews_saq_in_preparation",
+    "saq_over_1_year",
+    "saq_over_6_months",
+    "saq_3_to_6_months",
+    "saq_up_to_3_months",
+    "saq_within_10_days",
+    "saq_on_time",
+    "consultations_one_language",
+    "consultations_three_languages",
+    "parties_replaced_focal_point",
+)
+(
+    C_SILENT,
+    C_HELD_UP,
+    C_LISTS,
+    C_FEEDBACK,
+    C_FEEDBACK_LATE,
+    C_FEEDBACK_VERY_LATE,
+    C_SAQ,
+    C_SAQ_OVER_1_YEAR,
+    C_SAQ_OVER_6_MONTHS,
+    C_SAQ_3_TO_6_MONTHS,
+    C_SAQ_UP_TO_3_MONTHS,
+    C_SAQ_WITHIN_10_DAYS,
+    C_SAQ_ON_TIME,
+    C_ONE_LANGUAGE,
+    C_THREE_LANGUAGES,
+    C_REPLACED,
+) = range(len(_COUNTED))
 
-    The report gives only the two counts (¶15); local search over random swaps finds a set
-    with that coverage, a different one in each replication.
-    """
-    involvement = np.zeros((pairings.n_parties, pairings.n_reviews), dtype=bool)
-    reviews = np.arange(pairings.n_reviews)
-    involvement[pairings.under_review, reviews] = True
-    involvement[pairings.reviewers[:, 0], reviews] = True
-    involvement[pairings.reviewers[:, 1], reviews] = True
-    chosen = rng.choice(pairings.n_parties, n_silent, replace=False)
-    in_set = np.zeros(pairings.n_parties, dtype=bool)
-    in_set[chosen] = True
-    cover = involvement[in_set].sum(axis=0)
-    gap = abs(int(np.sum(cover > 0)) - held_up)
-    for _ in range(max_steps):
-        if gap == 0:
-            return np.flatnonzero(in_set)
-        out_p = rng.choice(np.flatnonzero(in_set))
-        in_p = rng.choice(np.flatnonzero(~in_set))
-        trial = cover - involvement[out_p] + involvement[in_p]
-        trial_gap = abs(int(np.sum(trial > 0)) - held_up)
-        if trial_gap <= gap:
-            in_set[out_p], in_set[in_p] = False, True
-            cover, gap = trial, trial_gap
-    raise InputError(
-        "pairings",
-        "parties_without_focal_point",
-        f"no set of {n_silent} parties holds up exactly {held_up} reviews in these pairings",
-        "pairings and figures that are consistent with each other",
-    )
+#: What the compiled placement reports when the counts cannot be met (E_*), and the figure it names.
+E_NONE, E_TOO_FEW_REVIEWS, E_NO_SILENT_SET, E_UNPLACED = range(4)
 
 
-class _Placement:
-    """The report's state being assembled: which reviews are still free, and what is known of each.
+class _Figures:
+    """The report's counts and dates for the placement: read and checked once per snapshot."""
 
-    Each step of :func:`report_start` places the reviews of one stage, drawing from one
-    generator in a fixed order, so a replication's assignment is reproducible.
-    """
-
-    def __init__(self, snapshot: Snapshot, pairings: Pairings, rng: np.random.Generator):
-        self.snapshot = snapshot
-        self.pairings = pairings
-        self.rng = rng
+    def __init__(self, snapshot: Snapshot):
         self.day0 = to_day(snapshot.as_at)
         self.group_start = group_start_days(snapshot)
-        n = pairings.n_reviews
-        self.group = pairings.group.astype(int)
-        self.review_start = np.array([self.group_start[int(g)] for g in self.group], dtype=float)
-        self.exposure = self.day0 - self.review_start  # days since the group started
-        self.stage = np.full(n, -9)
-        self.entered = np.full((n, N_STAGES), np.nan)
-        self.deadline = np.full((n, N_STAGES), np.nan)
-        self.entered[:, NOMINATIONS] = self.review_start
-        self.free = np.ones(n, dtype=bool)  # reviews not yet given a stage
-
-    def count(self, name: str, group: int | None = None) -> int:
-        return _count(self.snapshot, name, group)
-
-    def free_reviews(self, min_age_days: float = -math.inf, group: int | None = None) -> np.ndarray:
-        """Free reviews (in index order) whose group started long enough ago, optionally of one group."""
-        mask = self.free & (self.exposure - MIN_HISTORY > min_age_days)
-        if group is not None:
-            mask &= self.group == group
-        return np.flatnonzero(mask)
-
-    def take(self, count: int, candidates: np.ndarray, what: str) -> np.ndarray:
-        """Draw ``count`` of the candidate reviews, earlier groups more likely (longer exposure)."""
-        if count > len(candidates):
-            raise InputError(
-                self.snapshot.path,
-                what,
-                f"{count} reviews needed but only {len(candidates)} can hold them",
-                "counts consistent with the pairings and group start dates",
-            )
-        if count == 0:
-            return np.zeros(0, dtype=int)
-        weights = self.exposure[candidates] / self.exposure[candidates].sum()
-        picked = self.rng.choice(candidates, count, replace=False, p=weights)
-        self.free[picked] = False
-        return picked
+        self.counts = np.array([_count(snapshot, name) for name in _COUNTED], np.int64)
+        # Lists of observations by group (¶38); -1 where the report gives no count for a group.
+        name = "reviews_lists_of_observations"
+        self.lists_by_group = np.array([_count(snapshot, name, g) if snapshot.has(name, g) else -1 for g in (1, 2, 3)], np.int64)
+        self.lists_ages = np.array(_lists_age_ranges(snapshot, self.day0), dtype=float).reshape(-1, 3)
 
 
-def _place_silent_parties(state: _Placement) -> np.ndarray:
-    """Pending nominations (¶15): the silent parties, and the reviews they hold up."""
-    pairings = state.pairings
-    silent_parties = choose_silent_parties(
-        pairings, state.count("parties_without_focal_point"), state.count("reviews_held_up_by_nominations"), state.rng
-    )
-    members = np.column_stack([pairings.under_review, pairings.reviewers])
-    covered = np.isin(members, silent_parties).any(axis=1)
-    state.stage[covered] = NOMINATIONS
-    state.free[covered] = False
-    return silent_parties
+_FIGURES: dict[int, tuple[Snapshot, _Figures]] = {}
 
 
-def _lists_age_ranges(state: _Placement) -> list[tuple[int, float, float]]:
+def _figures(snapshot: Snapshot) -> _Figures:
+    """The snapshot's figures for the placement, read once per snapshot object."""
+    kept = _FIGURES.get(id(snapshot))
+    if kept is None or kept[0] is not snapshot:
+        kept = _FIGURES[id(snapshot)] = (snapshot, _Figures(snapshot))
+    return kept[1]
+
+
+def _lists_age_ranges(snapshot: Snapshot, day0: float) -> list[tuple[int, float, float]]:
     """(count, earliest, latest entry day) of the lists of observations by age (¶39), oldest first."""
     ages = []
     for name, lo_months, hi_months in LISTS_AGE_BUCKETS:
-        fig = state.snapshot.figures.get((name, None))
+        fig = snapshot.figures.get((name, None))
         if fig is None:
             continue
         if fig.started_between:
             earliest, latest = (to_day(d) for d in fig.started_between)
         else:
-            earliest, latest = state.day0 - months(min(hi_months, 120.0)), state.day0 - months(lo_months)
+            earliest, latest = day0 - months(min(hi_months, 120.0)), day0 - months(lo_months)
         ages.append((int(fig.value), earliest, latest))
     return ages
 
 
-def _place_lists(state: _Placement, params: Parameters) -> None:
-    """Lists of observations (¶38-39): the counts by group, and each one's age from ¶39."""
-    snapshot, rng = state.snapshot, state.rng
-    name = "reviews_lists_of_observations"
-    picked = [
-        state.take(state.count(name, g), state.free_reviews(group=g), f"{name} (group {g})") for g in (1, 2, 3) if snapshot.has(name, g)
-    ]
-    placed = sum(len(p) for p in picked)
-    picked.append(state.take(state.count(name) - placed, state.free_reviews(), name))
-    lists_reviews = [int(r) for r in np.concatenate(picked)]
-    unplaced = list(lists_reviews)
-    for count, earliest, latest in _lists_age_ranges(state):  # oldest first, each to a review old enough for it
+# --- the compiled placement --------------------------------------------------------------
+# One stream of uniforms (the replication's "snapshot_assignment" stream), drawn in a fixed
+# order, places every review: ``seed`` is the stream's, ``used`` a one-element count of the
+# uniforms drawn so far.
+
+
+@njit(cache=True)
+def _uniform(seed: np.uint64, used: np.ndarray) -> float:
+    u = uniform_at(seed, used[0])
+    used[0] += 1
+    return u
+
+
+@njit(cache=True)
+def _between(seed: np.uint64, used: np.ndarray, lo: float, hi: float) -> float:
+    """A uniform number from lo to hi."""
+    return lo + (hi - lo) * _uniform(seed, used)
+
+
+@njit(cache=True)
+def _below(seed: np.uint64, used: np.ndarray, n: int) -> int:
+    """One of 0..n-1, each equally likely."""
+    return min(int(_uniform(seed, used) * n), n - 1)
+
+
+@njit(cache=True)
+def _free_reviews(free: np.ndarray, exposure: np.ndarray, group: np.ndarray, min_age: float, only_group: int) -> np.ndarray:
+    """Free reviews, in index order, whose group started long enough ago (optionally of one group)."""
+    out = np.empty(free.shape[0], np.int64)
+    k = 0
+    for r in range(free.shape[0]):
+        if free[r] and exposure[r] - MIN_HISTORY > min_age and (only_group < 0 or group[r] == only_group):
+            out[k] = r
+            k += 1
+    return out[:k]
+
+
+@njit(cache=True)
+def _take(seed: np.uint64, used: np.ndarray, count: int, candidates: np.ndarray, exposure: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """Draw ``count`` of the candidates without replacement, each in proportion to its exposure
+    (earlier groups are more likely to be further along); None-like (-1 first) if there are too few."""
+    picked = np.empty(count, np.int64)
+    if count > candidates.shape[0]:
+        picked[:] = -1
+        return picked
+    weight = exposure[candidates].copy()
+    total = weight.sum()
+    for k in range(count):
+        target = _uniform(seed, used) * total
+        j, running = 0, weight[0]
+        while running <= target and j < candidates.shape[0] - 1:
+            j += 1
+            running += weight[j]
+        while weight[j] == 0.0:  # rounding at the top end: step back to a candidate still in
+            j -= 1
+        picked[k] = candidates[j]
+        total -= weight[j]
+        weight[j] = 0.0
+        free[candidates[j]] = False
+    return picked
+
+
+@njit(cache=True)
+def _choose_silent_parties(
+    seed: np.uint64, used: np.ndarray, members: np.ndarray, n_parties: int, n_silent: int, held_up: int, max_steps: int
+) -> np.ndarray:
+    """``n_silent`` parties whose pending nominations hold up exactly ``held_up`` reviews (¶15).
+
+    The report gives only the two counts; a local search over random swaps finds a set with
+    that coverage, a different one in each replication.  Empty if none is found."""
+    n = members.shape[0]
+    reviews_of = np.full((n_parties, 3 * n), -1, np.int64)  # each party's reviews (-1 after the last)
+    degree = np.zeros(n_parties, np.int64)
+    for r in range(n):
+        for j in range(3):
+            p = members[r, j]
+            reviews_of[p, degree[p]] = r
+            degree[p] += 1
+    order = np.arange(n_parties)
+    for k in range(n_silent):  # the first n_silent of a random permutation
+        j = k + _below(seed, used, n_parties - k)
+        order[k], order[j] = order[j], order[k]
+    in_set = np.zeros(n_parties, np.bool_)
+    in_set[order[:n_silent]] = True
+    cover = np.zeros(n, np.int64)  # silent parties in each review
+    for p in range(n_parties):
+        if in_set[p]:
+            for k in range(degree[p]):
+                cover[reviews_of[p, k]] += 1
+    held = 0
+    for r in range(n):
+        held += cover[r] > 0
+    for _ in range(max_steps):
+        if held == held_up:
+            return np.flatnonzero(in_set)
+        out_p = _nth(in_set, True, _below(seed, used, n_silent))
+        in_p = _nth(in_set, False, _below(seed, used, n_parties - n_silent))
+        change = 0  # in the reviews held up, were out_p swapped for in_p
+        for k in range(degree[out_p]):
+            r = reviews_of[out_p, k]
+            cover[r] -= 1
+            change -= cover[r] == 0
+        for k in range(degree[in_p]):
+            r = reviews_of[in_p, k]
+            change += cover[r] == 0
+            cover[r] += 1
+        if abs(held + change - held_up) <= abs(held - held_up):
+            in_set[out_p], in_set[in_p] = False, True
+            held += change
+        else:  # undo
+            for k in range(degree[in_p]):
+                cover[reviews_of[in_p, k]] -= 1
+            for k in range(degree[out_p]):
+                cover[reviews_of[out_p, k]] += 1
+    return np.empty(0, np.int64)
+
+
+@njit(cache=True)
+def _nth(mask: np.ndarray, value: bool, k: int) -> int:
+    """The index of the k-th entry of ``mask`` equal to ``value``."""
+    for i in range(mask.shape[0]):
+        if mask[i] == value:
+            if k == 0:
+                return i
+            k -= 1
+    return -1
+
+
+@njit(cache=True)
+def _place(
+    seed: np.uint64,
+    group: np.ndarray,
+    members: np.ndarray,
+    n_parties: int,
+    day0: float,
+    group_start: np.ndarray,
+    counts: np.ndarray,
+    lists_by_group: np.ndarray,
+    lists_ages: np.ndarray,
+    deadlines: tuple[float, float, float],
+) -> tuple[tuple[np.ndarray, ...], int, int]:
+    """The report's state: each review's stage, entries and deadlines, SAQ lateness, languages,
+    who is silent and who has replaced a focal point; and an error code (E_*) with the count at fault."""
+    n = group.shape[0]
+    used = np.zeros(1, np.int64)
+    lists_due, feedback_due, saq_due = deadlines
+    review_start = np.empty(n)
+    for r in range(n):
+        review_start[r] = group_start[group[r] - 1]
+    exposure = day0 - review_start  # days since the group started
+    stage = np.full(n, -9, np.int64)
+    entered = np.full((n, N_STAGES), np.nan)
+    deadline = np.full((n, N_STAGES), np.nan)
+    entered[:, NOMINATIONS] = review_start
+    free = np.ones(n, np.bool_)
+    lateness = np.full(n, np.nan)
+    languages = np.zeros(n, np.int64)
+    nominated_at = np.full(n_parties, -np.inf)
+    replaced = np.full(n_parties, np.nan)
+    failed = (stage, entered, deadline, lateness, languages, nominated_at, replaced)
+
+    # Pending nominations (¶15): the silent parties, and the reviews they hold up.
+    silent = _choose_silent_parties(seed, used, members, n_parties, counts[C_SILENT], counts[C_HELD_UP], 20000)
+    if silent.shape[0] != counts[C_SILENT]:
+        return failed, E_NO_SILENT_SET, C_SILENT
+    nominated_at[silent] = np.nan
+    for r in range(n):
+        if np.isnan(nominated_at[members[r, 0]]) or np.isnan(nominated_at[members[r, 1]]) or np.isnan(nominated_at[members[r, 2]]):
+            stage[r] = NOMINATIONS
+            free[r] = False
+
+    # Lists of observations (¶38-39): the counts by group, then each one's age from ¶39.
+    lists = np.empty(counts[C_LISTS], np.int64)
+    placed = 0
+    for g in range(3):
+        if lists_by_group[g] >= 0:
+            picked = _take(seed, used, lists_by_group[g], _free_reviews(free, exposure, group, -np.inf, g + 1), exposure, free)
+            if (picked.shape[0] > 0 and picked[0] < 0) or placed + picked.shape[0] > lists.shape[0]:
+                return failed, E_TOO_FEW_REVIEWS, C_LISTS
+            lists[placed : placed + picked.shape[0]] = picked
+            placed += picked.shape[0]
+    picked = _take(seed, used, lists.shape[0] - placed, _free_reviews(free, exposure, group, -np.inf, -1), exposure, free)
+    if picked.shape[0] > 0 and picked[0] < 0:
+        return failed, E_TOO_FEW_REVIEWS, C_LISTS
+    lists[placed:] = picked
+    unplaced = np.ones(lists.shape[0], np.bool_)
+    for a in range(lists_ages.shape[0]):  # oldest first, each to a review old enough for it
+        count, earliest, latest = int(lists_ages[a, 0]), lists_ages[a, 1], lists_ages[a, 2]
         for _ in range(count):
-            fits = [r for r in unplaced if state.review_start[r] + MIN_BEFORE_LISTS < latest] or unplaced
-            r = fits[int(rng.integers(len(fits)))]
-            unplaced.remove(r)
-            lo = max(earliest, state.review_start[r] + MIN_BEFORE_LISTS)
-            state.entered[r, LISTS] = rng.uniform(lo, max(lo, latest))
-    for r in unplaced:  # lists the report gives no age for
-        state.entered[r, LISTS] = rng.uniform(state.review_start[r] + MIN_BEFORE_LISTS, state.day0)
-    state.stage[lists_reviews] = LISTS
-    state.deadline[lists_reviews, LISTS] = state.entered[lists_reviews, LISTS] + months(params.lists_deadline_months)
+            fits = 0
+            for k in range(lists.shape[0]):
+                fits += unplaced[k] and review_start[lists[k]] + MIN_BEFORE_LISTS < latest
+            left = 0
+            for k in range(lists.shape[0]):
+                left += unplaced[k]
+            if left == 0:
+                return failed, E_UNPLACED, C_LISTS
+            choice = _below(seed, used, fits if fits > 0 else left)
+            k = -1
+            while choice >= 0:  # the choice-th unplaced list that fits (any unplaced one if none fits)
+                k += 1
+                if unplaced[k] and (fits == 0 or review_start[lists[k]] + MIN_BEFORE_LISTS < latest):
+                    choice -= 1
+            unplaced[k] = False
+            r = lists[k]
+            lo = max(earliest, review_start[r] + MIN_BEFORE_LISTS)
+            entered[r, LISTS] = _between(seed, used, lo, max(lo, latest))
+    for k in range(lists.shape[0]):  # lists the report gives no age for
+        if unplaced[k]:
+            r = lists[k]
+            entered[r, LISTS] = _between(seed, used, review_start[r] + MIN_BEFORE_LISTS, day0)
+    for review in lists:
+        stage[review] = LISTS
+        deadline[review, LISTS] = entered[review, LISTS] + lists_due
 
+    # Written feedback in progress (¶35-36), by lateness against the agreed six months.
+    very_late, late, in_feedback = counts[C_FEEDBACK_VERY_LATE], counts[C_FEEDBACK_LATE], counts[C_FEEDBACK]
+    buckets = (
+        (very_late, feedback_due + 12 * DAYS_PER_MONTH, np.inf),
+        (late - very_late, feedback_due, feedback_due + 12 * DAYS_PER_MONTH),
+        (in_feedback - late, 0.0, feedback_due),
+    )
+    for count, lo, hi in buckets:
+        picked = _take(seed, used, count, _free_reviews(free, exposure, group, lo, -1), exposure, free)
+        if picked.shape[0] > 0 and picked[0] < 0:
+            return failed, E_TOO_FEW_REVIEWS, C_FEEDBACK
+        for review in picked:
+            entered[review, WRITTEN_FEEDBACK] = day0 - _between(seed, used, lo, min(hi, exposure[review] - MIN_HISTORY))
+            stage[review] = WRITTEN_FEEDBACK
+            deadline[review, WRITTEN_FEEDBACK] = entered[review, WRITTEN_FEEDBACK] + feedback_due
 
-def _place_feedback(state: _Placement, params: Parameters) -> None:
-    """Written feedback in progress (¶35-36), by lateness against the agreed six months."""
-    in_feedback = state.count("reviews_written_feedback_in_progress")
-    late = state.count("feedback_late")
-    very_late = state.count("feedback_late_over_1_year")
-    due = months(params.feedback_deadline_months)
-    for count, lo, hi in (
-        (very_late, due + months(12), math.inf),
-        (late - very_late, due, due + months(12)),
-        (in_feedback - late, 0.0, due),
-    ):
-        picked = state.take(count, state.free_reviews(lo), "reviews_written_feedback_in_progress")
-        top = np.minimum(hi, state.exposure[picked] - MIN_HISTORY)
-        state.entered[picked, WRITTEN_FEEDBACK] = state.day0 - state.rng.uniform(lo, top)
-        state.stage[picked] = WRITTEN_FEEDBACK
-        state.deadline[picked, WRITTEN_FEEDBACK] = state.entered[picked, WRITTEN_FEEDBACK] + due
+    # SAQs in preparation (¶32), begun at an unknown date; everything else ready for its consultation (¶29).
+    picked = _take(seed, used, counts[C_SAQ], _free_reviews(free, exposure, group, -np.inf, -1), exposure, free)
+    if picked.shape[0] > 0 and picked[0] < 0:
+        return failed, E_TOO_FEW_REVIEWS, C_SAQ
+    for review in picked:
+        stage[review] = SAQ
+        entered[review, SAQ] = day0 - _between(seed, used, 0.0, exposure[review] - MIN_HISTORY)
+        deadline[review, SAQ] = entered[review, SAQ] + saq_due
+    for review in _free_reviews(free, exposure, group, -np.inf, -1):
+        stage[review] = CONSULTATION
+        entered[review, CONSULTATION] = day0 - _between(seed, used, 0.0, exposure[review] - MIN_HISTORY)
+        free[review] = False
 
-
-def _place_saq_and_ready(state: _Placement, params: Parameters) -> None:
-    """SAQs in preparation (¶32), begun at an unknown date; everything else ready for its
-    consultation (¶29; 111 - 67, see the observations file)."""
-    saq = state.take(state.count("reviews_saq_in_preparation"), state.free_reviews(), "reviews_saq_in_preparation")
-    state.stage[saq] = SAQ
-    state.entered[saq, SAQ] = state.day0 - state.rng.uniform(0.0, state.exposure[saq] - MIN_HISTORY)
-    state.deadline[saq, SAQ] = state.entered[saq, SAQ] + months(params.saq_deadline_months)
-    ready = state.free_reviews()
-    state.stage[ready] = CONSULTATION
-    state.entered[ready, CONSULTATION] = state.day0 - state.rng.uniform(0.0, state.exposure[ready] - MIN_HISTORY)
-    state.free[ready] = False
-
-
-def _saq_history(state: _Placement, params: Parameters) -> np.ndarray:
-    """The history of the submitted SAQs (¶31): lateness buckets matched to reviews with room for them.
-
-    Returns each review's SAQ lateness in days (NaN: not submitted)."""
-    rng, entered, deadline = state.rng, state.entered, state.deadline
-    due = months(params.feedback_deadline_months)
-    lateness = np.full(len(state.stage), np.nan)
-    submitted = np.flatnonzero((state.stage == WRITTEN_FEEDBACK) | (state.stage == LISTS))
-    at_lists = submitted[state.stage[submitted] == LISTS]
-    # Feedback took 2-8 months before the lists, leaving at least a month for everything before it.
-    room_before = entered[at_lists, LISTS] - state.review_start[at_lists] - MIN_HISTORY
-    before = np.minimum(rng.uniform(months(2), months(8), len(at_lists)), room_before / 2)
-    entered[at_lists, WRITTEN_FEEDBACK] = entered[at_lists, LISTS] - before
-    deadline[at_lists, WRITTEN_FEEDBACK] = entered[at_lists, WRITTEN_FEEDBACK] + due
-    saq_due = months(params.saq_deadline_months)
-    count = state.count
-    buckets = [  # (count, lo, hi) in days late; longest first
-        (count("saq_over_1_year"), months(12), months(18)),
-        (count("saq_over_6_months") - count("saq_over_1_year"), months(6), months(12)),
-        (count("saq_3_to_6_months"), months(3), months(6)),
-        (count("saq_up_to_3_months"), 10.0, months(3)),
-        (count("saq_within_10_days"), 0.0, 10.0),
-        (count("saq_on_time"), -months(2), 0.0),
-    ]
+    # The history of the submitted SAQs (¶31): lateness buckets matched to reviews with room for them.
+    submitted = np.flatnonzero((stage == WRITTEN_FEEDBACK) | (stage == LISTS))
+    for review in submitted:  # feedback took 2-8 months before the lists, leaving a month for all before it
+        if stage[review] == LISTS:
+            before = min(
+                _between(seed, used, 2 * DAYS_PER_MONTH, 8 * DAYS_PER_MONTH),
+                (entered[review, LISTS] - review_start[review] - MIN_HISTORY) / 2,
+            )
+            entered[review, WRITTEN_FEEDBACK] = entered[review, LISTS] - before
+            deadline[review, WRITTEN_FEEDBACK] = entered[review, WRITTEN_FEEDBACK] + feedback_due
     # The consultation (deadline - six months) cannot precede the group's start: that bounds lateness.
-    room = entered[submitted, WRITTEN_FEEDBACK] - saq_due - state.review_start[submitted] - MIN_HISTORY / 2
-    room_of = dict(zip(submitted.tolist(), room.tolist()))
-    key = dict(zip(submitted.tolist(), (room + rng.uniform(0, 1, len(submitted))).tolist()))
-    queue = sorted(submitted.tolist(), key=key.__getitem__, reverse=True)
-    for n_late, lo, hi in buckets:
-        for _ in range(n_late):
-            if not queue:
+    room = entered[submitted, WRITTEN_FEEDBACK] - saq_due - review_start[submitted] - MIN_HISTORY / 2
+    key = np.empty(submitted.shape[0])
+    for k in range(submitted.shape[0]):
+        key[k] = room[k] + _uniform(seed, used)
+    queue = np.argsort(-key, kind="mergesort")  # the most room first
+    month = DAYS_PER_MONTH
+    saq_buckets = (  # (count, lo, hi) in days late; longest first
+        (counts[C_SAQ_OVER_1_YEAR], 12 * month, 18 * month),
+        (counts[C_SAQ_OVER_6_MONTHS] - counts[C_SAQ_OVER_1_YEAR], 6 * month, 12 * month),
+        (counts[C_SAQ_3_TO_6_MONTHS], 3 * month, 6 * month),
+        (counts[C_SAQ_UP_TO_3_MONTHS], 10.0, 3 * month),
+        (counts[C_SAQ_WITHIN_10_DAYS], 0.0, 10.0),
+        (counts[C_SAQ_ON_TIME], -2 * month, 0.0),
+    )
+    q = 0
+    for count, lo, hi in saq_buckets:
+        for _ in range(count):
+            if q == queue.shape[0]:
                 break
-            r = queue.pop(0)
-            lateness[r] = rng.uniform(lo, min(hi, room_of[r])) if room_of[r] > lo else min(room_of[r], hi)
-    for r in queue:  # more submitted SAQs than bucketed ones: on time
-        lateness[r] = min(-rng.uniform(0, months(2)), room_of[r])
-    deadline[submitted, SAQ] = entered[submitted, WRITTEN_FEEDBACK] - lateness[submitted]
-    entered[submitted, SAQ] = deadline[submitted, SAQ] - saq_due
-    return lateness
+            k = queue[q]
+            q += 1
+            lateness[submitted[k]] = _between(seed, used, lo, min(hi, room[k])) if room[k] > lo else min(room[k], hi)
+    for k in queue[q:]:  # more submitted SAQs than bucketed ones: on time
+        lateness[submitted[k]] = min(-_between(seed, used, 0.0, 2 * month), room[k])
+    for review in submitted:
+        deadline[review, SAQ] = entered[review, WRITTEN_FEEDBACK] - lateness[review]
+        entered[review, SAQ] = deadline[review, SAQ] - saq_due
 
+    # The languages agreed at the consultations held (¶28), exactly as reported.
+    held = np.flatnonzero(stage >= SAQ)
+    for k in range(held.shape[0] - 1, 0, -1):  # a random order (Fisher-Yates)
+        j = _below(seed, used, k + 1)
+        held[k], held[j] = held[j], held[k]
+    one, three = counts[C_ONE_LANGUAGE], counts[C_THREE_LANGUAGES]
+    for k in range(held.shape[0]):
+        languages[held[k]] = 1 if k < one else (3 if k < one + three else 2)
 
-def _languages(state: _Placement) -> np.ndarray:
-    """The languages agreed at the consultations held (¶28), exactly as reported."""
-    languages = np.zeros(len(state.stage), dtype=int)
-    held = np.flatnonzero(state.stage >= SAQ)
-    one, three = state.count("consultations_one_language"), state.count("consultations_three_languages")
-    order = state.rng.permutation(held)
-    languages[order[:one]] = 1
-    languages[order[one : one + three]] = 3
-    languages[order[one + three :]] = 2
-    return languages
+    # Focal points replaced (¶14), among the parties that have one.
+    with_focal_point = np.flatnonzero(np.isinf(nominated_at))
+    n_replaced = min(counts[C_REPLACED], with_focal_point.shape[0])
+    for k in range(n_replaced):
+        j = k + _below(seed, used, with_focal_point.shape[0] - k)
+        with_focal_point[k], with_focal_point[j] = with_focal_point[j], with_focal_point[k]
+        replaced[with_focal_point[k]] = -np.inf
+
+    for r in range(n):
+        if stage[r] < 0:
+            return failed, E_UNPLACED, -1
+    return (stage, entered, deadline, lateness, languages, nominated_at, replaced), E_NONE, -1
 
 
 def _parties(
-    state: _Placement, silent_parties: np.ndarray, params: Parameters, streams: ReplicationStreams
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Who has a focal point (¶12, ¶15), who has replaced one (¶14), and how responsive each party is.
+    day0: float, first_involved: np.ndarray, nominated_at: np.ndarray, params: Parameters, streams: ReplicationStreams
+) -> tuple[np.ndarray, np.ndarray]:
+    """How responsive each party is, and whether a party without a focal point is silent (¶15).
 
     A party still silent after waiting is, by Bayes' rule, more likely one that never acts and,
     if not, a slow one (gamma-Poisson conjugacy)."""
-    m = state.pairings.n_parties
-    nominated_at = np.full(m, -np.inf)
-    nominated_at[silent_parties] = np.nan
-    replaced = np.full(m, np.nan)
-    with_fp = np.flatnonzero(np.isinf(nominated_at))
-    n_replaced = min(state.count("parties_replaced_focal_point"), len(with_fp))
-    replaced[state.rng.choice(with_fp, n_replaced, replace=False)] = -np.inf
-
-    first_involved = first_involvement(state.pairings, state.group_start)
     u_resp, u_silent = streams.first_draws("responsiveness", 2)
-    waited = np.where(np.isnan(nominated_at), np.maximum(state.day0 - first_involved, 0.0), 0.0)
+    waited = np.where(np.isnan(nominated_at), np.maximum(day0 - first_involved, 0.0), 0.0)
     rate_days = params.nomination_rate / months(1)
     shape = params.responsiveness_shape
     survival = np.exp(-rate_days * waited) if math.isinf(shape) else (1.0 + rate_days * waited / shape) ** (-shape)
@@ -324,7 +483,14 @@ def _parties(
     p_silent = np.where(np.isnan(nominated_at), share / np.maximum(share + (1 - share) * survival, 1e-300), 0.0)
     silent = u_silent < p_silent
     responsiveness = responsiveness_from_uniform(u_resp, shape, rate_days * waited if not math.isinf(shape) else 0.0)
-    return nominated_at, replaced, np.asarray(responsiveness, dtype=float), silent
+    return np.asarray(responsiveness, dtype=float), silent
+
+
+_PROBLEMS = {
+    E_TOO_FEW_REVIEWS: "more reviews needed than the pairings and group start dates can hold",
+    E_NO_SILENT_SET: "no set of parties without a focal point holds up exactly the reviews reported held up in these pairings",
+    E_UNPLACED: "the stage counts do not add up to the reviews",
+}
 
 
 def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, streams: ReplicationStreams) -> InitialState:
@@ -334,28 +500,46 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
     held up by silent parties, the lists of observations with their ages, written feedback by
     lateness, SAQs in preparation, and the rest ready for a consultation; then the history of the
     submitted SAQs, the languages agreed, and the parties' focal points and responsiveness.
+    The placement is compiled (it runs once in every replication) and draws from the
+    replication's "snapshot_assignment" stream.
     """
-    state = _Placement(snapshot, pairings, streams.generator("snapshot_assignment"))
-    silent_parties = _place_silent_parties(state)
-    _place_lists(state, params)
-    _place_feedback(state, params)
-    _place_saq_and_ready(state, params)
-    lateness = _saq_history(state, params)
-    languages = _languages(state)
-    nominated_at, replaced, responsiveness, silent = _parties(state, silent_parties, params, streams)
-    if np.any(state.stage < 0):
-        raise InputError(snapshot.path, "(stage counts)", "some reviews were left without a stage", "counts that add up to the reviews")
+    figures = _figures(snapshot)
+    members = np.column_stack([pairings.under_review, pairings.reviewers]).astype(np.int64)
+    deadlines = (months(params.lists_deadline_months), months(params.feedback_deadline_months), months(params.saq_deadline_months))
+    group_start = np.array([figures.group_start[g] for g in (1, 2, 3)])
+    placed, error, counted = _place(
+        streams.global_seed("snapshot_assignment"),
+        pairings.group.astype(np.int64),
+        members,
+        pairings.n_parties,
+        figures.day0,
+        group_start,
+        figures.counts,
+        figures.lists_by_group,
+        figures.lists_ages,
+        deadlines,
+    )
+    if error != E_NONE:
+        field = _COUNTED[counted] if counted >= 0 else "(stage counts)"
+        if error == E_NO_SILENT_SET:  # the two counts of ¶15 together
+            field = f"{_COUNTED[C_SILENT]} and {_COUNTED[C_HELD_UP]}"
+        raise InputError(
+            snapshot.path, field, _PROBLEMS[error], "counts consistent with each other, the pairings and the group start dates"
+        )
+    stage, entered, deadline, lateness, languages, nominated_at, replaced = placed
+    first_involved = first_involvement(pairings, figures.group_start)
+    responsiveness, silent = _parties(figures.day0, first_involved, nominated_at, params, streams)
     return InitialState(
-        day=state.day0,
+        day=figures.day0,
         label=f"report of {snapshot.as_at.isoformat()}",
-        review_stage=state.stage,
-        review_entered=state.entered,
-        review_deadline=state.deadline,
+        review_stage=stage,
+        review_entered=entered,
+        review_deadline=deadline,
         review_languages=languages,
         saq_lateness=lateness,
         party_nominated_at=nominated_at,
         party_first_replaced_at=replaced,
         party_responsiveness=responsiveness,
         party_silent=silent,
-        group_start=state.group_start,
+        group_start=dict(figures.group_start),
     )

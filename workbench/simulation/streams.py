@@ -2,10 +2,8 @@
 
 A replication's :class:`numpy.random.SeedSequence` gives it a 64-bit key; every
 *(component, entity)* pair (party 17's nominations, review 42's SAQ, ...) has its own
-stream, and the k-th uniform of a stream is a hash of (key, component, entity, k): a
-counter-based generator in the manner of SplitMix64 (the stream's seed is the key hashed
-with the stream's id; its k-th output is the SplitMix64 finalizer of seed + k x golden
-gamma).  Hence:
+stream, and the k-th uniform of a stream is a hash of (key, component, entity, k): the
+counter-based generator of :mod:`workbench.core.counters`.  Hence:
 
 * a scenario that changes how one review's SAQ goes leaves every other draw of the
   replication identical, and a slower SAQ distribution lengthens every SAQ rather than
@@ -25,6 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
+from workbench.core.counters import SNAPSHOT_ASSIGNMENT, replication_key, stream_seed, uniform_at
 from workbench.core.errors import InputError
 from workbench.simulation.special import gamma_quantile, ndtr, ndtri
 
@@ -33,31 +32,7 @@ PARTY_COMPONENTS = ("responsiveness", "nomination", "experts", "replacement", "s
 REVIEW_COMPONENTS = ("consultation", "secretariat", "languages", "saq", "feedback", "lists", "summaries", "redraw", "snapshot_review")
 GLOBAL_COMPONENTS = ("snapshot_assignment",)
 REVIEW_OFFSET = 100  # review components are numbered from here
-_GLOBAL_KEY = 200
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-@njit(cache=True)
-def mix64(z):
-    """The SplitMix64 finalizer: a bijection of 64-bit integers that scatters every bit."""
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(cache=True)
-def stream_seed(key, component, entity):
-    """The seed of stream (component, entity) of the replication with ``key``."""
-    return mix64(key + _GOLDEN * np.uint64(component * 4294967296 + entity + 1))
-
-
-@njit(cache=True)
-def uniform_at(seed, k):
-    """The k-th standard uniform of a stream, strictly inside (0, 1) so inverse CDFs stay finite."""
-    x = mix64(seed + _GOLDEN * np.uint64(k + 1))
-    u = (np.float64(x >> np.uint64(11)) + 0.5) * 1.1102230246251565e-16  # 2**-53
-    return min(max(u, 1e-12), 1.0 - 1e-12)
+_GLOBAL_KEY = SNAPSHOT_ASSIGNMENT  # whole-replication components are numbered from here
 
 
 @njit(cache=True)
@@ -92,9 +67,9 @@ def first_uniforms(key, component, n, k):
     return out
 
 
-def replication_key(seed: np.random.SeedSequence) -> np.uint64:
-    """The 64-bit key every stream of a replication is derived from."""
-    return seed.generate_state(1, dtype=np.uint64)[0]
+def global_stream_seed(key: np.uint64, name: str) -> np.uint64:
+    """The seed of the stream of whole-replication component ``name`` (:data:`GLOBAL_COMPONENTS`)."""
+    return np.uint64(stream_seed(key, _GLOBAL_KEY + GLOBAL_COMPONENTS.index(name), 0))
 
 
 class UniformStream:
@@ -170,10 +145,9 @@ class ReplicationStreams:
         """Uniforms drawn so far from all the streams (first_draws not counted)."""
         return sum(stream.used for table in (*self.party.values(), *self.review.values()) for stream in table.made())
 
-    def generator(self, name: str) -> np.random.Generator:
-        """A numpy Generator for a whole-replication decision (e.g. the snapshot's assignments)."""
-        key = tuple(self.seed.spawn_key) + (_GLOBAL_KEY, GLOBAL_COMPONENTS.index(name))
-        return np.random.default_rng(np.random.SeedSequence(self.seed.entropy, spawn_key=key))
+    def global_seed(self, name: str) -> np.uint64:
+        """The seed of the stream of a whole-replication decision (e.g. the snapshot's assignments)."""
+        return global_stream_seed(self.key, name)
 
 
 def replication_seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
