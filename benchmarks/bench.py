@@ -64,9 +64,11 @@ def fresh_forecast(n: int, engine: str = "compiled") -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def rate(setup, n: int, workers) -> tuple[float, float, float]:
-    """Replications/s, recorded events/s and uniforms drawn per replication."""
-    res = run_replications(setup, n, seed=1, workers=workers, keep_events=False, keep_monthly=False)
+def rate(setup, n: int, workers, seed: int = 1) -> tuple[float, float, float]:
+    """Replications/s, recorded events/s and seconds taken.  Each figure of this script that
+    measures throughput runs seeds no earlier run used, so no replication finds its start kept
+    (workbench.experiments.replications.StartCache); only the explorer's rerun is meant to."""
+    res = run_replications(setup, n, seed=seed, workers=workers, keep_events=False, keep_monthly=False)
     return n / res.elapsed_s, res.simulated_events / res.elapsed_s, res.elapsed_s
 
 
@@ -93,12 +95,12 @@ def main(argv):
     f["engine_first_call_s"] = time.perf_counter() - t
 
     # Per-replication speed, one core, both engines; and the numpy floor for the same random draws.
-    f["reps_per_s_1core"], f["events_per_s_1core"], elapsed = rate(setup, 300, 1)
-    f["reps_per_s_1core_simpy"], f["events_per_s_1core_simpy"], _ = rate(simpy_setup, 30, 1)
+    f["reps_per_s_1core"], f["events_per_s_1core"], elapsed = rate(setup, 300, 1, seed=11)
+    f["reps_per_s_1core_simpy"], f["events_per_s_1core_simpy"], _ = rate(simpy_setup, 30, 1, seed=12)
     from workbench.experiments.setup import simulate
     from workbench.simulation.streams import replication_seeds
 
-    seeds = replication_seeds(1, 50)
+    seeds = replication_seeds(13, 50)
     t = time.perf_counter()
     records = [simulate(setup, s)[0] for s in seeds]
     per_rep = (time.perf_counter() - t) / len(seeds)
@@ -109,12 +111,12 @@ def main(argv):
     f["overhead_factor_simpy"] = (1000 / f["reps_per_s_1core_simpy"]) / f["numpy_floor_ms_per_rep"]
 
     # All cores (the pool is started by the first call, then reused, as in the explorer).
-    rate(setup, 100, None)
-    f["reps_per_s_all_cores"], _, _ = rate(setup, 1000, None)
+    rate(setup, 100, None, seed=14)
+    f["reps_per_s_all_cores"], _, _ = rate(setup, 1000, None, seed=15)
 
-    # The explorer's case: a 500-replication forecast from call to summary table.
+    # A 500-replication forecast from call to summary table, with the workers running.
     t = time.perf_counter()
-    fc = forecast(replications=500, seed=1, keep_events=False, keep_monthly=False)
+    fc = forecast(replications=500, seed=16, keep_events=False, keep_monthly=False)
     summary_table(fc.summary)
     f["forecast_500_warm_s"] = time.perf_counter() - t
     cold = fresh_forecast(500)
@@ -160,10 +162,10 @@ def main(argv):
         max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     )
 
-    line = "{:<47}{}"
+    line = "{:<52}{}"
     print(line.format("cores", f["cores"]))
     print(line.format("engine load (first call in a process)", f"{f['engine_first_call_s']:.2f} s"))
-    print("\n{:<47}{:>14}{:>14}{:>10}".format("", "before: SimPy", "after", "gain"))
+    print("\n{:<52}{:>14}{:>14}{:>10}".format("", "before: SimPy", "after", "gain"))
     rows = [  # (label, before, after, higher is better)
         ("replications/s, one core", f["reps_per_s_1core_simpy"], f["reps_per_s_1core"], True),
         ("model events/s, one core", f["events_per_s_1core_simpy"], f["events_per_s_1core"], True),
@@ -173,7 +175,7 @@ def main(argv):
         rows.append(("500-replication forecast, fresh process (s)", f["forecast_500_simpy_s"], f["forecast_500_cold_s"], False))
     for label, before, after, higher_better in rows:
         gain = after / before if higher_better else before / after
-        print(f"{label:<47}{before:>14.1f}{after:>14.1f}{gain:>9.1f}x")
+        print(f"{label:<52}{before:>14.1f}{after:>14.1f}{gain:>9.1f}x")
     print()
     print(
         line.format(
@@ -187,16 +189,17 @@ def main(argv):
             f"{f['uniforms_drawn_per_rep']:.0f}; numpy draws as many lognormals in {f['numpy_floor_ms_per_rep'] * 1000:.0f} us",
         )
     )
+    print(line.format("overhead factor vs numpy (target <= 15)", f"{f['overhead_factor_vs_numpy']:.1f}"))
     print(
         line.format(
-            "500-replication forecast (target 2 s)",
-            f"{f['forecast_500_warm_s']:.2f} s with workers running, {f['forecast_500_cold_s']:.2f} s in a fresh process",
+            "500-replication forecast (target <= 1.2 s fresh)",
+            f"{f['forecast_500_cold_s']:.2f} s in a fresh process, {f['forecast_500_warm_s']:.2f} s with workers running",
         )
     )
     print(
         line.format(
-            "explorer Run, 500 replications (target 2 s)",
-            f"{f['explorer_500_first_run_s']:.2f} s first (baseline + scenario), {f['explorer_500_update_s']:.2f} s after a lever change",
+            "explorer Run, 500 replications (target <= 0.8 s)",
+            f"{f['explorer_500_update_s']:.2f} s after a lever change, {f['explorer_500_first_run_s']:.2f} s first (baseline + scenario)",
         )
     )
     if full:

@@ -88,7 +88,7 @@ STARTS = StartCache()
 def _run_chunk(
     setup: Setup, seed: int, replications: list[int], month_dates: list[dt.date], keep_events: bool, keep_monthly: bool
 ) -> ChunkOutput:
-    seeds = replication_seeds(seed, max(replications) + 1)
+    seeds = dict(zip(replications, replication_seeds(seed, replications)))
     month_days = np.array([to_day(d) for d in month_dates])
     key = start_key(setup)
     summary = None

@@ -150,9 +150,10 @@ class ReplicationStreams:
         return global_stream_seed(self.key, name)
 
 
-def replication_seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
-    """Seed sequences of replications 0..n-1: the i-th is the same whatever ``n`` or the workers."""
+def replication_seeds(seed: int, n: int | range | list[int]) -> list[np.random.SeedSequence]:
+    """Seed sequences of replications 0..n-1 (or of the replications numbered in ``n``): the i-th
+    is the same whatever ``n`` or the workers."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError("seed", "seed", f"{seed!r} is not a whole number from 0 up", "0, 1, 2, ...")
     root = np.random.SeedSequence(seed)
-    return [np.random.SeedSequence(root.entropy, spawn_key=(i,)) for i in range(n)]
+    return [np.random.SeedSequence(root.entropy, spawn_key=(i,)) for i in (range(n) if isinstance(n, int) else n)]
