@@ -352,6 +352,7 @@ def run_mechanism(key, P, levers, start, horizon_day, room):
 
     # ---- the event loop ---------------------------------------------------------------
     most = n + capacity + 8  # the most events one event can schedule
+    finished = True
     while counts[0] > 0 or counts[2] < counts[3]:
         full, size = -1, 0  # an array this event could overflow, and its size
         if counts[0] + most > times.shape[0]:
@@ -364,24 +365,10 @@ def run_mechanism(key, P, levers, start, horizon_day, room):
             full, size = R_REDRAWS, redraw_log.shape[0]
         elif counts[3] + most > woken.shape[0]:
             full, size = R_NOW, woken.shape[0]
-        if full >= 0:
+        if full >= 0:  # stop, with more room for the run again
             room[full] = 2 * size
-            return (
-                False,
-                end_day,
-                entered,
-                deadline,
-                languages,
-                saq_lateness,
-                nominated_at,
-                first_replaced,
-                replacements,
-                redraw_log[:0].copy(),
-                handover_log[:0].copy(),
-                threshold_day,
-                events,
-                0,
-            )
+            finished = False
+            break
         now, k = _next_event(times, numbers, counts, woken, now)
         kind, idx, ver, action = what[k, 0], what[k, 1], what[k, 2], what[k, 3]
         if now > end_day:
@@ -661,7 +648,7 @@ def run_mechanism(key, P, levers, start, horizon_day, room):
     draws = party_draws.sum() + review_draws.sum()
     # In RunRecord's field order after start_day, so that the caller can build it directly.
     return (
-        True,
+        finished,
         end_day,
         entered,
         deadline,
