@@ -10,6 +10,7 @@ in order, so a run gives identical tables whatever the number of workers
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -62,16 +63,20 @@ class StartCache:
     def __init__(self, capacity: int = 1000):
         self.capacity = capacity
         self._starts: OrderedDict[tuple[str, int, int], ReplicationStart] = OrderedDict()
+        self._lock = threading.Lock()  # the explorer runs in this process from two threads at times
 
     def start(self, setup: Setup, key: str, seed: int, i: int, seed_sequence: np.random.SeedSequence) -> ReplicationStart:
         """Replication ``i`` of ``seed``'s start for a setup whose :func:`start_key` is ``key``."""
-        found = self._starts.get((key, seed, i))
-        if found is not None:
-            self._starts.move_to_end((key, seed, i))
-            return found
-        start = self._starts[(key, seed, i)] = replication_start(setup, seed_sequence)
-        if len(self._starts) > self.capacity:
-            self._starts.popitem(last=False)
+        with self._lock:
+            found = self._starts.get((key, seed, i))
+            if found is not None:
+                self._starts.move_to_end((key, seed, i))
+                return found
+        start = replication_start(setup, seed_sequence)
+        with self._lock:
+            self._starts[(key, seed, i)] = start
+            if len(self._starts) > self.capacity:
+                self._starts.popitem(last=False)
         return start
 
     def __len__(self) -> int:
