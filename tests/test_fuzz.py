@@ -27,7 +27,15 @@ from workbench.inputs.priors import DEFAULT_PRIORS, load_priors
 from workbench.inputs.scenarios import SCENARIO_DIR, load_scenario
 
 FUZZ_EXAMPLES = int(os.environ.get("WORKBENCH_FUZZ_EXAMPLES", "250"))
-FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The same examples in every run (a test suite that finds a new case by chance would fail at
+# random); WORKBENCH_FUZZ_EXPLORE=1 lets hypothesis explore afresh, as when hunting for cases.
+FUZZ = settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=os.environ.get("WORKBENCH_FUZZ_EXPLORE") != "1",
+    database=None,
+)
 
 toml_values = st.one_of(
     st.integers(-(10**6), 10**6).map(str),

@@ -92,6 +92,21 @@ def test_wrong_type_names_file_and_field(tmp_path):
     assert "bad.toml" in str(err.value) and "parties_without_focal_point" in str(err.value) and ".value" in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("start = 2022-11-01", "start = 2022-11-01T10:00:00", "group[2].start"),
+        ("as_at = 2024-05-21", "as_at = 2024-05-21T00:00:00", "snapshot.as_at"),
+    ],
+)
+def test_a_date_and_time_where_a_date_belongs_is_refused(tmp_path, old, new, field):
+    """TOML date-times are dates to Python; found by the observations fuzzer, which crashed comparing one."""
+    path = _mutate(tmp_path, old + "\n", new + "\n")
+    with pytest.raises(InputError, match="wrong type datetime") as err:
+        load_snapshot(path)
+    assert field in str(err.value)
+
+
 def test_missing_field_is_an_error(tmp_path):
     path = _mutate(tmp_path, 'paragraph = "15"\npart_of = "parties_total"\n', 'part_of = "parties_total"\n')
     with pytest.raises(InputError, match="paragraph: missing field"):

@@ -91,7 +91,9 @@ def _require(entry: dict, key: str, kinds: tuple[type, ...], path: Path, where: 
     if key not in entry:
         raise InputError(path, f"{where}.{key}", "missing field", allowed)
     value = entry[key]
-    if isinstance(value, bool) or not isinstance(value, kinds):
+    # TOML's date-times are Python datetimes, which are dates too: a date field takes a date only.
+    a_datetime_for_a_date = isinstance(value, dt.datetime) and dt.date in kinds and dt.datetime not in kinds
+    if isinstance(value, bool) or not isinstance(value, kinds) or a_datetime_for_a_date:
         raise InputError(path, f"{where}.{key}", f"wrong type {type(value).__name__} ({value!r})", allowed)
     return value
 
