@@ -109,14 +109,21 @@ def _earlier(t1, k1, t2, k2):
 
 
 @borrows_arrays
-def _schedule(times, numbers, what, counts, when, kind, subject, version, action):
-    """Add an event at ``when``: what it is goes in row k (its number); (when, k) goes in the heap."""
+def _number(what, counts, kind, subject, version, action):
+    """Give a new event the next number, k, and write what it is in row k."""
     k = counts[1]
     counts[1] = k + 1
     what[k, 0] = kind
     what[k, 1] = subject
     what[k, 2] = version
     what[k, 3] = action
+    return k
+
+
+@borrows_arrays
+def _schedule(times, numbers, what, counts, when, kind, subject, version, action):
+    """Add an event at ``when``: (when, its number) goes in the heap."""
+    k = _number(what, counts, kind, subject, version, action)
     pos = counts[0]
     counts[0] = pos + 1
     while pos > 0:  # move parents that come later down, then put the event in the hole
@@ -134,13 +141,7 @@ def _schedule(times, numbers, what, counts, when, kind, subject, version, action
 def _schedule_now(woken, what, counts, kind, subject, version, action):
     """Add an event at the current time: it joins the queue of events for this instant, which
     all come before any later event, so it needs no place in the heap (a third of all events)."""
-    k = counts[1]
-    counts[1] = k + 1
-    what[k, 0] = kind
-    what[k, 1] = subject
-    what[k, 2] = version
-    what[k, 3] = action
-    woken[counts[3]] = k
+    woken[counts[3]] = _number(what, counts, kind, subject, version, action)
     counts[3] += 1
 
 
