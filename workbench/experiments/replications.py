@@ -54,8 +54,8 @@ class StartCache:
 
     A scenario's replication starts where its baseline's does (:class:`ReplicationStart`), so
     when the explorer reruns a scenario after a lever change, or ``plan`` tries another package
-    on the same seeds, each start is found here rather than drawn again: about a millisecond,
-    a third of a replication.  Workers are pinned to chunks (``iter_map(pinned=True)``), so a
+    on the same seeds, each start is found here rather than drawn again: about 0.3 ms, a
+    quarter of a replication.  Workers are pinned to chunks (``iter_map(pinned=True)``), so a
     worker is sent the replications it kept.  At most ``capacity`` starts are kept (about 45 kB
     each), the least recently used going first.
     """

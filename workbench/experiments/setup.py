@@ -50,9 +50,12 @@ class Setup:
     condition: Condition = field(default_factory=Condition)  # when the next cluster may start (¶25)
     engine: str = "compiled"  # "compiled" (workbench.simulation.engine) or "simpy" (workbench.simulation.model, the reference)
     # Each particle's parameters, checked and built once in a process rather than once per
-    # replication (about a tenth of a millisecond each): the posterior has a few thousand
-    # particles and a run draws from them thousands of times.
+    # replication (about 30 µs each): the posterior has a few thousand particles and a run draws
+    # from them thousands of times.  Not sent to workers (see __getstate__).
     _particle_parameters: dict[int, Parameters] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_particle_parameters": {}}
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -114,7 +117,7 @@ class ReplicationStart:
 
 
 def replication_start(setup: Setup, seed: np.random.SeedSequence) -> ReplicationStart:
-    """The start of replication ``seed``: about a millisecond, a third of a replication."""
+    """The start of replication ``seed``: about 0.3 ms, a quarter of a replication."""
     params = setup.parameters_for(seed)
     pairings = pairings_for(setup, seed)
     return ReplicationStart(
