@@ -75,3 +75,14 @@ def test_monthly_counts_follow_stage_at_for_entries_in_any_order_and_on_the_same
     group = rng.integers(1, 4, 300)
     record = SimpleNamespace(entered=entered)
     np.testing.assert_array_equal(monthly_counts(record, days, group, 3), _tally(stage_at(record, days), group, 3))
+
+
+def test_a_chunk_sends_its_summary_or_its_counts_whichever_is_smaller_and_both_add_up_the_same():
+    """Up to about 500 replications a chunk sends each replication's counts (18 kB each), beyond
+    it its summary (about 9 MB); the summaries the parent builds are the same either way."""
+    setup = make_setup(horizon=dt.date(2028, 1, 1))
+    one_big_chunk = run_replications(setup, 600, seed=9, workers=1, keep_events=False, keep_monthly=False)  # sends a summary
+    small_chunks = run_replications(setup, 600, seed=9, workers=2, keep_events=False, keep_monthly=False)  # 8 chunks: counts
+    np.testing.assert_array_equal(one_big_chunk.monthly_summary.by_group, small_chunks.monthly_summary.by_group)
+    np.testing.assert_array_equal(one_big_chunk.monthly_summary.overall, small_chunks.monthly_summary.overall)
+    assert one_big_chunk.monthly_summary.replications == 600

@@ -34,7 +34,7 @@ class ReplicationOutput:
 
     replication: int
     threshold_day: float
-    monthly: np.ndarray | None  # (3 groups, n_months, n_stages) counts, if the per-replication table is kept
+    monthly: np.ndarray | None  # (3 groups, n_months, n_stages) counts, if kept or sent instead of a summary
     entered: np.ndarray | None  # (n_reviews, n_stages) if events are kept
     group: np.ndarray | None
     review_ids: tuple[str, ...] | None
@@ -43,10 +43,27 @@ class ReplicationOutput:
 
 @dataclass
 class ChunkOutput:
-    """A chunk of consecutive replications: each one's outputs, and the chunk's monthly summary."""
+    """A chunk of consecutive replications: each one's outputs, and the chunk's monthly summary,
+    or None when each replication's own monthly counts are smaller to send (both add up exactly:
+    a summary is about 9 MB whatever the chunk's size, a replication's counts 18 kB)."""
 
     replications: list[ReplicationOutput]
-    summary: MonthlySummary
+    summary: MonthlySummary | None
+    sizes: tuple[int, int]  # the largest group and the reviews: the shape of a summary
+
+    def add_to(self, summary: MonthlySummary | None, month_dates: list[dt.date], keep_monthly: bool) -> MonthlySummary:
+        """``summary`` with this chunk's counts added (a new one if None)."""
+        if summary is None:
+            summary = MonthlySummary.empty(month_dates, *self.sizes)
+        if self.summary is not None:
+            summary.merge(self.summary)
+            return summary
+        for output in self.replications:
+            assert output.monthly is not None, "a chunk without a summary sends each replication's counts"
+            summary.add(output.monthly)
+            if not keep_monthly:
+                output.monthly = None  # memory stays flat in the number of replications
+        return summary
 
 
 class StartCache:
@@ -96,29 +113,32 @@ def _run_chunk(
     seeds = dict(zip(replications, replication_seeds(seed, replications)))
     month_days = np.array([to_day(d) for d in month_dates])
     key = start_key(setup)
-    summary = None
     out = []
     for i in replications:
         record, pairings, params = simulate(setup, seeds[i], STARTS.start(setup, key, seed, i, seeds[i]))
         threshold = condition_day(record, pairings, setup.condition, setup.start_day, params.completion_share)
-        # (group, month, stage) counts; column 0 of monthly_counts is "not started", left out.
-        monthly = monthly_counts(record, month_days, pairings.group, 3)[:, :, 1:]
-        if summary is None:
-            summary = MonthlySummary.empty(month_dates, max(pairings.group_sizes().values()), pairings.n_reviews)
-        summary.add(monthly)
         out.append(
             ReplicationOutput(
                 replication=i,
                 threshold_day=threshold,
-                monthly=monthly if keep_monthly else None,
+                # (group, month, stage) counts; column 0 of monthly_counts is "not started", left out.
+                monthly=np.ascontiguousarray(monthly_counts(record, month_days, pairings.group, 3)[:, :, 1:]),
                 entered=record.entered if keep_events else None,
                 group=pairings.group if keep_events else None,
                 review_ids=pairings.review_ids if keep_events else None,
                 events=record.events,
             )
         )
-    assert summary is not None, "a chunk holds at least one replication"
-    return ChunkOutput(out, summary)
+    sizes = (max(pairings.group_sizes().values()), pairings.n_reviews)
+    counts_bytes = sum(o.monthly.nbytes for o in out if o.monthly is not None)
+    if keep_monthly or counts_bytes < MonthlySummary.bytes_for(len(month_dates), *sizes):
+        return ChunkOutput(out, None, sizes)
+    summary = MonthlySummary.empty(month_dates, *sizes)
+    for output in out:
+        assert output.monthly is not None
+        summary.add(output.monthly)
+        output.monthly = None
+    return ChunkOutput(out, summary, sizes)
 
 
 @dataclass
@@ -177,11 +197,8 @@ def run_replications(
     outputs: list[ReplicationOutput] = []
     summary = None
     for part in iter_map(_run_chunk, tasks, workers, scheduler, progress, pinned=True):
+        summary = part.add_to(summary, month_dates, keep_monthly)
         outputs.extend(part.replications)
-        if summary is None:
-            summary = part.summary
-        else:
-            summary.merge(part.summary)
     outputs.sort(key=lambda o: o.replication)
     elapsed = time.perf_counter() - started
     assert summary is not None, "at least one chunk ran"

@@ -54,6 +54,11 @@ class MonthlySummary:
             list(dates), np.zeros((3, len(COLUMNS), largest_group + 1, n), np.int64), np.zeros((len(COLUMNS), n_reviews + 1, n), np.int64)
         )
 
+    @staticmethod
+    def bytes_for(n_months: int, largest_group: int, n_reviews: int) -> int:
+        """The size of a summary's two histograms."""
+        return 8 * n_months * len(COLUMNS) * (3 * (largest_group + 1) + n_reviews + 1)
+
     def add(self, counts: np.ndarray) -> None:
         """Add one replication's ``(3 groups, n_months, n_stages)`` counts."""
         _add(self.by_group, self.overall, np.ascontiguousarray(counts, dtype=np.int64))
