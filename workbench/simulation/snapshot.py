@@ -201,7 +201,7 @@ def _free_reviews(free: np.ndarray, exposure: np.ndarray, group: np.ndarray, min
 @njit(cache=True)
 def _take(seed: np.uint64, used: np.ndarray, count: int, candidates: np.ndarray, exposure: np.ndarray, free: np.ndarray) -> np.ndarray:
     """Draw ``count`` of the candidates without replacement, each in proportion to its exposure
-    (earlier groups are more likely to be further along); None-like (-1 first) if there are too few."""
+    (earlier groups are more likely to be further along); all -1 if there are fewer than ``count``."""
     picked = np.empty(count, np.int64)
     if count > candidates.shape[0]:
         picked[:] = -1
@@ -232,8 +232,12 @@ def _choose_silent_parties(
     The report gives only the two counts; a local search over random swaps finds a set with
     that coverage, a different one in each replication.  Empty if none is found."""
     n = members.shape[0]
-    reviews_of = np.full((n_parties, 3 * n), -1, np.int64)  # each party's reviews (-1 after the last)
-    degree = np.zeros(n_parties, np.int64)
+    degree = np.zeros(n_parties, np.int64)  # reviews each party takes part in
+    for r in range(n):
+        for j in range(3):
+            degree[members[r, j]] += 1
+    reviews_of = np.empty((n_parties, degree.max()), np.int64)  # each party's reviews, the first degree[p] of its row
+    degree[:] = 0
     for r in range(n):
         for j in range(3):
             p = members[r, j]
