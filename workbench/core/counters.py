@@ -47,3 +47,14 @@ def uniform_at(seed: np.uint64, k: int) -> float:
 def replication_key(seed: np.random.SeedSequence) -> np.uint64:
     """The 64-bit key every stream of a replication is derived from."""
     return seed.generate_state(1, dtype=np.uint64)[0]
+
+
+@njit(cache=True)
+def permutation(seed: np.uint64, used: np.ndarray, n: int) -> np.ndarray:
+    """A random order of 0..n-1 (Fisher-Yates), drawing from the stream ``seed`` after ``used[0]`` uniforms."""
+    order = np.arange(n)
+    for k in range(n - 1, 0, -1):
+        j = min(int(uniform_at(seed, used[0]) * (k + 1)), k)
+        used[0] += 1
+        order[k], order[j] = order[j], order[k]
+    return order

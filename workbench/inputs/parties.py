@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from workbench.core.counters import PAIRINGS, replication_key, stream_seed, uniform_at
+from workbench.core.counters import PAIRINGS, permutation, replication_key, stream_seed, uniform_at
 from workbench.core.errors import InputError
 
 #: Reviews and distinct parties per group (¶7).
@@ -102,22 +102,11 @@ def _review_ids(sizes: tuple[int, ...]) -> tuple[str, ...]:
 
 
 @njit(cache=True)
-def _permutation(seed: np.uint64, used: np.ndarray, n: int) -> np.ndarray:
-    """A random order of 0..n-1 (Fisher-Yates), drawing from the stream ``seed`` after ``used[0]`` uniforms."""
-    order = np.arange(n)
-    for k in range(n - 1, 0, -1):
-        j = min(int(uniform_at(seed, used[0]) * (k + 1)), k)
-        used[0] += 1
-        order[k], order[j] = order[j], order[k]
-    return order
-
-
-@njit(cache=True)
 def _draw_pairings(seed: np.uint64, sizes: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each review's party under review and two reviewers, group by group (see synthetic_pairings)."""
     used = np.zeros(1, np.int64)
     n_parties = sizes.sum()
-    order = _permutation(seed, used, n_parties)
+    order = permutation(seed, used, n_parties)
     group_of_party = np.empty(n_parties, np.int64)
     start = 0
     for g in range(sizes.shape[0]):
@@ -138,7 +127,7 @@ def _draw_pairings(seed: np.uint64, sizes: np.ndarray, distinct: np.ndarray) -> 
             used[0] += 1
         outsiders = outside[np.argsort(priority)[:outsiders_needed]]
         slots = reviewers[first : first + n]
-        flat = _permutation(seed, used, 2 * n)
+        flat = permutation(seed, used, 2 * n)
         for k in range(outsiders_needed):
             slots[flat[k] // 2, flat[k] % 2] = outsiders[k]
             load[outsiders[k]] += 1

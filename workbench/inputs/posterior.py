@@ -55,10 +55,6 @@ class Posterior:
         """The weights' running sum and total, computed once rather than in every draw."""
         return np.cumsum(self.weights), self.weights.sum()
 
-    def draw(self, seed: np.random.SeedSequence) -> dict[str, float]:
-        """One particle, chosen with probability equal to its weight, from the replication's seed."""
-        return self.particle(self.draw_index(seed))
-
     def particle(self, index: int) -> dict[str, float]:
         """The parameter values of particle ``index``."""
         return {name: float(v) for name, v in zip(self.names, self.values[index])}

@@ -20,13 +20,14 @@ import math
 import numpy as np
 from numba import njit
 
+from workbench.core.counters import permutation, uniform_at
 from workbench.core.errors import InputError
 from workbench.core.timeline import DAYS_PER_MONTH, GROUP_STARTS, months, to_day
 from workbench.inputs.observations import Snapshot
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import Pairings, first_involvement
 from workbench.simulation.schema import N_STAGES, InitialState, Stage, responsiveness_from_uniform
-from workbench.simulation.streams import ReplicationStreams, uniform_at
+from workbench.simulation.streams import ReplicationStreams
 
 # Stage numbers as plain ints: this module indexes arrays with them in loops.
 NOMINATIONS, CONSULTATION, SAQ, WRITTEN_FEEDBACK, LISTS = (
@@ -450,9 +451,7 @@ def _place(
 
     # The languages agreed at the consultations held (¶28), exactly as reported.
     held = np.flatnonzero(stage >= SAQ)
-    for k in range(held.shape[0] - 1, 0, -1):  # a random order (Fisher-Yates)
-        j = _below(seed, used, k + 1)
-        held[k], held[j] = held[j], held[k]
+    held = held[permutation(seed, used, held.shape[0])]  # in a random order
     one, three = counts[C_ONE_LANGUAGE], counts[C_THREE_LANGUAGES]
     for k in range(held.shape[0]):
         languages[held[k]] = 1 if k < one else (3 if k < one + three else 2)

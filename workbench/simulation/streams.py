@@ -67,11 +67,6 @@ def first_uniforms(key, component, n, k):
     return out
 
 
-def global_stream_seed(key: np.uint64, name: str) -> np.uint64:
-    """The seed of the stream of whole-replication component ``name`` (:data:`GLOBAL_COMPONENTS`)."""
-    return np.uint64(stream_seed(key, _GLOBAL_KEY + GLOBAL_COMPONENTS.index(name), 0))
-
-
 class UniformStream:
     """Standard uniforms for one entity of one component, in a reproducible order."""
 
@@ -147,7 +142,7 @@ class ReplicationStreams:
 
     def global_seed(self, name: str) -> np.uint64:
         """The seed of the stream of a whole-replication decision (e.g. the snapshot's assignments)."""
-        return global_stream_seed(self.key, name)
+        return np.uint64(stream_seed(self.key, _GLOBAL_KEY + GLOBAL_COMPONENTS.index(name), 0))
 
 
 def replication_seeds(seed: int, n: int | range | list[int]) -> list[np.random.SeedSequence]:
