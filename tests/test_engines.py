@@ -95,13 +95,13 @@ def test_a_run_that_runs_out_of_room_is_rerun_to_the_same_record(snapshot, monke
     setup = make_setup(dataclasses.replace(Parameters(), replacement_rate=2.0), horizon=HORIZON)
     seeds = replication_seeds(8, 3)
     roomy = [simulate(setup, seed)[0] for seed in seeds]
-    cramped = np.array([1, 1, 1, 1, 1], np.int64)
+    cramped = np.ones_like(engine.ROOM)
     monkeypatch.setattr(engine, "ROOM", cramped)
     for seed, expected in zip(seeds, roomy):
         record = simulate(setup, seed)[0]
         assert first_divergence(record, expected, ("cramped", "roomy")) is None
         assert engines_diverge(setup, seed) is None
-    assert cramped[engine.R_HANDOVERS] > len(roomy[-1].handovers) / 2  # it did have to grow
+    assert cramped[engine.ROOM_HANDOVERS] > len(roomy[-1].handovers) / 2  # it did have to grow
 
 
 # --- the divergence harness itself ------------------------------------------------------

@@ -141,6 +141,19 @@ def check_named_targets(levers: Levers, party_names: tuple[str, ...] | None, pai
             )
 
 
+def check_staffing(officers: int, levers: Levers, source: str = "scenario") -> None:
+    """A staffing lever may not leave the Secretariat without officers: ``officers`` today, and
+    the lever's change from its start date (``source``: the scenario file, for the message)."""
+    staffing = levers.secretariat_staffing
+    if staffing is not None and officers + staffing.officers_change < 1:
+        raise InputError(
+            source,
+            "levers.secretariat_staffing.officers_change",
+            f"{staffing.officers_change} would leave {officers + staffing.officers_change} officers",
+            f"at least {1 - officers} with {officers} officers",
+        )
+
+
 @dataclass(frozen=True)
 class Condition:
     """When the next cluster may start (¶25), possibly changed by the Conference.

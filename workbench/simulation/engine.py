@@ -1,25 +1,31 @@
-"""The compiled engine: the processes of :mod:`workbench.simulation.model` as one event loop.
+"""The compiled engine: the processes of :mod:`workbench.simulation.model` as events and handlers.
 
 :mod:`workbench.simulation.model` (SimPy) is the reference and reads like the process; this
-module runs the same processes some forty times faster (about 1.4 ms a replication), so that
-planners get answers in seconds.  It holds no rule of its own: every duration, lever
-effect, deadline and next stage comes from :mod:`workbench.simulation.rules` and the stage
-table of :mod:`workbench.simulation.stages`, which the SimPy processes call too.  What is
-left here is scheduling, the part that must differ from SimPy:
+module runs the same processes some forty times faster, so that planners get answers in
+seconds and a calibration can afford many simulations.  It holds no rule of its own: every
+duration, lever effect, deadline, next stage, Secretariat decision and completion count comes
+from :mod:`workbench.simulation.rules` and the stage table of :mod:`workbench.simulation.stages`,
+which the SimPy processes call too.  What is left here is scheduling, the part that must
+differ from SimPy, in the manner of Ciw's ``have_event``: each kind of event goes to a named
+handler, and the main loop (:func:`run_mechanism`) only takes the next event off the calendar
+(:mod:`workbench.simulation.calendar`) and dispatches it.
 
-* a **party**'s first focal point comes at a time fixed when it is first involved; its
-  experts follow; its focal point is then replaced from time to time: a *replace* event
-  starts a handover, which pauses the work of its reviews, and a *handover end* resumes it;
-* a **review** is a small state machine (``A_*`` actions): it waits (for its group, for
-  nominations, for focal points in place, for experts, for the Secretariat) or works (a
-  timer that a handover can interrupt, keeping the work left);
-* the **Secretariat** is a count of busy officers and a first-come first-served queue;
-  staffing changes hold or release officers ahead of the queue, as the SimPy model's
-  priority holders do.
+* a **party**'s first focal point comes at a time fixed when it is first involved
+  (:func:`on_nomination`); its experts follow (:func:`on_experts`); its focal point is then
+  replaced from time to time: a replacement (:func:`on_replacement`) starts a handover, which
+  pauses the work of its reviews, and the handover's end (:func:`on_handover_end`) resumes it;
+* a **review** is a small state machine: it waits (for its group, for nominations, for focal
+  points in place, for experts, for the Secretariat) or works (a timer that a handover can
+  interrupt, keeping the work left).  :func:`advance` takes it through its actions (the
+  ``A_*`` codes, one handler each) until it has to wait;
+* the **Secretariat** is the desks and queue of :mod:`workbench.simulation.rules`
+  (:func:`on_service_end`, :func:`on_staffing_change`).
 
 Events at the same time are handled in the order they were scheduled, as in SimPy, and
 the same uniforms are drawn in the same order, so a replication follows the same path in
 both engines (:mod:`workbench.simulation.divergence` finds the first event where they do not).
+Every handler borrows its arrays (:mod:`workbench.simulation.compiled`): the run's state is
+allocated once, in :func:`new_run`.
 """
 
 from __future__ import annotations
@@ -30,21 +36,36 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from workbench.inputs.levers import Levers
+from workbench.inputs.levers import Levers, check_staffing
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import Pairings, first_involvement
 from workbench.simulation import rules
-from workbench.simulation.compiled import borrows_arrays
+from workbench.simulation.calendar import (
+    EVENTS_ROOM,
+    NOW_ROOM,
+    WHAT_ACTION,
+    WHAT_KIND,
+    WHAT_SUBJECT,
+    WHAT_VERSION,
+    Calendar,
+    at,
+    clear,
+    has_events,
+    new_calendar,
+    next_event,
+    room_left,
+    schedule,
+    schedule_now,
+)
+from workbench.simulation.compiled import borrows_arrays, handler
 from workbench.simulation.layout import (
     C_EXPERTS,
     C_NOMINATION,
     C_REPLACEMENT,
     COMPLETED,
-    L_STAFFING,
     N_PARTY_STREAMS,
     N_REVIEW_STREAMS,
     NOMINATIONS,
-    P_GROUP1_TARGET,
     P_OFFICERS,
     P_REPLACEMENT_RATE,
     R_LANGUAGES,
@@ -53,28 +74,29 @@ from workbench.simulation.layout import (
     REVIEW_STREAM_OFFSET,
     STAGE_AGREES_LANGUAGES,
     STAGE_STREAM,
-    V_OFFICERS_CHANGE,
     LeverArrays,
     pack_levers,
     pack_parameters,
 )
-from workbench.simulation.schema import InitialState, RunRecord, check_staffing, party_traits
+from workbench.simulation.schema import InitialState, RunRecord, age_at_start, focal_point_at_start
 from workbench.simulation.streams import ReplicationStreams, stream_seed
+from workbench.simulation.traits import party_traits
 
-# --- event kinds -------------------------------------------------------------------------
-K_NOMINATE, K_EXPERTS, K_REPLACE, K_HANDOVER_END, K_STAFFING, K_SERVICE_END, K_REVIEW = range(7)
+# --- kinds of event -------------------------------------------------------------------------
+K_NOMINATION, K_EXPERTS, K_REPLACEMENT, K_HANDOVER_END, K_STAFFING, K_SERVICE_END, K_REVIEW = range(7)
 
-# --- what a review is waiting for ---------------------------------------------------------
+# --- what a review is waiting for -----------------------------------------------------------
 W_RUNNING, W_GROUP, W_NOMINATIONS, W_REDRAW_DELAY, W_FOCAL_POINTS, W_WORK, W_EXPERTS, W_QUEUE, W_SERVICE, W_DONE = range(10)
 
-# --- review actions ------------------------------------------------------------------------
+# --- a review's actions (see advance) -------------------------------------------------------
 A_BLOCK, A_ENTER, A_STEP, A_GATHER, A_PATIENCE_OVER, A_REDRAW, A_WORK, A_WORK_DONE, A_AFTER_WORK, A_AFTER_SERVICE = range(10)
 
-WORK_EPSILON = 1e-9  # days of work left below which work counts as done (as in Review.work)
+# --- what the run counts for its record (slots of Run.recorded) -------------------------------
+N_EVENTS, N_HANDOVERS, N_REDRAWS = range(3)
 
 
 class Start(NamedTuple):
-    """The initial state and the pairings, as the arrays the loop starts from."""
+    """The initial state and the pairings, as the arrays a run starts from."""
 
     group: np.ndarray  # (n,) group of each review
     members: np.ndarray  # (n, 3) party under review, reviewer 1, reviewer 2
@@ -92,577 +114,683 @@ class Start(NamedTuple):
     day: float
 
 
-# --- the calendar: events to come, in SimPy's order -------------------------------------------
-# SimPy handles events by time and, at equal times, in the order they were scheduled.  Every event
-# gets the next sequence number, and the calendar is a binary heap on (time, number), a total
-# order, so it pops events exactly as SimPy does.  It is two flat arrays, with what each event is
-# written once in a row of ``what`` under its number, and helpers that borrow the arrays
-# (``heapq`` on a typed list of six-field tuples took 6 % more of the engine's time).  Events for
-# the current instant (a review woken by a nomination, a handover's end) wait in a queue of their
-# own, ``woken``: they come before every later event, so only their order against the heap's
-# events of the same instant needs checking (a third of all events, 16 % of the engine's time).
+class Parties(NamedTuple):
+    """Every party's state, one entry per party (index p)."""
+
+    nominated_at: np.ndarray  # day of the first focal point (record)
+    first_replaced: np.ndarray  # day the focal point was first replaced (record)
+    replacements: np.ndarray  # replacements during the run (record)
+    responsiveness: np.ndarray  # how fast the party works (a handover may change it)
+    has_focal_point: np.ndarray
+    has_experts: np.ndarray
+    in_handover: np.ndarray
+    open_reviews: np.ndarray  # reviews of the party not yet completed
+    reviews: np.ndarray  # (m, n) the reviews the party takes part in, in SimPy's list order: the first n_reviews[p]
+    n_reviews: np.ndarray
+    handover_row: np.ndarray  # its open handover's row in the handover log
+    seed: np.ndarray  # (m, N_PARTY_STREAMS) its random streams
+    draws: np.ndarray  # (m, N_PARTY_STREAMS) uniforms drawn from each so far
 
 
-@borrows_arrays
-def _earlier(t1, k1, t2, k2):
-    return t1 < t2 or (t1 == t2 and k1 < k2)
+class Reviews(NamedTuple):
+    """Every review's state, one entry per review (index r)."""
+
+    group: np.ndarray
+    members: np.ndarray  # (n, 3) party under review, reviewer 1, reviewer 2 (redraws change the reviewers)
+    stage: np.ndarray
+    entered: np.ndarray  # (n, N_STAGES) record
+    deadline: np.ndarray  # (n, N_STAGES) record
+    languages: np.ndarray  # record
+    saq_lateness: np.ndarray  # record
+    waiting: np.ndarray  # W_*: what it waits for
+    resume_with: np.ndarray  # the action it takes when its focal points are back
+    version: np.ndarray  # bumped to make its pending events stale
+    next_stage: np.ndarray  # the stage it enters next
+    age: np.ndarray  # days the current stage had been under way at the start
+    remaining: np.ndarray  # days of work left on the stage
+    started: np.ndarray  # when the current stretch of work began
+    service: np.ndarray  # days of an officer's time it needs now
+    waiting_since: np.ndarray  # when its wait for a reviewing State's focal point began (redraws)
+    redraw_rounds: np.ndarray  # repeated draws of lots for the review so far (at most four, ¶6)
+    redraw_wait: np.ndarray  # days from a redraw request to the new draw
+    seed: np.ndarray  # (n, N_REVIEW_STREAMS)
+    draws: np.ndarray  # (n, N_REVIEW_STREAMS)
 
 
-@borrows_arrays
-def _number(what, counts, kind, subject, version, action):
-    """Give a new event the next number, k, and write what it is in row k."""
-    k = counts[1]
-    counts[1] = k + 1
-    what[k, 0] = kind
-    what[k, 1] = subject
-    what[k, 2] = version
-    what[k, 3] = action
-    return k
+class Run(NamedTuple):
+    """Everything one replication changes as it runs."""
+
+    parties: Parties
+    reviews: Reviews
+    calendar: Calendar
+    desks: np.ndarray  # the Secretariat's counts (rules.DESK_*)
+    queue: np.ndarray  # reviews waiting for an officer (rules' ring)
+    tally: np.ndarray  # open reviews and group 1's completed (rules.TALLY_*)
+    recorded: np.ndarray  # N_EVENTS, N_HANDOVERS, N_REDRAWS
+    threshold: np.ndarray  # (1,) the day the ¶25 condition was met (NaN: not yet)
+    handover_log: np.ndarray  # (room, 3) party, start day, end day (inf: unfinished)
+    redraw_log: np.ndarray  # (room, 5) day, review, slot, old party, new party
 
 
-@borrows_arrays
-def _schedule(times, numbers, what, counts, when, kind, subject, version, action):
-    """Add an event at ``when``: (when, its number) goes in the heap."""
-    k = _number(what, counts, kind, subject, version, action)
-    pos = counts[0]
-    counts[0] = pos + 1
-    while pos > 0:  # move parents that come later down, then put the event in the hole
-        parent = (pos - 1) >> 1
-        if not _earlier(when, k, times[parent], numbers[parent]):
-            break
-        times[pos] = times[parent]
-        numbers[pos] = numbers[parent]
-        pos = parent
-    times[pos] = when
-    numbers[pos] = k
+class Outcome(NamedTuple):
+    """What :func:`run_mechanism` hands back: whether the run finished, then the record's fields."""
+
+    finished: bool
+    end_day: float
+    entered: np.ndarray
+    deadline: np.ndarray
+    languages: np.ndarray
+    saq_lateness: np.ndarray
+    nominated_at: np.ndarray
+    first_replaced_at: np.ndarray
+    replacements: np.ndarray
+    redraw_log: np.ndarray
+    handover_log: np.ndarray
+    threshold_day: float
+    events: int
+    draws: int
 
 
-@borrows_arrays
-def _schedule_now(woken, what, counts, kind, subject, version, action):
-    """Add an event at the current time: it joins the queue of events for this instant, which
-    all come before any later event, so it needs no place in the heap (a third of all events)."""
-    woken[counts[3]] = _number(what, counts, kind, subject, version, action)
-    counts[3] += 1
-
-
-@borrows_arrays
-def _next_event(times, numbers, counts, woken, now):
-    """Remove the earliest event: its time and number; the calendar must not be empty.  An event
-    of this instant's queue comes first unless the heap holds one of the same instant scheduled earlier."""
-    if counts[2] < counts[3]:
-        k = woken[counts[2]]
-        if counts[0] == 0 or times[0] > now or numbers[0] > k:
-            counts[2] += 1
-            if counts[2] == counts[3]:
-                counts[2] = counts[3] = 0
-            return now, k
-    when, k = times[0], numbers[0]
-    last = counts[0] - 1
-    counts[0] = last
-    if last > 0:  # the last event fills the root's hole, sifted down past earlier children
-        t_last, k_last = times[last], numbers[last]
-        pos = 0
-        child = 1
-        while child < last:
-            if child + 1 < last and _earlier(times[child + 1], numbers[child + 1], times[child], numbers[child]):
-                child += 1
-            if not _earlier(times[child], numbers[child], t_last, k_last):
-                break
-            times[pos] = times[child]
-            numbers[pos] = numbers[child]
-            pos = child
-            child = 2 * pos + 1
-        times[pos] = t_last
-        numbers[pos] = k_last
-    return when, k
-
-
-@borrows_arrays
-def _remove_review(party_reviews, party_n_reviews, p, r):
-    """list.remove: drop review r from party p's list, keeping the others' order."""
-    k = 0
-    while party_reviews[p, k] != r:
-        k += 1
-    for j in range(k, party_n_reviews[p] - 1):
-        party_reviews[p, j] = party_reviews[p, j + 1]
-    party_n_reviews[p] -= 1
-
-
-@borrows_arrays
-def _all_in_place(has_focal_point, in_handover, a, b, c):
-    """Review.all_in_place: the three focal points exist and none is handing over."""
-    return has_focal_point[a] and has_focal_point[b] and has_focal_point[c] and not (in_handover[a] or in_handover[b] or in_handover[c])
-
-
-#: Rows of the arrays that can fill up during a run (R_*), and how many a run starts with.
-R_HEAP, R_EVENTS, R_HANDOVERS, R_REDRAWS, R_NOW = range(5)
+#: Rows of ``room``: the arrays that can fill up during a run.  The calendar's come first, in the
+#: order of :func:`workbench.simulation.calendar.room_left`'s answers.
+ROOM_EVENTS, ROOM_NOW, ROOM_HANDOVERS, ROOM_REDRAWS = EVENTS_ROOM, NOW_ROOM, 2, 3
 
 #: The room runs in this process start with: a run that needed more leaves it here for the next.
-ROOM = np.array([1024, 16384, 2048, 512, 1024], np.int64)
+ROOM = np.array([16384, 1024, 2048, 512], np.int64)
+
+
+# --- the run's state -----------------------------------------------------------------------
+@njit(cache=True)
+def new_run(key, P, levers, start, end_day, room):
+    """The state at the start: copies of the start's arrays, empty logs, the random streams'
+    seeds, and the calendar to ``end_day`` with room for the start's events and ``room``'s more."""
+    n, m = start.group.shape[0], start.nominated_at.shape[0]
+    party_seed = np.empty((m, N_PARTY_STREAMS), np.uint64)
+    for p in range(m):
+        for c in range(N_PARTY_STREAMS):
+            party_seed[p, c] = stream_seed(key, c, p)
+    review_seed = np.empty((n, N_REVIEW_STREAMS), np.uint64)
+    for r in range(n):
+        for c in range(N_REVIEW_STREAMS):
+            review_seed[r, c] = stream_seed(key, REVIEW_STREAM_OFFSET + c, r)
+    parties = Parties(
+        start.nominated_at.copy(),
+        start.first_replaced.copy(),
+        np.zeros(m, np.int64),
+        start.responsiveness.copy(),  # its first two draws made the start; revivals draw elsewhere
+        np.zeros(m, np.bool_),
+        np.zeros(m, np.bool_),
+        np.zeros(m, np.bool_),
+        np.zeros(m, np.int64),
+        np.empty((m, n), np.int64),
+        np.zeros(m, np.int64),
+        np.full(m, -1, np.int64),
+        party_seed,
+        np.zeros((m, N_PARTY_STREAMS), np.int64),
+    )
+    reviews = Reviews(
+        start.group,
+        start.members.copy(),
+        start.stage.copy(),
+        start.entered.copy(),
+        start.deadline.copy(),
+        start.languages.copy(),
+        start.saq_lateness.copy(),
+        np.full(n, W_RUNNING, np.int64),
+        np.zeros(n, np.int64),
+        np.zeros(n, np.int64),
+        np.zeros(n, np.int64),
+        np.zeros(n, np.float64),
+        np.zeros(n, np.float64),
+        np.zeros(n, np.float64),
+        np.zeros(n, np.float64),
+        np.zeros(n, np.float64),
+        np.zeros(n, np.int64),
+        np.zeros(n, np.float64),
+        review_seed,
+        np.zeros((n, N_REVIEW_STREAMS), np.int64),
+    )
+    starting = 2 * (n + m) + 16  # the start schedules at most two events a party and a review
+    calendar = new_calendar(start.day, end_day, max(room[ROOM_EVENTS], starting), max(room[ROOM_NOW], n + 16))
+    desks = np.zeros(rules.N_DESK_COUNTS, np.int64)
+    rules.secretariat_opens(desks, int(P[P_OFFICERS]), rules.staffing_change(levers))
+    tally = np.zeros(rules.N_TALLY, np.int64)
+    rules.tally_start(tally, reviews.stage, reviews.group)
+    return Run(
+        parties,
+        reviews,
+        calendar,
+        desks,
+        np.empty(n, np.int64),
+        tally,
+        np.zeros(3, np.int64),
+        np.full(1, np.nan),
+        np.empty((room[ROOM_HANDOVERS], 3)),
+        np.empty((room[ROOM_REDRAWS], 5)),
+    )
+
+
+@handler
+def _join(parties, p, r):
+    """Party ``p`` takes part in review ``r`` (at the end of its list, as SimPy's list.append)."""
+    parties.reviews[p, parties.n_reviews[p]] = r
+    parties.n_reviews[p] += 1
+
+
+@handler
+def _leave(parties, p, r):
+    """Party ``p`` no longer takes part in review ``r`` (list.remove: the others keep their order)."""
+    k = 0
+    while parties.reviews[p, k] != r:
+        k += 1
+    for j in range(k, parties.n_reviews[p] - 1):
+        parties.reviews[p, j] = parties.reviews[p, j + 1]
+    parties.n_reviews[p] -= 1
+
+
+# --- the start: the Secretariat's staffing change, the parties, then the reviews ---------------
+@handler
+def _schedule_replacement(run, P, now, p):
+    """Party.replace_focal_points: the next replacement of ``p``'s focal point, if they happen at all."""
+    parties = run.parties
+    if P[P_REPLACEMENT_RATE] > 0:
+        gap, parties.draws[p, C_REPLACEMENT] = rules.replacement_gap(parties.seed[p, C_REPLACEMENT], parties.draws[p, C_REPLACEMENT], P)
+        schedule(run.calendar, now + gap, K_REPLACEMENT, p, 0, 0)
+
+
+@borrows_arrays
+def _start_party(run, start, P, levers, now, p):
+    """Party.life: a party that nominated before the start replaces its focal point from time to
+    time; any other waits until it is first involved, then nominates after a draw of effort."""
+    parties = run.parties
+    if focal_point_at_start(parties.nominated_at[p]):
+        parties.has_focal_point[p] = True
+        parties.has_experts[p] = True
+        _schedule_replacement(run, P, now, p)
+        return
+    t = now
+    if start.first_involved[p] > t:
+        t = at(t, start.first_involved[p])
+    if not rules.nominates(p, start.silent[p], levers):
+        return
+    delay, parties.draws[p, C_NOMINATION] = rules.nomination_delay(
+        parties.seed[p, C_NOMINATION], parties.draws[p, C_NOMINATION], t, p, start.silent[p], parties.responsiveness[p], P, levers
+    )
+    schedule(run.calendar, t + delay, K_NOMINATION, p, 0, 0)
+
+
+@borrows_arrays
+def _start_review(run, start, now, r):
+    """Review.life: a review whose group has not started waits for its start date; any other
+    takes up its stage, under way for as long as the initial state says."""
+    reviews = run.reviews
+    s = reviews.stage[r]
+    if s == COMPLETED:
+        reviews.waiting[r] = W_DONE
+    elif s < 0:
+        reviews.waiting[r] = W_GROUP
+        reviews.next_stage[r] = NOMINATIONS
+        schedule(run.calendar, at(now, start.group_start_of_review[r]), K_REVIEW, r, 0, A_ENTER)
+    else:
+        reviews.age[r] = age_at_start(reviews.entered[r, s], start.day)
+        schedule_now(run.calendar, K_REVIEW, r, 0, A_STEP)
+
+
+@borrows_arrays
+def _start(run, start, P, levers):
+    """Everything the initial state sets going, in the order the SimPy model starts its processes."""
+    now = start.day
+    if rules.staffing_change(levers) != 0:
+        schedule(run.calendar, at(now, max(now, rules.staffing_day(levers))), K_STAFFING, 0, 0, 0)
+    parties, members, stage = run.parties, run.reviews.members, run.reviews.stage
+    for r in range(members.shape[0]):
+        for j in range(3):
+            p = members[r, j]
+            _join(parties, p, r)
+            if stage[r] != COMPLETED:
+                parties.open_reviews[p] += 1
+    for p in range(parties.nominated_at.shape[0]):
+        _start_party(run, start, P, levers, now, p)
+    for r in range(members.shape[0]):
+        _start_review(run, start, now, r)
+
+
+# --- the parties' events --------------------------------------------------------------------
+@handler
+def _wake(run, r, action):
+    """Review ``r`` acts now: its pending events become stale, and it takes ``action`` this instant."""
+    reviews = run.reviews
+    reviews.version[r] += 1
+    reviews.waiting[r] = W_RUNNING
+    schedule_now(run.calendar, K_REVIEW, r, reviews.version[r], action)
+
+
+@handler
+def on_nomination(run, P, now, p):
+    """Party.appoint_focal_point: its experts and its first replacement follow; its reviews that
+    waited for it go on (those still missing a focal point elsewhere keep waiting)."""
+    parties, reviews = run.parties, run.reviews
+    parties.has_focal_point[p] = True
+    parties.nominated_at[p] = now
+    run.recorded[N_EVENTS] += 1
+    lag, parties.draws[p, C_EXPERTS] = rules.experts_delay(parties.seed[p, C_EXPERTS], parties.draws[p, C_EXPERTS], P)
+    schedule(run.calendar, now + lag, K_EXPERTS, p, 0, 0)
+    _schedule_replacement(run, P, now, p)
+    for k in range(parties.n_reviews[p]):
+        r = parties.reviews[p, k]
+        if reviews.waiting[r] == W_NOMINATIONS:
+            if rules.all_nominated(parties.has_focal_point, reviews.members[r, 0], reviews.members[r, 1], reviews.members[r, 2]):
+                _wake(run, r, A_GATHER)
+        elif reviews.waiting[r] == W_FOCAL_POINTS:
+            _wake(run, r, reviews.resume_with[r])
+
+
+@handler
+def on_experts(run, p):
+    """The party's governmental experts are named: its reviews that waited for them go on."""
+    parties, reviews = run.parties, run.reviews
+    parties.has_experts[p] = True
+    for k in range(parties.n_reviews[p]):
+        r = parties.reviews[p, k]
+        if reviews.waiting[r] == W_EXPERTS:
+            _wake(run, r, A_STEP)
+
+
+@handler
+def _pause(run, now, r):
+    """Review.pause: work under way stops, keeping the work left."""
+    reviews = run.reviews
+    reviews.remaining[r] -= now - reviews.started[r]
+    reviews.version[r] += 1
+    if rules.work_left(reviews.remaining[r]):
+        reviews.waiting[r] = W_FOCAL_POINTS
+        reviews.resume_with[r] = A_WORK
+    else:
+        reviews.waiting[r] = W_RUNNING
+        schedule_now(run.calendar, K_REVIEW, r, reviews.version[r], A_AFTER_WORK)
+
+
+@handler
+def on_replacement(run, P, levers, now, p):
+    """Party.replace_focal_points: a focal point leaves; every review of the party stalls until
+    the newcomer has taken over (¶14)."""
+    parties, reviews = run.parties, run.reviews
+    if not rules.replacement_matters(parties.open_reviews, p):
+        return  # nothing left that a replacement could affect, and no more replacements
+    parties.replacements[p] += 1
+    run.recorded[N_EVENTS] += 1
+    if math.isnan(parties.first_replaced[p]):
+        parties.first_replaced[p] = now
+    row = run.recorded[N_HANDOVERS]
+    run.handover_log[row, 0] = p
+    run.handover_log[row, 1] = now
+    run.handover_log[row, 2] = math.inf
+    parties.handover_row[p] = row
+    run.recorded[N_HANDOVERS] += 1
+    parties.in_handover[p] = True
+    for k in range(parties.n_reviews[p]):
+        r = parties.reviews[p, k]
+        if reviews.waiting[r] == W_WORK:
+            _pause(run, now, r)
+    stall, parties.draws[p, C_REPLACEMENT] = rules.handover_stall(
+        parties.seed[p, C_REPLACEMENT], parties.draws[p, C_REPLACEMENT], now, p, P, levers
+    )
+    schedule(run.calendar, now + stall, K_HANDOVER_END, p, 0, 0)
+
+
+@handler
+def on_handover_end(run, P, now, p):
+    """The new focal point has taken over, perhaps more or less responsive than the last: the
+    party's stalled reviews go on, and its next replacement is drawn."""
+    parties, reviews = run.parties, run.reviews
+    parties.responsiveness[p], parties.draws[p, C_REPLACEMENT] = rules.responsiveness_after_handover(
+        parties.seed[p, C_REPLACEMENT], parties.draws[p, C_REPLACEMENT], parties.responsiveness[p], P
+    )
+    parties.in_handover[p] = False
+    run.handover_log[parties.handover_row[p], 2] = now
+    _schedule_replacement(run, P, now, p)
+    for k in range(parties.n_reviews[p]):
+        r = parties.reviews[p, k]
+        if reviews.waiting[r] == W_FOCAL_POINTS:
+            _wake(run, r, reviews.resume_with[r])
+
+
+# --- the Secretariat's events ---------------------------------------------------------------
+@handler
+def _serve(run, now, r):
+    """An officer takes review ``r`` for the service it needs."""
+    run.reviews.waiting[r] = W_SERVICE
+    schedule(run.calendar, now + run.reviews.service[r], K_SERVICE_END, r, 0, 0)
+
+
+@handler
+def _desk_freed(run, now):
+    """A desk comes free: whoever the rules give it to is served."""
+    r = rules.desk_freed(run.desks, run.queue)
+    if r >= 0:
+        _serve(run, now, r)
+
+
+@handler
+def on_staffing_change(run, levers, now):
+    """The staffing lever's start date: recruits take their desks, or officers leave."""
+    change = rules.staffing_change(levers)
+    if change > 0:
+        for _ in range(change):
+            _desk_freed(run, now)
+    else:
+        rules.officers_leave(run.desks, -change)
+
+
+@handler
+def on_service_end(run, now, r):
+    """An officer has done what review ``r`` needed: the desk goes to the next in line."""
+    _desk_freed(run, now)
+    run.reviews.waiting[r] = W_RUNNING
+
+
+# --- a review's actions: each returns the next, A_BLOCK when the review has to wait ----------------
+@handler
+def _enter(run, P, now, r):
+    """Review.enter: only with all focal points in place (except nominations), recording the entry
+    and its deadline; a completed review counts towards the ¶25 condition."""
+    parties, reviews = run.parties, run.reviews
+    a, b, c = reviews.members[r, 0], reviews.members[r, 1], reviews.members[r, 2]
+    s = reviews.next_stage[r]
+    if s != NOMINATIONS and not rules.all_in_place(parties.has_focal_point, parties.in_handover, a, b, c):
+        reviews.waiting[r] = W_FOCAL_POINTS
+        reviews.resume_with[r] = A_ENTER
+        return A_BLOCK
+    reviews.stage[r] = s
+    rules.record_entry(r, s, now, reviews.entered, reviews.deadline, reviews.saq_lateness, P)
+    run.recorded[N_EVENTS] += 1
+    if s == COMPLETED:
+        reviews.waiting[r] = W_DONE
+        if rules.review_completed(run.tally, parties.open_reviews, reviews.group[r], a, b, c, P):
+            run.threshold[0] = now
+        return A_BLOCK
+    reviews.age[r] = 0.0
+    return A_STEP
+
+
+@handler
+def _step(run, P, levers, now, r):
+    """Begin the stage's work as the stage table says: nominations gather focal points; any other
+    stage waits for the experts it needs, then draws its working time."""
+    parties, reviews = run.parties, run.reviews
+    s = reviews.stage[r]
+    if s == NOMINATIONS:  # Review.gather_focal_points
+        reviews.redraw_rounds[r], since = rules.redraws_before(reviews.age[r], P)
+        reviews.waiting_since[r] = now - since
+        return A_GATHER
+    a, b, c = reviews.members[r, 0], reviews.members[r, 1], reviews.members[r, 2]
+    if not rules.experts_ready(s, parties.has_experts, a, b, c):
+        reviews.waiting[r] = W_EXPERTS
+        return A_BLOCK
+    col = STAGE_STREAM[s]
+    reviews.remaining[r], reviews.draws[r, col] = rules.work_days(
+        reviews.seed[r, col],
+        reviews.draws[r, col],
+        s,
+        now,
+        reviews.group[r],
+        a,
+        b,
+        c,
+        reviews.languages[r],
+        parties.responsiveness,
+        P,
+        levers,
+        reviews.age[r],
+    )
+    return A_WORK
+
+
+@handler
+def _gather(run, P, levers, now, r):
+    """No review can begin until all three focal points exist (¶26); while a reviewing State has
+    none, the party under review may ask for a redraw once its patience runs out (¶6-7)."""
+    has_focal_point, reviews = run.parties.has_focal_point, run.reviews
+    a, b, c = reviews.members[r, 0], reviews.members[r, 1], reviews.members[r, 2]
+    if rules.all_nominated(has_focal_point, a, b, c):
+        reviews.next_stage[r] = NOMINATIONS + 1
+        return A_ENTER
+    reviews.waiting[r] = W_NOMINATIONS
+    if reviews.redraw_rounds[r] < rules.REDRAWS_ALLOWED and rules.redraw_wanted(has_focal_point, b, c):
+        patience_ends, reviews.redraw_wait[r] = rules.redraw_schedule(reviews.waiting_since[r], reviews.group[r], a, b, c, P, levers)
+        if math.isfinite(patience_ends):
+            reviews.version[r] += 1
+            schedule(run.calendar, at(now, max(now, patience_ends)), K_REVIEW, r, reviews.version[r], A_PATIENCE_OVER)
+    return A_BLOCK
+
+
+@handler
+def _patience_over(run, now, r):
+    """A reviewing State has not nominated in time: the redraw is requested for the next draw."""
+    reviews = run.reviews
+    reviews.waiting[r] = W_REDRAW_DELAY
+    reviews.version[r] += 1
+    schedule(run.calendar, now + reviews.redraw_wait[r], K_REVIEW, r, reviews.version[r], A_REDRAW)
+    return A_BLOCK
+
+
+@handler
+def _redraw(run, now, r):
+    """Mechanism.redraw_reviewer, for each reviewing State still without a focal point: a party
+    with one is drawn by lot to take its place (¶6)."""
+    parties, reviews = run.parties, run.reviews
+    reviews.redraw_rounds[r] += 1
+    for slot in rules.REVIEWER_SLOTS:
+        old = reviews.members[r, slot]
+        if parties.has_focal_point[old]:
+            continue
+        new, reviews.draws[r, R_REDRAW] = rules.redraw_reviewer(
+            reviews.seed[r, R_REDRAW],
+            reviews.draws[r, R_REDRAW],
+            parties.has_focal_point,
+            reviews.members[r, 0],
+            reviews.members[r, 1],
+            reviews.members[r, 2],
+        )
+        if new < 0:
+            continue
+        reviews.members[r, slot] = new
+        _leave(parties, old, r)
+        _join(parties, new, r)
+        parties.open_reviews[old] -= 1
+        parties.open_reviews[new] += 1
+        row = run.recorded[N_REDRAWS]
+        run.redraw_log[row, 0] = now
+        run.redraw_log[row, 1] = r
+        run.redraw_log[row, 2] = slot
+        run.redraw_log[row, 3] = old
+        run.redraw_log[row, 4] = new
+        run.recorded[N_REDRAWS] += 1
+        run.recorded[N_EVENTS] += 1
+    reviews.waiting_since[r] = now
+    return A_GATHER
+
+
+@handler
+def _work(run, now, r):
+    """Review.work: progress only while all focal points are in place; a handover pauses it."""
+    parties, reviews = run.parties, run.reviews
+    if not rules.work_left(reviews.remaining[r]):
+        return A_AFTER_WORK
+    if not rules.all_in_place(
+        parties.has_focal_point, parties.in_handover, reviews.members[r, 0], reviews.members[r, 1], reviews.members[r, 2]
+    ):
+        reviews.waiting[r] = W_FOCAL_POINTS
+        reviews.resume_with[r] = A_WORK
+        return A_BLOCK
+    reviews.started[r] = now
+    reviews.version[r] += 1
+    reviews.waiting[r] = W_WORK
+    schedule(run.calendar, now + reviews.remaining[r], K_REVIEW, r, reviews.version[r], A_WORK_DONE)
+    return A_BLOCK
+
+
+@handler
+def _after_work(run, P, now, r):
+    """The stage's own work is done: an officer organizes or facilitates where the stage needs one."""
+    reviews = run.reviews
+    s = reviews.stage[r]
+    if not rules.needs_secretariat(s):
+        return A_AFTER_SERVICE
+    reviews.service[r], reviews.draws[r, R_SECRETARIAT] = rules.secretariat_days(
+        reviews.seed[r, R_SECRETARIAT], reviews.draws[r, R_SECRETARIAT], s, P
+    )
+    if rules.officer_requested(run.desks, run.queue, r):
+        _serve(run, now, r)
+    else:
+        reviews.waiting[r] = W_QUEUE
+    return A_BLOCK
+
+
+@handler
+def _after_service(run, P, r):
+    """The working languages are agreed at the consultation (¶27-28); then the next stage."""
+    reviews = run.reviews
+    s = reviews.stage[r]
+    if STAGE_AGREES_LANGUAGES[s]:
+        reviews.languages[r], reviews.draws[r, R_LANGUAGES] = rules.languages_agreed(
+            reviews.seed[r, R_LANGUAGES], reviews.draws[r, R_LANGUAGES], P
+        )
+    reviews.next_stage[r] = s + 1
+    return A_ENTER
+
+
+@handler
+def advance(run, P, levers, now, r, action):
+    """Take review ``r`` from ``action`` through its actions until it has to wait."""
+    run.reviews.waiting[r] = W_RUNNING
+    while action != A_BLOCK:
+        if action == A_ENTER:
+            action = _enter(run, P, now, r)
+        elif action == A_STEP:
+            action = _step(run, P, levers, now, r)
+        elif action == A_GATHER:
+            action = _gather(run, P, levers, now, r)
+        elif action == A_PATIENCE_OVER:
+            action = _patience_over(run, now, r)
+        elif action == A_REDRAW:
+            action = _redraw(run, now, r)
+        elif action == A_WORK:
+            action = _work(run, now, r)
+        elif action == A_WORK_DONE:
+            run.reviews.remaining[r] = 0.0
+            action = A_AFTER_WORK
+        elif action == A_AFTER_WORK:
+            action = _after_work(run, P, now, r)
+        else:  # A_AFTER_SERVICE
+            action = _after_service(run, P, r)
+
+
+# --- the main loop -----------------------------------------------------------------------------
+@handler
+def _room_short(run, most):
+    """-1 if every array that fills up can take what the next event may add, else which cannot."""
+    calendar_short = room_left(run.calendar, most)
+    if calendar_short >= 0:
+        return calendar_short
+    if run.recorded[N_HANDOVERS] + 1 > run.handover_log.shape[0]:
+        return ROOM_HANDOVERS
+    if run.recorded[N_REDRAWS] + 2 > run.redraw_log.shape[0]:
+        return ROOM_REDRAWS
+    return -1
+
+
+@handler
+def _room_size(run, which):
+    if which == ROOM_EVENTS:
+        return run.calendar.what.shape[0]
+    if which == ROOM_NOW:
+        return run.calendar.woken.shape[0]
+    if which == ROOM_HANDOVERS:
+        return run.handover_log.shape[0]
+    return run.redraw_log.shape[0]
+
+
+@handler
+def _dispatch(run, P, levers, now, k):
+    """Hand event ``k`` to its handler; a review it concerns then takes its next action."""
+    what = run.calendar.what
+    kind, subject = what[k, WHAT_KIND], what[k, WHAT_SUBJECT]
+    action = A_BLOCK
+    if kind == K_REVIEW:
+        if what[k, WHAT_VERSION] == run.reviews.version[subject]:  # else superseded: interrupted work, nominations came first
+            action = what[k, WHAT_ACTION]
+    elif kind == K_NOMINATION:
+        on_nomination(run, P, now, subject)
+    elif kind == K_EXPERTS:
+        on_experts(run, subject)
+    elif kind == K_REPLACEMENT:
+        on_replacement(run, P, levers, now, subject)
+    elif kind == K_HANDOVER_END:
+        on_handover_end(run, P, now, subject)
+    elif kind == K_SERVICE_END:
+        on_service_end(run, now, subject)
+        action = A_AFTER_SERVICE
+    else:  # K_STAFFING
+        on_staffing_change(run, levers, now)
+    if action != A_BLOCK:
+        advance(run, P, levers, now, subject, action)
+
+
+@borrows_arrays
+def _loop(run, P, levers, now, end_day, room):
+    """The events in time order until the horizon, or until every review is completed: whether the
+    run finished (False: out of room, which ``room`` now has more of), and the day it ended."""
+    most = run.reviews.group.shape[0] + run.desks[rules.DESK_CAPACITY] + 8  # the most events one event can schedule
+    while has_events(run.calendar):
+        short = _room_short(run, most)
+        if short >= 0:
+            room[short] = 2 * _room_size(run, short)
+            return False, end_day
+        now, k = next_event(run.calendar, now)
+        if now > end_day:
+            break
+        _dispatch(run, P, levers, now, k)
+        if run.tally[rules.TALLY_OPEN] == 0:
+            return True, now
+    return True, end_day
 
 
 @njit(cache=True)
 def run_mechanism(key, P, levers, start, horizon_day, room):
-    """One replication from the initial state to the horizon: whether it finished, then the
-    fields of a RunRecord after ``start_day``, in order.
+    """One replication from the initial state to the horizon (or until every review is completed).
 
-    The arrays that grow with the run (the calendar, the log of handovers) have the sizes in
-    ``room``.  A run that would overflow one stops, doubles that entry of ``room`` and returns
-    False; :func:`run_compiled` then runs it again, drawing the same numbers.  Growing arrays
-    in the loop instead would make them loop-carried variables, whose reference counting on
-    every event cost a fifth of the engine's time.
+    The arrays that fill up with the run (the calendar, the logs) have the sizes in ``room``.  A
+    run that would overflow one stops, doubles that entry of ``room`` and comes back unfinished;
+    :func:`run_compiled` then runs it again, drawing the same numbers.  Growing arrays in the
+    loop instead would make them loop-carried variables, whose reference counting on every
+    event cost a fifth of the engine's time.  The loop itself counts no references at all
+    (:data:`~workbench.simulation.compiled.handler`).
     """
-    group, members_in = start.group, start.members
-    n = group.shape[0]
-    m = start.nominated_at.shape[0]
-    day0 = start.day
-
-    # ---- state -----------------------------------------------------------------------
-    members = members_in.copy()
-    stage = start.stage.copy()
-    entered = start.entered.copy()
-    deadline = start.deadline.copy()
-    languages = start.languages.copy()
-    saq_lateness = start.saq_lateness.copy()
-    nominated_at = start.nominated_at.copy()
-    first_replaced = start.first_replaced.copy()
-    replacements = np.zeros(m, np.int64)
-    responsiveness = start.responsiveness.copy()
-
-    has_focal_point = np.zeros(m, np.bool_)
-    has_experts = np.zeros(m, np.bool_)
-    in_handover = np.zeros(m, np.bool_)
-    open_reviews_of = np.zeros(m, np.int64)
-    party_reviews = np.empty((m, n), np.int64)  # the reviews each party takes part in, in SimPy's list order
-    party_n_reviews = np.zeros(m, np.int64)
-    handover_row = np.full(m, -1, np.int64)
-
-    party_seed = np.empty((m, N_PARTY_STREAMS), np.uint64)
-    party_draws = np.zeros((m, N_PARTY_STREAMS), np.int64)
-    review_seed = np.empty((n, N_REVIEW_STREAMS), np.uint64)
-    review_draws = np.zeros((n, N_REVIEW_STREAMS), np.int64)
-    for p in range(m):
-        for c in range(N_PARTY_STREAMS):
-            party_seed[p, c] = stream_seed(key, c, p)
-    for r in range(n):
-        for c in range(N_REVIEW_STREAMS):
-            review_seed[r, c] = stream_seed(key, REVIEW_STREAM_OFFSET + c, r)
-    # The first two responsiveness draws went to the initial state; revivals draw elsewhere.
-
-    waiting = np.full(n, W_RUNNING, np.int64)
-    resume_with = np.zeros(n, np.int64)  # the action a review takes when its focal points are back
-    version = np.zeros(n, np.int64)  # bumps invalidate a review's pending timers
-    next_stage = np.zeros(n, np.int64)
-    age = np.zeros(n, np.float64)
-    remaining = np.zeros(n, np.float64)
-    started = np.zeros(n, np.float64)
-    service = np.zeros(n, np.float64)
-    waiting_since = np.zeros(n, np.float64)
-    redraw_rounds = np.zeros(n, np.int64)  # repeated draws of lots for the review so far (at most four, ¶6)
-    redraw_wait = np.zeros(n, np.float64)  # days from the request to the new draw
-
-    redraw_log = np.empty((room[R_REDRAWS], 5))
-    n_redraws = 0
-    handover_log = np.empty((room[R_HANDOVERS], 3))
-    n_handovers = 0
-    events = 0
-
-    # The Secretariat: officers busy, first-come first-served queue, and staffing holders.
-    officers = int(P[P_OFFICERS])
-    change = int(levers.value[V_OFFICERS_CHANGE]) if math.isfinite(levers.start[L_STAFFING]) else 0
-    capacity = max(officers, officers + change)
-    busy = 0
-    queue = np.empty(n, np.int64)  # a ring: no review waits twice at once
-    queue_head = 0
-    queue_length = 0
-    waiting_holders = 0
-
-    group1_target = int(P[P_GROUP1_TARGET])
-    group1_completed = 0
-    open_reviews = 0
-    threshold_day = np.nan
-    for r in range(n):
-        if stage[r] == COMPLETED:
-            if group[r] == 1:
-                group1_completed += 1
-        else:
-            open_reviews += 1
-
-    # The calendar of events to come (see _schedule); room for the start's, more made as the loop goes.
-    times = np.empty(max(room[R_HEAP], 2 * (n + m) + 16))
-    numbers = np.empty(times.shape[0], np.int64)
-    what = np.empty((max(room[R_EVENTS], 2 * (n + m) + 16), 4), np.int64)
-    woken = np.empty(max(room[R_NOW], n + 16), np.int64)  # this instant's events, in order
-    counts = np.zeros(4, np.int64)  # events in the heap, events scheduled so far, this instant's queue: next and end
-
-    # ---- start: the Secretariat's holders, the parties, then the reviews ---------------
-    now = day0
-    if change > 0:
-        busy = change  # officers not yet recruited, held until the start date
-        _schedule(times, numbers, what, counts, now + max(0.0, levers.start[L_STAFFING] - now), K_STAFFING, 0, 0, 0)
-    elif change < 0:
-        when = now + (levers.start[L_STAFFING] - now) if levers.start[L_STAFFING] > now else now
-        _schedule(times, numbers, what, counts, when, K_STAFFING, 0, 0, 0)
-
-    for r in range(n):
-        for j in range(3):
-            p = members[r, j]
-            party_reviews[p, party_n_reviews[p]] = r
-            party_n_reviews[p] += 1
-            if stage[r] != COMPLETED:
-                open_reviews_of[p] += 1
-
-    for p in range(m):
-        if math.isfinite(nominated_at[p]) or nominated_at[p] == -math.inf:
-            has_focal_point[p] = True
-            has_experts[p] = True
-            if P[P_REPLACEMENT_RATE] > 0:
-                gap, party_draws[p, C_REPLACEMENT] = rules.replacement_gap(party_seed[p, C_REPLACEMENT], party_draws[p, C_REPLACEMENT], P)
-                _schedule(times, numbers, what, counts, now + gap, K_REPLACE, p, 0, 0)
-            continue
-        # Party.life: wait to be involved, then nominate after a draw of effort.
-        t = now
-        if start.first_involved[p] > t:
-            t = t + (start.first_involved[p] - t)
-        if not rules.nominates(p, start.silent[p], levers):
-            continue
-        delay, party_draws[p, C_NOMINATION] = rules.nomination_delay(
-            party_seed[p, C_NOMINATION], party_draws[p, C_NOMINATION], t, p, start.silent[p], responsiveness[p], P, levers
-        )
-        _schedule(times, numbers, what, counts, t + delay, K_NOMINATE, p, 0, 0)
-
-    for r in range(n):
-        s = stage[r]
-        if s == COMPLETED:
-            waiting[r] = W_DONE
-            continue
-        if s < 0:
-            waiting[r] = W_GROUP
-            next_stage[r] = NOMINATIONS
-            _schedule(times, numbers, what, counts, now + (start.group_start_of_review[r] - now), K_REVIEW, r, 0, A_ENTER)
-        else:
-            known = entered[r, s]
-            age[r] = max(0.0, day0 - known) if math.isfinite(known) else 0.0
-            _schedule_now(woken, what, counts, K_REVIEW, r, 0, A_STEP)
-
-    end_day = day0 + max(0.0, horizon_day - day0)
-    if open_reviews == 0:
-        end_day = day0
-        counts[0] = 0
-        counts[3] = 0
-
-    # ---- the event loop ---------------------------------------------------------------
-    most = n + capacity + 8  # the most events one event can schedule
-    finished = True
-    while counts[0] > 0 or counts[2] < counts[3]:
-        full, size = -1, 0  # an array this event could overflow, and its size
-        if counts[0] + most > times.shape[0]:
-            full, size = R_HEAP, times.shape[0]
-        elif counts[1] + most > what.shape[0]:
-            full, size = R_EVENTS, what.shape[0]
-        elif n_handovers + 1 > handover_log.shape[0]:
-            full, size = R_HANDOVERS, handover_log.shape[0]
-        elif n_redraws + 2 > redraw_log.shape[0]:
-            full, size = R_REDRAWS, redraw_log.shape[0]
-        elif counts[3] + most > woken.shape[0]:
-            full, size = R_NOW, woken.shape[0]
-        if full >= 0:  # stop, with more room for the run again
-            room[full] = 2 * size
-            finished = False
-            break
-        now, k = _next_event(times, numbers, counts, woken, now)
-        kind, idx, ver, action = what[k, 0], what[k, 1], what[k, 2], what[k, 3]
-        if now > end_day:
-            break
-
-        if kind == K_NOMINATE:  # Party.appoint_focal_point
-            p = idx
-            has_focal_point[p] = True
-            nominated_at[p] = now
-            events += 1
-            lag, party_draws[p, C_EXPERTS] = rules.experts_delay(party_seed[p, C_EXPERTS], party_draws[p, C_EXPERTS], P)
-            _schedule(times, numbers, what, counts, now + lag, K_EXPERTS, p, 0, 0)
-            if P[P_REPLACEMENT_RATE] > 0:
-                gap, party_draws[p, C_REPLACEMENT] = rules.replacement_gap(party_seed[p, C_REPLACEMENT], party_draws[p, C_REPLACEMENT], P)
-                _schedule(times, numbers, what, counts, now + gap, K_REPLACE, p, 0, 0)
-            for k in range(party_n_reviews[p]):
-                r = party_reviews[p, k]
-                wake = False
-                if waiting[r] == W_NOMINATIONS:
-                    wake = has_focal_point[members[r, 0]] and has_focal_point[members[r, 1]] and has_focal_point[members[r, 2]]
-                    action = A_GATHER
-                elif waiting[r] == W_FOCAL_POINTS:
-                    wake = True
-                    action = resume_with[r]
-                if wake:
-                    version[r] += 1
-                    waiting[r] = W_RUNNING
-                    _schedule_now(woken, what, counts, K_REVIEW, r, version[r], action)
-            continue
-
-        if kind == K_EXPERTS:
-            p = idx
-            has_experts[p] = True
-            for k in range(party_n_reviews[p]):
-                r = party_reviews[p, k]
-                if waiting[r] == W_EXPERTS:
-                    version[r] += 1
-                    waiting[r] = W_RUNNING
-                    _schedule_now(woken, what, counts, K_REVIEW, r, version[r], A_STEP)
-            continue
-
-        if kind == K_REPLACE:  # Party.replace_focal_points: a focal point leaves
-            p = idx
-            if open_reviews_of[p] == 0:
-                continue  # nothing left that a replacement could affect
-            replacements[p] += 1
-            events += 1
-            if math.isnan(first_replaced[p]):
-                first_replaced[p] = now
-            handover_log[n_handovers, 0] = p
-            handover_log[n_handovers, 1] = now
-            handover_log[n_handovers, 2] = math.inf
-            handover_row[p] = n_handovers
-            n_handovers += 1
-            in_handover[p] = True
-            for k in range(party_n_reviews[p]):
-                r = party_reviews[p, k]
-                if waiting[r] == W_WORK:  # Review.pause: keep the work left
-                    remaining[r] -= now - started[r]
-                    version[r] += 1
-                    if remaining[r] > WORK_EPSILON:
-                        waiting[r] = W_FOCAL_POINTS
-                        resume_with[r] = A_WORK
-                    else:
-                        waiting[r] = W_RUNNING
-                        _schedule_now(woken, what, counts, K_REVIEW, r, version[r], A_AFTER_WORK)
-            stall, party_draws[p, C_REPLACEMENT] = rules.handover_stall(
-                party_seed[p, C_REPLACEMENT], party_draws[p, C_REPLACEMENT], now, p, P, levers
-            )
-            _schedule(times, numbers, what, counts, now + stall, K_HANDOVER_END, p, 0, 0)
-            continue
-
-        if kind == K_HANDOVER_END:  # the new focal point has taken over
-            p = idx
-            responsiveness[p], party_draws[p, C_REPLACEMENT] = rules.responsiveness_after_handover(
-                party_seed[p, C_REPLACEMENT], party_draws[p, C_REPLACEMENT], responsiveness[p], P
-            )
-            in_handover[p] = False
-            handover_log[handover_row[p], 2] = now
-            gap, party_draws[p, C_REPLACEMENT] = rules.replacement_gap(party_seed[p, C_REPLACEMENT], party_draws[p, C_REPLACEMENT], P)
-            _schedule(times, numbers, what, counts, now + gap, K_REPLACE, p, 0, 0)
-            for k in range(party_n_reviews[p]):
-                r = party_reviews[p, k]
-                if waiting[r] == W_FOCAL_POINTS:
-                    version[r] += 1
-                    waiting[r] = W_RUNNING
-                    _schedule_now(woken, what, counts, K_REVIEW, r, version[r], resume_with[r])
-            continue
-
-        if kind == K_STAFFING and change < 0:  # officers leave: they take the next free desks, ahead of any review
-            waiting_holders += -change
-            while waiting_holders > 0 and busy < capacity:
-                busy += 1
-                waiting_holders -= 1
-            continue
-
-        if kind == K_STAFFING or kind == K_SERVICE_END:
-            # Desks come free (the recruits arrive, or a review's service ends): each goes to an
-            # officer waiting to leave, else to the next review in the queue.
-            for _ in range(change if kind == K_STAFFING else 1):
-                busy -= 1
-                if waiting_holders > 0:
-                    busy += 1
-                    waiting_holders -= 1
-                elif queue_length > 0:
-                    r2 = queue[queue_head]
-                    queue_head = (queue_head + 1) % n
-                    queue_length -= 1
-                    busy += 1
-                    waiting[r2] = W_SERVICE
-                    _schedule(times, numbers, what, counts, now + service[r2], K_SERVICE_END, r2, 0, 0)
-            if kind == K_STAFFING:
-                continue
-            r = idx
-            waiting[r] = W_RUNNING
-            action = A_AFTER_SERVICE
-        else:  # K_REVIEW
-            r = idx
-            if ver != version[r]:
-                continue  # superseded (interrupted work, or nominations came first)
-            waiting[r] = W_RUNNING
-
-        # ---- the review's state machine, until it has to wait ----------------------
-        g = group[r]
-        while action != A_BLOCK:
-            a, b, c = members[r, 0], members[r, 1], members[r, 2]
-            if action == A_ENTER:  # Review.enter: only with all focal points in place (except nominations)
-                s = next_stage[r]
-                if s != NOMINATIONS and not _all_in_place(has_focal_point, in_handover, a, b, c):
-                    waiting[r] = W_FOCAL_POINTS
-                    resume_with[r] = A_ENTER
-                    action = A_BLOCK
-                    continue
-                stage[r] = s
-                rules.record_entry(r, s, now, entered, deadline, saq_lateness, P)
-                events += 1
-                if s == COMPLETED:
-                    waiting[r] = W_DONE
-                    open_reviews -= 1
-                    open_reviews_of[a] -= 1
-                    open_reviews_of[b] -= 1
-                    open_reviews_of[c] -= 1
-                    if g == 1:
-                        group1_completed += 1
-                        if group1_completed == group1_target:
-                            threshold_day = now
-                    action = A_BLOCK
-                    continue
-                age[r] = 0.0
-                action = A_STEP
-                continue
-
-            if action == A_STEP:  # begin the stage's work, as the stage table says
-                s = stage[r]
-                if s == NOMINATIONS:  # Review.gather_focal_points
-                    redraw_rounds[r], since = rules.redraws_before(age[r], P)
-                    waiting_since[r] = now - since
-                    action = A_GATHER
-                    continue
-                if not rules.experts_ready(s, has_experts, a, b, c):
-                    waiting[r] = W_EXPERTS
-                    action = A_BLOCK
-                    continue
-                col = STAGE_STREAM[s]
-                remaining[r], review_draws[r, col] = rules.work_days(
-                    review_seed[r, col], review_draws[r, col], s, now, g, a, b, c, languages[r], responsiveness, P, levers, age[r]
-                )
-                action = A_WORK
-                continue
-
-            if action == A_GATHER:  # no review can begin until all three focal points exist (¶26)
-                if has_focal_point[a] and has_focal_point[b] and has_focal_point[c]:
-                    next_stage[r] = NOMINATIONS + 1
-                    action = A_ENTER
-                    continue
-                waiting[r] = W_NOMINATIONS
-                if redraw_rounds[r] < rules.REDRAWS_ALLOWED and not (has_focal_point[b] and has_focal_point[c]):
-                    patience_ends, redraw_wait[r] = rules.redraw_schedule(waiting_since[r], g, a, b, c, P, levers)
-                    if math.isfinite(patience_ends):
-                        version[r] += 1
-                        _schedule(
-                            times, numbers, what, counts, now + max(0.0, patience_ends - now), K_REVIEW, r, version[r], A_PATIENCE_OVER
-                        )
-                action = A_BLOCK
-                continue
-
-            if action == A_PATIENCE_OVER:  # a reviewing State has not nominated: a redraw is requested
-                waiting[r] = W_REDRAW_DELAY
-                version[r] += 1
-                _schedule(times, numbers, what, counts, now + redraw_wait[r], K_REVIEW, r, version[r], A_REDRAW)
-                action = A_BLOCK
-                continue
-
-            if action == A_REDRAW:  # Mechanism.redraw_reviewer, for each reviewer still missing
-                redraw_rounds[r] += 1
-                for slot in (1, 2):
-                    old = members[r, slot]
-                    if has_focal_point[old]:
-                        continue
-                    new, review_draws[r, R_REDRAW] = rules.redraw_reviewer(
-                        review_seed[r, R_REDRAW], review_draws[r, R_REDRAW], has_focal_point, members[r, 0], members[r, 1], members[r, 2]
-                    )
-                    if new < 0:
-                        continue
-                    members[r, slot] = new
-                    _remove_review(party_reviews, party_n_reviews, old, r)
-                    party_reviews[new, party_n_reviews[new]] = r
-                    party_n_reviews[new] += 1
-                    open_reviews_of[old] -= 1
-                    open_reviews_of[new] += 1
-                    redraw_log[n_redraws, 0] = now
-                    redraw_log[n_redraws, 1] = r
-                    redraw_log[n_redraws, 2] = slot
-                    redraw_log[n_redraws, 3] = old
-                    redraw_log[n_redraws, 4] = new
-                    n_redraws += 1
-                    events += 1
-                waiting_since[r] = now
-                action = A_GATHER
-                continue
-
-            if action == A_WORK:  # Review.work: progress only while all focal points are in place
-                if remaining[r] <= WORK_EPSILON:
-                    action = A_AFTER_WORK
-                    continue
-                if not _all_in_place(has_focal_point, in_handover, a, b, c):
-                    waiting[r] = W_FOCAL_POINTS
-                    resume_with[r] = A_WORK
-                    action = A_BLOCK
-                    continue
-                started[r] = now
-                version[r] += 1
-                waiting[r] = W_WORK
-                _schedule(times, numbers, what, counts, now + remaining[r], K_REVIEW, r, version[r], A_WORK_DONE)
-                action = A_BLOCK
-                continue
-
-            if action == A_WORK_DONE:
-                remaining[r] = 0.0
-                action = A_AFTER_WORK
-                continue
-
-            if action == A_AFTER_WORK:
-                s = stage[r]
-                if rules.needs_secretariat(s):  # an officer organizes or facilitates, first come first served
-                    service[r], review_draws[r, R_SECRETARIAT] = rules.secretariat_days(
-                        review_seed[r, R_SECRETARIAT], review_draws[r, R_SECRETARIAT], s, P
-                    )
-                    if busy < capacity:
-                        busy += 1
-                        waiting[r] = W_SERVICE
-                        _schedule(times, numbers, what, counts, now + service[r], K_SERVICE_END, r, 0, 0)
-                    else:
-                        queue[(queue_head + queue_length) % n] = r
-                        queue_length += 1
-                        waiting[r] = W_QUEUE
-                    action = A_BLOCK
-                    continue
-                action = A_AFTER_SERVICE
-                continue
-
-            if action == A_AFTER_SERVICE:
-                s = stage[r]
-                if STAGE_AGREES_LANGUAGES[s]:  # working languages agreed at the consultation (¶27-28)
-                    languages[r], review_draws[r, R_LANGUAGES] = rules.languages_agreed(
-                        review_seed[r, R_LANGUAGES], review_draws[r, R_LANGUAGES], P
-                    )
-                next_stage[r] = s + 1
-                action = A_ENTER
-                continue
-            action = A_BLOCK  # unreachable: every action is handled above
-
-        if open_reviews == 0:
-            end_day = now
-            break
-
-    draws = party_draws.sum() + review_draws.sum()
-    # In RunRecord's field order after start_day, so that the caller can build it directly.
-    return (
+    now = start.day
+    end_day = at(now, max(now, horizon_day))
+    run = new_run(key, P, levers, start, end_day, room)
+    _start(run, start, P, levers)
+    if run.tally[rules.TALLY_OPEN] == 0:
+        end_day = now
+        clear(run.calendar)
+    finished, end_day = _loop(run, P, levers, now, end_day, room)
+    parties, reviews = run.parties, run.reviews
+    return Outcome(
         finished,
         end_day,
-        entered,
-        deadline,
-        languages,
-        saq_lateness,
-        nominated_at,
-        first_replaced,
-        replacements,
-        redraw_log[:n_redraws].copy(),
-        handover_log[:n_handovers].copy(),
-        threshold_day,
-        events,
-        draws,
+        reviews.entered,
+        reviews.deadline,
+        reviews.languages,
+        reviews.saq_lateness,
+        parties.nominated_at,
+        parties.first_replaced,
+        parties.replacements,
+        run.redraw_log[: run.recorded[N_REDRAWS]].copy(),
+        run.handover_log[: run.recorded[N_HANDOVERS]].copy(),
+        run.threshold[0],
+        run.recorded[N_EVENTS],
+        parties.draws.sum() + reviews.draws.sum(),
     )
 
 
@@ -690,12 +818,27 @@ def run_compiled(
     params: Parameters, pairings: Pairings, initial: InitialState, streams: ReplicationStreams, horizon_day: float, levers: Levers
 ) -> RunRecord:
     """The compiled twin of ``Mechanism(params, pairings, initial, streams, horizon_day, levers).run()``."""
-    check_staffing(params, levers)  # as Mechanism does
+    check_staffing(params.secretariat_officers, levers)  # as Mechanism does
     responsiveness, silent = party_traits(initial, streams, params)
     lever_arrays: LeverArrays = pack_levers(levers, pairings)
     P = pack_parameters(params, int(np.sum(pairings.group == 1)))
     start = engine_start(pairings, initial, responsiveness, silent)
     while True:  # a run that ran out of room has made more (in ROOM) and is run again, drawing the same numbers
-        finished, *fields, events, draws = run_mechanism(streams.key, P, lever_arrays, start, float(horizon_day), ROOM)
-        if finished:
-            return RunRecord(initial.day, *fields, events=int(events), draws=int(draws))
+        out = run_mechanism(streams.key, P, lever_arrays, start, float(horizon_day), ROOM)
+        if out.finished:
+            return RunRecord(
+                start_day=initial.day,
+                end_day=out.end_day,
+                entered=out.entered,
+                deadline=out.deadline,
+                languages=out.languages,
+                saq_lateness=out.saq_lateness,
+                nominated_at=out.nominated_at,
+                first_replaced_at=out.first_replaced_at,
+                replacements=out.replacements,
+                redraw_log=out.redraw_log,
+                handover_log=out.handover_log,
+                threshold_day=out.threshold_day,
+                events=int(out.events),
+                draws=int(out.draws),
+            )

@@ -30,14 +30,15 @@ from typing import Any
 import numpy as np
 import simpy
 
-from workbench.inputs.levers import NO_LEVERS, Levers
+from workbench.inputs.levers import NO_LEVERS, Levers, check_staffing
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import Pairings
 from workbench.simulation import rules
-from workbench.simulation.layout import pack_levers, pack_parameters
-from workbench.simulation.schema import InitialState, RunRecord, check_staffing, party_traits
+from workbench.simulation.layout import LeverArrays, pack_levers, pack_parameters
+from workbench.simulation.schema import InitialState, RunRecord, age_at_start, focal_point_at_start
 from workbench.simulation.stages import RULE_OF, Stage
 from workbench.simulation.streams import ReplicationStreams, UniformStream
+from workbench.simulation.traits import party_traits
 
 Process = Generator[Any, Any, None]
 
@@ -45,38 +46,43 @@ Process = Generator[Any, Any, None]
 class Secretariat:
     """UNODC's review team: a few officers, each organizing one thing at a time (¶42-43).
 
-    A staffing change from a start date (a lever) is modelled with placeholder holders:
-    added officers are held until the start date, lost officers are taken from it on, each
-    ahead of any review in the queue; reviews are served first-come first-served.
+    Who gets an officer, and when, is decided by the rules (:func:`~workbench.simulation.rules.officer_requested`,
+    :func:`~workbench.simulation.rules.desk_freed`, :func:`~workbench.simulation.rules.officers_leave`),
+    as in the compiled engine: reviews are served first come first served; a staffing lever's
+    recruits arrive on its start date, or its leavers go from then, each taking the next free
+    desk ahead of any review.  A review waiting in the queue waits for its own event here.
     """
 
-    def __init__(self, env: simpy.Environment, officers: int, change: int = 0, change_day: float = math.inf):
+    def __init__(self, env: simpy.Environment, n_reviews: int, officers: int, lever_arrays: LeverArrays):
         self.env = env
-        if change == 0:
-            self.officers: simpy.Resource = simpy.Resource(env, capacity=officers)
-            return
-        self.officers = simpy.PriorityResource(env, capacity=max(officers, officers + change))
-        for _ in range(abs(change)):
-            if change > 0:
-                env.process(self._hold(env.now, change_day))  # not yet recruited
-            else:
-                env.process(self._hold(change_day, math.inf))  # gone from change_day on
+        self.desks = np.zeros(rules.N_DESK_COUNTS, dtype=np.int64)
+        self.queue = np.empty(n_reviews, dtype=np.int64)
+        self.called: dict[int, simpy.Event] = {}  # reviews in the queue, and the event that calls each
+        change = rules.staffing_change(lever_arrays)
+        rules.secretariat_opens(self.desks, officers, change)
+        if change:
+            env.process(self._staffing_change(change, rules.staffing_day(lever_arrays)))
 
-    def _hold(self, since: float, until: float) -> Process:
-        if since > self.env.now:
-            yield self.env.timeout(since - self.env.now)
-        with self.officers.request(priority=-1) as request:  # type: ignore[call-arg]
-            yield request
-            if math.isfinite(until):
-                yield self.env.timeout(max(0.0, until - self.env.now))
-            else:
-                yield self.env.event()  # never released
+    def _staffing_change(self, change: int, day: float) -> Process:
+        yield self.env.timeout(max(0.0, day - self.env.now))  # its start date, or at once if that has passed
+        if change > 0:  # the recruits take their desks
+            for _ in range(change):
+                self._desk_freed()
+        else:
+            rules.officers_leave(self.desks, -change)
 
-    def assist(self, duration_days: float) -> Process:
-        """Take one officer for ``duration_days``, queueing first-come first-served."""
-        with self.officers.request() as request:
-            yield request
-            yield self.env.timeout(duration_days)
+    def _desk_freed(self) -> None:
+        called = rules.desk_freed(self.desks, self.queue)
+        if called >= 0:
+            self.called.pop(called).succeed()
+
+    def assist(self, review: int, duration_days: float) -> Process:
+        """Take one officer for ``duration_days``, queueing first come first served."""
+        if not rules.officer_requested(self.desks, self.queue, review):
+            self.called[review] = self.env.event()
+            yield self.called[review]
+        yield self.env.timeout(duration_days)
+        self._desk_freed()
 
 
 class Party:
@@ -90,7 +96,6 @@ class Party:
         self.reviews: list[Review] = []
         self.focal_point = self.env.event()  # succeeds when a first focal point is appointed
         self.experts = self.env.event()  # succeeds when governmental experts are named
-        self.in_handover = False
         self.back_in_place = self.focal_point  # the event a stalled review waits for
         self.first_involved = math.inf
 
@@ -102,17 +107,37 @@ class Party:
     def responsiveness(self, value: float) -> None:
         self.model.responsiveness[self.index] = value
 
+    # Whether it has a focal point, and whether that one is handing over, live in the model's
+    # arrays, which the rules read (as the compiled engine's do).
+    @property
+    def has_focal_point(self) -> bool:
+        return bool(self.model.has_focal_point[self.index])
+
+    @property
+    def in_handover(self) -> bool:
+        return bool(self.model.in_handover[self.index])
+
+    @in_handover.setter
+    def in_handover(self, value: bool) -> None:
+        self.model.in_handover[self.index] = value
+
     @property
     def in_place(self) -> bool:
-        return self.focal_point.triggered and not self.in_handover
+        return self.has_focal_point and not self.in_handover
 
     def stream(self, component: str) -> UniformStream:
         return self.model.streams.party[component][self.index]
 
+    def have_focal_point(self) -> None:
+        """The party has its focal point (and its experts: both before the clock started)."""
+        self.focal_point.succeed()
+        self.model.has_focal_point[self.index] = True
+
     def appoint_focal_point(self) -> None:
-        if self.focal_point.triggered:
+        if self.has_focal_point:
             return
         self.focal_point.succeed()
+        self.model.has_focal_point[self.index] = True
         self.model.nominated_at[self.index] = self.env.now
         self.model.events += 1
         self.env.process(self.name_experts())
@@ -144,7 +169,7 @@ class Party:
         stream = self.stream("replacement")
         while True:
             yield self.env.timeout(stream.draw(rules.replacement_gap, model.P))
-            if all(review.stage == Stage.COMPLETED for review in self.reviews):
+            if not rules.replacement_matters(model.open_reviews_of, self.index):
                 return  # nothing left that a replacement could affect
             handover = model.record_replacement(self.index)
             self.in_handover = True
@@ -184,7 +209,7 @@ class Review:
 
     # --- the mechanics every stage shares --------------------------------------------
     def all_in_place(self) -> bool:
-        return all(p.in_place for p in self.members)
+        return bool(rules.all_in_place(self.model.has_focal_point, self.model.in_handover, *self.positions))
 
     def wait_for_focal_points(self) -> Process:
         """Block while any of the three focal points is missing or handing over."""
@@ -194,7 +219,7 @@ class Review:
     def work(self, duration_days: float) -> Process:
         """Spend ``duration_days`` of progress, paused whenever a focal point is not in place."""
         remaining = duration_days
-        while remaining > 1e-9:
+        while rules.work_left(remaining):
             yield from self.wait_for_focal_points()
             started = self.env.now
             self._working = True
@@ -251,14 +276,11 @@ class Review:
         P, levers = self.model.P, self.model.lever_arrays
         rounds, since = rules.redraws_before(age_days, P)
         waiting_since = self.env.now - since
-        while True:
-            missing = [p for p in self.members if not p.focal_point.triggered]
-            if not missing:
-                break
-            pending = self.env.all_of([p.focal_point for p in missing])
-            missing_reviewers = [slot for slot in (1, 2) if not self.members[slot].focal_point.triggered]
+        has_focal_point = self.model.has_focal_point
+        while not rules.all_nominated(has_focal_point, *self.positions):
+            pending = self.env.all_of([p.focal_point for p in self.members if not p.has_focal_point])
             patience_ends, delay = math.inf, 0.0
-            if missing_reviewers and rounds < rules.REDRAWS_ALLOWED:
+            if rounds < rules.REDRAWS_ALLOWED and rules.redraw_wanted(has_focal_point, *self.positions[1:]):
                 patience_ends, delay = rules.redraw_schedule(waiting_since, self.group, *self.positions, P, levers)
             if not math.isfinite(patience_ends):
                 yield pending
@@ -268,8 +290,8 @@ class Review:
                 continue
             yield self.env.timeout(delay)
             rounds += 1
-            for slot in missing_reviewers:
-                if not self.members[slot].focal_point.triggered:
+            for slot in rules.REVIEWER_SLOTS:
+                if not self.members[slot].has_focal_point:
                     self.model.redraw_reviewer(self, slot)
             waiting_since = self.env.now
         yield from self.enter(Stage.CONSULTATION)
@@ -297,7 +319,7 @@ class Review:
         )
         yield from self.work(days)
         if rule.secretariat is not None:
-            yield from model.secretariat.assist(self.stream("secretariat").draw(rules.secretariat_days, s, model.P))
+            yield from model.secretariat.assist(self.index, self.stream("secretariat").draw(rules.secretariat_days, s, model.P))
         if rule.agrees_languages:
             self.languages = self.stream("languages").draw(rules.languages_agreed, model.P)
             model.languages[self.index] = self.languages
@@ -323,17 +345,26 @@ class Mechanism:
         self.streams = streams
         self.horizon_day = horizon_day
         self.env = simpy.Environment(initial_time=initial.day)
-        check_staffing(params, levers)
-        staffing = levers.secretariat_staffing
-        self.secretariat = Secretariat(
-            self.env, params.secretariat_officers, staffing.officers_change if staffing else 0, staffing.start_day if staffing else math.inf
-        )
-        self.group_start = initial.group_start
+        check_staffing(params.secretariat_officers, levers)
         # The rules read parameters and levers as the compiled engine does: as arrays.
         self.P = pack_parameters(params, int(np.sum(pairings.group == 1)))
         self.lever_arrays = pack_levers(levers, pairings)
+        self.secretariat = Secretariat(self.env, pairings.n_reviews, params.secretariat_officers, self.lever_arrays)
+        self.group_start = initial.group_start
+        self._records(pairings, initial)
+        responsiveness, silent = party_traits(initial, streams, params)
+        self.responsiveness = np.array(responsiveness, dtype=float)
+        self.parties = [Party(self, p, bool(silent[p])) for p in range(pairings.n_parties)]
+        for p, party in enumerate(self.parties):
+            if focal_point_at_start(self.nominated_at[p]):
+                party.have_focal_point()
+                party.experts.succeed()
+        self.reviews = [self._review(r) for r in range(pairings.n_reviews)]
+        self._start_processes()
 
-        n_reviews, n_parties = pairings.n_reviews, pairings.n_parties
+    def _records(self, pairings: Pairings, initial: InitialState) -> None:
+        """What the run records and counts, from the initial state's."""
+        n_parties = pairings.n_parties
         self.entered = initial.review_entered.copy()
         self.deadline = initial.review_deadline.copy()
         self.languages = initial.review_languages.copy()
@@ -341,35 +372,34 @@ class Mechanism:
         self.nominated_at = initial.party_nominated_at.copy()
         self.first_replaced_at = initial.party_first_replaced_at.copy()
         self.replacements = np.zeros(n_parties, dtype=int)
+        self.has_focal_point = np.zeros(n_parties, dtype=np.bool_)
+        self.in_handover = np.zeros(n_parties, dtype=np.bool_)
+        self.open_reviews_of = np.zeros(n_parties, dtype=np.int64)  # the rules' count of each party's open reviews
         self.redraws: list[tuple[float, int, int, int, int]] = []
         self.handovers: list[tuple[int, float, float]] = []
         self.events = 0
-        self.group1_target = params.completion_target(int(np.sum(pairings.group == 1)))
-        self.group1_completed = int(np.sum(initial.review_stage[pairings.group == 1] == Stage.COMPLETED))
+        self.tally = np.zeros(rules.N_TALLY, dtype=np.int64)
+        rules.tally_start(self.tally, initial.review_stage.astype(np.int64), pairings.group.astype(np.int64))
         self.threshold_day = math.nan
-        self.open_reviews = int(np.sum(initial.review_stage != Stage.COMPLETED))
         self.all_completed = self.env.event()
 
-        responsiveness, silent = party_traits(initial, streams, params)
-        self.responsiveness = np.array(responsiveness, dtype=float)
-        self.parties = [Party(self, p, bool(silent[p])) for p in range(n_parties)]
-        for p, party in enumerate(self.parties):
-            if np.isfinite(self.nominated_at[p]) or self.nominated_at[p] == -np.inf:
-                party.focal_point.succeed()
-                party.experts.succeed()
+    def _review(self, r: int) -> Review:
+        """Review ``r``, its members and their lists of reviews, as the pairings say."""
+        members = [self.parties[p] for p in self.pairings.members(r)]
+        review = Review(self, r, int(self.pairings.group[r]), members)
+        review.languages = int(self.languages[r])
+        for party in members:
+            party.reviews.append(review)
+            party.first_involved = min(party.first_involved, self.initial.group_start[review.group])
+            if self.initial.review_stage[r] != Stage.COMPLETED:
+                self.open_reviews_of[party.index] += 1
+        return review
 
-        self.reviews = []
-        for r in range(n_reviews):
-            members = [self.parties[p] for p in pairings.members(r)]
-            review = Review(self, r, int(pairings.group[r]), members)
-            review.languages = int(self.languages[r])
-            self.reviews.append(review)
-            for party in members:
-                party.reviews.append(review)
-                party.first_involved = min(party.first_involved, initial.group_start[review.group])
-
+    def _start_processes(self) -> None:
+        """Every party's and every open review's life, as the initial state leaves them."""
+        initial = self.initial
         for party in self.parties:
-            if party.focal_point.triggered:
+            if party.has_focal_point:
                 self.env.process(party.replace_focal_points())
             else:
                 self.env.process(party.life())
@@ -378,8 +408,7 @@ class Mechanism:
             if stage == Stage.COMPLETED:
                 review.stage = Stage.COMPLETED
                 continue
-            known = initial.review_entered[r, stage] if stage >= 0 else math.nan
-            age = max(0.0, initial.day - known) if np.isfinite(known) else 0.0
+            age = age_at_start(initial.review_entered[r, stage], initial.day) if stage >= 0 else 0.0
             review.process = self.env.process(review.life(stage, age))
 
     # --- bookkeeping called by the processes ----------------------------------------
@@ -393,31 +422,29 @@ class Mechanism:
         return len(self.handovers) - 1
 
     def review_completed(self, review: Review) -> None:
-        self.open_reviews -= 1
-        if review.group == 1:
-            self.group1_completed += 1
-            if self.group1_completed == self.group1_target:
-                self.threshold_day = self.env.now
-        if self.open_reviews == 0:
+        if rules.review_completed(self.tally, self.open_reviews_of, review.group, *review.positions, self.P):
+            self.threshold_day = self.env.now
+        if self.tally[rules.TALLY_OPEN] == 0:
             self.all_completed.succeed()
 
     def redraw_reviewer(self, review: Review, slot: int) -> None:
         """Replace a reviewing State by lot among parties with a focal point (¶6)."""
         old = review.members[slot]
-        has_focal_point = np.array([p.focal_point.triggered for p in self.parties])
-        new_index = review.stream("redraw").draw(rules.redraw_reviewer, has_focal_point, *review.positions)
+        new_index = review.stream("redraw").draw(rules.redraw_reviewer, self.has_focal_point, *review.positions)
         if new_index < 0:
             return
         new = self.parties[new_index]
         review.members[slot] = new
         old.reviews.remove(review)
         new.reviews.append(review)
+        self.open_reviews_of[old.index] -= 1
+        self.open_reviews_of[new.index] += 1
         self.redraws.append((self.env.now, review.index, slot, old.index, new.index))
         self.events += 1
 
     def run(self) -> RunRecord:
         horizon = self.env.timeout(max(0.0, self.horizon_day - self.env.now))
-        if self.open_reviews:
+        if self.tally[rules.TALLY_OPEN]:
             self.env.run(until=self.env.any_of([horizon, self.all_completed]))
         return RunRecord(
             start_day=self.initial.day,

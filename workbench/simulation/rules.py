@@ -19,13 +19,16 @@ import math
 from workbench.core.timeline import DAYS_PER_MONTH, DAYS_PER_YEAR
 from workbench.simulation.compiled import borrows_arrays
 from workbench.simulation.layout import (
+    COMPLETED,
     L_FOLLOW_UP,
     L_HANDOVER,
     L_REDRAW,
+    L_STAFFING,
     L_TRANSLATION,
     P_COUPLING,
     P_EXPERT_LAG,
     P_EXTRA_LANGUAGE,
+    P_GROUP1_TARGET,
     P_HANDOVER,
     P_NOMINATION_RATE,
     P_ONE_LANGUAGE,
@@ -51,6 +54,7 @@ from workbench.simulation.layout import (
     V_FOLLOW_MULTIPLIER,
     V_FOLLOW_SILENT_RATE,
     V_HANDOVER_FACTOR,
+    V_OFFICERS_CHANGE,
     V_REDRAW_AFTER,
     V_REDRAW_DELAY,
     V_TRANSLATION_FACTOR,
@@ -175,6 +179,25 @@ def responsiveness_after_handover(seed, used, responsiveness, P):
     return responsiveness, used
 
 
+# --- focal points in place (¶11, ¶14, ¶26) ----------------------------------------------
+@borrows_arrays
+def all_nominated(has_focal_point, a, b, c):
+    """All three parties of a review have a focal point: no review can begin before (¶26)."""
+    return has_focal_point[a] and has_focal_point[b] and has_focal_point[c]
+
+
+@borrows_arrays
+def all_in_place(has_focal_point, in_handover, a, b, c):
+    """The three focal points exist and none is handing over: only then does work advance (¶14)."""
+    return all_nominated(has_focal_point, a, b, c) and not (in_handover[a] or in_handover[b] or in_handover[c])
+
+
+@borrows_arrays
+def replacement_matters(open_reviews_of, p):
+    """A party's focal point changing can affect something only while it has a review open."""
+    return open_reviews_of[p] > 0
+
+
 # --- redraws (¶6-7) -----------------------------------------------------------------------
 #: A party may request that the drawing of lots be repeated up to four times (¶6).
 REDRAWS_ALLOWED = 4
@@ -208,6 +231,16 @@ def redraws_before(age, P):
         return 0, age
     rounds = min(int(age // cycle), REDRAWS_ALLOWED)
     return rounds, age - rounds * cycle
+
+
+#: The positions of the two reviewing States in a review: the ones a redraw may replace (¶6).
+REVIEWER_SLOTS = (1, 2)
+
+
+@borrows_arrays
+def redraw_wanted(has_focal_point, b, c):
+    """The party under review may ask for a redraw while a reviewing State has no focal point (¶6-7)."""
+    return not (has_focal_point[b] and has_focal_point[c])
 
 
 @borrows_arrays
@@ -318,6 +351,17 @@ def work_days(seed, used, s, now, g, a, b, c, languages, responsiveness, P, leve
     return days, used
 
 
+#: Days of work left below which a stage's work counts as done: the time a handover
+#: interrupts work at is a difference of floating-point days, which may leave a crumb.
+WORK_LEFT_EPSILON = 1e-9
+
+
+@borrows_arrays
+def work_left(remaining):
+    """Whether work of ``remaining`` days is still to be done (see WORK_LEFT_EPSILON)."""
+    return remaining > WORK_LEFT_EPSILON
+
+
 #: The days after a deadline that the report counts apart (¶31: "within 10 days after it").
 DEADLINE_GRACE_DAYS = 10.0
 
@@ -365,3 +409,106 @@ def record_entry(r, s, now, entered, deadline, lateness, P):
         deadline[r, s] = now + P[STAGE_DEADLINE[s]] * DAYS_PER_MONTH
     if s > 0 and STAGE_LATENESS_OBSERVED[s - 1]:
         lateness[r] = now - deadline[r, s - 1]
+
+
+# --- the Secretariat (¶42-43) -----------------------------------------------------------
+# A few officers, each organizing one thing at a time, shared by all reviews: ``desks`` holds
+# the counts below, ``queue`` the reviews waiting for an officer, in the order they asked (a
+# ring: no review waits twice at once).  A staffing lever adds officers from its start date
+# (recruits, held until then) or takes some away from it (leavers, who take the next desks to
+# come free, ahead of any review).
+DESK_BUSY, DESK_CAPACITY, DESK_LEAVERS, DESK_QUEUE_HEAD, DESK_QUEUED = range(5)
+N_DESK_COUNTS = 5
+
+
+@borrows_arrays
+def staffing_change(levers):
+    """Officers the staffing lever adds (negative: takes away) from its start date; 0 without it."""
+    return int(levers.value[V_OFFICERS_CHANGE]) if math.isfinite(levers.start[L_STAFFING]) else 0
+
+
+@borrows_arrays
+def staffing_day(levers):
+    """The day the staffing change takes effect (its start date; at once if that has passed)."""
+    return levers.start[L_STAFFING]
+
+
+@borrows_arrays
+def secretariat_opens(desks, officers, change):
+    """The desks on the first day: ``officers`` at work, and ``change`` more (or fewer) to come."""
+    desks[DESK_CAPACITY] = max(officers, officers + change)
+    desks[DESK_BUSY] = change if change > 0 else 0  # the recruits' desks, empty until they arrive
+    desks[DESK_LEAVERS] = 0
+    desks[DESK_QUEUE_HEAD] = 0
+    desks[DESK_QUEUED] = 0
+
+
+@borrows_arrays
+def officer_requested(desks, queue, r):
+    """Review ``r`` asks for an officer: True if one takes it now, otherwise it joins the queue."""
+    if desks[DESK_BUSY] < desks[DESK_CAPACITY]:
+        desks[DESK_BUSY] += 1
+        return True
+    queue[(desks[DESK_QUEUE_HEAD] + desks[DESK_QUEUED]) % queue.shape[0]] = r
+    desks[DESK_QUEUED] += 1
+    return False
+
+
+@borrows_arrays
+def desk_freed(desks, queue):
+    """A desk comes free (a service ends, a recruit arrives): an officer waiting to leave takes it,
+    else the review first in the queue, which is returned; -1 when no review is served."""
+    desks[DESK_BUSY] -= 1
+    if desks[DESK_LEAVERS] > 0:
+        desks[DESK_BUSY] += 1
+        desks[DESK_LEAVERS] -= 1
+        return -1
+    if desks[DESK_QUEUED] == 0:
+        return -1
+    r = queue[desks[DESK_QUEUE_HEAD]]
+    desks[DESK_QUEUE_HEAD] = (desks[DESK_QUEUE_HEAD] + 1) % queue.shape[0]
+    desks[DESK_QUEUED] -= 1
+    desks[DESK_BUSY] += 1
+    return r
+
+
+@borrows_arrays
+def officers_leave(desks, k):
+    """``k`` officers leave: each takes a free desk now, or the next to come free."""
+    desks[DESK_LEAVERS] += k
+    while desks[DESK_LEAVERS] > 0 and desks[DESK_BUSY] < desks[DESK_CAPACITY]:
+        desks[DESK_BUSY] += 1
+        desks[DESK_LEAVERS] -= 1
+
+
+# --- completion and the ¶25 condition -----------------------------------------------------
+# ``tally`` counts what the ¶25 condition needs: the reviews still open, and group 1's completed.
+TALLY_OPEN, TALLY_GROUP1_COMPLETED = range(2)
+N_TALLY = 2
+
+
+@borrows_arrays
+def tally_start(tally, stage, group):
+    """Count the open reviews and group 1's completed ones in the initial state."""
+    tally[TALLY_OPEN] = 0
+    tally[TALLY_GROUP1_COMPLETED] = 0
+    for r in range(stage.shape[0]):
+        if stage[r] == COMPLETED:
+            if group[r] == 1:
+                tally[TALLY_GROUP1_COMPLETED] += 1
+        else:
+            tally[TALLY_OPEN] += 1
+
+
+@borrows_arrays
+def review_completed(tally, open_reviews_of, g, a, b, c, P):
+    """A review of group ``g`` with parties a, b, c is completed: True if it is the one that meets
+    the ¶25 condition (group 1's completed reviews reach the target)."""
+    tally[TALLY_OPEN] -= 1
+    open_reviews_of[a] -= 1
+    open_reviews_of[b] -= 1
+    open_reviews_of[c] -= 1
+    if g != 1:
+        return False
+    tally[TALLY_GROUP1_COMPLETED] += 1
+    return tally[TALLY_GROUP1_COMPLETED] == int(P[P_GROUP1_TARGET])

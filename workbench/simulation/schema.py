@@ -10,16 +10,11 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
 
-from workbench.core.errors import InputError
-from workbench.inputs.levers import Levers
-from workbench.inputs.parameters import Parameters
-from workbench.simulation.special import gamma_quantile
+from workbench.simulation.compiled import borrows_arrays
 from workbench.simulation.stages import N_STAGES, STAGES, Stage
-from workbench.simulation.streams import ReplicationStreams
 
-__all__ = ["N_STAGES", "STAGES", "InitialState", "RunRecord", "Stage", "check_staffing", "party_traits", "responsiveness_from_uniform"]
+__all__ = ["N_STAGES", "STAGES", "InitialState", "RunRecord", "Stage", "age_at_start", "focal_point_at_start"]
 
 
 @dataclass
@@ -77,42 +72,15 @@ class RunRecord:
         return list(zip(log[:, 0].astype(int).tolist(), log[:, 1].tolist(), log[:, 2].tolist()))
 
 
-def responsiveness_from_uniform(u: np.ndarray, shape: float, extra_rate: np.ndarray | float = 0.0) -> np.ndarray:
-    """Gamma(shape, rate = shape + extra_rate) by inversion: mean 1 when ``extra_rate`` is 0.
-
-    ``extra_rate`` = nomination_rate x time waited gives the responsiveness of a party that
-    has been waiting that long without nominating (gamma-Poisson conjugacy).
-    """
-    u = np.atleast_1d(np.asarray(u, dtype=float))
-    if math.isinf(shape):
-        return np.ones_like(u)
-    return _gamma_quantiles(u, shape, np.broadcast_to(np.asarray(extra_rate, dtype=float), u.shape))
+# --- how both engines read an initial state --------------------------------------------------
+@borrows_arrays
+def focal_point_at_start(nominated_at: float) -> bool:
+    """The party had its focal point when the clock started: nominated on a known day, or before
+    the records begin (-inf); NaN is "not yet"."""
+    return math.isfinite(nominated_at) or nominated_at == -math.inf
 
 
-@njit(cache=True)
-def _gamma_quantiles(u: np.ndarray, shape: float, extra_rate: np.ndarray) -> np.ndarray:
-    out = np.empty(u.shape[0])
-    for i in range(u.shape[0]):
-        out[i] = gamma_quantile(shape, u[i]) / (shape + extra_rate[i])
-    return out
-
-
-def party_traits(initial: InitialState, streams: ReplicationStreams, params: Parameters) -> tuple[np.ndarray, np.ndarray]:
-    """Each party's responsiveness and whether it is silent: the initial state's, or drawn
-    from the population (the first two uniforms of each party's responsiveness stream)."""
-    if initial.party_responsiveness is not None and initial.party_silent is not None:
-        return initial.party_responsiveness, initial.party_silent
-    u, u_silent = streams.first_draws("responsiveness", 2)
-    return responsiveness_from_uniform(u, params.responsiveness_shape), u_silent < params.silent_share
-
-
-def check_staffing(params: Parameters, levers: Levers) -> None:
-    """A staffing lever may not leave the Secretariat without officers."""
-    staffing = levers.secretariat_staffing
-    if staffing is not None and params.secretariat_officers + staffing.officers_change < 1:
-        raise InputError(
-            "scenario",
-            "levers.secretariat_staffing.officers_change",
-            f"{staffing.officers_change} would leave {params.secretariat_officers + staffing.officers_change} officers",
-            f"at least {1 - params.secretariat_officers} with {params.secretariat_officers} officers",
-        )
+@borrows_arrays
+def age_at_start(entered: float, day: float) -> float:
+    """How long a stage entered on ``entered`` had been under way on ``day`` (0 if its entry is not known)."""
+    return max(0.0, day - entered) if math.isfinite(entered) else 0.0

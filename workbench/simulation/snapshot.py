@@ -26,8 +26,9 @@ from workbench.core.timeline import DAYS_PER_MONTH, GROUP_STARTS, months, to_day
 from workbench.inputs.observations import Snapshot
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import Pairings, first_involvement
-from workbench.simulation.schema import N_STAGES, InitialState, Stage, responsiveness_from_uniform
+from workbench.simulation.schema import N_STAGES, InitialState, Stage
 from workbench.simulation.streams import ReplicationStreams
+from workbench.simulation.traits import responsiveness_from_uniform
 
 # Stage numbers as plain ints: this module indexes arrays with them in loops.
 NOMINATIONS, CONSULTATION, SAQ, WRITTEN_FEEDBACK, LISTS = (
