@@ -169,13 +169,28 @@ def handover_stall(seed, used, now, p, P, levers):
 
 
 @borrows_arrays
-def responsiveness_after_handover(seed, used, responsiveness, P):
-    """A new focal point may bring a fresh responsiveness from the population (¶14: revived reviews)."""
+def revival_after_handover(seed, used, P):
+    """Whether a new focal point brings a fresh responsiveness from the population (¶14: revived
+    reviews): the uniform that draws it, or -1.0 if the party keeps the one it had."""
     u = uniform_at(seed, used)
     used += 1
     if u < P[P_REVIVE]:
-        responsiveness = gamma_mean_one_from(uniform_at(seed, used), P[P_SHAPE])
-        used += 1
+        return uniform_at(seed, used), used + 1
+    return -1.0, used
+
+
+@borrows_arrays
+def revived_responsiveness(v, P):
+    """The fresh responsiveness drawn by ``v`` (see :func:`revival_after_handover`)."""
+    return gamma_mean_one_from(v, P[P_SHAPE])
+
+
+@borrows_arrays
+def responsiveness_after_handover(seed, used, responsiveness, P):
+    """A party's responsiveness once its new focal point has taken over."""
+    v, used = revival_after_handover(seed, used, P)
+    if v >= 0.0:
+        responsiveness = revived_responsiveness(v, P)
     return responsiveness, used
 
 
