@@ -16,13 +16,13 @@ import pytest
 
 from workbench.core.errors import InputError
 from workbench.experiments.setup import Setup, simulate
-from workbench.inference.calibrate import Budget, Simulator, calibrate, distance_outside, posterior_summary
+from workbench.inference.calibrate import Budget, Simulator, StatisticTable, calibrate, posterior_summary
 from workbench.inference.structures import Structure
 from workbench.inputs.observations import load_observations
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.posterior import load_posterior
 from workbench.inputs.priors import DEFAULT_PRIORS, load_priors
-from workbench.observation.observe import observe
+from workbench.observation.observe import N_CATEGORIES, observe
 from workbench.simulation.streams import replication_seeds
 
 from conftest import ROOT
@@ -56,10 +56,15 @@ def test_malformed_priors_name_file_and_field(tmp_path, entry, message):
     assert "priors.toml" in str(err.value)
 
 
-def test_observed_range_is_a_zero_distance():
-    assert distance_outside(24, 23, 25) == 0
-    assert distance_outside(27, 23, 25) == 2
-    assert distance_outside(20, 23, 25) == -3
+def test_a_count_inside_the_reported_range_is_a_zero_distance(snapshot):
+    """¶28's two-language consultations read 23 or 25: any count from 23 to 25 matches."""
+    table = StatisticTable.of([snapshot])
+    k = table.keys.index(f"{snapshot.as_at.isoformat()}|consultations_two_languages")
+    assert (table.low[k], table.high[k]) == (23, 25)
+    observed = np.zeros((1, N_CATEGORIES, 4), np.int64)
+    for count, distance in ((24, 0), (27, 2), (20, -3)):
+        observed[0, table.category[k], 0] = count
+        assert table.distances(observed)[k] == distance
 
 
 # --- the sampler ----------------------------------------------------------------------

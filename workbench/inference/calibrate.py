@@ -49,7 +49,7 @@ from workbench.core.atomic import atomic_folder
 from workbench.core.errors import InputError
 from workbench.core.paths import POSTERIOR_DIR, RUN_DATABASE
 from workbench.core.provenance import code_version, display_path, resolve, sha256_file
-from workbench.core.timeline import CONFERENCE_SESSIONS
+from workbench.core.timeline import CONFERENCE_SESSIONS, to_day
 from workbench.experiments.setup import Setup, simulate
 from workbench.experiments.workers import default_workers, parallel_map
 from workbench.inference.structures import ALL_STRUCTURES, Structure
@@ -57,7 +57,8 @@ from workbench.inputs.observations import DEFAULT_DIR as OBSERVATIONS_DIR
 from workbench.inputs.observations import Snapshot, groups_report, load_observations
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.priors import DEFAULT_PRIORS, Priors, load_priors
-from workbench.observation.observe import observe_dates
+from workbench.inputs.report_categories import CATEGORY_INDEX, REVIEW_CATEGORIES
+from workbench.observation.observe import observation_table
 
 DEFAULT_OUTPUT = POSTERIOR_DIR
 DEFAULT_DB = RUN_DATABASE
@@ -73,28 +74,48 @@ def statistic_key(snapshot: Snapshot, name: str, group: int | None) -> str:
     return f"{snapshot.as_at.isoformat()}|{name}" + (f"|group {group}" if group else "")
 
 
-def figure_ranges(snapshots: list[Snapshot], expressible: set[tuple[str, int | None]]) -> dict[str, tuple[float, float]]:
-    """Reported range (lowest, highest reading) of each figure the model can express."""
-    out = {}
-    for snap in snapshots:
-        for (name, group), fig in snap.figures.items():
-            if (name, group) in expressible and name not in CONSTANT_FIGURES:
-                out[statistic_key(snap, name, group)] = fig.range
-    return out
+@dataclass(frozen=True)
+class StatisticTable:
+    """Where each summary statistic is read from a run's observation table, and its reported range.
 
+    Made once per calibration: statistic k is the count of category ``category[k]``, column
+    ``column[k]`` (0: all, g: group g), on date ``date[k]``, scored against [low[k], high[k]].
+    """
 
-def figure_scales(snapshots: list[Snapshot]) -> dict[str, float]:
-    """Each statistic's scale: sqrt of the figure's reported value (at least 1), its Poisson noise."""
-    return {
-        statistic_key(snap, name, group): math.sqrt(max(fig.value, 1.0))
-        for snap in snapshots
-        for (name, group), fig in snap.figures.items()
-    }
+    keys: tuple[str, ...]
+    date: np.ndarray
+    category: np.ndarray
+    column: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    scale: np.ndarray  # sqrt of the reported value (at least 1): its Poisson noise
 
+    @classmethod
+    def of(cls, snapshots: list[Snapshot]) -> StatisticTable:
+        rows = []
+        for d, snap in enumerate(snapshots):
+            for (name, group), fig in snap.figures.items():
+                if name in CONSTANT_FIGURES or name not in CATEGORY_INDEX or (group is not None and name not in REVIEW_CATEGORIES):
+                    continue  # a constant of the set-up, or a figure the model does not express
+                low, high = fig.range
+                rows.append(
+                    (statistic_key(snap, name, group), d, CATEGORY_INDEX[name], group or 0, low, high, math.sqrt(max(fig.value, 1.0)))
+                )
+        keys, date, category, column, low, high, scale = zip(*rows) if rows else ((),) * 7
+        return cls(
+            tuple(keys),
+            np.array(date, dtype=np.int64),
+            np.array(category, dtype=np.int64),
+            np.array(column, dtype=np.int64),
+            np.array(low, dtype=float),
+            np.array(high, dtype=float),
+            np.array(scale, dtype=float),
+        )
 
-def distance_outside(value: float, low: float, high: float) -> float:
-    """0 inside [low, high]; otherwise signed distance to the nearest end."""
-    return value - min(max(value, low), high)
+    def distances(self, table: np.ndarray) -> np.ndarray:
+        """Each statistic: the observed count's signed distance outside its reported range (0 inside)."""
+        counts = table[self.date, self.category, self.column].astype(float)
+        return counts - np.clip(counts, self.low, self.high)
 
 
 @dataclass
@@ -111,29 +132,21 @@ class Simulator:
         self.snapshots = sorted(self.snapshots, key=lambda s: s.as_at)
         self.horizon = self.snapshots[-1].as_at + dt.timedelta(days=1)
         self.report = self.report or groups_report(self.snapshots)
+        self.table = StatisticTable.of(self.snapshots)
+        self._days = np.array([to_day(snap.as_at) for snap in self.snapshots], dtype=float)
+        self._setup = Setup(self.base, self.report, None, start="history", horizon=self.horizon, engine=self.engine)
 
-    def observe_all(self, theta: dict, seed: np.random.SeedSequence) -> dict[str, dict]:
-        """Observations at every snapshot date of one run from 2020 with parameters ``theta``."""
+    def observe_all(self, theta: dict, seed: np.random.SeedSequence) -> np.ndarray:
+        """One run from 2020 with parameters ``theta``, counted in the report's categories at every
+        snapshot date: the observation table (:func:`~workbench.observation.observe.observation_table`)."""
         if self.transform is not None:
             theta = self.transform(dict(theta))
-        params = self.base.updated(theta, source="calibration proposal")
-        setup = Setup(params, self.report, None, start="history", horizon=self.horizon, engine=self.engine)
+        setup = dataclasses.replace(self._setup, params=self.base.updated(theta, source="calibration proposal"))
         record, pairings, _ = simulate(setup, seed)
-        seen = observe_dates(record, pairings, [snap.as_at for snap in self.snapshots])
-        return {snap.as_at.isoformat(): obs for snap, obs in zip(self.snapshots, seen)}
+        return observation_table(record, pairings, self._days)
 
     def statistics(self, theta: dict, seed: np.random.SeedSequence) -> dict[str, float]:
-        seen = self.observe_all(theta, seed)
-        any_obs = next(iter(seen.values()))
-        ranges = figure_ranges(self.snapshots, set(any_obs))
-        out = {}
-        for snap in self.snapshots:
-            obs = seen[snap.as_at.isoformat()]
-            for name, group in snap.figures:
-                key = statistic_key(snap, name, group)
-                if key in ranges:
-                    out[key] = distance_outside(float(obs[(name, group)]), *ranges[key])
-        return out
+        return dict(zip(self.table.keys, self.table.distances(self.observe_all(theta, seed)).tolist()))
 
     def __call__(self, theta: dict) -> dict[str, float]:
         # The sampler has seeded numpy's global generator for this evaluation (see OrderedSampler).
@@ -142,13 +155,11 @@ class Simulator:
 
     def scales(self) -> dict[str, float]:
         """Each statistic's scale: sqrt of the reported count (at least 1)."""
-        scales = figure_scales(self.snapshots)
-        return {k: scales[k] for k in self.observed()}
+        return dict(zip(self.table.keys, self.table.scale.tolist()))
 
     def observed(self) -> dict[str, float]:
         """The observed statistics: zero distance from every reported figure."""
-        probe = self.statistics({}, np.random.SeedSequence(0))
-        return {k: 0.0 for k in probe}
+        return {k: 0.0 for k in self.table.keys}
 
 
 # --- the reproducible sampler ---------------------------------------------------------

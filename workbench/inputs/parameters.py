@@ -9,6 +9,7 @@ than a silently ignored setting.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -225,24 +226,24 @@ class Parameters:
     )
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            meta = f.metadata
-            allowed = f"{meta['low']} to {meta['high']} {meta['unit']}"
-            if meta["integer"]:
+        # Checked in every calibration proposal and posterior draw: the fields' bounds are read once
+        # (_bounds), and a message is only worded when a value is refused.
+        for name, low, high, integer in _bounds(type(self)):
+            value = getattr(self, name)
+            if integer:
                 if isinstance(value, bool) or not isinstance(value, int):
                     if isinstance(value, float) and value.is_integer():
-                        object.__setattr__(self, f.name, int(value))
                         value = int(value)
+                        object.__setattr__(self, name, value)
                     else:
-                        raise InputError("parameters", f.name, f"expected a whole number, got {value!r}", allowed)
+                        raise InputError("parameters", name, f"expected a whole number, got {value!r}", _allowed(name))
             elif isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise InputError("parameters", f.name, f"expected a number, got {value!r}", allowed)
-            else:
-                object.__setattr__(self, f.name, float(value))
+                raise InputError("parameters", name, f"expected a number, got {value!r}", _allowed(name))
+            elif type(value) is not float:
                 value = float(value)
-            if math.isnan(value) or not (meta["low"] <= value <= meta["high"]):
-                raise InputError("parameters", f.name, f"{value!r} is out of range", allowed)
+                object.__setattr__(self, name, value)
+            if not (low <= value <= high):  # NaN fails too
+                raise InputError("parameters", name, f"{value!r} is out of range", _allowed(name))
         if self.one_language_share + self.three_language_share > 1.0:
             raise InputError(
                 "parameters",
@@ -253,7 +254,7 @@ class Parameters:
 
     @classmethod
     def names(cls) -> list[str]:
-        return [f.name for f in dataclasses.fields(cls)]
+        return [name for name, *_ in _bounds(cls)]
 
     @classmethod
     def describe(cls) -> dict[str, dict[str, Any]]:
@@ -267,7 +268,7 @@ class Parameters:
 
     def updated(self, values: Mapping[str, Any], source: str = "parameters") -> Parameters:
         """A copy with some values changed; an unknown name is an error naming it."""
-        known = set(self.names())
+        known = _FIELD_NAMES
         for name in values:
             if name not in known:
                 close = [k for k in known if k.split("_")[0] == str(name).split("_")[0]]
@@ -285,3 +286,17 @@ class Parameters:
     def completion_target(self, group_size: int) -> int:
         """Completed reviews needed in the first group: ceil(share x size), 44 of 62 (¶25)."""
         return math.ceil(round(self.completion_share * group_size, 9))
+
+
+@functools.cache
+def _bounds(cls: type) -> tuple[tuple[str, float, float, bool], ...]:
+    """Each field's name, bounds and whether it is a whole number, in order."""
+    return tuple((f.name, f.metadata["low"], f.metadata["high"], f.metadata["integer"]) for f in dataclasses.fields(cls))
+
+
+def _allowed(name: str) -> str:
+    meta = Parameters.__dataclass_fields__[name].metadata
+    return f"{meta['low']} to {meta['high']} {meta['unit']}"
+
+
+_FIELD_NAMES = frozenset(Parameters.names())

@@ -16,40 +16,17 @@ from numba import njit
 
 from workbench.core.timeline import months, to_day
 from workbench.inputs.parties import Pairings
-from workbench.simulation.schema import N_STAGES, RunRecord, Stage
-from workbench.simulation.snapshot import LISTS_AGE_BUCKETS
-
-#: Review categories, counted per group; each is a function of (stage, record, days).
-REVIEW_CATEGORIES = (
-    "reviews_not_started",
-    "reviews_held_up_by_nominations",
-    "reviews_ready_no_consultation",
-    "reviews_not_commenced",
-    "reviews_saq_in_preparation",
-    "reviews_written_feedback_in_progress",
-    "reviews_lists_of_observations",
-    "reviews_advancing",
-    "reviews_completed",
-    "consultations_held",
-    "consultations_one_language",
-    "consultations_two_languages",
-    "consultations_three_languages",
-    "saq_submitted",
-    "saq_on_time",
-    "saq_within_10_days",
-    "saq_up_to_3_months",
-    "saq_3_to_6_months",
-    "saq_over_6_months",
-    "saq_over_1_year",
-    "feedback_concluded",
-    "feedback_late",
-    "feedback_late_over_1_year",
-    *(name for name, _, _ in LISTS_AGE_BUCKETS),
-    "lists_past_time_frame",
+from workbench.inputs.report_categories import (
+    CATEGORIES,
+    CATEGORY_INDEX,
+    FEEDBACK_LATE_OVER,
+    LISTS_AGE_BUCKETS,
+    MECHANISM_CATEGORIES,
+    PARTY_CATEGORIES,
+    REVIEW_CATEGORIES,
+    SAQ_LATENESS_BUCKETS,
 )
-
-#: Party categories, counted over all parties.
-PARTY_CATEGORIES = ("parties_with_focal_point", "parties_without_focal_point", "parties_replaced_focal_point")
+from workbench.simulation.schema import N_STAGES, RunRecord, Stage
 
 #: The stage columns of the monthly table, in pipeline order.
 STAGE_COLUMNS = {
@@ -130,60 +107,121 @@ def _monthly_counts(entered, days, group, n_groups):
     return counts
 
 
-def review_categories(record: RunRecord, days: np.ndarray) -> dict[str, np.ndarray]:
-    """Each review category as a boolean ``(n_reviews, n_days)`` array."""
-    days = np.asarray(days, dtype=float)[None, :]
-    stage = stage_at(record, days[0])
-    entered = record.entered
-    held = stage >= Stage.SAQ
-    lang = record.languages[:, None]
-    submitted = entered[:, Stage.WRITTEN_FEEDBACK, None] <= days
-    late = record.saq_lateness[:, None]
-    in_feedback = stage == Stage.WRITTEN_FEEDBACK
-    feedback_overdue = days - record.deadline[:, Stage.WRITTEN_FEEDBACK, None]
-    in_lists = (stage == Stage.LISTS) | (stage == Stage.SUMMARIES)
-    lists_age = days - entered[:, Stage.LISTS, None]
-    out = {
-        "reviews_not_started": stage == -1,
-        "reviews_held_up_by_nominations": stage == Stage.NOMINATIONS,
-        "reviews_ready_no_consultation": stage == Stage.CONSULTATION,
-        "reviews_not_commenced": (stage == Stage.NOMINATIONS) | (stage == Stage.CONSULTATION),
-        "reviews_saq_in_preparation": stage == Stage.SAQ,
-        "reviews_written_feedback_in_progress": in_feedback,
-        "reviews_lists_of_observations": in_lists,
-        "reviews_advancing": held & (stage < Stage.COMPLETED),
-        "reviews_completed": stage == Stage.COMPLETED,
-        "consultations_held": held,
-        "consultations_one_language": held & (lang == 1),
-        "consultations_two_languages": held & (lang == 2),
-        "consultations_three_languages": held & (lang == 3),
-        "saq_submitted": submitted,
-        "saq_on_time": submitted & (late <= 0),
-        "saq_within_10_days": submitted & (late > 0) & (late <= 10),
-        "saq_up_to_3_months": submitted & (late > 10) & (late <= months(3)),
-        "saq_3_to_6_months": submitted & (late > months(3)) & (late <= months(6)),
-        "saq_over_6_months": submitted & (late > months(6)),
-        "saq_over_1_year": submitted & (late > months(12)),
-        "feedback_concluded": entered[:, Stage.LISTS, None] <= days,
-        "feedback_late": in_feedback & (feedback_overdue > 0),
-        "feedback_late_over_1_year": in_feedback & (feedback_overdue > months(12)),
-        "lists_past_time_frame": in_lists & (days > record.deadline[:, Stage.LISTS, None]),
-    }
-    for name, lo, hi in LISTS_AGE_BUCKETS:
-        out[name] = in_lists & (lists_age > months(lo)) & (lists_age <= months(hi))
+# --- the report's categories, counted ---------------------------------------------------------
+# Each category is a condition on a review (or a party) at a day; the observation table counts
+# them, compiled, for every day asked at once: calibration observes every run it simulates.
+_C = CATEGORY_INDEX
+C_NOT_STARTED, C_HELD_UP, C_READY, C_NOT_COMMENCED = (_C[name] for name in REVIEW_CATEGORIES[:4])
+C_SAQ, C_FEEDBACK, C_LISTS, C_ADVANCING, C_COMPLETED = (_C[name] for name in REVIEW_CATEGORIES[4:9])
+C_HELD, C_ONE_LANGUAGE, C_TWO_LANGUAGES, C_THREE_LANGUAGES = (_C[name] for name in REVIEW_CATEGORIES[9:13])
+C_SUBMITTED, C_CONCLUDED, C_PAST_TIME_FRAME = _C["saq_submitted"], _C["feedback_concluded"], _C["lists_past_time_frame"]
+C_WITH_FOCAL_POINT, C_WITHOUT_FOCAL_POINT, C_REPLACED = (_C[name] for name in PARTY_CATEGORIES)
+C_REDRAWN, C_REVIEWS_TOTAL, C_PARTIES_TOTAL = (_C[name] for name in MECHANISM_CATEGORIES)
+#: The buckets as (category, lower bound excluded, upper bound included): SAQ lateness in days,
+#: feedback overdue in days, lists' age in days.
+_SAQ_BUCKETS = np.array([(_C[name], lo, hi) for name, lo, hi in SAQ_LATENESS_BUCKETS])
+_FEEDBACK_BUCKETS = np.array([(_C[name], over, np.inf) for name, over in FEEDBACK_LATE_OVER])
+_LISTS_BUCKETS = np.array([(_C[name], months(lo), months(hi)) for name, lo, hi in LISTS_AGE_BUCKETS])
+N_CATEGORIES = len(CATEGORIES)
+SAQ, WRITTEN_FEEDBACK, LISTS, SUMMARIES, COMPLETED = (
+    int(Stage.SAQ),
+    int(Stage.WRITTEN_FEEDBACK),
+    int(Stage.LISTS),
+    int(Stage.SUMMARIES),
+    int(Stage.COMPLETED),
+)
+
+
+@njit(cache=True)
+def _in_buckets(out, d, g, value, buckets):
+    """Count ``value`` in every bucket (lower bound excluded, upper included) it falls in."""
+    for b in range(buckets.shape[0]):
+        if buckets[b, 1] < value <= buckets[b, 2]:
+            k = int(buckets[b, 0])
+            out[d, k, 0] += 1
+            out[d, k, g] += 1
+
+
+@njit(cache=True)
+def _count(out, d, g, k):
+    out[d, k, 0] += 1
+    out[d, k, g] += 1
+
+
+@njit(cache=True)
+def _count_review(out, d, g, stage, day, entered, deadline, languages, lateness):
+    """One review of group ``g`` in ``stage`` on ``day``, in every category it belongs to."""
+    if stage == -1:
+        _count(out, d, g, C_NOT_STARTED)
+    elif stage <= 1:  # nominations or ready: not commenced (¶15, ¶23)
+        _count(out, d, g, C_HELD_UP if stage == 0 else C_READY)
+        _count(out, d, g, C_NOT_COMMENCED)
+    elif stage == SAQ:
+        _count(out, d, g, C_SAQ)
+    elif stage == WRITTEN_FEEDBACK:
+        _count(out, d, g, C_FEEDBACK)
+        _in_buckets(out, d, g, day - deadline[WRITTEN_FEEDBACK], _FEEDBACK_BUCKETS)
+    elif stage in (LISTS, SUMMARIES):
+        _count(out, d, g, C_LISTS)
+        _in_buckets(out, d, g, day - entered[LISTS], _LISTS_BUCKETS)
+        if day > deadline[LISTS]:
+            _count(out, d, g, C_PAST_TIME_FRAME)
+    if stage == COMPLETED:
+        _count(out, d, g, C_COMPLETED)
+    if stage >= SAQ:  # the consultation was held, in one, two or three languages (¶26-28)
+        _count(out, d, g, C_HELD)
+        if 1 <= languages <= 3:
+            _count(out, d, g, C_ONE_LANGUAGE + languages - 1)
+        if stage < COMPLETED:
+            _count(out, d, g, C_ADVANCING)
+    if entered[WRITTEN_FEEDBACK] <= day:  # the SAQ was submitted, this late (¶31)
+        _count(out, d, g, C_SUBMITTED)
+        _in_buckets(out, d, g, lateness, _SAQ_BUCKETS)
+    if entered[LISTS] <= day:
+        _count(out, d, g, C_CONCLUDED)
+
+
+@njit(cache=True)
+def _observation_table(entered, deadline, languages, lateness, group, n_groups, nominated_at, first_replaced_at, redrawn_on, days):
+    out = np.zeros((days.shape[0], N_CATEGORIES, n_groups + 1), np.int64)
+    for d in range(days.shape[0]):
+        day = days[d]
+        for r in range(entered.shape[0]):
+            stage = -1  # the last stage entered by the day
+            for s in range(entered.shape[1]):
+                if entered[r, s] <= day:
+                    stage = s
+            _count_review(out, d, group[r], stage, day, entered[r], deadline[r], languages[r], lateness[r])
+        for p in range(nominated_at.shape[0]):
+            if nominated_at[p] <= day:
+                out[d, C_WITH_FOCAL_POINT, 0] += 1
+                if first_replaced_at[p] <= day:
+                    out[d, C_REPLACED, 0] += 1
+            else:
+                out[d, C_WITHOUT_FOCAL_POINT, 0] += 1
+        for t in redrawn_on:  # each row of the redraw log is one reviewing State replaced (¶6-7)
+            if t <= day:
+                out[d, C_REDRAWN, 0] += 1
+        out[d, C_REVIEWS_TOTAL, 0] = entered.shape[0]
+        out[d, C_PARTIES_TOTAL, 0] = nominated_at.shape[0]
     return out
 
 
-def party_categories(record: RunRecord, days: np.ndarray) -> dict[str, np.ndarray]:
-    """Party counts at each day: ``(n_days,)`` arrays."""
-    days = np.asarray(days, dtype=float)[None, :]
-    nominated = record.nominated_at[:, None] <= days
-    replaced = nominated & (record.first_replaced_at[:, None] <= days)
-    return {
-        "parties_with_focal_point": nominated.sum(axis=0),
-        "parties_without_focal_point": (~nominated).sum(axis=0),
-        "parties_replaced_focal_point": replaced.sum(axis=0),
-    }
+def observation_table(record: RunRecord, pairings: Pairings, days: np.ndarray) -> np.ndarray:
+    """The run counted in the report's categories on each of ``days``: ``(n_days, N_CATEGORIES,
+    1 + groups)``, column 0 for all reviews (or parties), column g for group g (review categories only)."""
+    return _observation_table(
+        record.entered,
+        record.deadline,
+        np.asarray(record.languages, dtype=np.int64),
+        record.saq_lateness,
+        np.asarray(pairings.group, dtype=np.int64),
+        int(pairings.group.max()),
+        record.nominated_at,
+        record.first_replaced_at,
+        np.ascontiguousarray(record.redraw_log[:, 0]) if len(record.redraw_log) else np.empty(0),
+        np.asarray(days, dtype=float),
+    )
 
 
 def observe(record: RunRecord, pairings: Pairings, date: dt.date | str) -> dict[tuple[str, int | None], int]:
@@ -192,28 +230,19 @@ def observe(record: RunRecord, pairings: Pairings, date: dt.date | str) -> dict[
 
 
 def observe_dates(record: RunRecord, pairings: Pairings, dates: list) -> list[dict[tuple[str, int | None], int]]:
-    """:func:`observe` at several dates at once (the categories are computed for all of them together)."""
-    days = np.array([to_day(d) for d in dates], dtype=float)
-    order = np.argsort(days)  # stage_at needs the days in increasing order
-    sorted_days = days[order]
-    out: list[dict[tuple[str, int | None], int]] = [{} for _ in dates]
-    in_group = [pairings.group == g for g in (1, 2, 3)]
-    for name, flags in review_categories(record, sorted_days).items():
-        totals = flags.sum(axis=0)
-        by_group = [flags[mask].sum(axis=0) for mask in in_group]
-        for k, i in enumerate(order):
-            out[i][(name, None)] = int(totals[k])
-            for g in (1, 2, 3):
-                out[i][(name, g)] = int(by_group[g - 1][k])
-    parties = party_categories(record, sorted_days)
-    redrawn = record.redraw_log[:, 0] if len(record.redraw_log) else np.empty(0)
-    for k, i in enumerate(order):
-        for name, counts in parties.items():
-            out[i][(name, None)] = int(counts[k])
-        # Each row of the redraw log is one reviewing State replaced by a repeated draw (¶6-7).
-        out[i][("reviewers_redrawn", None)] = int(np.sum(redrawn <= sorted_days[k]))
-        out[i][("reviews_total", None)] = pairings.n_reviews
-        out[i][("parties_total", None)] = pairings.n_parties
+    """:func:`observe` at several dates at once."""
+    table = observation_table(record, pairings, np.array([to_day(d) for d in dates], dtype=float))
+    groups = range(1, table.shape[2])
+    out: list[dict[tuple[str, int | None], int]] = []
+    for counts in table.tolist():
+        seen: dict[tuple[str, int | None], int] = {}
+        for name, row in zip(CATEGORIES, counts):
+            seen[(name, None)] = row[0]
+        for name in REVIEW_CATEGORIES:
+            row = counts[CATEGORY_INDEX[name]]
+            for g in groups:
+                seen[(name, g)] = row[g]
+        out.append(seen)
     return out
 
 

@@ -16,6 +16,7 @@ compiled cache when either has changed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -179,6 +180,8 @@ def pack_parameters(params: Parameters, group1_size: int) -> np.ndarray:
 def pack_levers(levers: Levers, pairings: Pairings) -> LeverArrays:
     """Start days, effect sizes and targets of a scenario's levers, as arrays."""
     m = pairings.n_parties
+    if not levers.active():  # the baseline: the same arrays for any pairings of m parties (read only)
+        return _no_levers(m)
     start = np.full(N_LEVERS, np.inf)
     value = VALUE_DEFAULTS.copy()
     groups = np.zeros((N_LEVERS, 4), np.bool_)
@@ -204,6 +207,20 @@ def pack_levers(levers: Levers, pairings: Pairings) -> LeverArrays:
         if lever is not None:
             value[v] = getattr(lever, effect)
     return LeverArrays(start, value, groups, named, party_named, party_reach)
+
+
+@functools.lru_cache(maxsize=4)
+def _no_levers(m: int) -> LeverArrays:
+    # Shared by every baseline run: nothing writes to lever arrays (marking them read-only would
+    # give Numba a second type to compile the whole engine for).
+    return LeverArrays(
+        np.full(N_LEVERS, np.inf),
+        VALUE_DEFAULTS.copy(),
+        np.zeros((N_LEVERS, 4), np.bool_),
+        np.zeros(N_LEVERS, np.bool_),
+        np.zeros((N_LEVERS, m), np.bool_),
+        np.zeros((N_LEVERS, m), np.bool_),
+    )
 
 
 # --- the compiled cache follows the layout ------------------------------------------
