@@ -1,10 +1,12 @@
-"""The arrays both engines index by follow the model's definitions, and stale compiled code is dropped."""
+"""The arrays both engines index by follow the model's definitions, and compiled code is cached only while the code it came from is unchanged."""
 
 import dataclasses
 import datetime as dt
+import shutil
 
 import numpy as np
 
+from workbench.core import compiled_cache
 from workbench.inputs.levers import LEVER_TYPES, Levers, Training
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import synthetic_pairings
@@ -38,21 +40,36 @@ def test_every_stage_between_nominations_and_completion_has_exactly_one_rule():
         assert layout.STAGE_TIME[rule.stage] == layout.PARAMETER_INDEX[rule.time]
 
 
-def test_the_fingerprint_follows_the_layout(monkeypatch):
-    before = layout.fingerprint()
-    monkeypatch.setattr(layout, "PARAMETER_NAMES", (*layout.PARAMETER_NAMES, "a_new_parameter"))
-    assert layout.fingerprint() != before
+def test_compiled_code_is_cached_under_the_fingerprint_of_the_code_it_came_from():
+    """A workbench function's cache stamp holds the fingerprint of every file its machine code can
+    depend on, so an edit anywhere there makes its cache stale (and it is compiled afresh)."""
+    from workbench.simulation import engine
+
+    locator = engine.run_mechanism._cache._impl.locator
+    assert isinstance(locator, compiled_cache.FingerprintedLocator)
+    assert locator.get_source_stamp()[1] == compiled_cache.code_fingerprint()
 
 
-def test_stale_compiled_code_is_dropped_and_current_code_kept(tmp_path):
-    cached = [tmp_path / "engine.run_mechanism-1.py311.nbi", tmp_path / "engine.run_mechanism-1.py311.1.nbc"]
-    for path in cached:
-        path.write_bytes(b"machine code")
-    (tmp_path / "layout.fingerprint").write_text("an older layout")
-    assert layout.clear_stale_compiled_code(tmp_path)
-    assert not any(path.exists() for path in cached)
-    assert (tmp_path / "layout.fingerprint").read_text() == layout.fingerprint()
-    for path in cached:
-        path.write_bytes(b"machine code")
-    assert not layout.clear_stale_compiled_code(tmp_path)
-    assert all(path.exists() for path in cached)
+def test_functions_outside_the_workbench_keep_numbas_own_cache(tmp_path):
+    source = tmp_path / "elsewhere.py"
+    source.write_text("def f(x):\n    return x\n")
+    namespace: dict = {}
+    exec(compile(source.read_text(), str(source), "exec"), namespace)
+    assert compiled_cache.FingerprintedLocator.from_function(namespace["f"], str(source)) is None
+
+
+def test_the_fingerprint_changes_with_any_file_compiled_code_depends_on(tmp_path, monkeypatch):
+    copy = tmp_path / "workbench"
+    shutil.copytree(compiled_cache.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "locale"))
+    monkeypatch.setattr(compiled_cache, "PACKAGE", copy)
+    fingerprint = compiled_cache.code_fingerprint.__wrapped__
+    before = fingerprint()
+    for edited in ("simulation/rules.py", "inputs/report_categories.py", "core/timeline.py", "observation/observe.py"):
+        path = copy / edited
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n# an edit\n")
+        assert fingerprint() != before, edited
+        path.write_bytes(original)
+    assert fingerprint() == before
+    (copy / "faces" / "brief.py").write_bytes(b"# not compiled code\n")
+    assert fingerprint() == before

@@ -8,6 +8,11 @@ The public API, used alike by the command line, the notebooks and the reports::
     print(format_forecast(fc))
 """
 
+# Before any compiled function is defined: their caches must know the code they came from.
+from workbench.core.compiled_cache import fingerprint_caches
+
+fingerprint_caches()
+
 from workbench.analysis.forecast import Forecast, forecast, format_forecast, summarize_threshold, summary_table  # noqa: E402
 from workbench.analysis.output_folder import reproduce, write_forecast  # noqa: E402
 from workbench.core.errors import InputError  # noqa: E402
@@ -19,8 +24,8 @@ from workbench.inputs.parameters import Parameters  # noqa: E402
 from workbench.inputs.parties import Pairings, load_pairings, synthetic_pairings  # noqa: E402
 from workbench.inputs.scenarios import Scenario, load_scenario  # noqa: E402
 from workbench.observation.observe import compare, observe  # noqa: E402
-from workbench.simulation.model import Mechanism
-from workbench.simulation.schema import RunRecord
+from workbench.simulation.model import Mechanism  # noqa: E402
+from workbench.simulation.schema import RunRecord  # noqa: E402
 from workbench.simulation.stages import Stage  # noqa: E402
 
 __all__ = [

@@ -21,7 +21,7 @@ import pandas as pd
 from workbench.core.timeline import month_starts, to_day, to_timestamps
 from workbench.experiments.condition import condition_day
 from workbench.experiments.setup import ReplicationStart, Setup, default_setup, replication_start, simulate, start_key
-from workbench.experiments.workers import Progress, default_workers, iter_map
+from workbench.experiments.workers import Progress, default_workers, iter_map, load_before_forking
 from workbench.observation.observe import STAGE_COLUMNS, monthly_counts
 from workbench.observation.summaries import MonthlySummary
 from workbench.simulation.schema import STAGES
@@ -271,6 +271,17 @@ def _tabulate(
         elapsed_s=elapsed,
         simulated_events=int(sum(o.events for o in outputs)),
     )
+
+
+def _load_compiled_code() -> None:
+    """Run what a chunk of replications runs, briefly, from the report and from 2020: the compiled
+    code it calls is then loaded in this process (and in any worker forked from it)."""
+    for start in ("report", "history"):
+        setup = default_setup(start=start, horizon=dt.date(2021, 1, 1) if start == "history" else dt.date(2024, 6, 1))
+        _run_chunk(setup, 0, [0], month_starts(setup.start_date, setup.horizon), keep_events=False, keep_monthly=False)
+
+
+load_before_forking(_load_compiled_code)
 
 
 def warm_up() -> float:

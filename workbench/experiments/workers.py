@@ -59,7 +59,24 @@ def _forked_pool(workers: int) -> ProcessPoolExecutor | None:
     return pool
 
 
+#: Called once in this process before its first forked pool starts (see :func:`load_before_forking`).
+_BEFORE_FORKING: list[Callable[[], None]] = []
+
+
+def load_before_forking(load: Callable[[], None]) -> None:
+    """Have ``load`` run in this process before it first forks workers.
+
+    A forked worker inherits what its parent has loaded.  Compiled code is loaded on its first
+    call, and Numba's first call in a process sets Numba itself up (about a second, most of
+    what a fresh 500-replication forecast took): loaded in the parent, it is loaded once rather
+    than in every worker, and a worker starts ready to run.
+    """
+    _BEFORE_FORKING.append(load)
+
+
 def _new_forked_pool(workers: int) -> ProcessPoolExecutor:
+    while _BEFORE_FORKING:
+        _BEFORE_FORKING.pop(0)()
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=_forked_worker_starts, initargs=(os.getpid(),)
     )

@@ -5,22 +5,14 @@ table travel as arrays.  Every index here is computed from :class:`Parameters`, 
 classes of :mod:`workbench.inputs.levers`, the stream components of
 :mod:`workbench.simulation.streams` and :data:`workbench.simulation.stages.STAGE_RULES`;
 none is typed by hand, so a new parameter, lever or stage cannot leave a stale constant.
-
-Numba freezes module globals into compiled code and keys its cache on each function's own
-file, not on those globals nor on the other files whose compiled functions it calls (the
-engine's machine code holds the rules'), so :func:`fingerprint` hashes this layout and the
-source of every module of the simulation, and :func:`clear_stale_compiled_code` drops the
-compiled cache when either has changed.
+Compiled code freezes these numbers in; :mod:`workbench.core.compiled_cache` keeps its cache
+only while the files they come from are unchanged.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import json
-import math
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -221,62 +213,3 @@ def _no_levers(m: int) -> LeverArrays:
         np.zeros((N_LEVERS, m), np.bool_),
         np.zeros((N_LEVERS, m), np.bool_),
     )
-
-
-# --- the compiled cache follows the layout ------------------------------------------
-def fingerprint() -> str:
-    """A hash of everything the compiled code has frozen in: the indices, the stage table, and the
-    source files of the simulation and of the random generator it compiles in."""
-    layout = {
-        "parameters": PARAMETER_NAMES,
-        "levers": LEVER_NAMES,
-        "values": LEVER_VALUES,
-        "defaults": [v if math.isfinite(v) else str(v) for v in VALUE_DEFAULTS.tolist()],
-        "party_streams": PARTY_COMPONENTS,
-        "review_streams": REVIEW_COMPONENTS,
-        "offset": REVIEW_OFFSET,
-        "stages": [s.name for s in Stage],
-        "table": {k: v.tolist() for k, v in _TABLE.items()},
-    }
-    digest = hashlib.sha256(json.dumps(layout, sort_keys=True, default=str).encode())
-    here = Path(__file__).resolve().parent
-    # A rule changed in one file reaches code cached in another (and the generator is compiled into all).
-    for source in [*sorted(here.glob("*.py")), here.parent / "core" / "counters.py"]:
-        digest.update(source.name.encode() + source.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def clear_stale_compiled_code(cache_dir: Path | None = None) -> bool:
-    """Drop Numba's cached machine code of the simulation when the layout it froze in has changed.
-
-    Returns True when stale code was removed.  Called on import of the modules that compile
-    against the layout, before anything is loaded from the cache.
-    """
-    cache_dir = cache_dir or Path(__file__).resolve().parent / "__pycache__"
-    stamp = cache_dir / "layout.fingerprint"
-    current = fingerprint()
-    try:
-        if stamp.read_text() == current:
-            return False
-    except OSError:
-        pass
-    removed = False
-    for stale in (*cache_dir.glob("*.nbi"), *cache_dir.glob("*.nbc")):
-        try:
-            stale.unlink()
-            removed = True
-        except OSError:
-            pass
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = stamp.with_suffix(f".{id(stamp)}.tmp")
-        tmp.write_text(current)
-        tmp.replace(stamp)
-    except OSError:
-        pass  # a read-only installation recompiles in memory each time; still correct
-    return removed
-
-
-# Before any compiled function of the simulation is loaded from the cache: every module that
-# compiles against this layout imports it first.
-clear_stale_compiled_code()
