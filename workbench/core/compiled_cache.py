@@ -77,10 +77,10 @@ class FingerprintedLocator(caching._CacheLocator):
         return None
 
 
-_NUMBA_LOCATORS = tuple(caching.CacheImpl._locator_classes)
+_NUMBA_LOCATORS: tuple[Any, ...] = tuple(caching.CacheImpl._locator_classes)
 
 
 def fingerprint_caches() -> None:
     """Cache the workbench's compiled functions under :class:`FingerprintedLocator` (once)."""
     if caching.CacheImpl._locator_classes[0] is not FingerprintedLocator:
-        caching.CacheImpl._locator_classes.insert(0, FingerprintedLocator)
+        caching.CacheImpl._locator_classes.insert(0, FingerprintedLocator)  # type: ignore[arg-type]

@@ -101,15 +101,11 @@ class StatisticTable:
                 rows.append(
                     (statistic_key(snap, name, group), d, CATEGORY_INDEX[name], group or 0, low, high, math.sqrt(max(fig.value, 1.0)))
                 )
-        keys, date, category, column, low, high, scale = zip(*rows) if rows else ((),) * 7
+        columns = list(zip(*rows)) if rows else [()] * 7
         return cls(
-            tuple(keys),
-            np.array(date, dtype=np.int64),
-            np.array(category, dtype=np.int64),
-            np.array(column, dtype=np.int64),
-            np.array(low, dtype=float),
-            np.array(high, dtype=float),
-            np.array(scale, dtype=float),
+            tuple(str(key) for key in columns[0]),
+            *(np.array(values, dtype=np.int64) for values in columns[1:4]),
+            *(np.array(values, dtype=float) for values in columns[4:7]),
         )
 
     def distances(self, table: np.ndarray) -> np.ndarray:

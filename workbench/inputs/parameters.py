@@ -9,7 +9,6 @@ than a silently ignored setting.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -228,7 +227,7 @@ class Parameters:
     def __post_init__(self) -> None:
         # Checked in every calibration proposal and posterior draw: the fields' bounds are read once
         # (_bounds), and a message is only worded when a value is refused.
-        for name, low, high, integer in _bounds(type(self)):
+        for name, low, high, integer in _BOUNDS:
             value = getattr(self, name)
             if integer:
                 if isinstance(value, bool) or not isinstance(value, int):
@@ -254,7 +253,7 @@ class Parameters:
 
     @classmethod
     def names(cls) -> list[str]:
-        return [name for name, *_ in _bounds(cls)]
+        return [f.name for f in dataclasses.fields(cls)]
 
     @classmethod
     def describe(cls) -> dict[str, dict[str, Any]]:
@@ -288,10 +287,10 @@ class Parameters:
         return math.ceil(round(self.completion_share * group_size, 9))
 
 
-@functools.cache
-def _bounds(cls: type) -> tuple[tuple[str, float, float, bool], ...]:
-    """Each field's name, bounds and whether it is a whole number, in order."""
-    return tuple((f.name, f.metadata["low"], f.metadata["high"], f.metadata["integer"]) for f in dataclasses.fields(cls))
+#: Each field's name, bounds and whether it is a whole number, in order (read by __post_init__).
+_BOUNDS: tuple[tuple[str, float, float, bool], ...] = tuple(
+    (f.name, f.metadata["low"], f.metadata["high"], f.metadata["integer"]) for f in dataclasses.fields(Parameters)
+)
 
 
 def _allowed(name: str) -> str:
