@@ -3,6 +3,8 @@
 The same checks run from ``pre-commit`` (``.pre-commit-config.yaml``) before a commit.
 """
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +25,35 @@ def test_the_layers_import_only_downwards():
     done = _run(str(BIN / "lint-imports"), "--no-cache")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 broken" in done.stdout
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize(
+    "module,planted,contract",
+    [
+        ("experiments/setup.py", "import matplotlib.pyplot", "Presentation lives in the faces"),
+        ("analysis/compare.py", "from babel.dates import format_date", "Presentation lives in the faces"),
+        ("simulation/rules.py", "from workbench.faces import cli", "Data flows one way"),
+    ],
+    ids=["chart-below-faces", "translation-below-faces", "upward-import"],
+)
+def test_a_planted_violation_breaks_its_contract(tmp_path, module, planted, contract):
+    """The contracts can fail: an import planted in a copy of the package is named as broken."""
+    shutil.copytree(ROOT / "workbench", tmp_path / "workbench", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    target = tmp_path / "workbench" / module
+    target.write_text(planted + "\n" + target.read_text(encoding="utf-8"), encoding="utf-8")
+    done = subprocess.run(
+        [str(BIN / "lint-imports"), "--no-cache"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert done.returncode != 0
+    broken = [line for line in done.stdout.replace("\n", " ").split("KEPT") if "BROKEN" in line]
+    assert any(contract in line for line in broken), done.stdout
 
 
 def test_lint_passes():

@@ -225,7 +225,7 @@ def test_fuzz_posterior(weights, column, provenance):
 
 def _forecast_folder() -> Path:
     from workbench.analysis.forecast import forecast
-    from workbench.analysis.output_folder import write_forecast
+    from workbench.faces.output_folder import write_forecast
 
     folder = Path(tempfile.mkdtemp(prefix="fuzz-manifest-"))
     write_forecast(forecast(None, 4, seed=3, workers=1, keep_monthly=False), folder / "fc")
@@ -271,7 +271,7 @@ def damaged_manifest(draw):
 @FUZZ
 @given(manifest=damaged_manifest())
 def test_fuzz_manifest(manifest):
-    from workbench.analysis.output_folder import load_record
+    from workbench.faces.output_folder import load_record
 
     folder = _scratch()
     for name in ("threshold.csv", "summary.csv"):

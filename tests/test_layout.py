@@ -1,4 +1,4 @@
-"""The arrays both engines index by follow the model's definitions, and compiled code is cached only while the code it came from is unchanged."""
+"""The arrays both engines index by follow the model's definitions; compiled code is cached only while its code is unchanged."""
 
 import dataclasses
 import datetime as dt

@@ -24,7 +24,7 @@ from workbench.experiments.replications import run_replications
 from workbench.inputs.effort import EffortModel, LeverEffort, load_effort
 from workbench.inputs.levers import Condition, Levers
 from workbench.inputs.parameters import Parameters
-from workbench.inputs.scenarios import load_scenario
+from workbench.inputs.scenarios import load_scenario, scenario_table, scenario_text
 
 from conftest import make_setup
 
@@ -105,7 +105,7 @@ def test_every_frontier_package_is_a_scenario_file_forecast_loads(one_lever_plan
     _, result = one_lever_plan
     for name, package in result.packages.items():
         path = tmp_path / f"{name}.toml"
-        path.write_text(package.scenario_toml(ONE_LEVER, name, "test"), encoding="utf-8")
+        path.write_text(scenario_text(scenario_table(package.scenario(ONE_LEVER, name)), "test"), encoding="utf-8")
         scenario = load_scenario(path)
         assert scenario.levers == package.levers(ONE_LEVER)
         assert "0.8999999" not in path.read_text()

@@ -204,7 +204,7 @@ def test_the_excel_forecast_keeps_numbers_as_numbers_and_dates_as_dates(tmp_path
     import openpyxl
 
     from workbench.analysis.forecast import forecast
-    from workbench.analysis.output_folder import write_forecast
+    from workbench.faces.output_folder import write_forecast
 
     fc = forecast(None, 12, 3, posterior=None, keep_events=False, keep_monthly=False, workers=1)
     write_forecast(fc, tmp_path / "fc", xlsx=True)

@@ -4,7 +4,9 @@ import pytest
 
 from workbench.core.errors import InputError
 from workbench.inputs.parameters import Parameters
-from workbench.inputs.scenarios import SCENARIO_DIR, load_scenario
+from workbench.inputs.scenarios import SCENARIO_DIR, load_scenario, scenario_table, scenario_text
+
+from conftest import SCENARIO_FILES
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIO_DIR.glob("*.toml")), ids=lambda p: p.name)
@@ -44,3 +46,20 @@ def test_bad_scenarios_name_file_and_key(tmp_path, text, message):
     with pytest.raises(InputError, match=message) as err:
         load_scenario(_bad(tmp_path, text))
     assert "bad.toml" in str(err.value)
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
+def test_a_scenario_written_out_loads_back_the_same(tmp_path, path):
+    """One writer of scenario files (the planner's packages and the explorer's Save use it)."""
+    scenario = load_scenario(path)
+    written = tmp_path / "written.toml"
+    written.write_text(scenario_text(scenario_table(scenario), "a comment line\nand another"), encoding="utf-8")
+    again = load_scenario(written)
+    assert (again.name, again.description, again.changes, again.levers, again.condition) == (
+        scenario.name,
+        scenario.description,
+        scenario.changes,
+        scenario.levers,
+        scenario.condition,
+    )
+    assert written.read_text(encoding="utf-8").startswith("# a comment line\n# and another\n")

@@ -13,12 +13,13 @@ from workbench.core.compiled_cache import fingerprint_caches
 
 fingerprint_caches()
 
-from workbench.analysis.forecast import Forecast, forecast, format_forecast, summarize_threshold, summary_table  # noqa: E402
-from workbench.analysis.output_folder import reproduce, write_forecast  # noqa: E402
+from workbench.analysis.forecast import Forecast, forecast, summarize_threshold, summary_table  # noqa: E402
 from workbench.core.errors import InputError  # noqa: E402
 from workbench.core.version import __version__  # noqa: E402
 from workbench.experiments.replications import Results, run_replications  # noqa: E402
 from workbench.experiments.setup import Setup, default_setup, simulate  # noqa: E402
+from workbench.faces.output_folder import reproduce, write_forecast  # noqa: E402
+from workbench.faces.text import format_forecast  # noqa: E402
 from workbench.inputs.observations import Snapshot, latest_snapshot, load_observations, load_snapshot  # noqa: E402
 from workbench.inputs.parameters import Parameters  # noqa: E402
 from workbench.inputs.parties import Pairings, load_pairings, synthetic_pairings  # noqa: E402

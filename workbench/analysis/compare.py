@@ -103,39 +103,6 @@ def comparison_table(base: Results, scenarios: dict[str, Results]) -> pd.DataFra
     return table.sort_values(["months_gained_median", "p_within_horizon_change"], ascending=False).reset_index(drop=True)
 
 
-def _change(value: float, se: float) -> str:
-    """A change with its Monte Carlo error, marked '?' when it is within two errors of none."""
-    if value == 0 and se == 0:
-        return "none in any run "
-    noise = not np.isfinite(se) or abs(value) < 2 * se
-    return f"{value:+.1%} ± {se:.1%}{'?' if noise else ' '}"
-
-
-def format_comparison(table: pd.DataFrame, horizon: dt.date) -> str:
-    lines = [
-        f"{'scenario':<38} {'months gained, median [80% interval]':>38} {'P(2030) change':>17} "
-        f"{f'P(by {horizon.year}) change':>17} {'only scenario':>14}"
-    ]
-    for _, r in table.iterrows():
-        interval = f"{r.months_gained_median:+.0f} [{r.months_gained_p10:+.0f}, {r.months_gained_p90:+.0f}]"
-        lines.append(
-            f"{r.scenario[:38]:<38} {interval:>38} {_change(r.p_by_2030_change, r.p_by_2030_change_se):>17} "
-            f"{_change(r.p_within_horizon_change, r.p_within_horizon_change_se):>17} {r.only_scenario_reaches:>13.1%}"
-        )
-    lines.append(
-        "months gained: baseline date minus scenario date, per replication, runs that never reach counted at "
-        f"the horizon ({horizon}); 'only scenario': share of runs reaching the condition only with the scenario; "
-        "± one Monte Carlo standard error of the paired difference; '?': within two errors of no change (noise)"
-    )
-    n = int(table["replications"].iloc[0]) if len(table) else 0
-    if n and n < FEW_REPLICATIONS:
-        lines.append(
-            f"WARNING: {n} paired replications: changes smaller than about {2 * 0.5 / np.sqrt(n):.0%} may be noise. "
-            f"Use --replications {FEW_REPLICATIONS * 2} or more before reading small differences."
-        )
-    return "\n".join(lines)
-
-
 def critical_reviews(results: Results, target: int = 44) -> pd.DataFrame:
     """Which group-1 reviews hold the condition back.
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,9 +23,6 @@ from workbench.experiments.condition import COUNTED_STAGES
 from workbench.experiments.replications import run_replications
 from workbench.experiments.setup import Setup
 from workbench.inputs.levers import Condition, Levers
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 
 def stage_entries(setup: Setup, levers: Levers, replications: int, seed: int, workers: int | None) -> pd.DataFrame:
@@ -124,21 +120,3 @@ def largest_share(curve: pd.DataFrame, column: str, probability: float) -> pd.Da
             }
         )
     return pd.DataFrame(rows)
-
-
-def decision_chart(curve: pd.DataFrame, column: str, probability: float, title: str) -> Figure:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7, 4), layout="constrained")
-    ax = fig.add_subplot()
-    colours = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"]
-    for (name, one), colour in zip(curve.groupby("package", sort=False), colours * 4):
-        ax.step(100 * one["share"], 100 * one[column], where="post", color=colour, label=name)
-    ax.axhline(100 * probability, color="#D55E00", linestyle="--", label=f"required {probability:.0%}")
-    ax.axvline(70, color="#555555", linestyle=":", label="today's rule, 70 % (¶25)")
-    ax.set_xlabel("share of the counted reviews the Conference requires, %")
-    ax.set_ylabel("probability, %")
-    ax.set_ylim(-2, 102)
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    return fig

@@ -110,14 +110,6 @@ def numeric_summary(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
-    """An Excel workbook, one sheet per table: numbers stay numbers and dates dates, whatever the
-    reader's list separator (a CSV splits wrongly where the decimal sign is a comma)."""
-    with pd.ExcelWriter(path, engine="openpyxl", date_format="YYYY-MM-DD", datetime_format="YYYY-MM-DD") as book:
-        for name, table in sheets.items():
-            table.to_excel(book, sheet_name=name[:31], index=False)
-
-
 def forecast(
     params: Parameters | None = None,
     replications: int = 500,
@@ -234,16 +226,6 @@ def structure_table(average: dict, per_structure: dict[str, dict], probabilities
     return pd.DataFrame(rows)
 
 
-def format_structure_table(table: pd.DataFrame) -> str:
-    """The per-structure table as aligned text, probabilities in per cent."""
-    shown = table.copy()
-    for column in shown.columns:
-        if column == "probability" or column.startswith("p_"):
-            shown[column] = shown[column].map(lambda v: f"{v:.1%}")
-    shown = shown.rename(columns={"probability": "P(structure)"})
-    return shown.to_string(index=False)
-
-
 def _posterior_record(posterior: Posterior) -> dict:
     """Where the posterior came from: its folder and the checksum of its particles (and the
     structure it was restricted to), or a note that it was built in memory."""
@@ -253,28 +235,3 @@ def _posterior_record(posterior: Posterior) -> dict:
     if posterior.only:
         record["structure"] = posterior.only
     return record
-
-
-def format_forecast(fc: Forecast) -> str:
-    setup = fc.results.setup
-    target = setup.params.completion_target(62)
-    c = setup.condition
-    rule = f"Forecast of the date {target} of group 1's reviews are completed ({setup.params.completion_share:.0%} condition, ¶25)"
-    if not c.is_default or c.decided:
-        rule += (
-            f"\n  condition changed{' on ' + str(c.decided) if c.decided else ''}: {c.share:.0%} of group(s) "
-            f"{', '.join(map(str, c.groups))} having reached '{c.counted_stage}'"
-        )
-    lines = [
-        rule,
-        f"  start: the report's state as at {setup.report.as_at} | scenario: {fc.scenario} | parameters: {fc.parameters_label}",
-        f"  pairings: {'synthetic, drawn per replication' if setup.pairings is None else setup.pairings.source}"
-        f" | seed {fc.results.seed} | {fc.results.replications} replications on {fc.results.workers} worker(s)"
-        f" in {fc.results.elapsed_s:.1f} s",
-        "",
-    ]
-    table = summary_table(fc.summary)
-    width = max(len(q) for q in table["quantity"])
-    lines += [f"  {q:<{width}}  {v}" for q, v in zip(table["quantity"], table["value"])]
-    lines.append(f"  (probabilities carry a Monte Carlo standard error of at most {fc.summary['probability_standard_error_max']:.1%})")
-    return "\n".join(lines)

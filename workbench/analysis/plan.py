@@ -29,7 +29,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -40,10 +39,8 @@ from workbench.experiments.replications import run_replications
 from workbench.experiments.setup import Setup
 from workbench.inputs.effort import DAYS_PER_YEAR, EffortModel, LeverEffort, load_effort
 from workbench.inputs.levers import LEVER_TYPES, Levers, Target
+from workbench.inputs.scenarios import Scenario
 from workbench.simulation.streams import replication_seeds
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 #: Decisions taken now act from here: the Conference's 2026 session (October 2026) has passed
 #: when this was written, and a lever needs a few weeks to be set up.
@@ -124,25 +121,9 @@ class Package:
     def effort(self, effort: EffortModel, until: dt.date) -> float:
         return sum(effort.levers[c.lever].effort(c.intensity, c.target, c.start, until) for c in self.choices)
 
-    def scenario_toml(self, effort: EffortModel, name: str, description: str) -> str:
-        """The package as a scenario file that forecast, compare and the explorer load unchanged."""
-        lines = [
-            f"# Written by `workbench plan`: {description}",
-            f"# Effort assumptions from {effort.path.name if effort.path else 'the effort model'} ({effort.unit}).",
-            "[scenario]",
-            f"name = {_toml_string(name)}",
-            f"description = {_toml_string(self.describe())}",
-        ]
-        for c in self.choices:
-            lines += ["", f"[levers.{c.lever}]", f"start = {c.start.isoformat()}"]
-            if c.target != "all":
-                lines.append(f"target = {_toml_string(c.target)}")
-            lines += [f"{k} = {v!r}" for k, v in effort.levers[c.lever].effect_values(c.intensity).items()]
-        return "\n".join(lines) + "\n"
-
-
-def _toml_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    def scenario(self, effort: EffortModel, name: str) -> Scenario:
+        """The package as a scenario that forecast, compare and the explorer load unchanged."""
+        return Scenario(name, self.describe(), None, {}, self.levers(effort))
 
 
 def start_options(earliest: dt.date, before: dt.date, horizon: dt.date) -> list[dt.date]:
@@ -495,84 +476,3 @@ def monotone_frontier(rows: list[dict]) -> list[dict]:
         if not kept or _better((r["verified"], r["verified_years"]), (kept[-1]["verified"], kept[-1]["verified_years"])):
             kept.append(r)
     return kept
-
-
-def format_plan(result: Plan) -> str:
-    t = result.target
-    s = result.settings
-    lines = [
-        f"What would it take to meet the condition before {t.label} with probability {t.probability:.0%}?",
-        f"Searched {s['distinct_candidates']} packages of {', '.join(x.replace('_', ' ') for x in s['levers'])} "
-        f"({s['pruned']} dropped early as clearly beaten) on {s['replications']} runs each, in {s['search_s']:.0f} s; "
-        f"the frontier verified on {s['verify_replications']} fresh runs (seed {s['verification_seed']}).",
-        f"Baseline: {_share(result.baseline_probability, s['verify_replications'])}.",
-        "Mean date: of the condition, over the verified runs (runs not meeting it by the horizon count at the horizon).",
-        "",
-        f"{'package':<10} {'effort (' + result.effort_unit + ')':>24} {'P(met), verified':>30} {'mean date':>10}  levers",
-    ]
-    for _, r in result.frontier.iterrows():
-        mark = "  <- cheapest to reach the target" if r["name"] == result.chosen else ""
-        lines.append(
-            f"{r['name']:<10} {r['effort']:>24.1f} {_share(r['probability_verified'], s['verify_replications']):>30} "
-            f"{str(r['mean_date_verified'])[:7]:>10}  {r['package']}{mark}"
-        )
-    lines.append("")
-    if result.chosen:
-        row = result.frontier.set_index("name").loc[result.chosen]
-        lines.append(
-            f"Cheapest package reaching {t.probability:.0%}: {result.chosen}, "
-            f"effort {row['effort']:.1f} {result.effort_unit}: {row['package']}."
-        )
-    else:
-        lines.append(
-            f"No package of these levers reaches {t.probability:.0%} before {t.label}: the best reaches "
-            f"{_share(result.best_probability, s['verify_replications'])}. "
-            "Consider other levers, a later target, or a change of the condition "
-            "by the Conference (`workbench decision`)."
-        )
-    lines.append("Effort is in assumed units (scenarios/planning/effort.toml), not figures of the report.")
-    return "\n".join(lines)
-
-
-def _share(p: float, n: int) -> str:
-    """A probability as a reader should take it: below one in n runs is not zero."""
-    if p == 0:
-        return f"none of {n} runs (under {1 / n:.1%})"
-    if p == 1:
-        return f"all {n} runs (over {1 - 1 / n:.1%})"
-    return f"{p:.1%} ± {math.sqrt(p * (1 - p) / n):.1%}"
-
-
-def frontier_chart(result: Plan) -> Figure:
-    """Verified probability against effort, one point per frontier package, the target marked."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7, 4), layout="constrained")
-    ax = fig.add_subplot()
-    f = result.frontier
-    ax.errorbar(
-        f["effort"],
-        100 * f["probability_verified"],
-        yerr=200 * f["probability_verified_se"].fillna(0),
-        fmt="o-",
-        color="#0072B2",
-        capsize=3,
-        label="frontier (verified, ±2 s.e.)",
-    )
-    c = result.candidates[~result.candidates["pruned"]]
-    ax.scatter(c["effort"], 100 * c["probability"], s=8, color="#999999", alpha=0.6, label="candidates (search runs)")
-    ax.axhline(100 * result.target.probability, color="#D55E00", linestyle="--", label=f"required {result.target.probability:.0%}")
-    for _, r in f.iterrows():
-        ax.annotate(
-            r["name"].removeprefix("plan-"),
-            (r["effort"], 100 * r["probability_verified"]),
-            textcoords="offset points",
-            xytext=(4, 4),
-            fontsize=8,
-        )
-    ax.set_xlabel(f"effort ({result.effort_unit}, assumed)")
-    ax.set_ylabel(f"P(condition met before {result.target.before.isoformat()}), %")
-    ax.set_ylim(-2, 102)
-    ax.set_title("What would it take? Probability against effort")
-    ax.legend(loc="lower right", fontsize=8)
-    return fig

@@ -86,8 +86,9 @@ def _run_options(args, snapshot) -> dict:
 
 
 def cmd_forecast(args) -> int:
-    from workbench.analysis.forecast import forecast, format_forecast, format_structure_table
-    from workbench.analysis.output_folder import write_forecast
+    from workbench.analysis.forecast import forecast
+    from workbench.faces.output_folder import write_forecast
+    from workbench.faces.text import format_forecast, format_structure_table
     from workbench.inputs.observations import latest_snapshot
     from workbench.inputs.scenarios import BASELINE, load_scenario
 
@@ -442,7 +443,7 @@ def _run_scenarios(args, keep_events: bool = False, by_structure: bool = False):
 
 
 def cmd_compare(args) -> int:
-    from workbench.analysis.compare import format_comparison
+    from workbench.faces.text import format_comparison
 
     check_file_destination(args.output, "--output")
     if args.xlsx:
@@ -462,7 +463,7 @@ def cmd_compare(args) -> int:
     write_text_atomic(args.output, table.to_csv(index=False))
     print(f"\ntable written to {args.output}")
     if args.xlsx:
-        from workbench.analysis.forecast import write_xlsx
+        from workbench.faces.output_folder import write_xlsx
 
         book = Path(args.output).with_suffix(".xlsx")
         write_xlsx(book, {"comparison": table})
@@ -560,9 +561,10 @@ def _report_planning(args, setup, charts: dict) -> dict:
     for the 2030 session at p = 0.5) and the Conference-decision curve with and without its best package."""
     import dataclasses as dc
 
-    from workbench.analysis.decision import decision_chart, decision_curve, largest_share
-    from workbench.analysis.plan import frontier_chart, load_plan, plan, plan_record, plan_target
+    from workbench.analysis.decision import decision_curve, largest_share
+    from workbench.analysis.plan import load_plan, plan, plan_record, plan_target
     from workbench.core.timeline import CONFERENCE_SESSIONS
+    from workbench.faces.plots import decision_chart, frontier_chart
     from workbench.inputs.effort import load_effort
     from workbench.inputs.levers import Levers
     from workbench.inputs.scenarios import load_scenario
@@ -621,7 +623,7 @@ def cmd_brief(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from workbench.analysis.output_folder import reproduce
+    from workbench.faces.output_folder import reproduce
 
     ok, differences = reproduce(args.output, workers=args.workers)
     for line in differences:
@@ -672,9 +674,12 @@ def _planning_setup(args):
 
 
 def cmd_plan(args) -> int:
-    from workbench.analysis.plan import format_plan, frontier_chart, plan, plan_record, plan_target
+    from workbench.analysis.plan import plan, plan_record, plan_target
     from workbench.core.atomic import atomic_folder
+    from workbench.faces.plots import frontier_chart
+    from workbench.faces.text import format_plan
     from workbench.inputs.effort import load_effort
+    from workbench.inputs.scenarios import scenario_table, scenario_text
 
     check_destination(args.output)
     effort = load_effort(args.effort) if args.effort else load_effort()
@@ -726,9 +731,10 @@ def cmd_plan(args) -> int:
                 f"P(met before {target.before}) {row['probability_verified']:.1%} (verified on {args.verify_replications} runs), "
                 f"effort {row['effort']:.1f} {result.effort_unit}"
             )
-            (staging / "packages" / f"{name}.toml").write_text(
-                package.scenario_toml(effort, f"{name}: {package.describe()}"[:120], description), encoding="utf-8"
-            )
+            scenario = package.scenario(effort, f"{name}: {package.describe()}"[:120])
+            assumed = effort.path.name if effort.path else "the effort model"
+            comment = f"Written by `workbench plan`: {description}\nEffort assumptions from {assumed} ({effort.unit})."
+            (staging / "packages" / f"{name}.toml").write_text(scenario_text(scenario_table(scenario), comment), encoding="utf-8")
         frontier_chart(result).savefig(staging / "frontier.png", dpi=120)
         (staging / "plan.txt").write_text(text + "\n", encoding="utf-8")
         (staging / "plan.json").write_text(json.dumps(plan_record(result), indent=2), encoding="utf-8")
@@ -740,9 +746,10 @@ def cmd_plan(args) -> int:
 
 
 def cmd_decision(args) -> int:
-    from workbench.analysis.decision import decision_chart, decision_curve, largest_share
+    from workbench.analysis.decision import decision_curve, largest_share
     from workbench.core.atomic import atomic_folder
     from workbench.core.timeline import CONFERENCE_SESSIONS
+    from workbench.faces.plots import decision_chart
     from workbench.inputs.levers import Levers
     from workbench.inputs.scenarios import load_scenario
 

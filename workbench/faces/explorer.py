@@ -30,7 +30,7 @@ from workbench.faces.labels import EFFECT_LABELS, LEVER_LABELS, STAGE_LABELS, TA
 from workbench.faces.planner import PlanTab
 from workbench.inputs.levers import LEVER_TYPES
 from workbench.inputs.posterior import shipped_posterior
-from workbench.inputs.scenarios import SCENARIO_DIR, Scenario, load_scenario
+from workbench.inputs.scenarios import SCENARIO_DIR, Scenario, load_scenario, plain_value, scenario_text
 
 #: Effect sizes a control starts from: those of the shipped single-lever scenario files.
 DEFAULT_EFFECTS = {
@@ -69,45 +69,20 @@ def default_settings() -> dict:
     }
 
 
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(round(value, 6))  # 0.9, not the 0.8999999999999999 a slider step leaves
-    if isinstance(value, (dt.date, int)):
-        return str(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def settings_to_toml(settings: dict, description: str = "Saved from the scenario explorer.") -> str:
     """The settings as a scenario file (only enabled levers are written)."""
-    lines = [
-        "# Saved from the scenario explorer; effect sizes are the planner's assumptions.",
-        "[scenario]",
-        f"name = {_toml_value(settings['name'])}",
-        f"description = {_toml_value(description)}",
-        "",
-    ]
+    table: dict = {"scenario": {"name": settings["name"], "description": description}}
+    levers = {}
     for name, spec in settings["levers"].items():
-        if not spec["enabled"]:
-            continue
-        lines.append(f"[levers.{name}]")
-        lines.append(f"start = {spec['start']}")
-        if spec["target"] != "all":
-            lines.append(f"target = {_toml_value(spec['target'])}")
-        for key in LEVER_TYPES[name][1]:
-            lines.append(f"{key} = {_toml_value(spec[key])}")
-        lines.append("")
+        if spec["enabled"]:
+            lever = {"start": spec["start"], **({"target": spec["target"]} if spec["target"] != "all" else {})}
+            levers[name] = {**lever, **{key: plain_value(spec[key]) for key in LEVER_TYPES[name][1]}}
+    if levers:
+        table["levers"] = levers
     c = settings["condition"]
     if c["enabled"]:
-        lines += [
-            "[condition]",
-            f"share = {c['share']}",
-            f"counted_stage = {_toml_value(c['counted_stage'])}",
-            f"decided_at = {c['decided_at']}",
-            "",
-        ]
-    return "\n".join(lines)
+        table["condition"] = {"share": plain_value(c["share"]), "counted_stage": c["counted_stage"], "decided_at": c["decided_at"]}
+    return scenario_text(table, "Saved from the scenario explorer; effect sizes are the planner's assumptions.")
 
 
 def scenario_to_settings(scenario: Scenario) -> dict:
@@ -466,7 +441,7 @@ class Explorer:
 
     def by_structure(self) -> None:
         """The baseline forecast on each model structure alone, side by side with the model average."""
-        from workbench.analysis.forecast import format_structure_table
+        from workbench.faces.text import format_structure_table
 
         if self.shipped is None or not self.shipped.structure_names():
             self.structures_table.value = "<i>The posterior has a single structure.</i>"

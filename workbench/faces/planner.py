@@ -10,12 +10,14 @@ import html
 from collections.abc import Callable
 from pathlib import Path
 
-from workbench.analysis.plan import Plan, format_plan, frontier_chart, plan, plan_target
+from workbench.analysis.plan import Plan, plan, plan_target
 from workbench.core.paths import USER_SCENARIOS_DIR
 from workbench.core.translatable import N_
 from workbench.experiments.setup import default_setup
 from workbench.faces.i18n import Language, language
 from workbench.faces.labels import LEVER_LABELS
+from workbench.faces.plots import frontier_chart
+from workbench.faces.text import format_plan
 from workbench.inputs.effort import load_effort
 from workbench.inputs.posterior import Posterior
 

@@ -16,7 +16,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
+from workbench.analysis.plan import Plan  # noqa: E402
 from workbench.inputs.priors import Priors  # noqa: E402
 from workbench.observation.summaries import MonthlySummary  # noqa: E402
 
@@ -310,4 +312,55 @@ def sensitivity_chart(table: pd.DataFrame, outputs: dict[str, str], top: int = 1
         ax.set_xlabel("share of the spread (S1)", fontsize=7)
     axes[0][0].set_yticks(np.arange(len(shown)), shown["in plain words"], fontsize=7)
     fig.tight_layout()
+    return fig
+
+
+def frontier_chart(result: Plan) -> Figure:
+    """Verified probability against effort, one point per frontier package, the target marked."""
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.add_subplot()
+    f = result.frontier
+    ax.errorbar(
+        f["effort"],
+        100 * f["probability_verified"],
+        yerr=200 * f["probability_verified_se"].fillna(0),
+        fmt="o-",
+        color="#0072B2",
+        capsize=3,
+        label="frontier (verified, ±2 s.e.)",
+    )
+    c = result.candidates[~result.candidates["pruned"]]
+    ax.scatter(c["effort"], 100 * c["probability"], s=8, color="#999999", alpha=0.6, label="candidates (search runs)")
+    ax.axhline(100 * result.target.probability, color="#D55E00", linestyle="--", label=f"required {result.target.probability:.0%}")
+    for _, r in f.iterrows():
+        ax.annotate(
+            r["name"].removeprefix("plan-"),
+            (r["effort"], 100 * r["probability_verified"]),
+            textcoords="offset points",
+            xytext=(4, 4),
+            fontsize=8,
+        )
+    ax.set_xlabel(f"effort ({result.effort_unit}, assumed)")
+    ax.set_ylabel(f"P(condition met before {result.target.before.isoformat()}), %")
+    ax.set_ylim(-2, 102)
+    ax.set_title("What would it take? Probability against effort")
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def decision_chart(curve: pd.DataFrame, column: str, probability: float, title: str) -> Figure:
+    """The probability of meeting the condition in time against the share the Conference requires."""
+
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.add_subplot()
+    colours = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"]
+    for (name, one), colour in zip(curve.groupby("package", sort=False), colours * 4):
+        ax.step(100 * one["share"], 100 * one[column], where="post", color=colour, label=name)
+    ax.axhline(100 * probability, color="#D55E00", linestyle="--", label=f"required {probability:.0%}")
+    ax.axvline(70, color="#555555", linestyle=":", label="today's rule, 70 % (¶25)")
+    ax.set_xlabel("share of the counted reviews the Conference requires, %")
+    ax.set_ylabel("probability, %")
+    ax.set_ylim(-2, 102)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
     return fig

@@ -30,10 +30,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import tomli_w
+
 from workbench.core.errors import InputError, read_toml
 from workbench.core.paths import SCENARIOS_DIR
-from workbench.core.timeline import REPORT_DATE
-from workbench.inputs.levers import NO_LEVERS, Condition, Levers, parse_condition, parse_levers
+from workbench.core.timeline import CONFERENCE_SESSIONS, REPORT_DATE
+from workbench.inputs.levers import LEVER_TYPES, NO_LEVERS, Condition, Levers, Target, parse_condition, parse_levers
 from workbench.inputs.parameters import Parameters
 
 SCENARIO_DIR = SCENARIOS_DIR
@@ -103,3 +105,51 @@ def load_scenario(path: str | Path, _seen: tuple[Path, ...] = (), not_before: dt
     scenario = Scenario(name, description, path, changes, levers, condition)
     scenario.apply(Parameters())  # validate now, naming the file
     return scenario
+
+
+# --- writing a scenario file -----------------------------------------------------------------
+def scenario_table(scenario: Scenario) -> dict:
+    """The scenario as the tables of a scenario file: what :func:`load_scenario` reads back."""
+    table: dict = {"scenario": {"name": scenario.name, "description": scenario.description}}
+    if scenario.changes:
+        table["parameters"] = {k: plain_value(v) for k, v in scenario.changes.items()}
+    levers = {}
+    for name, lever in scenario.levers.active().items():
+        spec: dict = {"start": lever.start}
+        target = _target_value(lever.target)
+        if target != "all":
+            spec["target"] = target
+        spec.update({key: plain_value(getattr(lever, key)) for key in LEVER_TYPES[name][1]})
+        levers[name] = spec
+    if levers:
+        table["levers"] = levers
+    c = scenario.condition
+    if not c.is_default or c.decided is not None:
+        condition: dict = {"share": plain_value(c.share), "groups": list(c.groups), "counted_stage": c.counted_stage}
+        if c.decided is not None:
+            session = next((year for year, day in CONFERENCE_SESSIONS.items() if day == c.decided), None)
+            condition["decided_at"] = session if session is not None else c.decided
+        table["condition"] = condition
+    return table
+
+
+def scenario_text(table: dict, comment: str = "") -> str:
+    """A scenario file's text from its tables (:func:`scenario_table`), after ``comment`` lines."""
+    header = "".join(f"# {line}\n" for line in comment.splitlines())
+    return header + tomli_w.dumps(table)
+
+
+def plain_value(value: object) -> object:
+    """A value as a scenario file holds it: floats to six decimals (0.9, not the 0.8999999999999999
+    a slider step or a product leaves)."""
+    return round(value, 6) if isinstance(value, float) else value
+
+
+def _target_value(target: Target) -> object:
+    if target.parties:
+        return {"parties": list(target.parties)}
+    if target.groups == (1, 2, 3):
+        return "all"
+    if len(target.groups) == 1:
+        return f"group {target.groups[0]}"
+    return list(target.groups)

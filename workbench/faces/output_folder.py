@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.forecast import Forecast, forecast, numeric_summary, summary_table, write_xlsx
+from workbench.analysis.forecast import Forecast, forecast, numeric_summary, summary_table
 from workbench.core.atomic import atomic_folder
 from workbench.core.provenance import code_version, display_path
 from workbench.core.version import __version__
@@ -225,3 +225,11 @@ def read_record(output: Path, manifest_path: Path, inputs: object, checked: Call
             manifest_path, "inputs", f"damaged record ({type(err).__name__}: {err})", "a manifest written by `workbench forecast`"
         ) from None
     return snapshot, horizon, scenario, pairings, posterior, params
+
+
+def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+    """An Excel workbook, one sheet per table: numbers stay numbers and dates dates, whatever the
+    reader's list separator (a CSV splits wrongly where the decimal sign is a comma)."""
+    with pd.ExcelWriter(path, engine="openpyxl", date_format="YYYY-MM-DD", datetime_format="YYYY-MM-DD") as book:
+        for name, table in sheets.items():
+            table.to_excel(book, sheet_name=name[:31], index=False)
