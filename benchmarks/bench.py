@@ -151,11 +151,11 @@ def main(argv):
     f["calibration_shipped_structures"] = len(prov.get("structures", [])) or 1
     f["calibration_shipped_stopped"] = prov.get("stopped_because", "(not recorded)")
     if calibrate_too:
-        from workbench.inference.calibrate import Budget, calibrate
+        from workbench.inference.calibrate import Calibration
 
         with tempfile.TemporaryDirectory() as tmp:
             t = time.perf_counter()
-            result = calibrate(Budget(), seed=2024, db=Path(tmp) / "abc.db", output=Path(tmp) / "posterior", progress=lambda s: None)
+            result = Calibration(db=Path(tmp) / "abc.db", progress=lambda s: None).run()
             f["calibration_full_wall_s"] = time.perf_counter() - t
             f["calibration_full_stopped"] = result.provenance["stopped_because"]
     f["peak_rss_mb"] = (

@@ -16,7 +16,8 @@ import pytest
 
 from workbench.core.errors import InputError
 from workbench.experiments.setup import Setup, simulate
-from workbench.inference.calibrate import Budget, Simulator, StatisticTable, calibrate, posterior_summary
+from workbench.inference.calibrate import Budget, Calibration, CalibrationSettings, posterior_summary
+from workbench.inference.simulator import Simulator, StatisticTable
 from workbench.inference.structures import Structure
 from workbench.inputs.observations import load_observations
 from workbench.inputs.parameters import Parameters
@@ -73,9 +74,11 @@ TINY = Budget(population=12, generations=2, max_minutes=10, watch_replications=2
 
 
 def _tiny(tmp_path, name, workers, **kw):
-    return calibrate(
-        TINY, seed=5, workers=workers, db=tmp_path / name / "abc.db", output=tmp_path / name / "post", progress=lambda line: None, **kw
+    result = Calibration(CalibrationSettings(TINY, seed=5), db=tmp_path / name / "abc.db", workers=workers, progress=lambda line: None).run(
+        **kw
     )
+    result.export(tmp_path / name / "post")
+    return result
 
 
 @pytest.mark.subprocess
@@ -104,7 +107,7 @@ def test_existing_run_database_needs_resume_or_fresh(tmp_path):
     with pytest.raises(InputError, match="--resume to continue it, or --fresh"):
         _tiny(tmp_path, "r", 1)
     with pytest.raises(InputError, match="seed"):
-        calibrate(TINY, seed=6, workers=1, db=tmp_path / "r" / "abc.db", output=None, resume=True, progress=lambda l: None)
+        Calibration(CalibrationSettings(TINY, seed=6), db=tmp_path / "r" / "abc.db", workers=1, progress=lambda l: None).run(resume=True)
 
 
 # --- several snapshots ----------------------------------------------------------------
@@ -128,16 +131,14 @@ def test_two_snapshots_are_fitted_jointly(tmp_path, snapshot):
     simulator = Simulator([snapshot, later])
     stats = simulator.observed()
     assert any(k.startswith("2024-05-21|") for k in stats) and any(k.startswith("2025-05-21|") for k in stats)
-    result = calibrate(
-        Budget(population=10, generations=1),
-        seed=2,
-        workers=1,
+    result = Calibration(
+        CalibrationSettings(Budget(population=10, generations=1), seed=2),
         db=tmp_path / "abc.db",
-        output=None,
+        workers=1,
         simulator=simulator,
         snapshots=[snapshot, later],
         progress=lambda l: None,
-    )
+    ).run()
     assert len(result.particles) == 10
 
 
@@ -260,18 +261,15 @@ def _recover(tmp_path, snapshot, transform=None, name="run"):
     observed = synthetic_snapshot(snapshot, Parameters().updated(TRUTH), snapshot.as_at, seed=77)
     simulator = Simulator([observed], base=Parameters().updated(TRUTH), transform=transform)
     priors = _recovery_priors(tmp_path)
-    result = calibrate(
-        RECOVERY,
-        seed=13,
-        workers=2,
+    result = Calibration(
+        # the truth's structure (no deadline effect); selection is tested below
+        CalibrationSettings(RECOVERY, seed=13, structures=(SMOOTH,), priors_path=priors),
         db=tmp_path / name / "abc.db",
-        output=None,
-        priors_path=priors,
+        workers=2,
         simulator=simulator,
         snapshots=[observed],
-        structures=(SMOOTH,),  # the truth's structure (no deadline effect); selection is tested below
         progress=lambda l: None,
-    )
+    ).run()
     return posterior_summary(result.particles, load_priors(priors)).set_index("parameter")
 
 
@@ -312,18 +310,14 @@ def _select(tmp_path, simulator: Simulator, name: str) -> dict[str, float]:
     """Posterior probabilities of the clustered and smooth structures, fitting the questionnaire's
     median and (clustered only) its deadline effect."""
     priors = _priors_for(tmp_path, ("saq_median_months", "saq_deadline_pull"), "selection-priors.toml")
-    result = calibrate(
-        SELECTION,
-        seed=21,
-        workers=2,
+    result = Calibration(
+        CalibrationSettings(SELECTION, seed=21, structures=(CLUSTERED, SMOOTH), priors_path=priors),
         db=tmp_path / name / "abc.db",
-        output=None,
-        priors_path=priors,
+        workers=2,
         simulator=simulator,
         snapshots=simulator.snapshots,
-        structures=(CLUSTERED, SMOOTH),
         progress=lambda l: None,
-    )
+    ).run()
     return result.structure_probabilities
 
 

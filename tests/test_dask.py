@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from workbench.experiments.replications import run_replications
-from workbench.inference.calibrate import Budget, calibrate
+from workbench.inference.calibrate import Budget, Calibration, CalibrationSettings
 
 from conftest import make_setup
 
@@ -34,6 +34,7 @@ def test_replications_on_dask_equal_the_local_run(snapshot, scheduler):
 
 def test_calibration_on_dask_equals_the_local_run(tmp_path, scheduler):
     budget = Budget(population=10, generations=2, watch_replications=0)
-    local = calibrate(budget, seed=4, workers=1, db=tmp_path / "l.db", output=None, progress=lambda l: None)
-    remote = calibrate(budget, seed=4, scheduler=scheduler, db=tmp_path / "r.db", output=None, progress=lambda l: None)
+    settings = CalibrationSettings(budget, seed=4)
+    local = Calibration(settings, db=tmp_path / "l.db", workers=1, progress=lambda l: None).run()
+    remote = Calibration(settings, db=tmp_path / "r.db", scheduler=scheduler, progress=lambda l: None).run()
     pd.testing.assert_frame_equal(local.particles, remote.particles)

@@ -41,7 +41,7 @@ SHIPPED_FILES = sorted(DEFAULT_DIR.glob("*.toml"))
 def test_every_shipped_snapshot_validates_cites_its_source_and_is_fitted(path):
     """Each dated file loads like the report's own, names its source, defines every figure, and
     holds at least one figure the model expresses (so that it takes part in the fit)."""
-    from workbench.inference.calibrate import CONSTANT_FIGURES, Simulator
+    from workbench.inference.simulator import CONSTANT_FIGURES, Simulator
 
     snap = load_snapshot(path)
     assert snap.as_at.isoformat() == path.stem and snap.source.strip()

@@ -103,7 +103,7 @@ def comparison_table(base: Results, scenarios: dict[str, Results]) -> pd.DataFra
     return table.sort_values(["months_gained_median", "p_within_horizon_change"], ascending=False).reset_index(drop=True)
 
 
-def critical_reviews(results: Results, target: int = 44) -> pd.DataFrame:
+def critical_reviews(results: Results, target: int | None = None) -> pd.DataFrame:
     """Which group-1 reviews hold the condition back.
 
     For each group-1 review: the probability that it is among the first ``target`` completed,
@@ -113,6 +113,7 @@ def critical_reviews(results: Results, target: int = 44) -> pd.DataFrame:
     """
     if results.events is None:
         raise ValueError("critical reviews need the per-review events (run with keep_events=True)")
+    target = results.setup.completion_target if target is None else target
     ev = results.events[results.events["group"] == 1]
     completed = ev[ev["stage"] == "completed"][["replication", "review", "date"]]
     completed = completed.sort_values(["replication", "date"])

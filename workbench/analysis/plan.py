@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import InputError
-from workbench.core.timeline import CONFERENCE_SESSIONS
+from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_YEAR
 from workbench.experiments.replications import run_replications
 from workbench.experiments.setup import Setup
-from workbench.inputs.effort import DAYS_PER_YEAR, EffortModel, LeverEffort, load_effort
+from workbench.inputs.effort import EffortModel, LeverEffort, load_effort
 from workbench.inputs.levers import LEVER_TYPES, Levers, Target
 from workbench.inputs.scenarios import Scenario
 from workbench.simulation.streams import replication_seeds

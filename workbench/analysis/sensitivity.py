@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from workbench.core.timeline import CONFERENCE_SESSIONS, to_day
+from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_YEAR, to_day
 from workbench.core.translatable import N_
 from workbench.experiments.setup import DEFAULT_HORIZON, Setup, default_setup, simulate
 from workbench.experiments.workers import default_workers, parallel_map
@@ -105,7 +105,7 @@ def _run_draws(setup: Setup, rows: list[dict], seed: int, replications: int, hor
         result = {f"p_before_{year}_session": float(np.mean(reached & (days < d))) for year, d in session_days.items()}
         result["p_not_by_horizon"] = float(np.mean(~reached))
         capped = np.where(reached, days, horizon_day)
-        result["median_years"] = float((np.median(capped) - start_day) / 365.2425)
+        result["median_years"] = float((np.median(capped) - start_day) / DAYS_PER_YEAR)
         out.append(result)
     return out
 

@@ -8,13 +8,16 @@ Durations in parameters are given in months because the rules are written in mon
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import numpy as np
 import pandas as pd
 
+from workbench.core.errors import InputError
+
 EPOCH = dt.date(2020, 12, 1)  # ¶22: group 1 started on 1 December 2020
-DAYS_PER_MONTH = 365.2425 / 12
-DAYS_PER_YEAR = 365.2425
+DAYS_PER_YEAR = 365.2425  # the mean Gregorian year
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 
 #: Start dates of the three groups (¶22).
 GROUP_STARTS = {1: dt.date(2020, 12, 1), 2: dt.date(2021, 11, 1), 3: dt.date(2022, 11, 1)}
@@ -26,6 +29,27 @@ REPORT_DATE = dt.date(2024, 5, 21)
 #: Future opening days are not known; the forecast asks "reached before 1 October of the
 #: session's year", which is earlier than any plausible opening day.
 CONFERENCE_SESSIONS = {2026: dt.date(2026, 10, 1), 2028: dt.date(2028, 10, 1), 2030: dt.date(2030, 10, 1)}
+
+#: The session the headline asks about (the findings, the brief, calibration's watched forecast):
+#: the condition met before it, with even odds where a probability is asked for.
+HEADLINE_SESSION = 2030
+
+
+def today() -> dt.date:
+    """The day a forecast is made on: the calendar's, or ``WORKBENCH_TODAY`` (YYYY-MM-DD) to reproduce
+    one made on another day.  Levers and the Conference's decisions can start from then on."""
+    given = os.environ.get("WORKBENCH_TODAY")
+    if not given:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(given)
+    except ValueError:
+        raise InputError("WORKBENCH_TODAY", "WORKBENCH_TODAY", f"{given!r} is not a date", "a date such as 2026-12-02") from None
+
+
+def sessions_after(day: dt.date) -> dict[int, dt.date]:
+    """The Conference sessions still to come after ``day``: those at which a decision can yet be taken."""
+    return {year: session for year, session in CONFERENCE_SESSIONS.items() if session > day}
 
 
 def to_day(date: dt.date | str) -> float:

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.core.timeline import month_starts, to_day, to_timestamps
+from workbench.core.timeline import DAYS_PER_YEAR, month_starts, to_day, to_timestamps
 from workbench.experiments.condition import condition_day
 from workbench.experiments.setup import ReplicationStart, Setup, default_setup, replication_start, simulate, start_key
-from workbench.experiments.workers import Progress, default_workers, iter_map, load_before_forking
+from workbench.experiments.workers import Progress, chunk_count, default_workers, iter_map, load_before_forking
 from workbench.observation.observe import STAGE_COLUMNS, monthly_counts
 from workbench.observation.summaries import MonthlySummary
 from workbench.simulation.schema import STAGES
@@ -188,7 +188,7 @@ def run_replications(
     month_dates = month_starts(setup.start_date, setup.horizon)
 
     started = time.perf_counter()
-    n_chunks = 1 if workers == 1 and not scheduler else min(replications, workers * 4 if not scheduler else 64)
+    n_chunks = chunk_count(replications, workers, scheduler)
     indices = np.arange(first, first + replications)
     chunks = [[int(i) for i in c] for c in np.array_split(indices, n_chunks) if len(c)]
     if progress is not None and n_chunks == 1 and replications > 1:  # chunk serial runs too, to report progress
@@ -222,7 +222,7 @@ def _tabulate(
             "replication": [o.replication for o in outputs],
             "reached": np.isfinite(threshold_days),
             "date": to_timestamps(threshold_days),
-            "years_from_start": (threshold_days - start_day) / 365.2425,
+            "years_from_start": (threshold_days - start_day) / DAYS_PER_YEAR,
         }
     )
     monthly = None

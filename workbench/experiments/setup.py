@@ -20,7 +20,7 @@ from workbench.core.timeline import GROUP_STARTS, to_day
 from workbench.inputs.levers import NO_LEVERS, Condition, Levers, check_named_targets
 from workbench.inputs.observations import Snapshot, latest_snapshot
 from workbench.inputs.parameters import Parameters
-from workbench.inputs.parties import Pairings, synthetic_pairings
+from workbench.inputs.parties import REPORTED_GROUPS, Pairings, synthetic_pairings
 from workbench.inputs.posterior import Posterior
 from workbench.simulation.divergence import Divergence, first_divergence
 from workbench.simulation.engine import run_compiled
@@ -91,6 +91,20 @@ class Setup:
     @property
     def start_day(self) -> float:
         return to_day(self.start_date)
+
+    @property
+    def group_sizes(self) -> dict[int, int]:
+        """Reviews in each group: the pairing list's, or the report's (¶7)."""
+        if self.pairings is not None:
+            return self.pairings.group_sizes()
+        if self.snapshot is not None and self.snapshot.groups:
+            return {g: group.reviews for g, group in self.snapshot.groups.items()}
+        return {g: n for g, (n, _) in REPORTED_GROUPS.items()}
+
+    @property
+    def completion_target(self) -> int:
+        """Completed group-1 reviews the ¶25 condition needs: 44 of 62 at 70 %."""
+        return self.params.completion_target(self.group_sizes[1])
 
 
 def pairings_for(setup: Setup, seed: np.random.SeedSequence) -> Pairings:

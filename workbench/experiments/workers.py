@@ -250,6 +250,14 @@ def _loky_worker_starts(parent: int) -> None:
 PARENT_WATCH_INTERVAL_S = 0.5
 
 
+def chunk_count(tasks: int, workers: int, scheduler: str | None = None) -> int:
+    """How many chunks to cut ``tasks`` tasks into: one in this process; four per local worker, so
+    that a slow chunk does not hold the others up; 64 on a cluster of unknown size."""
+    if workers <= 1 and not scheduler:
+        return 1
+    return max(1, min(tasks, 64 if scheduler else 4 * workers))
+
+
 def parallel_map(
     func: Callable[..., T], tasks: list[tuple], workers: int = 1, scheduler: str | None = None, progress: Progress | None = None
 ) -> list[T]:

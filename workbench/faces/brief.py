@@ -14,6 +14,7 @@ import datetime as dt
 import html
 import io
 
+from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION
 from workbench.faces.i18n import Language, language
 from workbench.inputs.observations import latest_snapshot
 
@@ -70,7 +71,7 @@ def _chart(f: dict, lang: Language) -> tuple[str, str]:
         label = _("today's practice") if name == "baseline" else name  # scenario names are the files' own
         ax.step(years, [100 * v for v in curve.values()], where="post", color=colour, lw=2, label=label)
         labels.append(f"{label}: {lang.percent(list(curve.values())[-1])}")
-    for year in (2026, 2028, 2030):
+    for year in CONFERENCE_SESSIONS:  # October: three quarters into the year
         ax.axvline(year + 0.75, color="#555555", ls=":", lw=1)
         ax.text(
             year + 0.75, 2, " " + _("{year} session").format(year=year), rotation=90, va="bottom", ha="right", fontsize=7, color="#555555"
@@ -107,7 +108,7 @@ def render_brief(f: dict, code: str = "en", lang: Language | None = None) -> str
     today_label = _("today's practice")
     sessions = "".join(
         f"<tr><td>{esc(before_session.format(year=y))}</td><td class='n'>{esc(lang.chance(h['p_before_session'][y], n))}</td></tr>"
-        for y in ("2026", "2028", "2030")
+        for y in h["p_before_session"]
     )
     when = [
         f"<table><tr><th>{esc(met_heading)}</th><th class='n'>{esc(chance_heading)}</th></tr>{sessions}"
@@ -174,18 +175,23 @@ def render_brief(f: dict, code: str = "en", lang: Language | None = None) -> str
     take = []
     decision = f.get("decision")
     if decision:
-        today = decision["2030"].get("today's practice")
+        session = str(HEADLINE_SESSION)
+        today = decision[session].get("today's practice")
         share = (
             _("no share at all")
             if today is None or today["share"] is None
-            else _("{share} ({reviews} of 62 reviews)").format(share=lang.percent(today["share"]), reviews=lang.number(today["reviews"]))
+            else _("{share} ({reviews} of {total} reviews)").format(
+                share=lang.percent(today["share"]),
+                reviews=lang.number(today["reviews"]),
+                total=lang.number(f["condition"]["group1_reviews"]),
+            )
         )
         take.append(
             "<li>"
             + esc(
                 _(
-                    "The Conference's decision: for even odds before the 2030 session, the condition would have to come down from 70 % to {share} of group 1's reviews."
-                ).format(share=share)
+                    "The Conference's decision: for even odds before the {session} session, the condition would have to come down from {today} to {share} of group 1's reviews."
+                ).format(session=session, today=lang.percent(f["condition"]["share"]), share=share)
             )
             + "</li>"
         )
@@ -196,13 +202,14 @@ def render_brief(f: dict, code: str = "en", lang: Language | None = None) -> str
         best = max(frontier, key=lambda r: (r["probability_verified"], r["effort"])) if frontier else None
         if planned["chosen"]:
             row = next(r for r in frontier if r["name"] == planned["chosen"])
-            text = _("Levers alone: the cheapest package found that reaches even odds before the 2030 session: {package}.").format(
-                package=row["package"]
+            text = _("Levers alone: the cheapest package found that reaches even odds before the {session} session: {package}.").format(
+                session=HEADLINE_SESSION, package=row["package"]
             )
         else:
             text = _(
-                "Levers alone do not reach even odds before the 2030 session: of {k} packages of the nine levers, the best reaches {p} (checked on {n} fresh simulated futures) and moves the mean date from {before} to {after}."
+                "Levers alone do not reach even odds before the {session} session: of {k} packages of the nine levers, the best reaches {p} (checked on {n} fresh simulated futures) and moves the mean date from {before} to {after}."
             ).format(
+                session=HEADLINE_SESSION,
                 k=lang.number(planned["distinct_candidates"]),
                 p=lang.chance(planned["best_probability"], v),
                 n=lang.number(v),
@@ -232,8 +239,13 @@ def render_brief(f: dict, code: str = "en", lang: Language | None = None) -> str
         "<p class='lead'>"
         + esc(
             _(
-                "The next cluster may start once 70 % of group 1's 62 country reviews (44) are completed (¶25). On {date} none was (¶24)."
-            ).format(date=lang.date(snapshot.as_at))
+                "The next cluster may start once {share} of group 1's {total} country reviews ({needed}) are completed (¶25). On {date} none was (¶24)."
+            ).format(
+                share=lang.percent(f["condition"]["share"]),
+                total=lang.number(f["condition"]["group1_reviews"]),
+                needed=lang.number(f["condition"]["reviews_needed"]),
+                date=lang.date(snapshot.as_at),
+            )
         )
         + "</p>",
         f"<h2>{esc(heading['when'])}</h2>",

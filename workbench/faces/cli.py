@@ -179,7 +179,7 @@ def cmd_start_check(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from workbench.inference.calibrate import DEFAULT_DB, DEFAULT_OUTPUT, Budget, calibrate, posterior_summary
+    from workbench.inference.calibrate import DEFAULT_DB, DEFAULT_OUTPUT, Budget, Calibration, CalibrationSettings, posterior_summary
     from workbench.inputs.observations import DEFAULT_DIR
     from workbench.inputs.priors import DEFAULT_PRIORS, load_priors
 
@@ -210,20 +210,16 @@ def cmd_calibrate(args) -> int:
         f"or {budget.max_minutes:g} minutes, seed {args.seed}; run database {db}"
     )
     try:
-        result = calibrate(
+        settings = CalibrationSettings(
             budget,
             seed=args.seed,
-            workers=args.workers,
-            scheduler=args.scheduler,
+            structures=structures,
             observations_dir=args.observations or DEFAULT_DIR,
             priors_path=args.priors or DEFAULT_PRIORS,
-            db=db,
-            output=args.output or DEFAULT_OUTPUT,
-            resume=args.resume,
-            fresh=args.fresh,
             engine=args.engine,
-            structures=structures,
         )
+        result = Calibration(settings, db=db, workers=args.workers, scheduler=args.scheduler).run(resume=args.resume, fresh=args.fresh)
+        result.export(args.output or DEFAULT_OUTPUT)
     except KeyboardInterrupt:
         print(
             f"\nworkbench: calibration interrupted; finished generations are kept in {db} and no posterior was "
@@ -512,7 +508,7 @@ def cmd_report(args) -> int:
     check_file_destination(args.output, "--output")
     base, scenarios, runs, table = _run_scenarios(args, by_structure=not args.hand_set)
     res = base.results
-    target = res.setup.params.completion_target(62)
+    target = res.setup.completion_target
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))

@@ -23,10 +23,10 @@ from workbench.analysis.compare import compare
 from workbench.analysis.forecast import forecast
 from workbench.core.errors import InputError
 from workbench.core.paths import USER_SCENARIOS_DIR
-from workbench.core.timeline import CONFERENCE_SESSIONS
+from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION, sessions_after, today
 from workbench.faces.display import show_figure
 from workbench.faces.i18n import language, languages
-from workbench.faces.labels import EFFECT_LABELS, LEVER_LABELS, STAGE_LABELS, TARGET_LABELS
+from workbench.faces.labels import COUNTED_STAGE_LABELS, EFFECT_LABELS, LEVER_LABELS, TARGET_LABELS
 from workbench.faces.planner import PlanTab
 from workbench.inputs.levers import LEVER_TYPES
 from workbench.inputs.posterior import shipped_posterior
@@ -58,6 +58,11 @@ def requested_language(default: str = "en") -> str:
     return asked if asked in languages() else default
 
 
+def next_decision_session() -> int:
+    """The first Conference session still to come (the last one known, if all have passed)."""
+    return next(iter(sessions_after(today())), max(CONFERENCE_SESSIONS))
+
+
 def default_settings() -> dict:
     """Every lever off, with its default effect sizes; the ¶25 condition unchanged."""
     return {
@@ -65,7 +70,7 @@ def default_settings() -> dict:
         "levers": {
             name: {"enabled": False, "start": DEFAULT_START, "target": "all", **effects} for name, effects in DEFAULT_EFFECTS.items()
         },
-        "condition": {"enabled": False, "share": 0.5, "counted_stage": "completed", "decided_at": 2026},
+        "condition": {"enabled": False, "share": 0.5, "counted_stage": "completed", "decided_at": next_decision_session()},
     }
 
 
@@ -99,7 +104,7 @@ def scenario_to_settings(scenario: Scenario) -> dict:
             spec[key] = getattr(lever, key)
     c = scenario.condition
     if not c.is_default or c.decided:
-        year = next((y for y, d in CONFERENCE_SESSIONS.items() if d == c.decided), 2026)
+        year = next((y for y, d in CONFERENCE_SESSIONS.items() if d == c.decided), next_decision_session())
         settings["condition"] = {"enabled": True, "share": c.share, "counted_stage": c.counted_stage, "decided_at": year}
     return settings
 
@@ -231,14 +236,14 @@ class Explorer:
                 layout=w.Layout(width="190px"),
             ),
             "counted_stage": w.Dropdown(
-                options=[(_(STAGE_LABELS[s]), s) for s in STAGE_LABELS],
+                options=[(_(COUNTED_STAGE_LABELS[s]), s) for s in COUNTED_STAGE_LABELS],
                 value="completed",
                 description=_("counting"),
                 style={"description_width": "initial"},
             ),
             "decided_at": w.Dropdown(
                 options=[(_("{year} session").format(year=y), y) for y in CONFERENCE_SESSIONS],
-                value=2026,
+                value=next_decision_session(),
                 description=_("decided at"),
                 style={"description_width": "initial"},
             ),
@@ -561,8 +566,10 @@ class Explorer:
                 high=lang.number(row["months_gained_p90"] / 12, 1),
             )
             only = _("futures meeting it only with the scenario: {p}").format(p=lang.percent(row["only_scenario_reaches"], 1))
-            change = _("change before the 2030 session: {change} (± {se})").format(
-                change=lang.percent(row["p_by_2030_change"], 1), se=lang.percent(row["p_by_2030_change_se"], 1)
+            change = _("change before the {session} session: {change} (± {se})").format(
+                session=HEADLINE_SESSION,
+                change=lang.percent(row[f"p_by_{HEADLINE_SESSION}_change"], 1),
+                se=lang.percent(row[f"p_by_{HEADLINE_SESSION}_change_se"], 1),
             )
             self.difference.value = f"<b>{html.escape(_('Against today’s practice, in the same simulated futures'))}</b><br>" + "<br>".join(
                 html.escape(t) for t in (years, only, change)
@@ -586,7 +593,7 @@ class Explorer:
                 _("condition: {share} of group(s) {groups}, counting {stage}; see the chart beside").format(
                     share=lang.percent(condition.share),
                     groups=", ".join(map(str, condition.groups)),
-                    stage=_(STAGE_LABELS[condition.counted_stage]),
+                    stage=_(COUNTED_STAGE_LABELS[condition.counted_stage]),
                 ),
                 transform=ax.transAxes,
                 ha="right",

@@ -22,6 +22,7 @@ import pandas as pd
 from workbench.core.atomic import write_text_atomic
 from workbench.core.paths import OBSERVATIONS_DIR, POSTERIOR_DIR, PROJECT_ROOT
 from workbench.core.provenance import code_version, sha256_file
+from workbench.core.timeline import HEADLINE_SESSION
 from workbench.core.version import __version__
 
 FINDINGS_JSON = PROJECT_ROOT / "docs" / "findings.json"
@@ -85,6 +86,11 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
         "inputs": inputs_fingerprint(),
         "replications": replications,
         "seed": seed,
+        "condition": {
+            "share": base.results.setup.params.completion_share,
+            "group1_reviews": base.results.setup.group_sizes[1],
+            "reviews_needed": base.results.setup.completion_target,
+        },
         "headline": {
             "median": _date(s["median"]),
             "interval_80": [_date(d) for d in s["intervals"]["80%"]],
@@ -113,7 +119,7 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
             {
                 "scenario": r.scenario,
                 "p_by_horizon": 1 - s["p_not_within_horizon"] + r.p_within_horizon_change,
-                "p_by_2030_change": r.p_by_2030_change,
+                "p_by_headline_session_change": getattr(r, f"p_by_{HEADLINE_SESSION}_change"),
                 "months_gained_median": r.months_gained_median,
             }
             for r in table.itertuples()
@@ -138,17 +144,18 @@ DECISION_PACKAGE = "package: added funding"
 
 def _decision(setup, scenarios: dict, replications: int, seed: int, workers: int | None) -> dict:
     """The largest share of group 1 the Conference could require and still have even odds before
-    the 2028 and 2030 sessions, today and with the strongest shipped package (`workbench decision`)."""
+    each session still to come when a plan could start, today and with the strongest shipped package (`workbench decision`)."""
     import dataclasses
 
     from workbench.analysis.decision import decision_curve, largest_share
-    from workbench.core.timeline import CONFERENCE_SESSIONS
+    from workbench.analysis.plan import PLANNING_FROM
+    from workbench.core.timeline import sessions_after
     from workbench.inputs.levers import Levers
 
     packages = {"today's practice": Levers()}
     if DECISION_PACKAGE in scenarios:
         packages[DECISION_PACKAGE] = scenarios[DECISION_PACKAGE].levers
-    sessions = {str(y): CONFERENCE_SESSIONS[y] for y in (2028, 2030)}
+    sessions = {str(y): day for y, day in sessions_after(PLANNING_FROM).items()}
     curve = decision_curve(dataclasses.replace(setup, levers=Levers()), sessions, packages, replications, seed, workers=workers)
     out: dict = {"probability": 0.5, "replications": replications}
     for year in sessions:
@@ -160,12 +167,12 @@ def _decision(setup, scenarios: dict, replications: int, seed: int, workers: int
     return out
 
 
-#: The findings' planning search: a quick one (`workbench plan` searches more), for the 2030 session.
+#: The findings' planning search: a quick one (`workbench plan` searches more), for the headline session.
 PLAN_TRIALS, PLAN_REPLICATIONS, PLAN_VERIFY = 60, 100, 500
 
 
 def _plan(setup, seed: int, workers: int | None) -> dict:
-    """What it would take to meet the condition before the 2030 session with even odds: the verified
+    """What it would take to meet the condition before the headline session with even odds: the verified
     frontier of a quick search over every lever (`workbench plan`)."""
     import dataclasses
 
@@ -174,7 +181,7 @@ def _plan(setup, seed: int, workers: int | None) -> dict:
 
     result = plan(
         dataclasses.replace(setup, levers=Levers()),
-        plan_target("2030", 0.5, setup.horizon),
+        plan_target(str(HEADLINE_SESSION), 0.5, setup.horizon),
         trials=PLAN_TRIALS,
         replications=PLAN_REPLICATIONS,
         screen=30,
@@ -211,6 +218,12 @@ def _pct(p: float) -> str:
     return f"{100 * p:.0f} %" if p >= 0.01 or p == 0 else f"{100 * p:.1f} %"
 
 
+def _listed(items) -> str:
+    """ "a, b and c"."""
+    words = [str(item) for item in items]
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+
+
 def render_readme_block(f: dict) -> str:
     """The README's headline paragraph, from the findings."""
     h, hc = f["headline"], f["hindcast"]
@@ -223,7 +236,7 @@ def render_readme_block(f: dict) -> str:
         f"On the shipped posterior ({f['replications']:,} replications, seed {f['seed']}, model version {f['version']}), under "
         f"today's practice (including redraws at a party's request, ¶6-7) the condition is met by {h['horizon'][:4]} in "
         f"**{_pct(1 - h['p_not_by_horizon'])}** of simulated futures (median: {_when(h['median'], h['horizon'])}), and before the "
-        f"2026, 2028 and 2030 Conference sessions in {', '.join(_pct(h['p_before_session'][y]) for y in ('2026', '2028', '2030'))}.",
+        f"{_listed(h['p_before_session'])} Conference sessions in {_listed(_pct(p) for p in h['p_before_session'].values())}.",
         "",
         "That is the average over eight model structures, weighed by the evidence; "
         + (
@@ -258,9 +271,9 @@ def _plan_sentence(f: dict) -> str:
     reached = f"{_pct(best)}" if best > 0 else f"none of {n} futures"
     if p["chosen"]:
         row = next(r for r in p["frontier"] if r["name"] == p["chosen"])
-        return f"The cheapest package of levers found for even odds before 2030 costs {row['effort']:.0f} {p['effort_unit']} (assumed): {row['package']}."
+        return f"The cheapest package of levers found for even odds before {HEADLINE_SESSION} costs {row['effort']:.0f} {p['effort_unit']} (assumed): {row['package']}."
     return (
-        f"No package of the nine levers found reaches even odds before 2030: of {p['distinct_candidates']} searched, the best "
+        f"No package of the nine levers found reaches even odds before {HEADLINE_SESSION}: of {p['distinct_candidates']} searched, the best "
         f"reaches {reached} (verified on {n} fresh futures) (`workbench plan`)."
     )
 
@@ -272,16 +285,22 @@ def _decision_sentence(f: dict) -> str:
         return ""
 
     def share(entry: dict) -> str:
-        return "no share at all" if entry["share"] is None else f"{_pct(entry['share'])} ({entry['reviews']} of 62 reviews)"
+        total = f["condition"]["group1_reviews"]
+        return "no share at all" if entry["share"] is None else f"{_pct(entry['share'])} ({entry['reviews']} of {total} reviews)"
 
-    today = d["2030"].get("today's practice")
-    package = d["2030"].get(DECISION_PACKAGE)
+    headline = str(HEADLINE_SESSION)
+    today = d[headline].get("today's practice")
+    package = d[headline].get(DECISION_PACKAGE)
+    others = "".join(
+        f"; before {year}: " + ", ".join(f"{share(v)} ({k})" for k, v in d[year].items())
+        for year in d
+        if year.isdigit() and year != headline
+    )
     return (
-        f"For even odds of meeting the condition before the 2030 session, the Conference would have to lower it from 70 % to "
-        f"{share(today)} of group 1's reviews under today's practice"
+        f"For even odds of meeting the condition before the {headline} session, the Conference would have to lower it from "
+        f"{_pct(f['condition']['share'])} to {share(today)} of group 1's reviews under today's practice"
         + (f", or to {share(package)} with the {DECISION_PACKAGE} scenario" if package else "")
-        + "; before 2028: "
-        + ", ".join(f"{share(v)} ({k})" for k, v in d["2028"].items())
+        + others
         + " (`workbench decision`; what packages of levers would take: `workbench plan`)."
     )
 
@@ -299,17 +318,17 @@ def render_page(f: dict) -> str:
         "",
         f"Median date of the 70 % condition: **{_when(h['median'], h['horizon'])}**; 80 % interval "
         f"{_when(h['interval_80'][0], h['horizon'])} to {_when(h['interval_80'][1], h['horizon'])}. "
-        f"Chance of meeting it before the 2026, 2028 and 2030 sessions: "
-        f"{', '.join(_pct(h['p_before_session'][y]) for y in ('2026', '2028', '2030'))}; not by {h['horizon'][:4]}: {_pct(h['p_not_by_horizon'])}.",
+        f"Chance of meeting it before the {_listed(h['p_before_session'])} sessions: "
+        f"{', '.join(_pct(p) for p in h['p_before_session'].values())}; not by {h['horizon'][:4]}: {_pct(h['p_not_by_horizon'])}.",
         "",
         "## The same forecast on each model structure",
         "",
-        "| structure | weight of the evidence | median | met before the 2030 session | not met by the horizon |",
+        f"| structure | weight of the evidence | median | met before the {HEADLINE_SESSION} session | not met by the horizon |",
         "|---|---|---|---|---|",
     ]
     for row in f["structures"]:
         out.append(
-            f"| {row['structure']} | {_pct(row['probability'])} | {row['median']} | {_pct(row['p_before_2030_session'])} | {_pct(row['p_not_within_horizon'])} |"
+            f"| {row['structure']} | {_pct(row['probability'])} | {row['median']} | {_pct(row[f'p_before_{HEADLINE_SESSION}_session'])} | {_pct(row['p_not_within_horizon'])} |"
         )
     out += ["", "Each question the report leaves open, with the weight the evidence gives each answer:", ""]
     for question, answers in f["questions"].items():
@@ -339,12 +358,12 @@ def render_page(f: dict) -> str:
         "",
         "## Scenarios",
         "",
-        f"| scenario | met by {h['horizon'][:4]} | change by the 2030 session | months gained (median) |",
+        f"| scenario | met by {h['horizon'][:4]} | change by the {HEADLINE_SESSION} session | months gained (median) |",
         "|---|---|---|---|",
     ]
     for r in f["scenarios"]:
         out.append(
-            f"| {r['scenario']} | {_pct(r['p_by_horizon'])} | {100 * r['p_by_2030_change']:+.1f} points | {r['months_gained_median']:+.0f} |"
+            f"| {r['scenario']} | {_pct(r['p_by_horizon'])} | {100 * r['p_by_headline_session_change']:+.1f} points | {r['months_gained_median']:+.0f} |"
         )
     out += [
         "",

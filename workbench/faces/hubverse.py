@@ -18,6 +18,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from workbench.core.timeline import sessions_after
 from workbench.experiments.replications import Results
 from workbench.observation.summaries import COLUMNS as SUMMARY_COLUMNS
 
@@ -35,7 +36,7 @@ def hubverse_table(results: Results, model_id: str = "untoc-review-workbench") -
         p = float(np.mean(reached & (dates <= day).to_numpy()))
         rows.append((model_id, reference, "condition_reached", "", "", "", "cdf", day.date().isoformat(), p))
 
-    years = sorted({*(y for y in (2026, 2028, 2030) if dt.date(y, 10, 1) > reference), *range(2035, horizon.year + 1, 5)})
+    years = sorted({*sessions_after(reference), *range(2035, horizon.year + 1, 5)})
     target_dates = [pd.Timestamp(dt.date(y, 10, 1)) for y in years if dt.date(y, 10, 1) <= horizon]
     summary = results.monthly_summary
     quantiles = {(g, stage): summary.quantiles(g, stage, QUANTILE_LEVELS) for g in (1, 2, 3) for stage in SUMMARY_COLUMNS}

@@ -39,8 +39,19 @@ EFFECT_LABELS = {
 #: Whom a lever reaches.
 TARGET_LABELS = {"all": N_("all reviews"), "group 1": N_("group 1"), "group 2": N_("group 2"), "group 3": N_("group 3")}
 
+#: Each stage of the monthly tables (the columns of observe.STAGE_COLUMNS), as charts name it.
+STAGE_COLUMN_LABELS = {
+    "held_up_by_nominations": N_("held up by nominations"),
+    "ready_no_consultation": N_("ready, no consultation"),
+    "saq_in_preparation": N_("self-assessment"),
+    "written_feedback": N_("written feedback"),
+    "lists_of_observations": N_("lists of observations"),
+    "summaries": N_("summaries"),
+    "completed": N_("completed"),
+}
+
 #: The stage a changed condition counts.
-STAGE_LABELS = {
+COUNTED_STAGE_LABELS = {
     "completed": N_("completed reviews"),
     "summaries": N_("reviews at the summaries"),
     "lists": N_("reviews at the lists of observations"),

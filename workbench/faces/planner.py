@@ -10,10 +10,11 @@ import html
 from collections.abc import Callable
 from pathlib import Path
 
-from workbench.analysis.plan import Plan, plan, plan_target
+from workbench.analysis.plan import PLANNING_FROM, Plan, plan, plan_target
 from workbench.core.paths import USER_SCENARIOS_DIR
+from workbench.core.timeline import HEADLINE_SESSION, sessions_after
 from workbench.core.translatable import N_
-from workbench.experiments.setup import default_setup
+from workbench.experiments.setup import DEFAULT_HORIZON, default_setup
 from workbench.faces.i18n import Language, language
 from workbench.faces.labels import LEVER_LABELS
 from workbench.faces.plots import frontier_chart
@@ -62,11 +63,10 @@ class PlanTab:
         style = {"description_width": "initial"}
         self.target = w.Dropdown(
             options=[
-                (_("before the 2028 Conference session"), "2028"),
-                (_("before the 2030 Conference session"), "2030"),
-                (_("by the end of {year}").format(year=2060), "horizon"),
+                *((_("before the {year} Conference session").format(year=year), str(year)) for year in sessions_after(PLANNING_FROM)),
+                (_("by the end of {year}").format(year=DEFAULT_HORIZON.year), "horizon"),
             ],
-            value="2028",
+            value=str(HEADLINE_SESSION),
             description=_("Condition met"),
             style=style,
         )

@@ -19,6 +19,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from workbench.analysis.plan import Plan  # noqa: E402
+from workbench.core.timeline import CONFERENCE_SESSIONS  # noqa: E402
+from workbench.faces.labels import STAGE_COLUMN_LABELS  # noqa: E402
 from workbench.inputs.priors import Priors  # noqa: E402
 from workbench.observation.summaries import MonthlySummary  # noqa: E402
 
@@ -97,16 +99,6 @@ def pairs_chart(particles: pd.DataFrame, priors: Priors, names: list[str] | None
 
 # --- forecast charts --------------------------------------------------------------------
 
-STAGE_LABELS = {
-    "held_up_by_nominations": "held up by nominations",
-    "ready_no_consultation": "ready, no consultation",
-    "saq_in_preparation": "self-assessment",
-    "written_feedback": "written feedback",
-    "lists_of_observations": "lists of observations",
-    "summaries": "summaries",
-    "completed": "completed",
-}
-
 
 #: Colour-blind-safe colours (Okabe and Ito): baseline, scenario, target, sessions.
 BASELINE_COLOUR, SCENARIO_COLOUR, TARGET_COLOUR, SESSION_COLOUR = "#0072B2", "#E69F00", "#D55E00", "#555555"
@@ -137,9 +129,10 @@ def fan_chart(
         ax.plot(b.index, b[0.5], color=SCENARIO_COLOUR, lw=1.5, ls="--", label=_("median (today's practice)"))
     if target:
         ax.axhline(target, color=TARGET_COLOUR, ls="--", lw=1, label=target_label or f"{target} completed (70 %, ¶25)")
-    for year in (2026, 2028, 2030):  # the Conference sessions at which the condition is looked at
-        ax.axvline(pd.Timestamp(f"{year}-10-01"), color=SESSION_COLOUR, ls=":", lw=0.8)
-    ax.set_xlabel(_("date") + " (" + _("dotted: the 2026, 2028 and 2030 Conference sessions") + ")")
+    for session in CONFERENCE_SESSIONS.values():  # the Conference sessions at which the condition is looked at
+        ax.axvline(pd.Timestamp(session), color=SESSION_COLOUR, ls=":", lw=0.8)
+    years = ", ".join(str(year) for year in CONFERENCE_SESSIONS)
+    ax.set_xlabel(_("date") + " (" + _("dotted: the Conference sessions of {years}").format(years=years) + ")")
     ax.set_title(
         _("Group {group}: completed reviews{label} ({n} simulated futures)").format(group=group, label=label, n=summary.replications),
         fontsize=9,
@@ -156,7 +149,7 @@ def occupancy_chart(summary: MonthlySummary):
     # Okabe-Ito's seven colours, and line styles, so that no two stages are told apart by hue alone.
     palette = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
     styles = ("-", "--", "-.", ":", "-", "--", "-.")
-    for (column, label), colour, style in zip(STAGE_LABELS.items(), palette, styles):
+    for (column, label), colour, style in zip(STAGE_COLUMN_LABELS.items(), palette, styles):
         median = summary.quantiles(None, column, (0.5,))[0.5]
         ax.plot(median.index, median.to_numpy(), label=label, lw=1.5, color=colour, ls=style)
     ax.set_title(f"Reviews by stage, median of {summary.replications} replications", fontsize=9)

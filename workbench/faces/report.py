@@ -19,6 +19,7 @@ import pandas as pd
 from workbench.analysis.forecast import Forecast, summary_table
 from workbench.core.atomic import write_text_atomic
 from workbench.core.provenance import code_version
+from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION
 from workbench.faces.i18n import language
 from workbench.inputs.scenarios import Scenario
 from workbench.simulation.describe import stress_des
@@ -237,7 +238,7 @@ def build_report(
     headline = (
         f"On the {baseline.parameters_label.split(' (')[0]} and today's practice, the median date at which 70 % of "
         f"group 1's reviews are completed is <b>{median.strftime('%B %Y') if median is not None else 'beyond ' + str(setup.horizon.year)}</b>; "
-        f"the chance of reaching it before the 2030 Conference session is <b>{summary['p_before_session'][2030]:.0%}</b>, "
+        f"the chance of reaching it before the {HEADLINE_SESSION} Conference session is <b>{summary['p_before_session'][HEADLINE_SESSION]:.0%}</b>, "
         f"and in <b>{summary['p_not_within_horizon']:.0%}</b> of simulated futures it is not reached by {setup.horizon.year}."
     )
     parts = [
@@ -275,9 +276,7 @@ def build_report(
                 "months_gained_median",
                 "months_gained_p10",
                 "months_gained_p90",
-                "p_by_2026_change",
-                "p_by_2028_change",
-                "p_by_2030_change",
+                *(f"p_by_{year}_change" for year in CONFERENCE_SESSIONS),
                 "p_within_horizon_change",
                 "only_scenario_reaches",
                 "months_gained_if_both_median",
@@ -291,9 +290,7 @@ def build_report(
             "months gained (median)",
             "10 %",
             "90 %",
-            "ΔP by 2026",
-            "ΔP by 2028",
-            "ΔP by 2030",
+            *(f"ΔP by {year}" for year in CONFERENCE_SESSIONS),
             f"ΔP by {setup.horizon.year}",
             "only scenario reaches",
             "months gained where both reach",

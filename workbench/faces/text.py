@@ -14,11 +14,12 @@ import pandas as pd
 from workbench.analysis.compare import FEW_REPLICATIONS
 from workbench.analysis.forecast import Forecast, summary_table
 from workbench.analysis.plan import Plan
+from workbench.core.timeline import HEADLINE_SESSION
 
 
 def format_forecast(fc: Forecast) -> str:
     setup = fc.results.setup
-    target = setup.params.completion_target(62)
+    target = setup.completion_target
     c = setup.condition
     rule = f"Forecast of the date {target} of group 1's reviews are completed ({setup.params.completion_share:.0%} condition, ¶25)"
     if not c.is_default or c.decided:
@@ -61,13 +62,14 @@ def _change(value: float, se: float) -> str:
 
 def format_comparison(table: pd.DataFrame, horizon: dt.date) -> str:
     lines = [
-        f"{'scenario':<38} {'months gained, median [80% interval]':>38} {'P(2030) change':>17} "
+        f"{'scenario':<38} {'months gained, median [80% interval]':>38} {f'P({HEADLINE_SESSION}) change':>17} "
         f"{f'P(by {horizon.year}) change':>17} {'only scenario':>14}"
     ]
     for _, r in table.iterrows():
         interval = f"{r.months_gained_median:+.0f} [{r.months_gained_p10:+.0f}, {r.months_gained_p90:+.0f}]"
+        session = _change(r[f"p_by_{HEADLINE_SESSION}_change"], r[f"p_by_{HEADLINE_SESSION}_change_se"])
         lines.append(
-            f"{r.scenario[:38]:<38} {interval:>38} {_change(r.p_by_2030_change, r.p_by_2030_change_se):>17} "
+            f"{r.scenario[:38]:<38} {interval:>38} {session:>17} "
             f"{_change(r.p_within_horizon_change, r.p_within_horizon_change_se):>17} {r.only_scenario_reaches:>13.1%}"
         )
     lines.append(

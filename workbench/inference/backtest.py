@@ -31,8 +31,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.inference.calibrate import CONSTANT_FIGURES, Budget, calibrate
+from workbench.inference.calibrate import Budget, Calibration, CalibrationSettings
 from workbench.inference.diagnostics import simulate_observations
+from workbench.inference.simulator import CONSTANT_FIGURES, Simulator
 from workbench.inference.structures import ALL_STRUCTURES, Structure
 from workbench.inputs.observations import Snapshot, groups_report
 from workbench.inputs.parameters import Parameters
@@ -161,19 +162,15 @@ def rolling_origin(
             fitted = [s for s in snapshots if s.as_at <= cutoff]
             later = [s for s in snapshots if s.as_at > cutoff]
             progress(f"rolling origin: fitting on {len(fitted)} snapshot(s) up to {cutoff}, scoring {len(later)} later one(s)")
-            from workbench.inference.calibrate import Simulator
-
-            result = calibrate(
-                budget,
-                seed=seed + k,
-                workers=workers,
+            result = Calibration(
+                CalibrationSettings(budget, seed=seed + k, structures=structures),
                 db=Path(tmp) / f"cutoff-{cutoff}.db",
-                output=Path(tmp) / f"posterior-{cutoff}",
+                workers=workers,
                 simulator=Simulator(fitted, report=report),
                 snapshots=fitted,
-                structures=structures,
                 progress=lambda line: None,
-            )
+            ).run()
+            result.export(Path(tmp) / f"posterior-{cutoff}")
             from workbench.inputs.posterior import load_posterior
 
             posterior = load_posterior(Path(tmp) / f"posterior-{cutoff}")

@@ -1,26 +1,17 @@
-"""Likelihood-free calibration: ABC-SMC (pyabc) of the model run from 2020 to the report.
+"""Likelihood-free calibration: ABC-SMC with model selection (pyabc) of the model run from 2020.
 
-* **Simulator**: the model in history mode (every review from its group's start), observed
-  by the observation operator at the date of every snapshot in ``calibration/observations``.
-  Adding a later status report as a file adds its figures to the fit; no code changes.
-* **Summary statistics**: every report figure the operator expresses, one statistic per
-  (snapshot, figure, group).  A figure with alternative readings (e.g. 23 or 25 two-language
-  consultations, ¶28) is a *range*: the statistic is the simulated count's distance outside
-  [lowest reading, highest reading], so any count inside is a perfect match.  Point figures
-  are the special case of a range of width zero.  The observed value of every statistic is 0.
-* **Distance**: L1 over the statistics, each divided by sqrt(max(reported value, 1)):
-  the Poisson-scale noise of a count of that size, so a miss of 5 on a count of 4 weighs
-  more than a miss of 5 on a count of 111.  The scales are fixed (they depend only on the
-  report), so epsilon decreases from one generation to the next and a resumed run sees the
-  same distance as an uninterrupted one.
-* **Proposal**: pyabc's multivariate normal kernel, three times Silverman's bandwidth
-  (see ``TRANSITION_SCALING``) so that importance weights do not collapse in 14 dimensions.
-* **Parameter scale**: parameters with a log-uniform prior are sampled as their natural
-  logarithm (``ln_<name>``, uniform prior), so the SMC proposal kernels work on the scale
-  the prior is flat on; the exported particles are back on the parameters' own scale.
-* **Sampler**: :class:`OrderedSampler`, which seeds evaluation *i* of generation *t* from
-  (run seed, t, i) and accepts in index order, so the posterior is the same on one worker,
-  many, or a Dask cluster (pyabc's own parallel samplers reseed from the OS, pyabc #400).
+A :class:`Calibration` is its settings (:class:`CalibrationSettings`: the budget, seed,
+structures, priors and observations), its run (:meth:`Calibration.run`) and its result
+(:class:`CalibrationResult`, exported with :meth:`CalibrationResult.export`), in the manner of
+Starsim's ``Calibration``.  The model, its statistics and their scales are the
+:mod:`~workbench.inference.simulator`'s; the pieces of pyabc it replaces are in
+:mod:`~workbench.inference.pyabc_parts`.
+
+* **Distance**: L1 over the statistics, each divided by its scale.  The scales are fixed (they
+  depend only on the report), so epsilon decreases from one generation to the next and a resumed
+  run sees the same distance as an uninterrupted one.
+* **Proposal**: pyabc's multivariate normal kernel, three times Silverman's bandwidth, so that
+  importance weights do not collapse in 14 dimensions; structures jump as pyabc's kernel says.
 * **Storage**: pyabc's SQLite run database; one generation per ``ABCSMC.run`` call, each
   re-initialized from the database, so a run interrupted between generations resumes to
   exactly the result an uninterrupted one gives.  The posterior is exported atomically.
@@ -33,7 +24,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import math
 import os
 import time
 from collections.abc import Callable
@@ -43,211 +33,26 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyabc
 
 from workbench.core import interrupts
 from workbench.core.atomic import atomic_folder
 from workbench.core.errors import InputError
 from workbench.core.paths import POSTERIOR_DIR, RUN_DATABASE
 from workbench.core.provenance import code_version, display_path, resolve, sha256_file
-from workbench.core.timeline import CONFERENCE_SESSIONS, to_day
-from workbench.experiments.setup import Setup, simulate
-from workbench.experiments.workers import default_workers, parallel_map
+from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION
+from workbench.experiments.setup import Setup
+from workbench.experiments.workers import default_workers
+from workbench.inference.pyabc_parts import CholeskyTransition, OrderedSampler, box_prior, model_kernels
+from workbench.inference.simulator import Simulator, from_sampling_scale
 from workbench.inference.structures import ALL_STRUCTURES, Structure
 from workbench.inputs.observations import DEFAULT_DIR as OBSERVATIONS_DIR
-from workbench.inputs.observations import Snapshot, groups_report, load_observations
+from workbench.inputs.observations import Snapshot, load_observations
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.priors import DEFAULT_PRIORS, Priors, load_priors
-from workbench.inputs.report_categories import CATEGORY_INDEX, REVIEW_CATEGORIES
-from workbench.observation.observe import observation_table
 
 DEFAULT_OUTPUT = POSTERIOR_DIR
 DEFAULT_DB = RUN_DATABASE
-
-#: Figures that are constants of the setup, not evidence about the parameters.
-CONSTANT_FIGURES = {"parties_total", "reviews_total"}
-
-
-# --- summary statistics ---------------------------------------------------------------
-
-
-def statistic_key(snapshot: Snapshot, name: str, group: int | None) -> str:
-    return f"{snapshot.as_at.isoformat()}|{name}" + (f"|group {group}" if group else "")
-
-
-@dataclass(frozen=True)
-class StatisticTable:
-    """Where each summary statistic is read from a run's observation table, and its reported range.
-
-    Made once per calibration: statistic k is the count of category ``category[k]``, column
-    ``column[k]`` (0: all, g: group g), on date ``date[k]``, scored against [low[k], high[k]].
-    """
-
-    keys: tuple[str, ...]
-    date: np.ndarray
-    category: np.ndarray
-    column: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-    scale: np.ndarray  # sqrt of the reported value (at least 1): its Poisson noise
-
-    @classmethod
-    def of(cls, snapshots: list[Snapshot]) -> StatisticTable:
-        rows = []
-        for d, snap in enumerate(snapshots):
-            for (name, group), fig in snap.figures.items():
-                if name in CONSTANT_FIGURES or name not in CATEGORY_INDEX or (group is not None and name not in REVIEW_CATEGORIES):
-                    continue  # a constant of the set-up, or a figure the model does not express
-                low, high = fig.range
-                rows.append(
-                    (statistic_key(snap, name, group), d, CATEGORY_INDEX[name], group or 0, low, high, math.sqrt(max(fig.value, 1.0)))
-                )
-        columns = list(zip(*rows)) if rows else [()] * 7
-        return cls(
-            tuple(str(key) for key in columns[0]),
-            *(np.array(values, dtype=np.int64) for values in columns[1:4]),
-            *(np.array(values, dtype=float) for values in columns[4:7]),
-        )
-
-    def distances(self, table: np.ndarray) -> np.ndarray:
-        """Each statistic: the observed count's signed distance outside its reported range (0 inside)."""
-        counts = table[self.date, self.category, self.column].astype(float)
-        return counts - np.clip(counts, self.low, self.high)
-
-
-@dataclass
-class Simulator:
-    """The calibration model: parameters in, summary statistics out (picklable)."""
-
-    snapshots: list[Snapshot]
-    base: Parameters = field(default_factory=Parameters)
-    transform: Callable[[dict], dict] | None = None  # for tests: a deliberately different model
-    engine: str = "compiled"  # or "simpy": the same statistics, slower
-    report: Snapshot | None = None  # the groups' sizes and start dates (default: the latest snapshot listing them)
-
-    def __post_init__(self) -> None:
-        self.snapshots = sorted(self.snapshots, key=lambda s: s.as_at)
-        self.horizon = self.snapshots[-1].as_at + dt.timedelta(days=1)
-        self.report = self.report or groups_report(self.snapshots)
-        self.table = StatisticTable.of(self.snapshots)
-        self._days = np.array([to_day(snap.as_at) for snap in self.snapshots], dtype=float)
-        self._setup = Setup(self.base, self.report, None, start="history", horizon=self.horizon, engine=self.engine)
-
-    def observe_all(self, theta: dict, seed: np.random.SeedSequence) -> np.ndarray:
-        """One run from 2020 with parameters ``theta``, counted in the report's categories at every
-        snapshot date: the observation table (:func:`~workbench.observation.observe.observation_table`)."""
-        if self.transform is not None:
-            theta = self.transform(dict(theta))
-        setup = dataclasses.replace(self._setup, params=self.base.updated(theta, source="calibration proposal"))
-        record, pairings, _ = simulate(setup, seed)
-        return observation_table(record, pairings, self._days)
-
-    def statistics(self, theta: dict, seed: np.random.SeedSequence) -> dict[str, float]:
-        return dict(zip(self.table.keys, self.table.distances(self.observe_all(theta, seed)).tolist()))
-
-    def __call__(self, theta: dict) -> dict[str, float]:
-        # The sampler has seeded numpy's global generator for this evaluation (see OrderedSampler).
-        seed = np.random.SeedSequence(np.random.randint(0, 2**32 - 1, size=4, dtype=np.uint64).tolist())  # noqa: NPY002 (pyabc's protocol)
-        return self.statistics(from_sampling_scale(theta), seed)
-
-    def scales(self) -> dict[str, float]:
-        """Each statistic's scale: sqrt of the reported count (at least 1)."""
-        return dict(zip(self.table.keys, self.table.scale.tolist()))
-
-    def observed(self) -> dict[str, float]:
-        """The observed statistics: zero distance from every reported figure."""
-        return {k: 0.0 for k in self.table.keys}
-
-
-# --- the reproducible sampler ---------------------------------------------------------
-
-LOG_PREFIX = "ln_"
-#: Widening of pyabc's kernel density proposal relative to Silverman's rule.  In 14
-#: dimensions Silverman's bandwidth left an effective sample size of 1-10 % of the
-#: population after one generation (measured: 1.3 and 10 of 100); three times wider keeps
-#: about 60 % at the cost of a lower acceptance rate.
-TRANSITION_SCALING = 3.0
-
-
-def from_sampling_scale(theta: dict) -> dict[str, float]:
-    """Sampler names and values (``ln_x`` for log-uniform priors) to parameter names and values."""
-    return {
-        (k[len(LOG_PREFIX) :] if k.startswith(LOG_PREFIX) else k): (math.exp(float(v)) if k.startswith(LOG_PREFIX) else float(v))
-        for k, v in theta.items()
-    }
-
-
-def _evaluation_state(seed: int, t: int, index: int) -> np.ndarray:
-    # t is -1 for pyabc's calibration sample from the prior; keys must be non-negative.
-    return np.random.SeedSequence(seed, spawn_key=(t + 1, index)).generate_state(4)
-
-
-def _evaluate(simulate_one: Callable[[], Any], seed: int, t: int, indices: list[int]) -> list:
-    out = []
-    for i in indices:
-        np.random.seed(_evaluation_state(seed, t, i))  # noqa: NPY002 (pyabc draws from the global generator)
-        out.append(simulate_one())
-    return out
-
-
-def _make_ordered_sampler_class() -> type:
-    from pyabc.sampler import Sampler
-
-    class OrderedSampler(Sampler):
-        """Evaluation *i* of generation *t* always draws from seed (run seed, t, i); the first
-        ``n`` accepted in index order form the population, whatever order workers finish in."""
-
-        def __init__(self, seed: int, workers: int = 1, scheduler: str | None = None):
-            super().__init__()
-            self.seed = int(seed)
-            self.workers = max(1, int(workers))
-            self.scheduler = scheduler
-
-        def sample_until_n_accepted(
-            self,
-            n: int,
-            simulate_one: Callable[[], Any],
-            t: int,
-            *,
-            max_eval: float = np.inf,
-            all_accepted: bool = False,
-            ana_vars: Any = None,
-        ) -> Any:
-            particles: list = []
-            accepted = 0
-            next_index = 0
-            rate = 1.0
-            while accepted < n:
-                batch = int(min(50000, max(self.workers * 4, math.ceil((n - accepted) / max(rate, 0.005) * 1.2))))
-                indices = list(range(next_index, next_index + batch))
-                chunks = [list(map(int, c)) for c in np.array_split(indices, min(batch, self.workers * 4 if not self.scheduler else 64))]
-                parts = parallel_map(_evaluate, [(simulate_one, self.seed, t, c) for c in chunks], self.workers, self.scheduler)
-                results = [p for part in parts for p in part]
-                new_accepted = sum(p.accepted for p in results)
-                rate = max(new_accepted / len(results), 0.0)
-                for particle in results:
-                    if accepted >= n:
-                        break
-                    particles.append(particle)
-                    accepted += particle.accepted
-                next_index += batch
-                if next_index >= max_eval:
-                    break
-            sample = self._create_empty_sample()
-            for particle in particles:
-                sample.append(particle)
-            self.nr_evaluations_ = len(particles)
-            if sample.n_accepted < n:
-                sample.ok = False
-            return sample
-
-    return OrderedSampler
-
-
-def ordered_sampler(seed: int, workers: int = 1, scheduler: str | None = None) -> Any:
-    return _make_ordered_sampler_class()(seed, workers, scheduler)
-
-
-# --- the run --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -290,111 +95,6 @@ def _snapshot_digest(snapshot: Snapshot) -> str:
     return hashlib.sha256(repr((snapshot.as_at.isoformat(), content)).encode()).hexdigest()
 
 
-def pyabc_prior(priors: Priors, fixed: dict[str, float] | None = None) -> Any:
-    """The priors as a pyabc Distribution on the sampling scale, where each one is flat; the
-    parameters a structure ``fixed`` are left out."""
-    import pyabc
-
-    class BoxPrior(pyabc.Distribution):
-        """Independent uniform priors, with the density computed from the bounds.
-
-        pyabc proposes parameters until one has positive prior density; with 14 parameters
-        most proposals fall outside the box, and scipy's per-parameter ``pdf`` made those
-        retries cost ten times the simulation itself.  Same values, same draws.
-        """
-
-        def pdf(self, x: dict[str, float]) -> float:
-            density = 1.0
-            for key, value in x.items():
-                low, width = self.bounds[key]
-                density *= 1.0 / width if low <= value <= low + width else 0.0
-            return density
-
-    rvs, bounds = {}, {}
-    for p in priors.priors:
-        if p.name in (fixed or {}):
-            continue
-        if p.distribution == "uniform":
-            name, low, width = p.name, p.low, p.high - p.low
-        else:  # sampled on the log scale, where the prior is flat
-            name, low = LOG_PREFIX + p.name, math.log(p.low)
-            width = math.log(p.high) - low
-        rvs[name] = pyabc.RV("uniform", low, width)
-        bounds[name] = (low, width)
-    prior = BoxPrior(**rvs)
-    prior.bounds = bounds
-    return prior
-
-
-def _make_model_kernels(n_models: int) -> tuple[Any, Any]:
-    """A uniform prior over the structures and pyabc's model perturbation kernel (stay with
-    probability 0.7, else move to another structure uniformly), computed directly.
-
-    pyabc builds a scipy distribution for every model jump and prior lookup; with eight
-    structures that cost twice the simulations themselves (measured: 9.5 s of proposals
-    against 5 s of simulation for 924 particles).  Same probabilities, drawn from the global
-    generator the sampler seeds, so runs stay reproducible.
-    """
-    from pyabc.transition import ModelPerturbationKernel
-
-    class UniformModelPrior:
-        def rvs(self) -> int:
-            return int(np.random.randint(n_models))  # noqa: NPY002 (pyabc's protocol)
-
-        def pmf(self, m: int) -> float:
-            return 1.0 / n_models if 0 <= int(m) < n_models else 0.0
-
-    class DirectModelKernel(ModelPerturbationKernel):
-        def rvs(self, m: int) -> int:
-            if self.nr_of_models == 1 or np.random.random() < self.probability_to_stay:  # noqa: NPY002
-                return int(m)
-            other = int(np.random.randint(self.nr_of_models - 1))  # noqa: NPY002
-            return other + (other >= m)
-
-        def pmf(self, n: int, m: int) -> float:
-            if self.nr_of_models == 1:
-                return 1.0 if n == m else 0.0
-            return self.probability_to_stay if n == m else (1 - self.probability_to_stay) / (self.nr_of_models - 1)
-
-    return UniformModelPrior(), DirectModelKernel(n_models, probability_to_stay=MODEL_STAY)
-
-
-def _make_transition() -> Any:
-    """pyabc's multivariate normal kernel (``TRANSITION_SCALING`` times Silverman's bandwidth),
-    drawing with a Cholesky factor computed once per generation.
-
-    In 14-16 dimensions most proposals fall outside the prior box and are redrawn (measured:
-    46 proposals per valid one); pyabc's own draw rebuilds the normal (an SVD) and a pandas
-    Series each time, which cost six times the simulations.  Same kernel, same density; the
-    draws come from the global generator the sampler seeds.
-    """
-    from pyabc.parameters import Parameter
-    from pyabc.transition import MultivariateNormalTransition
-
-    class CholeskyTransition(MultivariateNormalTransition):
-        def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
-            super().fit(X, w)
-            values, vectors = np.linalg.eigh(self.cov)  # the covariance may be singular
-            # Directions scipy's density treats as flat (its cutoff for a singular covariance) get
-            # no spread, or a proposal could have density 0 and an infinite importance weight.
-            cutoff = 1e6 * np.finfo(float).eps * np.max(np.abs(values))
-            self._factor = vectors * np.sqrt(np.where(values > cutoff, values, 0.0))
-            self._cumulative = np.cumsum(self.w)
-            self._columns = list(X.columns)
-
-        def rvs_single(self) -> Any:
-            index = int(np.searchsorted(self._cumulative, np.random.random() * self._cumulative[-1], side="right"))  # noqa: NPY002
-            index = min(index, len(self._cumulative) - 1)
-            x = self._X_arr[index] + self._factor @ np.random.standard_normal(len(self._columns))  # noqa: NPY002
-            return Parameter(dict(zip(self._columns, x.tolist())))
-
-    return CholeskyTransition(scaling=TRANSITION_SCALING)
-
-
-#: Chance that a proposal keeps its particle's structure (pyabc's default for model jumps).
-MODEL_STAY = 0.7
-
-
 def run_config(priors: Priors, snapshots: list[Snapshot], budget: Budget, seed: int, structures: tuple[Structure, ...]) -> dict:
     return {
         "seed": seed,
@@ -417,6 +117,10 @@ class CalibrationResult:
         """Posterior probability of each structure (ABC model selection)."""
         return {s["name"]: s["probability"] for s in self.provenance["structures"]}
 
+    def export(self, output: str | Path = DEFAULT_OUTPUT) -> Path:
+        """Write particles, summary and provenance to ``output`` (see :func:`export_posterior`)."""
+        return export_posterior(self, output)
+
 
 def _progress_line(t: int, eps: float, accepted: int, evaluations: int, elapsed: float, expected: float | None) -> str:
     rate = accepted / evaluations if evaluations else float("nan")
@@ -424,92 +128,122 @@ def _progress_line(t: int, eps: float, accepted: int, evaluations: int, elapsed:
     return f"generation {t}: epsilon {eps:.4g}, acceptance {accepted}/{evaluations} = {rate:.1%}, elapsed {elapsed / 60:.1f} min{tail}"
 
 
-def calibrate(
-    budget: Budget = Budget(),
-    seed: int = 1,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    observations_dir: str | Path = OBSERVATIONS_DIR,
-    priors_path: str | Path = DEFAULT_PRIORS,
-    db: str | Path = DEFAULT_DB,
-    output: str | Path | None = DEFAULT_OUTPUT,
-    resume: bool = False,
-    fresh: bool = False,
-    simulator: Simulator | None = None,
-    snapshots: list[Snapshot] | None = None,
-    progress: Callable[[str], None] = print,
-    engine: str = "compiled",
-    structures: tuple[Structure, ...] = ALL_STRUCTURES,
-) -> CalibrationResult:
-    """Run (or resume) ABC-SMC with model selection over ``structures`` and export the posterior.
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """What a calibration fits, to what, and for how long: what its run database records."""
+
+    budget: Budget = field(default_factory=Budget)
+    seed: int = 2024  # the shipped posterior's
+    structures: tuple[Structure, ...] = ALL_STRUCTURES
+    observations_dir: Path = OBSERVATIONS_DIR
+    priors_path: Path = DEFAULT_PRIORS
+    engine: str = "compiled"  # or "simpy": the same statistics, slower
+
+    def __post_init__(self) -> None:
+        if not self.structures:
+            raise InputError("structures", "(list)", "no structure to fit", "at least one structure")
+
+
+class Calibration:
+    """ABC-SMC with model selection over the settings' structures, kept in a run database.
 
     Each structure is a model of its own (its answers fix some parameters, the rest have the
     priors); pyabc fits them in one run and returns their posterior probabilities.  The run
-    database ``db`` keeps every finished generation.  If it exists, ``resume`` continues it
-    (checking that seed, population, structures, priors and observations are unchanged) and
-    ``fresh`` deletes it first; with neither, it is an error rather than a silent choice.
+    database ``db`` keeps every finished generation: if it exists, ``run(resume=True)``
+    continues it (checking that seed, population, structures, priors and observations are
+    unchanged) and ``run(fresh=True)`` deletes it first; with neither, it is an error rather
+    than a silent choice.  ``simulator`` and ``snapshots`` replace the model and the figures
+    (tests fit synthetic truths).
     """
-    import pyabc
 
-    _quiet_pyabc()
-    if not structures:
-        raise InputError("structures", "(list)", "no structure to fit", "at least one structure")
-    workers = default_workers() if workers is None else max(1, int(workers))
-    priors = load_priors(priors_path)
-    snapshots = snapshots if snapshots is not None else load_observations(observations_dir)
-    simulator = simulator or Simulator(snapshots, engine=engine)
-    models = [dataclasses.replace(simulator, base=simulator.base.updated(s.fixed, source=f"structure {s.name}")) for s in structures]
-    db = Path(db)
-    config = run_config(priors, snapshots, budget, seed, structures)
-    _open_run_database(db, config, resume, fresh)
+    def __init__(
+        self,
+        settings: CalibrationSettings = CalibrationSettings(),
+        db: str | Path = DEFAULT_DB,
+        workers: int | None = None,
+        scheduler: str | None = None,
+        simulator: Simulator | None = None,
+        snapshots: list[Snapshot] | None = None,
+        progress: Callable[[str], None] = print,
+    ):
+        self.settings = settings
+        self.db = Path(db)
+        self.workers = default_workers() if workers is None else max(1, int(workers))
+        self.scheduler = scheduler
+        self.priors = load_priors(settings.priors_path)
+        self.snapshots = snapshots if snapshots is not None else load_observations(settings.observations_dir)
+        self.simulator = simulator or Simulator(self.snapshots, engine=settings.engine)
+        self.progress = progress
+        self.config = run_config(self.priors, self.snapshots, settings.budget, settings.seed, settings.structures)
 
-    db_url = f"sqlite:///{db.resolve()}"
-    sampler = ordered_sampler(seed, workers, scheduler)
-    weights = {k: 1.0 / v for k, v in simulator.scales().items()}
+    def run(self, resume: bool = False, fresh: bool = False) -> CalibrationResult:
+        """Run (or resume) the calibration to its stopping rule: the posterior of its last generation."""
+        _quiet_pyabc()
+        _open_run_database(self.db, self.config, resume, fresh)
+        db_url = f"sqlite:///{self.db.resolve()}"
+        started = time.perf_counter()
+        watch = self._watch if self.settings.budget.watch_replications else None
+        stopped_because, headlines = _run_generations(
+            self._abc, self.db, db_url, self.simulator.observed(), self.settings.budget, self.progress, self.settings.structures, watch
+        )
+        history = pyabc.History(db_url)
+        history.id = 1
+        return self._result(history, time.perf_counter() - started, stopped_because, headlines)
 
-    model_prior, model_kernel = _make_model_kernels(len(structures))
-
-    def make_abc() -> Any:
+    def _abc(self) -> Any:
+        """A pyabc run over the structures (re-initialized from the database for each generation)."""
+        structures, budget, simulator = self.settings.structures, self.settings.budget, self.simulator
+        model_prior, model_kernel = model_kernels(len(structures))
+        models = [dataclasses.replace(simulator, base=simulator.base.updated(s.fixed, source=f"structure {s.name}")) for s in structures]
         return pyabc.ABCSMC(
             models,
-            [pyabc_prior(priors, s.fixed) for s in structures],
+            [box_prior(self.priors, s.fixed) for s in structures],
             model_prior=model_prior,
             model_perturbation_kernel=model_kernel,
-            distance_function=pyabc.PNormDistance(p=1, fixed_weights=weights),
+            distance_function=pyabc.PNormDistance(p=1, fixed_weights={k: 1.0 / v for k, v in simulator.scales().items()}),
             population_size=budget.population,
-            transitions=[_make_transition() for _ in structures],
-            sampler=sampler,
+            transitions=[CholeskyTransition() for _ in structures],
+            sampler=OrderedSampler(self.settings.seed, self.workers, self.scheduler),
             eps=pyabc.QuantileEpsilon(alpha=0.5),
         )
 
-    started = time.perf_counter()
+    def _watch(self, history: Any, t: int) -> dict:
+        """The forecast generation ``t``'s particles give (the stopping rule watches it settle)."""
+        particles, _ = particles_at(history, t, self.settings.structures, self.priors)
+        replications = self.settings.budget.watch_replications
+        return watched_headline(particles, self.priors, self.simulator, replications, self.settings.seed, self.workers, self.scheduler)
 
-    def watch(history: Any, t: int) -> dict:
-        particles, _ = particles_at(history, t, structures, priors)
-        return watched_headline(particles, priors, simulator, budget.watch_replications, seed, workers, scheduler)
-
-    stopped_because, headlines = _run_generations(
-        make_abc, db, db_url, simulator.observed(), budget, progress, structures, watch if budget.watch_replications else None
-    )
-    history = pyabc.History(db_url)
-    history.id = 1
-    result = _result(
-        history,
-        priors,
-        config,
-        budget,
-        db,
-        time.perf_counter() - started,
-        workers,
-        scheduler,
-        getattr(simulator, "engine", "compiled"),
-        structures,
-        stopped_because,
-        headlines,
-    )
-    if output is not None:
-        export_posterior(result, output)
-    return result
+    def _result(self, history: Any, elapsed: float, stopped_because: str, headlines: list[dict]) -> CalibrationResult:
+        t = history.max_t
+        particles, table = particles_at(history, t, self.settings.structures, self.priors)
+        pops = history.get_all_populations()
+        w = particles["weight"].to_numpy()
+        budget = self.settings.budget
+        provenance = {
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "code_version": code_version(),
+            "method": f"ABC-SMC with model selection (pyabc {pyabc.__version__}), L1 distance scaled by sqrt(count), "
+            "quantile epsilon 0.5, log scale for log-uniform priors, ordered reproducible sampler",
+            **self.config,
+            "structures": table,
+            "budget": {k: getattr(budget, k) for k in ("population", "generations", "max_minutes", "min_epsilon_drop")},
+            "generations_run": int(t + 1),
+            "stopped_because": stopped_because,
+            "headline_by_generation": headlines,
+            "converged": stopped_because.startswith("converged"),
+            "epsilon_by_generation": [round(float(e), 4) for e in pops[pops.t >= 0].sort_values("t").epsilon],
+            "final_epsilon": float(pops[pops.t == t].epsilon.iloc[0]),
+            "effective_sample_size": round(float(1.0 / np.sum(w**2)), 1),
+            "total_simulations": int(pops.samples.sum()),  # including the prior sample that sets the first epsilon
+            "wall_time_s": round(float(pops.wall_time.sum()), 1),  # pyabc's sampling time of all generations, across resumes
+            "wall_clock_s": round(float(elapsed), 1),  # this call from start to export, with the watched forecasts
+            "generation_wall_times_s": [round(float(x), 1) for x in pops.wall_time],
+            "workers": self.workers,
+            "scheduler": self.scheduler,
+            "engine": getattr(self.simulator, "engine", "compiled"),
+            "database": display_path(self.db),
+        }
+        return CalibrationResult(particles, provenance, self.db, int(t + 1))
 
 
 def _quiet_pyabc() -> None:
@@ -674,10 +408,10 @@ def watched_headline(
     threshold = run_replications(
         setup, replications, seed=seed, workers=workers, keep_events=False, scheduler=scheduler, keep_monthly=False
     ).threshold
-    session = pd.Timestamp(CONFERENCE_SESSIONS[2030])
+    session = pd.Timestamp(CONFERENCE_SESSIONS[HEADLINE_SESSION])
     return {
         "p_not_by_horizon": float((~threshold["reached"]).mean()),
-        "p_before_2030_session": float((threshold["reached"] & (threshold["date"] < session)).mean()),
+        f"p_before_{HEADLINE_SESSION}_session": float((threshold["reached"] & (threshold["date"] < session)).mean()),
     }
 
 
@@ -752,56 +486,6 @@ def particles_at(history: Any, t: int, structures: tuple[Structure, ...], priors
     particles = pd.concat(frames, ignore_index=True)
     particles["weight"] /= particles["weight"].sum()
     return particles, table
-
-
-def _result(
-    history: Any,
-    priors: Priors,
-    config: dict,
-    budget: Budget,
-    db: Path,
-    elapsed: float,
-    workers: int,
-    scheduler: str | None,
-    engine: str,
-    structures: tuple[Structure, ...],
-    stopped_because: str,
-    headlines: list[dict],
-) -> CalibrationResult:
-    t = history.max_t
-    particles, table = particles_at(history, t, structures, priors)
-    pops = history.get_all_populations()
-    w = particles["weight"].to_numpy()
-    provenance = {
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "code_version": code_version(),
-        "method": f"ABC-SMC with model selection (pyabc {__import__('pyabc').__version__}), L1 distance scaled by sqrt(count), "
-        "quantile epsilon 0.5, log scale for log-uniform priors, ordered reproducible sampler",
-        **config,
-        "structures": table,
-        "budget": {
-            "population": budget.population,
-            "generations": budget.generations,
-            "max_minutes": budget.max_minutes,
-            "min_epsilon_drop": budget.min_epsilon_drop,
-        },
-        "generations_run": int(t + 1),
-        "stopped_because": stopped_because,
-        "headline_by_generation": headlines,
-        "converged": stopped_because.startswith("converged"),
-        "epsilon_by_generation": [round(float(e), 4) for e in pops[pops.t >= 0].sort_values("t").epsilon],
-        "final_epsilon": float(pops[pops.t == t].epsilon.iloc[0]),
-        "effective_sample_size": round(float(1.0 / np.sum(w**2)), 1),
-        "total_simulations": int(pops.samples.sum()),  # including the prior sample that sets the first epsilon
-        "wall_time_s": round(float(pops.wall_time.sum()), 1),  # pyabc's sampling time of all generations, across resumes
-        "wall_clock_s": round(float(elapsed), 1),  # this call from start to export, with the watched forecasts
-        "generation_wall_times_s": [round(float(w), 1) for w in pops.wall_time],
-        "workers": workers,
-        "scheduler": scheduler,
-        "engine": engine,
-        "database": display_path(db),
-    }
-    return CalibrationResult(particles, provenance, db, int(t + 1))
 
 
 def posterior_summary(particles: pd.DataFrame, priors: Priors) -> pd.DataFrame:

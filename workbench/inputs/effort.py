@@ -16,12 +16,12 @@ from pathlib import Path
 
 from workbench.core.errors import InputError, read_toml
 from workbench.core.paths import EFFORT_FILE
+from workbench.core.timeline import DAYS_PER_YEAR
 from workbench.inputs.levers import LEVER_TYPES
+from workbench.inputs.parties import REPORTED_GROUPS
 
 #: Whom a planned lever may be aimed at, and the share of the 189 reviews each reaches (¶7).
-TARGET_REACH = {"all": 1.0, "group 1": 62 / 189}
-
-DAYS_PER_YEAR = 365.2425
+TARGET_REACH = {"all": 1.0, "group 1": REPORTED_GROUPS[1][0] / sum(n for n, _ in REPORTED_GROUPS.values())}
 
 
 @dataclass(frozen=True)
