@@ -12,6 +12,7 @@ from workbench.analysis.decision import decision_curve, largest_share
 from workbench.analysis.plan import (
     Choice,
     Package,
+    PlanSearch,
     met_before,
     plan,
     plan_target,
@@ -49,12 +50,7 @@ def one_lever_plan():
         setup,
         target,
         effort=ONE_LEVER,
-        trials=30,
-        replications=150,
-        screen=150,
-        verify_replications=150,
-        seed=5,
-        start_dates=[START],
+        search=PlanSearch(trials=30, replications=150, screen=150, verify_replications=150, seed=5, start_dates=(START,)),
         workers=2,
     )
     return setup, result
@@ -118,13 +114,15 @@ def test_an_unreachable_target_says_so_with_the_best_probability():
         setup,
         target,
         effort=ONE_LEVER,
-        trials=3,
-        replications=20,
-        screen=20,
-        verify_replications=20,
-        seed=1,
-        start_dates=[dt.date(2025, 1, 1)],
-        earliest_start=dt.date(2025, 1, 1),
+        search=PlanSearch(
+            trials=3,
+            replications=20,
+            screen=20,
+            verify_replications=20,
+            seed=1,
+            start_dates=(dt.date(2025, 1, 1),),
+            earliest_start=dt.date(2025, 1, 1),
+        ),
         workers=1,
     )
     assert result.chosen is None and not result.reachable
@@ -231,7 +229,11 @@ def test_clearly_beaten_candidates_are_dropped_after_the_screening_runs():
     setup = make_setup()
     target = plan_target(BEFORE.isoformat(), REQUIRED, setup.horizon)
     result = plan(
-        setup, target, effort=effort, trials=24, replications=120, screen=30, verify_replications=60, seed=2, start_dates=[START], workers=2
+        setup,
+        target,
+        effort=effort,
+        search=PlanSearch(trials=24, replications=120, screen=30, verify_replications=60, seed=2, start_dates=(START,)),
+        workers=2,
     )
     assert result.settings["pruned"] > 0
     pruned = set(result.candidates.loc[result.candidates["pruned"], "package"])

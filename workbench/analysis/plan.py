@@ -29,12 +29,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from workbench.core.errors import InputError
-from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_YEAR
+from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_YEAR, HEADLINE_SESSION
 from workbench.experiments.replications import run_replications
 from workbench.experiments.setup import Setup
 from workbench.inputs.effort import EffortModel, LeverEffort, load_effort
@@ -45,6 +46,9 @@ from workbench.simulation.streams import replication_seeds
 #: Decisions taken now act from here: the Conference's 2026 session (October 2026) has passed
 #: when this was written, and a lever needs a few weeks to be set up.
 PLANNING_FROM = dt.date(2027, 1, 1)
+
+#: The target a plan searches for by default: the session the headline asks about.
+DEFAULT_TARGET = str(HEADLINE_SESSION)
 
 #: Intensities are searched in tenths: finer steps are below what a few hundred runs can tell apart.
 INTENSITY_STEPS = 10
@@ -214,34 +218,61 @@ def met_before(
     return outcomes(setup, levers, before, replications, seed, workers, scheduler)[0]
 
 
+@dataclass(frozen=True)
+class PlanSearch:
+    """How hard :func:`plan` searches: at most ``trials`` candidates or ``max_minutes``, each on
+    ``replications`` runs from ``seed`` (after ``screen`` runs, a candidate dominated with
+    confidence is pruned); the frontier then verified on ``verify_replications`` runs from another
+    seed.  Levers start on one of ``start_dates`` (default: every six months from ``earliest_start``)."""
+
+    trials: int = 150
+    max_minutes: float = 8.0
+    replications: int = 200
+    screen: int = 50
+    verify_replications: int = 500
+    seed: int = 1
+    earliest_start: dt.date = PLANNING_FROM
+    start_dates: tuple[dt.date, ...] | None = None
+
+    def starts(self, setup: Setup, target: PlanTarget) -> list[dt.date]:
+        """The start dates searched, checked against the forecast's start and the target."""
+        if not 1 <= self.screen <= self.replications:
+            raise InputError("plan", "screen", f"{self.screen}", f"1 to the replications ({self.replications})")
+        if self.earliest_start < setup.start_date:
+            raise InputError(
+                "--earliest-start",
+                "earliest_start",
+                f"{self.earliest_start} is before the forecast's start {setup.start_date}",
+                f"on or after {setup.start_date}",
+            )
+        if self.earliest_start >= target.before:
+            raise InputError(
+                "--earliest-start",
+                "earliest_start",
+                f"{self.earliest_start} is not before the target {target.before}",
+                f"before {target.before}",
+            )
+        starts = sorted(set(self.start_dates)) if self.start_dates else start_options(self.earliest_start, target.before, setup.horizon)
+        if starts[0] < self.earliest_start or starts[-1] >= target.before:
+            raise InputError(
+                "--start", "start_dates", f"{starts[0]} to {starts[-1]}", f"from {self.earliest_start} and before {target.before}"
+            )
+        return starts
+
+
 def plan(
     setup: Setup,
     target: PlanTarget,
     levers: Sequence[str] | None = None,
     effort: EffortModel | None = None,
-    trials: int = 120,
-    max_minutes: float = 8.0,
-    replications: int = 200,
-    screen: int = 50,
-    verify_replications: int = 500,
-    seed: int = 1,
-    earliest_start: dt.date = PLANNING_FROM,
-    start_dates: Sequence[dt.date] | None = None,
+    search: PlanSearch = PlanSearch(),
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> Plan:
-    """Search packages of ``levers`` (default: every lever the effort file costs) for ``target``.
-
-    ``setup`` is the forecast's (posterior, snapshot, pairings, condition); its own levers are
-    replaced by each candidate's.  At most ``trials`` candidates or ``max_minutes`` of search,
-    each on ``replications`` runs from ``seed`` (after ``screen`` runs, a candidate dominated
-    with confidence is pruned); the frontier is then verified on ``verify_replications`` runs
-    from another seed.  Levers start on one of ``start_dates`` (default: every six months from
-    ``earliest_start``).
-    """
-    import optuna
-
+    """Search packages of ``levers`` (default: every lever the effort file costs) for ``target``,
+    as hard as ``search`` says.  ``setup`` is the forecast's (posterior, snapshot, pairings,
+    condition); its own levers are replaced by each candidate's."""
     effort = effort or load_effort()
     allowed = list(levers) if levers is not None else list(effort.levers)
     for name in allowed:
@@ -251,176 +282,207 @@ def plan(
             )
     if not allowed:
         raise InputError("--levers", "levers", "no lever allowed", ", ".join(effort.levers))
-    if not 1 <= screen <= replications:
-        raise InputError("plan", "screen", f"{screen}", f"1 to the replications ({replications})")
-    if earliest_start < setup.start_date:
-        raise InputError(
-            "--earliest-start",
-            "earliest_start",
-            f"{earliest_start} is before the forecast's start {setup.start_date}",
-            f"on or after {setup.start_date}",
-        )
-    if earliest_start >= target.before:
-        raise InputError(
-            "--earliest-start", "earliest_start", f"{earliest_start} is not before the target {target.before}", f"before {target.before}"
-        )
-    say = progress or (lambda done, total, message: None)
-    until = min(target.before, setup.horizon)
-    starts = sorted(set(start_dates)) if start_dates else start_options(earliest_start, target.before, setup.horizon)
-    if starts[0] < earliest_start or starts[-1] >= target.before:
-        raise InputError("--start", "start_dates", f"{starts[0]} to {starts[-1]}", f"from {earliest_start} and before {target.before}")
-    start_names = [d.isoformat() for d in starts]
-    started = time.perf_counter()
+    searched = _Search(setup, target, effort, allowed, search, search.starts(setup, target), workers, scheduler, progress)
+    return searched.run()
 
-    evaluated: dict[Package, dict] = {}
 
-    def package_of(trial: optuna.Trial) -> Package:
+class _Search:
+    """One planning search: NSGA-II over packages, screening, then verification on fresh seeds."""
+
+    def __init__(
+        self,
+        setup: Setup,
+        target: PlanTarget,
+        effort: EffortModel,
+        allowed: list[str],
+        search: PlanSearch,
+        starts: list[dt.date],
+        workers: int | None,
+        scheduler: str | None,
+        progress: Callable[[int, int, str], None] | None,
+    ) -> None:
+        self.setup, self.target, self.effort, self.allowed, self.search = setup, target, effort, allowed, search
+        self.start_names = [d.isoformat() for d in starts]
+        self.workers, self.scheduler = workers, scheduler
+        self.say = progress or (lambda done, total, message: None)
+        self.until = min(target.before, setup.horizon)
+        self.evaluated: dict[Package, dict] = {}
+        self.started = time.perf_counter()
+
+    def outcomes(self, levers: Levers, replications: int, seed: int, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        return outcomes(self.setup, levers, self.target.before, replications, seed, self.workers, self.scheduler, first=first)
+
+    def package_of(self, trial: Any) -> Package:
         choices = []
-        for name in allowed:
-            cost: LeverEffort = effort.levers[name]
+        for name in self.allowed:
+            cost: LeverEffort = self.effort.levers[name]
             intensity = trial.suggest_int(f"{name}.intensity", 0, INTENSITY_STEPS) / INTENSITY_STEPS
-            start = dt.date.fromisoformat(trial.suggest_categorical(f"{name}.start", start_names))
+            start = dt.date.fromisoformat(trial.suggest_categorical(f"{name}.start", self.start_names))
             aim = trial.suggest_categorical(f"{name}.target", list(cost.targets))
             # An intensity too small to change anything (a fraction of an officer rounds to none) is no lever.
             if intensity > 0 and cost.effect_values(intensity) != cost.effect_values(0.0):
                 choices.append(Choice(name, intensity, start, aim))
         return Package(tuple(choices))
 
-    def objective(trial: optuna.Trial) -> tuple[float, float, float]:
-        package = package_of(trial)
-        known = evaluated.get(package)
+    def objective(self, trial: Any) -> tuple[float, float, float]:
+        import optuna
+
+        package, search = self.package_of(trial), self.search
+        known = self.evaluated.get(package)
         if known is not None:  # NSGA-II proposes a package again: same seeds, same answer
             if known["pruned"]:
                 raise optuna.TrialPruned()
             return known["probability"], known["effort"], known["mean_years"]
-        cost = package.effort(effort, until)
-        package_levers = package.levers(effort)
-        met, years = outcomes(setup, package_levers, target.before, screen, seed, workers, scheduler)
+        cost = package.effort(self.effort, self.until)
+        levers = package.levers(self.effort)
+        met, years = self.outcomes(levers, search.screen, search.seed)
+        row = {"package": package, "effort": cost, "screened": float(met.mean()), "trial": trial.number}
+        if search.screen < search.replications and self._beaten(cost, met, years):
+            self.evaluated[package] = {
+                **row,
+                "probability": float(met.mean()),
+                "mean_years": float(years.mean()),
+                "replications": search.screen,
+                "pruned": True,
+            }
+            raise optuna.TrialPruned()
+        if search.screen < search.replications:  # the rest of the runs, after the screening ones (same seeds, not run twice)
+            more_met, more_years = self.outcomes(levers, search.replications - search.screen, search.seed, first=search.screen)
+            met, years = np.concatenate([met, more_met]), np.concatenate([years, more_years])
+        p, mean_years = float(met.mean()), float(years.mean())
+        self.evaluated[package] = {**row, "probability": p, "mean_years": mean_years, "replications": search.replications, "pruned": False}
+        return p, cost, mean_years
+
+    def _beaten(self, cost: float, met: np.ndarray, years: np.ndarray) -> bool:
+        """A cheaper candidate already evaluated beats this one with confidence on its screening runs:
+        a probability above this one's plausible best, or as high and an earlier mean date."""
+        screen = len(met)
         screened = float(met.mean())
         upper = screened + SCREEN_Z * math.sqrt(max(screened * (1 - screened), 1.0 / screen) / screen)
         # Its condition date, at best (the earliest its mean could plausibly be).
         earliest = float(years.mean() - SCREEN_Z * years.std(ddof=1) / math.sqrt(screen)) if screen > 1 else -math.inf
-        cheaper_and_better = [
-            r
-            for r in evaluated.values()
-            if not r["pruned"]
+        return any(
+            not r["pruned"]
             and r["effort"] <= cost
             and (r["probability"] > upper or (r["probability"] >= screened and r["mean_years"] < earliest))
-        ]
-        row = {"package": package, "effort": cost, "screened": screened, "trial": trial.number}
-        if screen < replications and cheaper_and_better:
-            evaluated[package] = {**row, "probability": screened, "mean_years": float(years.mean()), "replications": screen, "pruned": True}
-            raise optuna.TrialPruned()
-        if screen < replications:  # the rest of the runs, after the screening ones (same seeds, not run twice)
-            more_met, more_years = outcomes(
-                setup, package_levers, target.before, replications - screen, seed, workers, scheduler, first=screen
-            )
-            met, years = np.concatenate([met, more_met]), np.concatenate([years, more_years])
-        p, mean_years = float(met.mean()), float(years.mean())
-        evaluated[package] = {**row, "probability": p, "mean_years": mean_years, "replications": replications, "pruned": False}
-        return p, cost, mean_years
+            for r in self.evaluated.values()
+        )
 
-    def report(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+    def report(self, study: Any, trial: Any) -> None:
         done = len(study.trials)
-        elapsed = time.perf_counter() - started
-        best = max((r["probability"] for r in evaluated.values() if not r["pruned"]), default=0.0)
-        left = min((trials - done) * elapsed / done, max_minutes * 60 - elapsed)
-        pruned = sum(r["pruned"] for r in evaluated.values())
-        say(done, trials, f"{pruned} pruned, best so far {best:.1%}, about {max(left, 0) / 60:.1f} min to go")
+        elapsed = time.perf_counter() - self.started
+        best = max((r["probability"] for r in self.evaluated.values() if not r["pruned"]), default=0.0)
+        left = min((self.search.trials - done) * elapsed / done, self.search.max_minutes * 60 - elapsed)
+        pruned = sum(r["pruned"] for r in self.evaluated.values())
+        self.say(done, self.search.trials, f"{pruned} pruned, best so far {best:.1%}, about {max(left, 0) / 60:.1f} min to go")
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.NSGAIISampler(population_size=min(24, max(4, trials // 4)), seed=seed)
-    # Probability up and effort down; and, where no package moves the probability (a target out of
-    # reach), the condition's mean date earlier, so the search still learns which packages come closest.
-    study = optuna.create_study(directions=["maximize", "minimize", "minimize"], sampler=sampler)
-    # The two ends of the frontier, so that every search knows them: nothing, and everything at once.
-    study.enqueue_trial({f"{n}.intensity": 0 for n in allowed})
-    study.enqueue_trial(
-        {
-            **{f"{n}.intensity": INTENSITY_STEPS for n in allowed},
-            **{f"{n}.start": start_names[0] for n in allowed},
-            **{f"{n}.target": "all" for n in allowed},
-        }
-    )
-    study.optimize(objective, n_trials=trials, timeout=max_minutes * 60, callbacks=[report])
-    search_s = time.perf_counter() - started
+    def optimize(self) -> Any:
+        import optuna
 
-    candidates = pd.DataFrame(
-        [
+        trials = self.search.trials
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        sampler = optuna.samplers.NSGAIISampler(population_size=min(24, max(4, trials // 4)), seed=self.search.seed)
+        # Probability up and effort down; and, where no package moves the probability (a target out of
+        # reach), the condition's mean date earlier, so the search still learns which packages come closest.
+        study = optuna.create_study(directions=["maximize", "minimize", "minimize"], sampler=sampler)
+        # The two ends of the frontier, so that every search knows them: nothing, and everything at once.
+        study.enqueue_trial({f"{n}.intensity": 0 for n in self.allowed})
+        study.enqueue_trial(
             {
-                "package": r["package"].describe(),
-                "effort": r["effort"],
-                "probability": r["probability"],
-                "mean_years_to_condition": r["mean_years"],
-                "replications": r["replications"],
-                "pruned": r["pruned"],
-                "levers": len(r["package"].choices),
-                "first_trial": r["trial"],
-            }
-            for r in evaluated.values()
-        ]
-    )
-    front = pareto_front([r for r in evaluated.values() if not r["pruned"]])
-    say(len(study.trials), len(study.trials), f"verifying {len(front)} frontier packages on {verify_replications} fresh runs each")
-    check_seed = verification_seed(seed)
-    baseline = float(met_before(setup, Levers(), target.before, verify_replications, check_seed, workers, scheduler).mean())
-    rows = []
-    for r in front:
-        met, years = outcomes(setup, r["package"].levers(effort), target.before, verify_replications, check_seed, workers, scheduler)
-        rows.append(
-            {
-                **r,
-                "verified": float(met.mean()),
-                "verified_se": float(met.std(ddof=1) / math.sqrt(len(met))) if len(met) > 1 else math.nan,
-                "verified_years": float(years.mean()),
+                **{f"{n}.intensity": INTENSITY_STEPS for n in self.allowed},
+                **{f"{n}.start": self.start_names[0] for n in self.allowed},
+                **{f"{n}.target": "all" for n in self.allowed},
             }
         )
-    kept = monotone_frontier(rows)
-    frontier = pd.DataFrame(
-        [
-            {
-                "name": f"plan-{k + 1:02d}",
-                "package": r["package"].describe(),
-                "effort": r["effort"],
-                "probability_verified": r["verified"],
-                "probability_verified_se": r["verified_se"],
-                "probability_in_search": r["probability"],
-                "mean_date_verified": (pd.Timestamp(setup.start_date) + pd.Timedelta(days=r["verified_years"] * DAYS_PER_YEAR)).date(),
-                "levers": len(r["package"].choices),
-            }
-            for k, r in enumerate(kept)
-        ]
-    )
-    packages = {f"plan-{k + 1:02d}": r["package"] for k, r in enumerate(kept)}
-    reaching = frontier[frontier["probability_verified"] >= target.probability]
-    chosen = str(reaching.iloc[0]["name"]) if len(reaching) else None
-    frontier["reaches_target"] = frontier["probability_verified"] >= target.probability
-    return Plan(
-        target=target,
-        effort_unit=effort.unit,
-        candidates=candidates.sort_values("effort").reset_index(drop=True),
-        frontier=frontier,
-        packages=packages,
-        chosen=chosen,
-        baseline_probability=baseline,
-        best_probability=float(frontier["probability_verified"].max()) if len(frontier) else baseline,
-        settings={
-            "levers": allowed,
-            "trials": len(study.trials),
-            "distinct_candidates": len(evaluated),
-            "pruned": int(candidates["pruned"].sum()) if len(candidates) else 0,
-            "replications": replications,
-            "screen": screen,
-            "verify_replications": verify_replications,
-            "seed": seed,
-            "verification_seed": check_seed,
-            "earliest_start": earliest_start.isoformat(),
-            "start_options": start_names,
-            "search_s": round(search_s, 1),
-            "total_s": round(time.perf_counter() - started, 1),
-            "effort_file": str(effort.path) if effort.path else None,
-        },
-    )
+        study.optimize(self.objective, n_trials=trials, timeout=self.search.max_minutes * 60, callbacks=[self.report])
+        return study
+
+    def verified_frontier(self, front: list[dict], check_seed: int) -> pd.DataFrame:
+        """The frontier's packages rerun on fresh seeds, kept where more effort buys something."""
+        rows = []
+        for r in front:
+            met, years = self.outcomes(r["package"].levers(self.effort), self.search.verify_replications, check_seed)
+            se = float(met.std(ddof=1) / math.sqrt(len(met))) if len(met) > 1 else math.nan
+            rows.append({**r, "verified": float(met.mean()), "verified_se": se, "verified_years": float(years.mean())})
+        start = pd.Timestamp(self.setup.start_date)
+        kept = monotone_frontier(rows)
+        frontier = pd.DataFrame(
+            [
+                {
+                    "name": f"plan-{k + 1:02d}",
+                    "package": r["package"].describe(),
+                    "effort": r["effort"],
+                    "probability_verified": r["verified"],
+                    "probability_verified_se": r["verified_se"],
+                    "probability_in_search": r["probability"],
+                    "mean_date_verified": (start + pd.Timedelta(days=r["verified_years"] * DAYS_PER_YEAR)).date(),
+                    "levers": len(r["package"].choices),
+                    "_package": r["package"],
+                }
+                for k, r in enumerate(kept)
+            ]
+        )
+        if len(frontier):
+            frontier["reaches_target"] = frontier["probability_verified"] >= self.target.probability
+        return frontier
+
+    def run(self) -> Plan:
+        search = self.search
+        study = self.optimize()
+        search_s = time.perf_counter() - self.started
+        candidates = pd.DataFrame(
+            [
+                {
+                    "package": r["package"].describe(),
+                    "effort": r["effort"],
+                    "probability": r["probability"],
+                    "mean_years_to_condition": r["mean_years"],
+                    "replications": r["replications"],
+                    "pruned": r["pruned"],
+                    "levers": len(r["package"].choices),
+                    "first_trial": r["trial"],
+                }
+                for r in self.evaluated.values()
+            ]
+        )
+        front = pareto_front([r for r in self.evaluated.values() if not r["pruned"]])
+        self.say(
+            len(study.trials),
+            len(study.trials),
+            f"verifying {len(front)} frontier packages on {search.verify_replications} fresh runs each",
+        )
+        check_seed = verification_seed(search.seed)
+        baseline = float(self.outcomes(Levers(), search.verify_replications, check_seed)[0].mean())
+        frontier = self.verified_frontier(front, check_seed)
+        packages = dict(zip(frontier["name"], frontier["_package"])) if len(frontier) else {}
+        frontier = frontier.drop(columns="_package") if len(frontier) else frontier.assign(reaches_target=[])
+        reaching = frontier[frontier["reaches_target"]] if len(frontier) else frontier
+        return Plan(
+            target=self.target,
+            effort_unit=self.effort.unit,
+            candidates=candidates.sort_values("effort").reset_index(drop=True),
+            frontier=frontier,
+            packages=packages,
+            chosen=str(reaching.iloc[0]["name"]) if len(reaching) else None,
+            baseline_probability=baseline,
+            best_probability=float(frontier["probability_verified"].max()) if len(frontier) else baseline,
+            settings={
+                "levers": self.allowed,
+                "trials": len(study.trials),
+                "distinct_candidates": len(self.evaluated),
+                "pruned": int(candidates["pruned"].sum()) if len(candidates) else 0,
+                "replications": search.replications,
+                "screen": search.screen,
+                "verify_replications": search.verify_replications,
+                "seed": search.seed,
+                "verification_seed": check_seed,
+                "earliest_start": search.earliest_start.isoformat(),
+                "start_options": self.start_names,
+                "search_s": round(search_s, 1),
+                "total_s": round(time.perf_counter() - self.started, 1),
+                "effort_file": str(self.effort.path) if self.effort.path else None,
+            },
+        )
 
 
 def plan_record(result: Plan) -> dict:

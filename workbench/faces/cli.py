@@ -558,8 +558,8 @@ def _report_planning(args, setup, charts: dict) -> dict:
     import dataclasses as dc
 
     from workbench.analysis.decision import decision_curve, largest_share
-    from workbench.analysis.plan import load_plan, plan, plan_record, plan_target
-    from workbench.core.timeline import CONFERENCE_SESSIONS
+    from workbench.analysis.plan import PlanSearch, load_plan, plan, plan_record, plan_target
+    from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION
     from workbench.faces.plots import decision_chart, frontier_chart
     from workbench.inputs.effort import load_effort
     from workbench.inputs.levers import Levers
@@ -573,17 +573,15 @@ def _report_planning(args, setup, charts: dict) -> dict:
     else:
         print(f"what would it take: a quick search of {args.plan_trials} packages...", file=sys.stderr)
         runs = min(60, args.replications)
-        result = plan(
-            setup,
-            plan_target("2030", 0.5, setup.horizon),
+        search = PlanSearch(
             trials=args.plan_trials,
             max_minutes=3.0,
             replications=runs,
             screen=min(20, runs),
             verify_replications=min(200, max(args.replications, 20)),
             seed=args.seed,
-            workers=args.workers,
         )
+        result = plan(setup, plan_target(str(HEADLINE_SESSION), 0.5, setup.horizon), search=search, workers=args.workers)
         record, frontier = plan_record(result), result.frontier
         charts["frontier"] = frontier_chart(result)
         best = result.chosen or str(frontier.iloc[-1]["name"])
@@ -670,7 +668,7 @@ def _planning_setup(args):
 
 
 def cmd_plan(args) -> int:
-    from workbench.analysis.plan import plan, plan_record, plan_target
+    from workbench.analysis.plan import PlanSearch, plan, plan_record, plan_target
     from workbench.core.atomic import atomic_folder
     from workbench.faces.plots import frontier_chart
     from workbench.faces.text import format_plan
@@ -697,11 +695,7 @@ def cmd_plan(args) -> int:
         else:
             show(done, total, message.split(", about")[0])
 
-    result = plan(
-        setup,
-        target,
-        levers=levers,
-        effort=effort,
+    search = PlanSearch(
         trials=args.trials,
         max_minutes=args.max_minutes,
         replications=args.replications,
@@ -709,9 +703,8 @@ def cmd_plan(args) -> int:
         verify_replications=args.verify_replications,
         seed=args.seed,
         earliest_start=args.earliest_start,
-        workers=args.workers,
-        progress=progress,
     )
+    result = plan(setup, target, levers=levers, effort=effort, search=search, workers=args.workers, progress=progress)
     bar.close()
     text = format_plan(result)
     print(text)
@@ -822,240 +815,310 @@ def cmd_act_first(args) -> int:
     return 0
 
 
+# --- the command line's arguments, one function per command -------------------------------------
+# Defaults come from the library (a function's own default, or its settings object's), so the
+# command line and a notebook calling the same function cannot disagree.
+class _Help(argparse.HelpFormatter):
+    """--help gives every option's default, where it has one that its own words do not name."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS) or not action.option_strings:
+            return text
+        return text + " (default: %(default)s)"
+
+
+def _default(function, name: str):
+    """The default of ``function``'s parameter ``name``."""
+    import inspect
+
+    return inspect.signature(function).parameters[name].default
+
+
+def _sessions() -> tuple[int, ...]:
+    from workbench.core.timeline import CONFERENCE_SESSIONS
+
+    return tuple(CONFERENCE_SESSIONS)
+
+
+def _engines() -> tuple[str, ...]:
+    from workbench.experiments.setup import ENGINES
+
+    return ENGINES
+
+
+def _horizon() -> dt.date:
+    from workbench.experiments.setup import DEFAULT_HORIZON
+
+    return DEFAULT_HORIZON
+
+
+def _engine_option(p: argparse.ArgumentParser, what: str = "same results") -> None:
+    p.add_argument("--engine", choices=_engines(), default=_engines()[0], help=f"compiled, or simpy: the reference model ({what}, slower)")
+
+
+def _posterior_options(p: argparse.ArgumentParser, hand_set: str = "run on the hand-set parameters instead of the posterior") -> None:
+    p.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped calibration/posterior)")
+    p.add_argument("--hand-set", action="store_true", help=hand_set)
+    p.add_argument("--structure", help="one model structure of the posterior alone (see `workbench structures`)")
+
+
+def _run_arguments(p: argparse.ArgumentParser, replications: int, horizon: bool = True) -> None:
+    p.add_argument("--replications", type=_positive, default=replications, help="simulated futures")
+    p.add_argument("--seed", type=_seed, default=1, help="random seed: the same seed gives the same simulated futures")
+    if horizon:
+        p.add_argument("--horizon", type=_date, default=_horizon(), help="last simulated day")
+    p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+
+
+def _forecast_arguments(p: argparse.ArgumentParser) -> None:
+    from workbench.analysis.forecast import forecast
+
+    _run_arguments(p, _default(forecast, "replications"))
+    p.add_argument("--output", type=Path, default=Path("results/forecast"), help="folder for the tables")
+    p.add_argument("--scenario", type=Path, help="a scenario file (see scenarios/)")
+    p.add_argument("--pairings", type=Path, help="the real pairing list (CSV); default: synthetic per replication")
+    p.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
+    p.add_argument("--no-events", action="store_true", help="do not keep per-review stage-entry events")
+    p.add_argument("--summaries-only", action="store_true", help="keep neither events nor per-replication counts, only their distribution")
+    _engine_option(p)
+    _posterior_options(p)
+    p.add_argument("--by-structure", action="store_true", help="also run the forecast on each model structure alone, side by side")
+    p.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
+    p.add_argument("--export", type=Path, help="also write the forecast in the hubverse model-output layout (CSV)")
+    p.add_argument("--xlsx", action="store_true", help="also write forecast.xlsx: the summary in numbers, each run's date (Excel-ready)")
+
+
+def _start_check_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--replications", type=_positive, default=100, help="simulated runs from 2020")
+    p.add_argument("--seed", type=_seed, default=1, help="random seed: the same seed gives the same simulated futures")
+
+
+def _calibrate_arguments(p: argparse.ArgumentParser) -> None:
+    from workbench.inference.calibrate import Budget, CalibrationSettings
+
+    budget, settings = Budget(), CalibrationSettings()
+    p.add_argument("--population", type=_positive, default=budget.population, help="particles per generation")
+    p.add_argument("--generations", type=_positive, default=budget.generations, help="at most this many generations")
+    p.add_argument("--max-minutes", type=float, default=budget.max_minutes, help="stop before a generation that would pass this")
+    p.add_argument(
+        "--min-epsilon-drop", type=float, default=budget.min_epsilon_drop, help="converged once epsilon falls by less than this share"
+    )
+    p.add_argument(
+        "--watch-replications", type=int, default=budget.watch_replications, help="forecast runs per generation to watch (0: off)"
+    )
+    p.add_argument(
+        "--headline-tolerance", type=float, default=budget.headline_tolerance, help="converged once the watched forecast moves less"
+    )
+    p.add_argument("--structures", help="comma-separated structures to fit (default: all eight; see `workbench structures`)")
+    p.add_argument("--seed", type=_seed, default=settings.seed, help="run seed (that of the shipped posterior by default)")
+    p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    p.add_argument("--scheduler", help="address of a Dask scheduler to evaluate on")
+    _engine_option(p, "same statistics")
+    p.add_argument("--db", type=Path, help="run database (default calibration/runs/abc.db)")
+    p.add_argument("--output", type=Path, help="posterior folder to write (a new one, or one calibrate wrote)")
+    p.add_argument(
+        "--update-shipped", action="store_true", help="replace the shipped posterior in calibration/posterior (then: make findings)"
+    )
+    p.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
+    p.add_argument("--priors", type=Path, help="priors file (default calibration/priors.toml)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --db")
+    p.add_argument("--fresh", action="store_true", help="delete the run in --db and start over")
+
+
+def _backtest_arguments(p: argparse.ArgumentParser) -> None:
+    from workbench.inference.backtest import hindcast
+
+    p.add_argument("--replications", type=_positive, default=_default(hindcast, "replications"), help="runs per predictive distribution")
+    p.add_argument("--seed", type=_seed, default=1, help="random seed: the same seed gives the same simulated futures")
+    p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    _posterior_options(p, "score the hand-set parameters instead")
+    p.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
+    p.add_argument("--no-rolling", dest="rolling", action="store_false", help="skip the rolling-origin refits (minutes)")
+    p.add_argument("--rolling-population", type=_positive, default=600, help="particles of each rolling-origin fit")
+    p.add_argument("--output", type=Path, default=Path("results/backtest"), help="where the results are written")
+
+
+def _sensitivity_arguments(p: argparse.ArgumentParser) -> None:
+    from workbench.analysis.sensitivity import sensitivity
+
+    p.add_argument("--draws", type=_positive, default=_default(sensitivity, "draws"), help="posterior draws")
+    p.add_argument("--replications", type=_positive, default=_default(sensitivity, "replications"), help="runs per draw, on shared seeds")
+    p.add_argument("--seed", type=_seed, default=1, help="random seed: the same seed gives the same simulated futures")
+    p.add_argument("--horizon", type=_date, default=_horizon(), help="last simulated day")
+    p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    p.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
+    p.add_argument("--structure", help="one model structure of the posterior alone")
+    p.add_argument("--output", type=Path, default=Path("results/sensitivity"), help="where the results are written")
+
+
+def _findings_arguments(p: argparse.ArgumentParser) -> None:
+    from workbench.faces.findings import compute_findings
+
+    p.add_argument(
+        "--replications", type=_positive, default=_default(compute_findings, "replications"), help="simulated futures per scenario"
+    )
+    p.add_argument("--seed", type=_seed, default=1, help="random seed: the same seed gives the same simulated futures")
+    p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    p.add_argument(
+        "--sensitivity-draws",
+        type=_positive,
+        default=_default(compute_findings, "sensitivity_draws"),
+        help="posterior draws of the sensitivity analysis",
+    )
+
+
+def _check_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--replications", type=_positive, default=200, help="runs per predictive distribution")
+    p.add_argument("--seed", type=_seed, default=1, help="random seed: the same seed gives the same simulated futures")
+    p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    p.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
+    p.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
+    p.add_argument("--priors", type=Path, help="priors file (default calibration/priors.toml)")
+    p.add_argument("--output", type=Path, default=Path("results/check"), help="where the results are written")
+
+
+def _scenario_arguments(p: argparse.ArgumentParser, replications: int, by_structure: bool = False) -> None:
+    p.add_argument("scenarios", type=Path, nargs="*", help="scenario files (default: every file in scenarios/)")
+    _run_arguments(p, replications)
+    p.add_argument("--pairings", type=Path, help="the real pairing list (CSV); default: synthetic per replication")
+    p.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
+    p.add_argument("--hand-set", action="store_true", help="hand-set parameters instead of the shipped posterior")
+    p.add_argument("--structure", help="run on one model structure of the posterior alone (see `workbench structures`)")
+    if by_structure:
+        p.add_argument("--by-structure", action="store_true", help="also compare on each model structure alone, side by side")
+    _engine_option(p)
+
+
+def _compare_arguments(p: argparse.ArgumentParser) -> None:
+    _scenario_arguments(p, 1000, by_structure=True)
+    p.add_argument("--output", type=Path, default=Path("results/compare.csv"), help="the table as CSV")
+    p.add_argument("--xlsx", action="store_true", help="also write the table as Excel, beside the CSV (.xlsx)")
+
+
+def _report_arguments(p: argparse.ArgumentParser) -> None:
+    _scenario_arguments(p, 500)
+    p.add_argument("--output", type=Path, default=Path("results/report.html"), help="where the results are written")
+    p.add_argument("--check-replications", type=_positive, default=200, help="runs of the predictive check section")
+    p.add_argument("--sensitivity-draws", type=_positive, default=300, help="posterior draws of the sensitivity section")
+    p.add_argument("--plan", type=Path, help="a folder written by `workbench plan` for the 'What would it take?' section")
+    p.add_argument("--plan-trials", type=_positive, default=40, help="without --plan: packages of the section's quick search")
+
+
+def _brief_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", default="en", help="language: en, fr, es, or any with a catalog in workbench/faces/locale")
+    p.add_argument("--findings", type=Path, help="findings file (default docs/findings.json, from `make findings`)")
+    p.add_argument("--output", type=Path, help="HTML file (default results/brief-LANG.html)")
+
+
+def _reproduce_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("output", type=Path, help="a folder written by `workbench forecast`")
+    p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+
+
+def _planning_arguments(p: argparse.ArgumentParser, replications: int) -> None:
+    _run_arguments(p, replications)
+    p.add_argument("--pairings", type=Path, help="the real pairing list (CSV); default: synthetic")
+    _posterior_options(p, "hand-set parameters instead of the posterior")
+
+
+def _plan_arguments(p: argparse.ArgumentParser) -> None:
+    from workbench.analysis.plan import DEFAULT_TARGET, PlanSearch
+
+    search = PlanSearch()
+    _planning_arguments(p, search.replications)
+    sessions = ", ".join(map(str, _sessions()))
+    p.add_argument("--target", default=DEFAULT_TARGET, help=f"a Conference session ({sessions}), a date (2040-01-01), or horizon")
+    p.add_argument("--probability", type=float, default=0.5, help="required probability")
+    p.add_argument("--levers", help="comma-separated levers the plan may use (default: every lever the effort file costs)")
+    p.add_argument("--effort", type=Path, help="effort file (default scenarios/planning/effort.toml)")
+    p.add_argument("--trials", type=_positive, default=search.trials, help="at most this many candidates")
+    p.add_argument("--max-minutes", type=float, default=search.max_minutes, help="stop the search after this long")
+    p.add_argument("--screen", type=_positive, default=search.screen, help="runs after which a clearly beaten candidate is dropped")
+    p.add_argument("--verify-replications", type=_positive, default=search.verify_replications, help="fresh runs verifying each package")
+    p.add_argument("--earliest-start", type=_date, default=search.earliest_start, help="first start date of any lever")
+    p.add_argument("--output", type=Path, default=Path("results/plan"), help="where the results are written")
+
+
+def _decision_arguments(p: argparse.ArgumentParser) -> None:
+    from workbench.core.timeline import HEADLINE_SESSION
+
+    _planning_arguments(p, 500)
+    p.add_argument("--session", type=int, choices=_sessions(), default=HEADLINE_SESSION, help="met before this session")
+    p.add_argument("--probability", type=float, default=0.5, help="required probability")
+    p.add_argument("--package", type=Path, action="append", help="a scenario file whose levers to add (repeatable; e.g. a plan's package)")
+    p.add_argument("--groups", type=int, nargs="+", choices=(1, 2, 3), default=[1], help="groups counted")
+    p.add_argument(
+        "--counted-stage", choices=("completed", "summaries", "lists"), default="completed", help="the stage a review must reach to count"
+    )
+    p.add_argument("--decided-at", type=int, choices=_sessions(), help="the session deciding (default: the new rule counts from now)")
+    p.add_argument("--output", type=Path, default=Path("results/decision"), help="where the results are written")
+
+
+def _act_first_arguments(p: argparse.ArgumentParser) -> None:
+    from workbench.analysis.plan import PLANNING_FROM
+    from workbench.analysis.priorities import act_first
+    from workbench.core.timeline import HEADLINE_SESSION
+
+    _planning_arguments(p, _default(act_first, "replications"))
+    p.add_argument("--session", type=int, choices=_sessions(), default=HEADLINE_SESSION, help="P(met before this session)")
+    p.add_argument("--start", type=_date, default=PLANNING_FROM, help="when the follow-up starts")
+    p.add_argument("--top", type=_positive, default=10, help="how many to print (all are written)")
+    p.add_argument("--output", type=Path, default=Path("results/act-first.csv"), help="where the results are written")
+
+
+#: Every command: its name, what it does, its arguments, and the function that runs it.
+COMMANDS = (
+    ("forecast", "forecast the date 70 %% of group 1's reviews are completed", _forecast_arguments, "cmd_forecast"),
+    ("start-check", "the model run from 2020, observed at the report date, beside the report", _start_check_arguments, "cmd_start_check"),
+    ("calibrate", "fit the model to the report's figures (ABC-SMC) and write the posterior", _calibrate_arguments, "cmd_calibrate"),
+    ("structures", "list the model structures that calibration weighs against each other", None, "cmd_structures"),
+    ("backtest", "score the model against every dated figure: hindcast and rolling-origin forecasts", _backtest_arguments, "cmd_backtest"),
+    (
+        "sensitivity",
+        "which parameters and structures drive the headline (variance-based, SALib)",
+        _sensitivity_arguments,
+        "cmd_sensitivity",
+    ),
+    ("findings", "recompute the numbers the README and the findings page show (docs/findings.json)", _findings_arguments, "cmd_findings"),
+    ("check", "posterior predictive check against the report, with posterior plots", _check_arguments, "cmd_check"),
+    ("compare", "paired comparison of scenarios against the baseline, ranked by months gained", _compare_arguments, "cmd_compare"),
+    ("report", "the analyst's technical annex (HTML): method, calibration, checks, scenarios", _report_arguments, "cmd_report"),
+    ("brief", "the two-page brief for delegations, in English, French or Spanish (from docs/findings.json)", _brief_arguments, "cmd_brief"),
+    ("reproduce", "rerun a forecast from its output folder's manifest and check the numbers agree", _reproduce_arguments, "cmd_reproduce"),
+    (
+        "plan",
+        "what would it take? packages of levers that meet the condition in time at least effort (Optuna NSGA-II)",
+        _plan_arguments,
+        "cmd_plan",
+    ),
+    ("decision", "the Conference's decision: the largest share of reviews still met before a session", _decision_arguments, "cmd_decision"),
+    (
+        "act-first",
+        "whom to act on first: each party's nomination, ranked by how much it brings the condition forward",
+        _act_first_arguments,
+        "cmd_act_first",
+    ),
+    ("parameters", "list every parameter with its unit, range and reasoning", None, "cmd_parameters"),
+)
+
+#: Longer descriptions, for a command's own --help.
+DESCRIPTIONS = {
+    "plan": "Search packages of levers (intensity, start date, target) for the frontier of probability against effort, "
+    "verify the frontier on fresh seeds, and write each frontier package as a scenario file. Effort comes from "
+    "scenarios/planning/effort.toml (assumptions; --effort for another file).",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description="Simulate and forecast the UNTOC review Mechanism.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     sub = parser.add_subparsers(dest="command", required=True)
-
-    f = sub.add_parser("forecast", help="forecast the date 70 %% of group 1's reviews are completed")
-    f.add_argument("--replications", type=_positive, default=500)
-    f.add_argument("--seed", type=_seed, default=1)
-    f.add_argument("--horizon", type=_date, default=dt.date(2060, 12, 31), help="last simulated day (default 2060-12-31)")
-    f.add_argument("--output", type=Path, default=Path("results/forecast"), help="folder for the tables")
-    f.add_argument("--scenario", type=Path, help="a scenario file (see scenarios/)")
-    f.add_argument("--pairings", type=Path, help="the real pairing list (CSV); default: synthetic per replication")
-    f.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
-    f.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
-    f.add_argument("--no-events", action="store_true", help="do not keep per-review stage-entry events")
-    f.add_argument(
-        "--summaries-only",
-        action="store_true",
-        help="keep neither events nor per-replication monthly counts, only their distribution (large runs)",
-    )
-    f.add_argument(
-        "--engine",
-        choices=("compiled", "simpy"),
-        default="compiled",  # runner.ENGINES
-        help="compiled (default) or simpy, the reference model (same results, about 12x slower)",
-    )
-    f.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped calibration/posterior)")
-    f.add_argument("--hand-set", action="store_true", help="ignore the posterior: run on the hand-set parameters")
-    f.add_argument("--structure", help="run on one model structure of the posterior alone (see `workbench structures`)")
-    f.add_argument("--by-structure", action="store_true", help="also run the forecast on each model structure alone, side by side")
-    f.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
-    f.add_argument("--export", type=Path, help="also write the forecast in the hubverse model-output layout (CSV)")
-    f.add_argument("--xlsx", action="store_true", help="also write forecast.xlsx: the summary in numbers, each run's date (Excel-ready)")
-    f.set_defaults(func=cmd_forecast)
-
-    s = sub.add_parser("start-check", help="the model run from 2020, observed at the report date, beside the report")
-    s.add_argument("--replications", type=_positive, default=100)
-    s.add_argument("--seed", type=_seed, default=1)
-    s.set_defaults(func=cmd_start_check)
-
-    c = sub.add_parser("calibrate", help="fit the model to the report's figures (ABC-SMC) and write the posterior")
-    c.add_argument("--population", type=_positive, default=2000, help="particles per generation (default 2000)")
-    c.add_argument("--generations", type=_positive, default=20, help="at most this many generations (default 20)")
-    c.add_argument("--max-minutes", type=float, default=14.0, help="stop before a generation that would pass this (default 14)")
-    c.add_argument(
-        "--min-epsilon-drop",
-        type=float,
-        default=0.03,
-        help="converged once epsilon falls by less than this share in a generation (default 0.03)",
-    )
-    c.add_argument(
-        "--watch-replications",
-        type=int,
-        default=2000,
-        help="forecast runs per generation to watch the headline settle (default 2000; 0: watch epsilon only)",
-    )
-    c.add_argument(
-        "--headline-tolerance",
-        type=float,
-        default=0.02,
-        help="converged once the watched headline moves by less than this in three generations running (default 0.02)",
-    )
-    c.add_argument(
-        "--structures",
-        help="comma-separated structures to fit (default: all eight, e.g. silent-coupled-clustered; see `workbench structures`)",
-    )
-    c.add_argument("--seed", type=_seed, default=2024, help="run seed (default 2024, that of the shipped posterior)")
-    c.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
-    c.add_argument("--scheduler", help="address of a Dask scheduler to evaluate on")
-    c.add_argument(
-        "--engine",
-        choices=("compiled", "simpy"),
-        default="compiled",  # runner.ENGINES
-        help="compiled (default) or simpy, the reference model (same statistics, slower)",
-    )
-    c.add_argument("--db", type=Path, help="run database (default calibration/runs/abc.db)")
-    c.add_argument("--output", type=Path, help="posterior folder to write (a new one, or one calibrate wrote)")
-    c.add_argument(
-        "--update-shipped", action="store_true", help="replace the shipped posterior in calibration/posterior (then: make findings)"
-    )
-    c.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
-    c.add_argument("--priors", type=Path, help="priors file (default calibration/priors.toml)")
-    c.add_argument("--resume", action="store_true", help="continue the run in --db")
-    c.add_argument("--fresh", action="store_true", help="delete the run in --db and start over")
-    c.set_defaults(func=cmd_calibrate)
-
-    st = sub.add_parser("structures", help="list the model structures that calibration weighs against each other")
-    st.set_defaults(func=cmd_structures)
-
-    b = sub.add_parser("backtest", help="score the model against every dated figure: hindcast and rolling-origin forecasts")
-    b.add_argument("--replications", type=_positive, default=400, help="runs per predictive distribution (default 400)")
-    b.add_argument("--seed", type=_seed, default=1)
-    b.add_argument("--workers", type=_positive)
-    b.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
-    b.add_argument("--structure", help="one model structure of the posterior alone")
-    b.add_argument("--hand-set", action="store_true", help="score the hand-set parameters instead")
-    b.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
-    b.add_argument("--no-rolling", dest="rolling", action="store_false", help="skip the rolling-origin refits (minutes)")
-    b.add_argument("--rolling-population", type=_positive, default=600, help="particles of each rolling-origin fit (default 600)")
-    b.add_argument("--output", type=Path, default=Path("results/backtest"))
-    b.set_defaults(func=cmd_backtest)
-
-    v = sub.add_parser("sensitivity", help="which parameters and structures drive the headline (variance-based, SALib)")
-    v.add_argument("--draws", type=_positive, default=600, help="posterior draws (default 600)")
-    v.add_argument("--replications", type=_positive, default=10, help="runs per draw, on shared seeds (default 10)")
-    v.add_argument("--seed", type=_seed, default=1)
-    v.add_argument("--horizon", type=_date, default=dt.date(2060, 12, 31))
-    v.add_argument("--workers", type=_positive)
-    v.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
-    v.add_argument("--structure", help="one model structure of the posterior alone")
-    v.add_argument("--output", type=Path, default=Path("results/sensitivity"))
-    v.set_defaults(func=cmd_sensitivity)
-
-    fi = sub.add_parser("findings", help="recompute the numbers the README and the findings page show (docs/findings.json)")
-    fi.add_argument("--replications", type=_positive, default=1000)
-    fi.add_argument("--seed", type=_seed, default=1)
-    fi.add_argument("--workers", type=_positive)
-    fi.add_argument("--sensitivity-draws", type=_positive, default=600)
-    fi.set_defaults(func=cmd_findings)
-
-    k = sub.add_parser("check", help="posterior predictive check against the report, with posterior plots")
-    k.add_argument("--replications", type=_positive, default=200)
-    k.add_argument("--seed", type=_seed, default=1)
-    k.add_argument("--workers", type=_positive)
-    k.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
-    k.add_argument("--observations", type=Path)
-    k.add_argument("--priors", type=Path)
-    k.add_argument("--output", type=Path, default=Path("results/check"))
-    k.set_defaults(func=cmd_check)
-
-    def scenario_options(sp, default_reps):
-        sp.add_argument("scenarios", type=Path, nargs="*", help="scenario files (default: every file in scenarios/)")
-        sp.add_argument("--replications", type=_positive, default=default_reps)
-        sp.add_argument("--seed", type=_seed, default=1)
-        sp.add_argument("--horizon", type=_date, default=dt.date(2060, 12, 31))
-        sp.add_argument("--workers", type=_positive)
-        sp.add_argument("--pairings", type=Path)
-        sp.add_argument("--scheduler")
-        sp.add_argument("--hand-set", action="store_true", help="hand-set parameters instead of the shipped posterior")
-        sp.add_argument("--structure", help="run on one model structure of the posterior alone (see `workbench structures`)")
-        if sp.prog.endswith("compare"):
-            sp.add_argument("--by-structure", action="store_true", help="also compare on each model structure alone, side by side")
-        sp.add_argument(
-            "--engine",
-            choices=("compiled", "simpy"),
-            default="compiled",  # runner.ENGINES
-            help="compiled (default) or simpy, the reference model (same results, slower)",
-        )
-
-    cp = sub.add_parser("compare", help="paired comparison of scenarios against the baseline, ranked by months gained")
-    scenario_options(cp, 1000)
-    cp.add_argument("--output", type=Path, default=Path("results/compare.csv"), help="the table as CSV (default results/compare.csv)")
-    cp.add_argument("--xlsx", action="store_true", help="also write the table as Excel, beside the CSV (.xlsx)")
-    cp.set_defaults(func=cmd_compare)
-
-    rp = sub.add_parser("report", help="the one-page HTML report for delegations")
-    scenario_options(rp, 500)
-    rp.add_argument("--output", type=Path, default=Path("results/report.html"))
-    rp.add_argument("--check-replications", type=_positive, default=200)
-    rp.add_argument("--sensitivity-draws", type=_positive, default=300, help="posterior draws of the sensitivity section (default 300)")
-    rp.add_argument("--plan", type=Path, help="a folder written by `workbench plan` for the 'What would it take?' section")
-    rp.add_argument("--plan-trials", type=_positive, default=40, help="without --plan: packages of the section's quick search (default 40)")
-    rp.set_defaults(func=cmd_report)
-
-    br = sub.add_parser("brief", help="the two-page brief for delegations, in English, French or Spanish (from docs/findings.json)")
-    br.add_argument("--lang", default="en", help="language: en, fr, es, or any with a catalog in workbench/faces/locale (default en)")
-    br.add_argument("--findings", type=Path, help="findings file (default docs/findings.json, from `make findings`)")
-    br.add_argument("--output", type=Path, help="HTML file (default results/brief-LANG.html)")
-    br.set_defaults(func=cmd_brief)
-
-    r = sub.add_parser("reproduce", help="rerun a forecast from its output folder's manifest and check the numbers agree")
-    r.add_argument("output", type=Path, help="a folder written by `workbench forecast`")
-    r.add_argument("--workers", type=_positive)
-    r.set_defaults(func=cmd_reproduce)
-
-    def planning_options(sp, default_reps):
-        sp.add_argument("--replications", type=_positive, default=default_reps)
-        sp.add_argument("--seed", type=_seed, default=1)
-        sp.add_argument("--horizon", type=_date, default=dt.date(2060, 12, 31))
-        sp.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
-        sp.add_argument("--pairings", type=Path, help="the real pairing list (CSV); default: synthetic")
-        sp.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
-        sp.add_argument("--hand-set", action="store_true", help="hand-set parameters instead of the posterior")
-        sp.add_argument("--structure", help="one model structure of the posterior alone")
-
-    pl = sub.add_parser(
-        "plan",
-        help="what would it take? packages of levers that meet the condition in time at least effort (Optuna NSGA-II)",
-        description="Search packages of levers (intensity, start date, target) for the frontier of probability against effort, "
-        "verify the frontier on fresh seeds, and write each frontier package as a scenario file. Effort comes from "
-        "scenarios/planning/effort.toml (assumptions; --effort for another file).",
-    )
-    planning_options(pl, 200)
-    pl.add_argument(
-        "--target", default="2028", help="a Conference session (2026, 2028, 2030), a date (2040-01-01), or horizon (default 2028)"
-    )
-    pl.add_argument("--probability", type=float, default=0.5, help="required probability (default 0.5)")
-    pl.add_argument("--levers", help="comma-separated levers the plan may use (default: every lever the effort file costs)")
-    pl.add_argument("--effort", type=Path, help="effort file (default scenarios/planning/effort.toml)")
-    pl.add_argument("--trials", type=_positive, default=150, help="at most this many candidates (default 150)")
-    pl.add_argument("--max-minutes", type=float, default=8.0, help="stop the search after this long (default 8)")
-    pl.add_argument("--screen", type=_positive, default=50, help="runs after which a clearly beaten candidate is dropped (default 50)")
-    pl.add_argument("--verify-replications", type=_positive, default=500, help="fresh runs verifying each frontier package (default 500)")
-    pl.add_argument("--earliest-start", type=_date, default=dt.date(2027, 1, 1), help="first start date of any lever (default 2027-01-01)")
-    pl.add_argument("--output", type=Path, default=Path("results/plan"))
-    pl.set_defaults(func=cmd_plan)
-
-    dc = sub.add_parser(
-        "decision", help="the Conference's decision: the largest share of reviews still met before a session with probability p"
-    )
-    planning_options(dc, 500)
-    dc.add_argument("--session", type=int, choices=(2026, 2028, 2030), default=2030, help="met before this session (default 2030)")
-    dc.add_argument("--probability", type=float, default=0.5, help="required probability (default 0.5)")
-    dc.add_argument("--package", type=Path, action="append", help="a scenario file whose levers to add (repeatable; e.g. a plan's package)")
-    dc.add_argument("--groups", type=int, nargs="+", choices=(1, 2, 3), default=[1], help="groups counted (default 1)")
-    dc.add_argument("--counted-stage", choices=("completed", "summaries", "lists"), default="completed")
-    dc.add_argument(
-        "--decided-at", type=int, choices=(2026, 2028, 2030), help="the session deciding (default: the new rule counts from now)"
-    )
-    dc.add_argument("--output", type=Path, default=Path("results/decision"))
-    dc.set_defaults(func=cmd_decision)
-
-    af = sub.add_parser(
-        "act-first", help="whom to act on first: each party's nomination, ranked by how much it brings the condition forward"
-    )
-    planning_options(af, 200)
-    af.add_argument("--session", type=int, choices=(2026, 2028, 2030), default=2030, help="P(met before this session) (default 2030)")
-    af.add_argument("--start", type=_date, default=dt.date(2027, 1, 1), help="when the follow-up starts (default 2027-01-01)")
-    af.add_argument("--top", type=_positive, default=10, help="how many to print (all are written)")
-    af.add_argument("--output", type=Path, default=Path("results/act-first.csv"))
-    af.set_defaults(func=cmd_act_first)
-
-    p = sub.add_parser("parameters", help="list every parameter with its unit, range and reasoning")
-    p.set_defaults(func=cmd_parameters)
+    for name, summary, add_arguments, handler in COMMANDS:
+        p = sub.add_parser(name, help=summary, description=DESCRIPTIONS.get(name), formatter_class=_Help)
+        if add_arguments is not None:
+            add_arguments(p)
+        p.set_defaults(func=globals()[handler])
     return parser
 
 

@@ -176,17 +176,13 @@ def _plan(setup, seed: int, workers: int | None) -> dict:
     frontier of a quick search over every lever (`workbench plan`)."""
     import dataclasses
 
-    from workbench.analysis.plan import plan, plan_record, plan_target
+    from workbench.analysis.plan import PlanSearch, plan, plan_record, plan_target
     from workbench.inputs.levers import Levers
 
     result = plan(
         dataclasses.replace(setup, levers=Levers()),
         plan_target(str(HEADLINE_SESSION), 0.5, setup.horizon),
-        trials=PLAN_TRIALS,
-        replications=PLAN_REPLICATIONS,
-        screen=30,
-        verify_replications=PLAN_VERIFY,
-        seed=seed,
+        search=PlanSearch(trials=PLAN_TRIALS, replications=PLAN_REPLICATIONS, screen=30, verify_replications=PLAN_VERIFY, seed=seed),
         workers=workers,
     )
     frontier = result.frontier.assign(mean_date_verified=result.frontier["mean_date_verified"].astype(str))

@@ -10,7 +10,7 @@ import html
 from collections.abc import Callable
 from pathlib import Path
 
-from workbench.analysis.plan import PLANNING_FROM, Plan, plan, plan_target
+from workbench.analysis.plan import PLANNING_FROM, Plan, PlanSearch, plan, plan_target
 from workbench.core.paths import USER_SCENARIOS_DIR
 from workbench.core.timeline import HEADLINE_SESSION, sessions_after
 from workbench.core.translatable import N_
@@ -130,12 +130,14 @@ class PlanTab:
                 target,
                 levers=allowed,
                 effort=self.effort,
-                trials=trials,
-                max_minutes=minutes,
-                replications=replications,
-                screen=min(30, replications),
-                verify_replications=verify,
-                seed=self.seed(),
+                search=PlanSearch(
+                    trials=trials,
+                    max_minutes=minutes,
+                    replications=replications,
+                    screen=min(30, replications),
+                    verify_replications=verify,
+                    seed=self.seed(),
+                ),
                 workers=self.workers,
                 progress=self._progress,
             )
