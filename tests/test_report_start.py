@@ -14,20 +14,30 @@ from workbench.core.counters import stream_seed
 from workbench.core.errors import InputError
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import synthetic_pairings
-from workbench.simulation.snapshot import _take, report_start
+from workbench.simulation.snapshot import Placement, _take, report_start
 from workbench.simulation.streams import ReplicationStreams, replication_seeds
 
 WEIGHTS = np.array([1.0, 2.0, 3.0, 4.0, 0.5])  # the candidates' exposures, in days
 DRAWS = 20_000
 
 
+def _placement() -> Placement:
+    """Five reviews, all free, whose groups have run for WEIGHTS days."""
+    n, nan = len(WEIGHTS), np.full(len(WEIGHTS), np.nan)
+    return Placement(
+        np.full(n, -9, np.int64), np.full((n, 7), np.nan), np.full((n, 7), np.nan), nan, np.zeros(n, np.int64), nan, nan,
+        np.ones(n, np.bool_), np.zeros(n), WEIGHTS.copy(),
+    )  # fmt: skip
+
+
 def _picks(count: int) -> list[tuple[int, ...]]:
     """``DRAWS`` weighted draws of ``count`` of the five candidates, each from its own stream."""
     out = []
     for k in range(DRAWS):
-        free = np.ones(5, np.bool_)
-        picked = _take(np.uint64(stream_seed(np.uint64(2024), 7, k)), np.zeros(1, np.int64), count, np.arange(5), WEIGHTS, free)
-        assert not free[picked].any()  # picked reviews are no longer free
+        at = _placement()
+        picked, used = _take(np.uint64(stream_seed(np.uint64(2024), 7, k)), 0, count, np.arange(5), at)
+        assert not at.free[picked].any()  # picked reviews are no longer free
+        assert used == count  # one uniform a pick
         out.append(tuple(int(p) for p in picked))
     return out
 
@@ -49,8 +59,8 @@ def test_two_reviews_are_picked_one_after_the_other_without_replacement():
 
 
 def test_more_reviews_than_candidates_is_reported_not_drawn():
-    picked = _take(np.uint64(1), np.zeros(1, np.int64), 6, np.arange(5), WEIGHTS, np.ones(5, np.bool_))
-    assert picked[0] == -1
+    picked, used = _take(np.uint64(1), 0, 6, np.arange(5), _placement())
+    assert picked[0] == -1 and used == 0
 
 
 def _with(snapshot, name: str, value: float, group: int | None = None):

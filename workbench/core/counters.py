@@ -49,12 +49,45 @@ def replication_key(seed: np.random.SeedSequence) -> np.uint64:
     return seed.generate_state(1, dtype=np.uint64)[0]
 
 
+# --- drawing ------------------------------------------------------------------------------------
+# One protocol for every draw: a function that draws takes a stream's ``seed`` and the number of
+# uniforms ``used`` from it so far, and returns what it drew with the new count.
+
+
 @njit(cache=True)
-def permutation(seed: np.uint64, used: np.ndarray, n: int) -> np.ndarray:
-    """A random order of 0..n-1 (Fisher-Yates), drawing from the stream ``seed`` after ``used[0]`` uniforms."""
+def uniform(seed: np.uint64, used: int) -> tuple[float, int]:
+    """The stream's next standard uniform."""
+    return uniform_at(seed, used), used + 1
+
+
+@njit(cache=True)
+def between(seed: np.uint64, used: int, lo: float, hi: float) -> tuple[float, int]:
+    """A uniform number from ``lo`` to ``hi``."""
+    return lo + (hi - lo) * uniform_at(seed, used), used + 1
+
+
+@njit(cache=True)
+def below(seed: np.uint64, used: int, n: int) -> tuple[int, int]:
+    """One of 0 .. n-1, each equally likely."""
+    return min(int(uniform_at(seed, used) * n), n - 1), used + 1
+
+
+@njit(cache=True)
+def permutation(seed: np.uint64, used: int, n: int) -> tuple[np.ndarray, int]:
+    """A random order of 0 .. n-1 (Fisher-Yates, from the last position down)."""
     order = np.arange(n)
     for k in range(n - 1, 0, -1):
-        j = min(int(uniform_at(seed, used[0]) * (k + 1)), k)
-        used[0] += 1
+        j, used = below(seed, used, k + 1)
         order[k], order[j] = order[j], order[k]
-    return order
+    return order, used
+
+
+@njit(cache=True)
+def shuffle_first(seed: np.uint64, used: int, items: np.ndarray, k: int) -> int:
+    """Put a random sample of ``k`` of ``items``, in a random order, first (Fisher-Yates, from the
+    first position up, stopped after ``k``); the new count."""
+    n = items.shape[0]
+    for i in range(k):
+        j, used = below(seed, used, n - i)
+        items[i], items[i + j] = items[i + j], items[i]
+    return used

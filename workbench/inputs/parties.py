@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from workbench.core.counters import PAIRINGS, permutation, replication_key, stream_seed, uniform_at
+from workbench.core.counters import PAIRINGS, permutation, replication_key, stream_seed, uniform, uniform_at
 from workbench.core.errors import InputError
 
 #: Reviews and distinct parties per group (¶7).
@@ -104,9 +104,8 @@ def _review_ids(sizes: tuple[int, ...]) -> tuple[str, ...]:
 @njit(cache=True)
 def _draw_pairings(seed: np.uint64, sizes: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each review's party under review and two reviewers, group by group (see synthetic_pairings)."""
-    used = np.zeros(1, np.int64)
     n_parties = sizes.sum()
-    order = permutation(seed, used, n_parties)
+    order, used = permutation(seed, 0, n_parties)
     group_of_party = np.empty(n_parties, np.int64)
     start = 0
     for g in range(sizes.shape[0]):
@@ -123,16 +122,17 @@ def _draw_pairings(seed: np.uint64, sizes: np.ndarray, distinct: np.ndarray) -> 
         # Least-loaded outsiders first, ties broken at random.
         priority = np.empty(outside.shape[0])
         for k in range(outside.shape[0]):
-            priority[k] = load[outside[k]] + uniform_at(seed, used[0])
-            used[0] += 1
+            u, used = uniform(seed, used)
+            priority[k] = load[outside[k]] + u
         outsiders = outside[np.argsort(priority)[:outsiders_needed]]
         slots = reviewers[first : first + n]
-        flat = permutation(seed, used, 2 * n)
+        flat, used = permutation(seed, used, 2 * n)
         for k in range(outsiders_needed):
             slots[flat[k] // 2, flat[k] % 2] = outsiders[k]
             load[outsiders[k]] += 1
         # The other slots, in a random order, each to the least-loaded party of the group that is
-        # neither under this review nor its other reviewer (ties broken by a uniform each).
+        # neither under this review nor its other reviewer (ties broken by a uniform each: the
+        # block of the n uniforms after ``used``, one per party of the group, eligible or not).
         for k in range(outsiders_needed, 2 * n):
             review, side = flat[k] // 2, flat[k] % 2
             best, best_score = -1, np.inf
@@ -140,10 +140,10 @@ def _draw_pairings(seed: np.uint64, sizes: np.ndarray, distinct: np.ndarray) -> 
                 party = insiders[j]
                 if party == insiders[review] or party == slots[review, 1 - side]:
                     continue
-                score = load[party] + uniform_at(seed, used[0] + j)
+                score = load[party] + uniform_at(seed, used + j)
                 if score < best_score:
                     best, best_score = party, score
-            used[0] += n
+            used += n
             slots[review, side] = best
             load[best] += 1
         under_review[first : first + n] = insiders

@@ -7,15 +7,17 @@ languages a consultation agrees, what entering a stage records.  The SimPy proce
 :mod:`workbench.simulation.engine` from machine code, so the two engines cannot drift
 apart in what they compute; they differ only in how they schedule events.
 
-Random draws follow one protocol: a function that draws takes a stream's ``seed`` and the
-number of uniforms it has ``used`` so far as its first two arguments, and returns its result
-with the new count (:meth:`workbench.simulation.streams.UniformStream.draw`).  Durations are in days; parameters in months.
+Random draws follow one protocol, that of :mod:`workbench.core.counters`: a function that draws
+takes a stream's ``seed`` and the number of uniforms it has ``used`` so far as its first two
+arguments, and returns its result with the new count (:meth:`workbench.simulation.streams.UniformStream.draw`).
+Durations are in days; parameters in months.
 """
 
 from __future__ import annotations
 
 import math
 
+from workbench.core.counters import below
 from workbench.core.timeline import DAYS_PER_MONTH, DAYS_PER_YEAR
 from workbench.simulation.compiled import borrows_arrays
 from workbench.simulation.layout import (
@@ -74,12 +76,6 @@ def exponential_draw(seed, used, mean):
     if mean > 0:
         return -mean * math.log1p(-uniform_at(seed, used)), used + 1
     return 0.0, used
-
-
-@borrows_arrays
-def choice_draw(seed, used, n):
-    """One of ``n`` positions, each equally likely."""
-    return min(int(uniform_at(seed, used) * n), n - 1), used + 1
 
 
 # --- who a lever reaches, and by how much ---------------------------------------------
@@ -267,7 +263,7 @@ def redraw_reviewer(seed, used, has_focal_point, a, b, c):
             n_candidates += 1
     if n_candidates == 0:
         return -1, used
-    pick, used = choice_draw(seed, used, n_candidates)
+    pick, used = below(seed, used, n_candidates)
     for q in range(has_focal_point.shape[0]):
         if has_focal_point[q] and q != a and q != b and q != c:
             if pick == 0:

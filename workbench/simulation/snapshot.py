@@ -16,16 +16,18 @@ no focal points, as calibration needs it.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-from workbench.core.counters import permutation, uniform_at
+from workbench.core.counters import below, between, permutation, shuffle_first, uniform
 from workbench.core.errors import InputError
 from workbench.core.timeline import DAYS_PER_MONTH, GROUP_STARTS, months, to_day
 from workbench.inputs.observations import Snapshot
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import Pairings, first_involvement
+from workbench.inputs.report_categories import LISTS_AGE_BUCKETS
 from workbench.simulation.schema import N_STAGES, InitialState, Stage
 from workbench.simulation.streams import ReplicationStreams
 from workbench.simulation.traits import responsiveness_from_uniform
@@ -40,14 +42,6 @@ NOMINATIONS, CONSULTATION, SAQ, WRITTEN_FEEDBACK, LISTS = (
 )
 MIN_HISTORY = months(1.0)  # nothing is placed earlier than a month after its group started
 MIN_BEFORE_LISTS = months(6.0)  # nominations, consultation, SAQ and feedback take at least this
-
-#: The age buckets of lists of observations (¶39), in months since the lists began.
-LISTS_AGE_BUCKETS = (
-    ("lists_started_over_30_months_before", 30.0, math.inf),
-    ("lists_started_18_to_30_months_before", 18.0, 30.0),
-    ("lists_started_6_to_18_months_before", 6.0, 18.0),
-    ("lists_started_under_6_months_before", 0.0, 6.0),
-)
 
 
 def group_start_days(snapshot: Snapshot | None = None) -> dict[int, float]:
@@ -165,53 +159,72 @@ def _lists_age_ranges(snapshot: Snapshot, day0: float) -> list[tuple[int, float,
 
 # --- the compiled placement --------------------------------------------------------------
 # One stream of uniforms (the replication's "snapshot_assignment" stream), drawn in a fixed
-# order, places every review: ``seed`` is the stream's, ``used`` a one-element count of the
-# uniforms drawn so far.
+# order, places every review: each step takes the stream's ``seed`` and the uniforms ``used`` so
+# far, and returns the new count (the protocol of workbench.core.counters).
+
+
+class Placement(NamedTuple):
+    """The report's state being built: every review's stage and history, every party's."""
+
+    stage: np.ndarray  # (n,) Stage; -9 while not placed
+    entered: np.ndarray  # (n, N_STAGES)
+    deadline: np.ndarray  # (n, N_STAGES)
+    lateness: np.ndarray  # (n,) days the submitted SAQ was late
+    languages: np.ndarray  # (n,)
+    nominated_at: np.ndarray  # (m,) -inf: before the records; NaN: not yet (silent)
+    replaced: np.ndarray  # (m,) -inf: replaced before the records
+    free: np.ndarray  # (n,) not placed yet
+    review_start: np.ndarray  # (n,) the start of each review's group
+    exposure: np.ndarray  # (n,) days from the group's start to the report
 
 
 @njit(cache=True)
-def _uniform(seed: np.uint64, used: np.ndarray) -> float:
-    u = uniform_at(seed, used[0])
-    used[0] += 1
-    return u
+def _new_placement(group, n_parties, day0, group_start):
+    n = group.shape[0]
+    review_start = np.empty(n)
+    for r in range(n):
+        review_start[r] = group_start[group[r] - 1]
+    entered = np.full((n, N_STAGES), np.nan)
+    entered[:, NOMINATIONS] = review_start
+    return Placement(
+        np.full(n, -9, np.int64),
+        entered,
+        np.full((n, N_STAGES), np.nan),
+        np.full(n, np.nan),
+        np.zeros(n, np.int64),
+        np.full(n_parties, -np.inf),
+        np.full(n_parties, np.nan),
+        np.ones(n, np.bool_),
+        review_start,
+        day0 - review_start,
+    )
 
 
 @njit(cache=True)
-def _between(seed: np.uint64, used: np.ndarray, lo: float, hi: float) -> float:
-    """A uniform number from lo to hi."""
-    return lo + (hi - lo) * _uniform(seed, used)
-
-
-@njit(cache=True)
-def _below(seed: np.uint64, used: np.ndarray, n: int) -> int:
-    """One of 0..n-1, each equally likely."""
-    return min(int(_uniform(seed, used) * n), n - 1)
-
-
-@njit(cache=True)
-def _free_reviews(free: np.ndarray, exposure: np.ndarray, group: np.ndarray, min_age: float, only_group: int) -> np.ndarray:
+def _free_reviews(at: Placement, min_age: float, only_group: int, group: np.ndarray) -> np.ndarray:
     """Free reviews, in index order, whose group started long enough ago (optionally of one group)."""
-    out = np.empty(free.shape[0], np.int64)
+    out = np.empty(at.free.shape[0], np.int64)
     k = 0
-    for r in range(free.shape[0]):
-        if free[r] and exposure[r] - MIN_HISTORY > min_age and (only_group < 0 or group[r] == only_group):
+    for r in range(at.free.shape[0]):
+        if at.free[r] and at.exposure[r] - MIN_HISTORY > min_age and (only_group < 0 or group[r] == only_group):
             out[k] = r
             k += 1
     return out[:k]
 
 
 @njit(cache=True)
-def _take(seed: np.uint64, used: np.ndarray, count: int, candidates: np.ndarray, exposure: np.ndarray, free: np.ndarray) -> np.ndarray:
+def _take(seed: np.uint64, used: int, count: int, candidates: np.ndarray, at: Placement) -> tuple[np.ndarray, int]:
     """Draw ``count`` of the candidates without replacement, each in proportion to its exposure
     (earlier groups are more likely to be further along); all -1 if there are fewer than ``count``."""
     picked = np.empty(count, np.int64)
     if count > candidates.shape[0]:
         picked[:] = -1
-        return picked
-    weight = exposure[candidates].copy()
+        return picked, used
+    weight = at.exposure[candidates].copy()
     total = weight.sum()
     for k in range(count):
-        target = _uniform(seed, used) * total
+        u, used = uniform(seed, used)
+        target = u * total
         j, running = 0, weight[0]
         while running <= target and j < candidates.shape[0] - 1:
             j += 1
@@ -221,34 +234,51 @@ def _take(seed: np.uint64, used: np.ndarray, count: int, candidates: np.ndarray,
         picked[k] = candidates[j]
         total -= weight[j]
         weight[j] = 0.0
-        free[candidates[j]] = False
-    return picked
+        at.free[candidates[j]] = False
+    return picked, used
 
 
 @njit(cache=True)
-def _choose_silent_parties(
-    seed: np.uint64, used: np.ndarray, members: np.ndarray, n_parties: int, n_silent: int, held_up: int, max_steps: int
-) -> np.ndarray:
-    """``n_silent`` parties whose pending nominations hold up exactly ``held_up`` reviews (¶15).
+def _nth(mask: np.ndarray, value: bool, k: int) -> int:
+    """The index of the k-th entry of ``mask`` equal to ``value``."""
+    for i in range(mask.shape[0]):
+        if mask[i] == value:
+            if k == 0:
+                return i
+            k -= 1
+    return -1
 
-    The report gives only the two counts; a local search over random swaps finds a set with
-    that coverage, a different one in each replication.  Empty if none is found."""
+
+@njit(cache=True)
+def _reviews_of_parties(members: np.ndarray, n_parties: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each party's reviews (the first degree[p] of its row) and how many it takes part in."""
     n = members.shape[0]
-    degree = np.zeros(n_parties, np.int64)  # reviews each party takes part in
+    degree = np.zeros(n_parties, np.int64)
     for r in range(n):
         for j in range(3):
             degree[members[r, j]] += 1
-    reviews_of = np.empty((n_parties, degree.max()), np.int64)  # each party's reviews, the first degree[p] of its row
+    reviews_of = np.empty((n_parties, degree.max()), np.int64)
     degree[:] = 0
     for r in range(n):
         for j in range(3):
             p = members[r, j]
             reviews_of[p, degree[p]] = r
             degree[p] += 1
+    return reviews_of, degree
+
+
+@njit(cache=True)
+def _choose_silent_parties(
+    seed: np.uint64, used: int, members: np.ndarray, n_parties: int, n_silent: int, held_up: int, max_steps: int
+) -> tuple[np.ndarray, int]:
+    """``n_silent`` parties whose pending nominations hold up exactly ``held_up`` reviews (¶15).
+
+    The report gives only the two counts; a local search over random swaps finds a set with
+    that coverage, a different one in each replication.  Empty if none is found."""
+    n = members.shape[0]
+    reviews_of, degree = _reviews_of_parties(members, n_parties)
     order = np.arange(n_parties)
-    for k in range(n_silent):  # the first n_silent of a random permutation
-        j = k + _below(seed, used, n_parties - k)
-        order[k], order[j] = order[j], order[k]
+    used = shuffle_first(seed, used, order, n_silent)
     in_set = np.zeros(n_parties, np.bool_)
     in_set[order[:n_silent]] = True
     cover = np.zeros(n, np.int64)  # silent parties in each review
@@ -261,9 +291,10 @@ def _choose_silent_parties(
         held += cover[r] > 0
     for _ in range(max_steps):
         if held == held_up:
-            return np.flatnonzero(in_set)
-        out_p = _nth(in_set, True, _below(seed, used, n_silent))
-        in_p = _nth(in_set, False, _below(seed, used, n_parties - n_silent))
+            return np.flatnonzero(in_set), used
+        k_out, used = below(seed, used, n_silent)
+        k_in, used = below(seed, used, n_parties - n_silent)
+        out_p, in_p = _nth(in_set, True, k_out), _nth(in_set, False, k_in)
         change = 0  # in the reviews held up, were out_p swapped for in_p
         for k in range(degree[out_p]):
             r = reviews_of[out_p, k]
@@ -281,108 +312,83 @@ def _choose_silent_parties(
                 cover[reviews_of[in_p, k]] -= 1
             for k in range(degree[out_p]):
                 cover[reviews_of[out_p, k]] += 1
-    return np.empty(0, np.int64)
+    return np.empty(0, np.int64), used
 
 
 @njit(cache=True)
-def _nth(mask: np.ndarray, value: bool, k: int) -> int:
-    """The index of the k-th entry of ``mask`` equal to ``value``."""
-    for i in range(mask.shape[0]):
-        if mask[i] == value:
-            if k == 0:
-                return i
-            k -= 1
-    return -1
-
-
-@njit(cache=True)
-def _place(
-    seed: np.uint64,
-    group: np.ndarray,
-    members: np.ndarray,
-    n_parties: int,
-    day0: float,
-    group_start: np.ndarray,
-    counts: np.ndarray,
-    lists_by_group: np.ndarray,
-    lists_ages: np.ndarray,
-    deadlines: tuple[float, float, float],
-) -> tuple[tuple[np.ndarray, ...], int, int]:
-    """The report's state: each review's stage, entries and deadlines, SAQ lateness, languages,
-    who is silent and who has replaced a focal point; and an error code (E_*) with the count at fault."""
-    n = group.shape[0]
-    used = np.zeros(1, np.int64)
-    lists_due, feedback_due, saq_due = deadlines
-    review_start = np.empty(n)
-    for r in range(n):
-        review_start[r] = group_start[group[r] - 1]
-    exposure = day0 - review_start  # days since the group started
-    stage = np.full(n, -9, np.int64)
-    entered = np.full((n, N_STAGES), np.nan)
-    deadline = np.full((n, N_STAGES), np.nan)
-    entered[:, NOMINATIONS] = review_start
-    free = np.ones(n, np.bool_)
-    lateness = np.full(n, np.nan)
-    languages = np.zeros(n, np.int64)
-    nominated_at = np.full(n_parties, -np.inf)
-    replaced = np.full(n_parties, np.nan)
-    failed = (stage, entered, deadline, lateness, languages, nominated_at, replaced)
-
-    # Pending nominations (¶15): the silent parties, and the reviews they hold up.
-    silent = _choose_silent_parties(seed, used, members, n_parties, counts[C_SILENT], counts[C_HELD_UP], 20000)
+def _place_held_up(seed, used, at, members, counts):
+    """Pending nominations (¶15): the silent parties, and the reviews they hold up."""
+    silent, used = _choose_silent_parties(seed, used, members, at.nominated_at.shape[0], counts[C_SILENT], counts[C_HELD_UP], 20000)
     if silent.shape[0] != counts[C_SILENT]:
-        return failed, E_NO_SILENT_SET, C_SILENT
-    nominated_at[silent] = np.nan
-    for r in range(n):
-        if np.isnan(nominated_at[members[r, 0]]) or np.isnan(nominated_at[members[r, 1]]) or np.isnan(nominated_at[members[r, 2]]):
-            stage[r] = NOMINATIONS
-            free[r] = False
+        return E_NO_SILENT_SET, C_SILENT, used
+    at.nominated_at[silent] = np.nan
+    for r in range(members.shape[0]):
+        if np.isnan(at.nominated_at[members[r, 0]]) or np.isnan(at.nominated_at[members[r, 1]]) or np.isnan(at.nominated_at[members[r, 2]]):
+            at.stage[r] = NOMINATIONS
+            at.free[r] = False
+    return E_NONE, -1, used
 
-    # Lists of observations (¶38-39): the counts by group, then each one's age from ¶39.
+
+@njit(cache=True)
+def _lists_reviews(seed, used, at, group, counts, lists_by_group):
+    """Which reviews are at the lists of observations (¶38): the counts by group, then the rest;
+    False if the free reviews cannot hold them."""
     lists = np.empty(counts[C_LISTS], np.int64)
     placed = 0
     for g in range(3):
         if lists_by_group[g] >= 0:
-            picked = _take(seed, used, lists_by_group[g], _free_reviews(free, exposure, group, -np.inf, g + 1), exposure, free)
+            picked, used = _take(seed, used, lists_by_group[g], _free_reviews(at, -np.inf, g + 1, group), at)
             if (picked.shape[0] > 0 and picked[0] < 0) or placed + picked.shape[0] > lists.shape[0]:
-                return failed, E_TOO_FEW_REVIEWS, C_LISTS
+                return lists, False, used
             lists[placed : placed + picked.shape[0]] = picked
             placed += picked.shape[0]
-    picked = _take(seed, used, lists.shape[0] - placed, _free_reviews(free, exposure, group, -np.inf, -1), exposure, free)
+    picked, used = _take(seed, used, lists.shape[0] - placed, _free_reviews(at, -np.inf, -1, group), at)
     if picked.shape[0] > 0 and picked[0] < 0:
-        return failed, E_TOO_FEW_REVIEWS, C_LISTS
+        return lists, False, used
     lists[placed:] = picked
+    return lists, True, used
+
+
+@njit(cache=True)
+def _place_lists(seed, used, at, group, counts, lists_by_group, lists_ages, lists_due, day0):
+    """Lists of observations (¶38-39): which reviews, by group, then each one's age from ¶39
+    (oldest first, each to a review old enough for it)."""
+    lists, fitted, used = _lists_reviews(seed, used, at, group, counts, lists_by_group)
+    if not fitted:
+        return E_TOO_FEW_REVIEWS, C_LISTS, used
     unplaced = np.ones(lists.shape[0], np.bool_)
-    for a in range(lists_ages.shape[0]):  # oldest first, each to a review old enough for it
+    for a in range(lists_ages.shape[0]):
         count, earliest, latest = int(lists_ages[a, 0]), lists_ages[a, 1], lists_ages[a, 2]
         for _ in range(count):
-            fits = 0
+            fits, left = 0, 0
             for k in range(lists.shape[0]):
-                fits += unplaced[k] and review_start[lists[k]] + MIN_BEFORE_LISTS < latest
-            left = 0
-            for k in range(lists.shape[0]):
+                fits += unplaced[k] and at.review_start[lists[k]] + MIN_BEFORE_LISTS < latest
                 left += unplaced[k]
             if left == 0:
-                return failed, E_UNPLACED, C_LISTS
-            choice = _below(seed, used, fits if fits > 0 else left)
+                return E_UNPLACED, C_LISTS, used
+            choice, used = below(seed, used, fits if fits > 0 else left)
             k = -1
             while choice >= 0:  # the choice-th unplaced list that fits (any unplaced one if none fits)
                 k += 1
-                if unplaced[k] and (fits == 0 or review_start[lists[k]] + MIN_BEFORE_LISTS < latest):
+                if unplaced[k] and (fits == 0 or at.review_start[lists[k]] + MIN_BEFORE_LISTS < latest):
                     choice -= 1
             unplaced[k] = False
             r = lists[k]
-            lo = max(earliest, review_start[r] + MIN_BEFORE_LISTS)
-            entered[r, LISTS] = _between(seed, used, lo, max(lo, latest))
+            lo = max(earliest, at.review_start[r] + MIN_BEFORE_LISTS)
+            at.entered[r, LISTS], used = between(seed, used, lo, max(lo, latest))
     for k in range(lists.shape[0]):  # lists the report gives no age for
         if unplaced[k]:
             r = lists[k]
-            entered[r, LISTS] = _between(seed, used, review_start[r] + MIN_BEFORE_LISTS, day0)
+            at.entered[r, LISTS], used = between(seed, used, at.review_start[r] + MIN_BEFORE_LISTS, day0)
     for review in lists:
-        stage[review] = LISTS
-        deadline[review, LISTS] = entered[review, LISTS] + lists_due
+        at.stage[review] = LISTS
+        at.deadline[review, LISTS] = at.entered[review, LISTS] + lists_due
+    return E_NONE, -1, used
 
-    # Written feedback in progress (¶35-36), by lateness against the agreed six months.
+
+@njit(cache=True)
+def _place_feedback(seed, used, at, group, counts, feedback_due, day0):
+    """Written feedback in progress (¶35-36), by lateness against the agreed six months."""
     very_late, late, in_feedback = counts[C_FEEDBACK_VERY_LATE], counts[C_FEEDBACK_LATE], counts[C_FEEDBACK]
     buckets = (
         (very_late, feedback_due + 12 * DAYS_PER_MONTH, np.inf),
@@ -390,45 +396,42 @@ def _place(
         (in_feedback - late, 0.0, feedback_due),
     )
     for count, lo, hi in buckets:
-        picked = _take(seed, used, count, _free_reviews(free, exposure, group, lo, -1), exposure, free)
+        picked, used = _take(seed, used, count, _free_reviews(at, lo, -1, group), at)
         if picked.shape[0] > 0 and picked[0] < 0:
-            return failed, E_TOO_FEW_REVIEWS, C_FEEDBACK
+            return E_TOO_FEW_REVIEWS, C_FEEDBACK, used
         for review in picked:
-            entered[review, WRITTEN_FEEDBACK] = day0 - _between(seed, used, lo, min(hi, exposure[review] - MIN_HISTORY))
-            stage[review] = WRITTEN_FEEDBACK
-            deadline[review, WRITTEN_FEEDBACK] = entered[review, WRITTEN_FEEDBACK] + feedback_due
+            age, used = between(seed, used, lo, min(hi, at.exposure[review] - MIN_HISTORY))
+            at.entered[review, WRITTEN_FEEDBACK] = day0 - age
+            at.stage[review] = WRITTEN_FEEDBACK
+            at.deadline[review, WRITTEN_FEEDBACK] = at.entered[review, WRITTEN_FEEDBACK] + feedback_due
+    return E_NONE, -1, used
 
-    # SAQs in preparation (¶32), begun at an unknown date; everything else ready for its consultation (¶29).
-    picked = _take(seed, used, counts[C_SAQ], _free_reviews(free, exposure, group, -np.inf, -1), exposure, free)
+
+@njit(cache=True)
+def _place_saq_and_consultations(seed, used, at, group, counts, saq_due, day0):
+    """SAQs in preparation (¶32), begun at an unknown date; every review left is ready for its consultation (¶29)."""
+    picked, used = _take(seed, used, counts[C_SAQ], _free_reviews(at, -np.inf, -1, group), at)
     if picked.shape[0] > 0 and picked[0] < 0:
-        return failed, E_TOO_FEW_REVIEWS, C_SAQ
+        return E_TOO_FEW_REVIEWS, C_SAQ, used
     for review in picked:
-        stage[review] = SAQ
-        entered[review, SAQ] = day0 - _between(seed, used, 0.0, exposure[review] - MIN_HISTORY)
-        deadline[review, SAQ] = entered[review, SAQ] + saq_due
-    for review in _free_reviews(free, exposure, group, -np.inf, -1):
-        stage[review] = CONSULTATION
-        entered[review, CONSULTATION] = day0 - _between(seed, used, 0.0, exposure[review] - MIN_HISTORY)
-        free[review] = False
+        at.stage[review] = SAQ
+        age, used = between(seed, used, 0.0, at.exposure[review] - MIN_HISTORY)
+        at.entered[review, SAQ] = day0 - age
+        at.deadline[review, SAQ] = at.entered[review, SAQ] + saq_due
+    for review in _free_reviews(at, -np.inf, -1, group):
+        at.stage[review] = CONSULTATION
+        age, used = between(seed, used, 0.0, at.exposure[review] - MIN_HISTORY)
+        at.entered[review, CONSULTATION] = day0 - age
+        at.free[review] = False
+    return E_NONE, -1, used
 
-    # The history of the submitted SAQs (¶31): lateness buckets matched to reviews with room for them.
-    submitted = np.flatnonzero((stage == WRITTEN_FEEDBACK) | (stage == LISTS))
-    for review in submitted:  # feedback took 2-8 months before the lists, leaving a month for all before it
-        if stage[review] == LISTS:
-            before = min(
-                _between(seed, used, 2 * DAYS_PER_MONTH, 8 * DAYS_PER_MONTH),
-                (entered[review, LISTS] - review_start[review] - MIN_HISTORY) / 2,
-            )
-            entered[review, WRITTEN_FEEDBACK] = entered[review, LISTS] - before
-            deadline[review, WRITTEN_FEEDBACK] = entered[review, WRITTEN_FEEDBACK] + feedback_due
-    # The consultation (deadline - six months) cannot precede the group's start: that bounds lateness.
-    room = entered[submitted, WRITTEN_FEEDBACK] - saq_due - review_start[submitted] - MIN_HISTORY / 2
-    key = np.empty(submitted.shape[0])
-    for k in range(submitted.shape[0]):
-        key[k] = room[k] + _uniform(seed, used)
-    queue = np.argsort(-key, kind="mergesort")  # the most room first
+
+@njit(cache=True)
+def _saq_lateness_buckets(counts):
+    """(count, lo, hi) in days late, longest first: the report's buckets (¶31), the open ends capped
+    where a placement needs a bound (a year and a half late at most; early by up to two months)."""
     month = DAYS_PER_MONTH
-    saq_buckets = (  # (count, lo, hi) in days late; longest first
+    return (
         (counts[C_SAQ_OVER_1_YEAR], 12 * month, 18 * month),
         (counts[C_SAQ_OVER_6_MONTHS] - counts[C_SAQ_OVER_1_YEAR], 6 * month, 12 * month),
         (counts[C_SAQ_3_TO_6_MONTHS], 3 * month, 6 * month),
@@ -436,39 +439,85 @@ def _place(
         (counts[C_SAQ_WITHIN_10_DAYS], 0.0, 10.0),
         (counts[C_SAQ_ON_TIME], -2 * month, 0.0),
     )
+
+
+@njit(cache=True)
+def _place_saq_history(seed, used, at, counts, feedback_due, saq_due):
+    """The history of the submitted SAQs (¶31): lateness buckets matched to reviews with room for them."""
+    submitted = np.flatnonzero((at.stage == WRITTEN_FEEDBACK) | (at.stage == LISTS))
+    for review in submitted:  # feedback took 2-8 months before the lists, leaving a month for all before it
+        if at.stage[review] == LISTS:
+            took, used = between(seed, used, 2 * DAYS_PER_MONTH, 8 * DAYS_PER_MONTH)
+            before = min(took, (at.entered[review, LISTS] - at.review_start[review] - MIN_HISTORY) / 2)
+            at.entered[review, WRITTEN_FEEDBACK] = at.entered[review, LISTS] - before
+            at.deadline[review, WRITTEN_FEEDBACK] = at.entered[review, WRITTEN_FEEDBACK] + feedback_due
+    # The consultation (deadline - six months) cannot precede the group's start: that bounds lateness.
+    room = at.entered[submitted, WRITTEN_FEEDBACK] - saq_due - at.review_start[submitted] - MIN_HISTORY / 2
+    key = np.empty(submitted.shape[0])
+    for k in range(submitted.shape[0]):
+        u, used = uniform(seed, used)
+        key[k] = room[k] + u
+    queue = np.argsort(-key, kind="mergesort")  # the most room first
     q = 0
-    for count, lo, hi in saq_buckets:
+    for count, lo, hi in _saq_lateness_buckets(counts):
         for _ in range(count):
             if q == queue.shape[0]:
                 break
             k = queue[q]
             q += 1
-            lateness[submitted[k]] = _between(seed, used, lo, min(hi, room[k])) if room[k] > lo else min(room[k], hi)
+            if room[k] > lo:
+                at.lateness[submitted[k]], used = between(seed, used, lo, min(hi, room[k]))
+            else:
+                at.lateness[submitted[k]] = min(room[k], hi)
     for k in queue[q:]:  # more submitted SAQs than bucketed ones: on time
-        lateness[submitted[k]] = min(-_between(seed, used, 0.0, 2 * month), room[k])
+        early, used = between(seed, used, 0.0, 2 * DAYS_PER_MONTH)
+        at.lateness[submitted[k]] = min(-early, room[k])
     for review in submitted:
-        deadline[review, SAQ] = entered[review, WRITTEN_FEEDBACK] - lateness[review]
-        entered[review, SAQ] = deadline[review, SAQ] - saq_due
+        at.deadline[review, SAQ] = at.entered[review, WRITTEN_FEEDBACK] - at.lateness[review]
+        at.entered[review, SAQ] = at.deadline[review, SAQ] - saq_due
+    return used
 
-    # The languages agreed at the consultations held (¶28), exactly as reported.
-    held = np.flatnonzero(stage >= SAQ)
-    held = held[permutation(seed, used, held.shape[0])]  # in a random order
+
+@njit(cache=True)
+def _place_languages_and_replacements(seed, used, at, counts):
+    """The languages agreed at the consultations held (¶28), exactly as reported, and the focal
+    points replaced (¶14), among the parties that have one."""
+    held = np.flatnonzero(at.stage >= SAQ)
+    order, used = permutation(seed, used, held.shape[0])
+    held = held[order]  # in a random order
     one, three = counts[C_ONE_LANGUAGE], counts[C_THREE_LANGUAGES]
     for k in range(held.shape[0]):
-        languages[held[k]] = 1 if k < one else (3 if k < one + three else 2)
-
-    # Focal points replaced (¶14), among the parties that have one.
-    with_focal_point = np.flatnonzero(np.isinf(nominated_at))
+        at.languages[held[k]] = 1 if k < one else (3 if k < one + three else 2)
+    with_focal_point = np.flatnonzero(np.isinf(at.nominated_at))
     n_replaced = min(counts[C_REPLACED], with_focal_point.shape[0])
+    used = shuffle_first(seed, used, with_focal_point, n_replaced)
     for k in range(n_replaced):
-        j = k + _below(seed, used, with_focal_point.shape[0] - k)
-        with_focal_point[k], with_focal_point[j] = with_focal_point[j], with_focal_point[k]
-        replaced[with_focal_point[k]] = -np.inf
+        at.replaced[with_focal_point[k]] = -np.inf
+    return used
 
-    for r in range(n):
-        if stage[r] < 0:
-            return failed, E_UNPLACED, -1
-    return (stage, entered, deadline, lateness, languages, nominated_at, replaced), E_NONE, -1
+
+@njit(cache=True)
+def _place(seed, group, members, n_parties, day0, group_start, counts, lists_by_group, lists_ages, deadlines):
+    """The report's state, placed step by step from one stream: each review's stage, entries and
+    deadlines, SAQ lateness, languages, who is silent and who has replaced a focal point; and an
+    error code (E_*) with the count at fault."""
+    lists_due, feedback_due, saq_due = deadlines
+    at = _new_placement(group, n_parties, day0, group_start)
+    error, counted, used = _place_held_up(seed, 0, at, members, counts)
+    if error == E_NONE:
+        error, counted, used = _place_lists(seed, used, at, group, counts, lists_by_group, lists_ages, lists_due, day0)
+    if error == E_NONE:
+        error, counted, used = _place_feedback(seed, used, at, group, counts, feedback_due, day0)
+    if error == E_NONE:
+        error, counted, used = _place_saq_and_consultations(seed, used, at, group, counts, saq_due, day0)
+    if error != E_NONE:
+        return at, error, counted
+    used = _place_saq_history(seed, used, at, counts, feedback_due, saq_due)
+    used = _place_languages_and_replacements(seed, used, at, counts)
+    for r in range(group.shape[0]):
+        if at.stage[r] < 0:
+            return at, E_UNPLACED, -1
+    return at, E_NONE, -1
 
 
 def _parties(
@@ -511,7 +560,7 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
     members = np.column_stack([pairings.under_review, pairings.reviewers]).astype(np.int64)
     deadlines = (months(params.lists_deadline_months), months(params.feedback_deadline_months), months(params.saq_deadline_months))
     group_start = np.array([figures.group_start[g] for g in (1, 2, 3)])
-    placed, error, counted = _place(
+    at, error, counted = _place(
         streams.global_seed("snapshot_assignment"),
         pairings.group.astype(np.int64),
         members,
@@ -530,7 +579,15 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
         raise InputError(
             snapshot.path, field, _PROBLEMS[error], "counts consistent with each other, the pairings and the group start dates"
         )
-    stage, entered, deadline, lateness, languages, nominated_at, replaced = placed
+    stage, entered, deadline, lateness, languages, nominated_at, replaced = (
+        at.stage,
+        at.entered,
+        at.deadline,
+        at.lateness,
+        at.languages,
+        at.nominated_at,
+        at.replaced,
+    )
     first_involved = first_involvement(pairings, figures.group_start)
     responsiveness, silent = _parties(figures.day0, first_involved, nominated_at, params, streams)
     return InitialState(
