@@ -179,7 +179,7 @@ class Placement(NamedTuple):
 
 
 @njit(cache=True)
-def _new_placement(group, n_parties, day0, group_start):
+def _new_placement(group: np.ndarray, n_parties: int, day0: float, group_start: np.ndarray) -> Placement:
     n = group.shape[0]
     review_start = np.empty(n)
     for r in range(n):
@@ -316,7 +316,7 @@ def _choose_silent_parties(
 
 
 @njit(cache=True)
-def _place_held_up(seed, used, at, members, counts):
+def _place_held_up(seed: np.uint64, used: int, at: Placement, members: np.ndarray, counts: np.ndarray) -> tuple[int, int, int]:
     """Pending nominations (¶15): the silent parties, and the reviews they hold up."""
     silent, used = _choose_silent_parties(seed, used, members, at.nominated_at.shape[0], counts[C_SILENT], counts[C_HELD_UP], 20000)
     if silent.shape[0] != counts[C_SILENT]:
@@ -330,7 +330,9 @@ def _place_held_up(seed, used, at, members, counts):
 
 
 @njit(cache=True)
-def _lists_reviews(seed, used, at, group, counts, lists_by_group):
+def _lists_reviews(
+    seed: np.uint64, used: int, at: Placement, group: np.ndarray, counts: np.ndarray, lists_by_group: np.ndarray
+) -> tuple[np.ndarray, bool, int]:
     """Which reviews are at the lists of observations (¶38): the counts by group, then the rest;
     False if the free reviews cannot hold them."""
     lists = np.empty(counts[C_LISTS], np.int64)
@@ -350,7 +352,17 @@ def _lists_reviews(seed, used, at, group, counts, lists_by_group):
 
 
 @njit(cache=True)
-def _place_lists(seed, used, at, group, counts, lists_by_group, lists_ages, lists_due, day0):
+def _place_lists(
+    seed: np.uint64,
+    used: int,
+    at: Placement,
+    group: np.ndarray,
+    counts: np.ndarray,
+    lists_by_group: np.ndarray,
+    lists_ages: np.ndarray,
+    lists_due: float,
+    day0: float,
+) -> tuple[int, int, int]:
     """Lists of observations (¶38-39): which reviews, by group, then each one's age from ¶39
     (oldest first, each to a review old enough for it)."""
     lists, fitted, used = _lists_reviews(seed, used, at, group, counts, lists_by_group)
@@ -387,7 +399,9 @@ def _place_lists(seed, used, at, group, counts, lists_by_group, lists_ages, list
 
 
 @njit(cache=True)
-def _place_feedback(seed, used, at, group, counts, feedback_due, day0):
+def _place_feedback(
+    seed: np.uint64, used: int, at: Placement, group: np.ndarray, counts: np.ndarray, feedback_due: float, day0: float
+) -> tuple[int, int, int]:
     """Written feedback in progress (¶35-36), by lateness against the agreed six months."""
     very_late, late, in_feedback = counts[C_FEEDBACK_VERY_LATE], counts[C_FEEDBACK_LATE], counts[C_FEEDBACK]
     buckets = (
@@ -408,7 +422,9 @@ def _place_feedback(seed, used, at, group, counts, feedback_due, day0):
 
 
 @njit(cache=True)
-def _place_saq_and_consultations(seed, used, at, group, counts, saq_due, day0):
+def _place_saq_and_consultations(
+    seed: np.uint64, used: int, at: Placement, group: np.ndarray, counts: np.ndarray, saq_due: float, day0: float
+) -> tuple[int, int, int]:
     """SAQs in preparation (¶32), begun at an unknown date; every review left is ready for its consultation (¶29)."""
     picked, used = _take(seed, used, counts[C_SAQ], _free_reviews(at, -np.inf, -1, group), at)
     if picked.shape[0] > 0 and picked[0] < 0:
@@ -427,7 +443,7 @@ def _place_saq_and_consultations(seed, used, at, group, counts, saq_due, day0):
 
 
 @njit(cache=True)
-def _saq_lateness_buckets(counts):
+def _saq_lateness_buckets(counts: np.ndarray) -> tuple[tuple[int, float, float], ...]:
     """(count, lo, hi) in days late, longest first: the report's buckets (¶31), the open ends capped
     where a placement needs a bound (a year and a half late at most; early by up to two months)."""
     month = DAYS_PER_MONTH
@@ -442,7 +458,7 @@ def _saq_lateness_buckets(counts):
 
 
 @njit(cache=True)
-def _place_saq_history(seed, used, at, counts, feedback_due, saq_due):
+def _place_saq_history(seed: np.uint64, used: int, at: Placement, counts: np.ndarray, feedback_due: float, saq_due: float) -> int:
     """The history of the submitted SAQs (¶31): lateness buckets matched to reviews with room for them."""
     submitted = np.flatnonzero((at.stage == WRITTEN_FEEDBACK) | (at.stage == LISTS))
     for review in submitted:  # feedback took 2-8 months before the lists, leaving a month for all before it
@@ -479,7 +495,7 @@ def _place_saq_history(seed, used, at, counts, feedback_due, saq_due):
 
 
 @njit(cache=True)
-def _place_languages_and_replacements(seed, used, at, counts):
+def _place_languages_and_replacements(seed: np.uint64, used: int, at: Placement, counts: np.ndarray) -> int:
     """The languages agreed at the consultations held (¶28), exactly as reported, and the focal
     points replaced (¶14), among the parties that have one."""
     held = np.flatnonzero(at.stage >= SAQ)
@@ -497,7 +513,18 @@ def _place_languages_and_replacements(seed, used, at, counts):
 
 
 @njit(cache=True)
-def _place(seed, group, members, n_parties, day0, group_start, counts, lists_by_group, lists_ages, deadlines):
+def _place(
+    seed: np.uint64,
+    group: np.ndarray,
+    members: np.ndarray,
+    n_parties: int,
+    day0: float,
+    group_start: np.ndarray,
+    counts: np.ndarray,
+    lists_by_group: np.ndarray,
+    lists_ages: np.ndarray,
+    deadlines: tuple[float, float, float],
+) -> tuple[Placement, int, int]:
     """The report's state, placed step by step from one stream: each review's stage, entries and
     deadlines, SAQ lateness, languages, who is silent and who has replaced a focal point; and an
     error code (E_*) with the count at fault."""
