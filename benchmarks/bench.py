@@ -36,9 +36,9 @@ from workbench.inputs.posterior import shipped_posterior  # noqa: E402
 _FRESH_FORECAST = """
 import json, sys, time
 sys.path.insert(0, {root!r})
-from workbench.analysis.forecast import forecast, summary_table
+from workbench.analysis.forecast import forecast, forecast_setup, summary_table
 t = time.perf_counter()
-fc = forecast(replications={n}, seed=1, keep_events=False, keep_monthly=False, engine={engine!r})
+fc = forecast(forecast_setup(engine={engine!r}), replications={n}, seed=1, keep_events=False, keep_monthly=False)
 summary_table(fc.summary)
 wall = time.perf_counter() - t
 import psutil

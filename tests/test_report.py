@@ -203,10 +203,10 @@ def test_hubverse_export_is_coherent(snapshot):
 def test_the_excel_forecast_keeps_numbers_as_numbers_and_dates_as_dates(tmp_path):
     import openpyxl
 
-    from workbench.analysis.forecast import forecast
+    from workbench.analysis.forecast import forecast, forecast_setup
     from workbench.faces.output_folder import write_forecast
 
-    fc = forecast(None, 12, 3, posterior=None, keep_events=False, keep_monthly=False, workers=1)
+    fc = forecast(forecast_setup(posterior=None), 12, 3, keep_events=False, keep_monthly=False, workers=1)
     write_forecast(fc, tmp_path / "fc", xlsx=True)
     book = openpyxl.load_workbook(tmp_path / "fc" / "forecast.xlsx")
     rows = {r[0]: r[1:] for r in book["summary"].iter_rows(min_row=2, values_only=True)}

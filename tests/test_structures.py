@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workbench.analysis.forecast import forecast
+from workbench.analysis.forecast import forecast, forecast_setup
 from workbench.core.errors import InputError
 from workbench.inference.structures import ALL_STRUCTURES, QUESTIONS, structure_named
 from workbench.inputs.parameters import Parameters
@@ -51,7 +51,7 @@ def test_a_posterior_splits_into_its_structures_with_their_weights():
 
 
 def test_the_forecast_by_structure_sits_beside_the_model_average():
-    fc = forecast(None, 24, seed=5, workers=1, posterior=_two_structure_posterior(), keep_monthly=False, by_structure=True)
+    fc = forecast(forecast_setup(posterior=_two_structure_posterior()), 24, seed=5, workers=1, keep_monthly=False, by_structure=True)
     table = fc.by_structure
     assert list(table["structure"]) == ["model average", "silent-coupled-smooth", "tail-independent-smooth"]
     assert table["probability"].tolist() == pytest.approx([1.0, 0.6, 0.4])

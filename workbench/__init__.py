@@ -4,7 +4,7 @@ The public API, used alike by the command line, the notebooks and the reports::
 
     from workbench import Parameters, forecast, format_forecast
 
-    fc = forecast(Parameters(), replications=500, seed=1)
+    fc = forecast(forecast_setup(params=Parameters()), replications=500, seed=1)
     print(format_forecast(fc))
 """
 
@@ -13,7 +13,7 @@ from workbench.core.compiled_cache import fingerprint_caches
 
 fingerprint_caches()
 
-from workbench.analysis.forecast import Forecast, forecast, summarize_threshold, summary_table  # noqa: E402
+from workbench.analysis.forecast import Forecast, forecast, forecast_setup, summarize_threshold, summary_table  # noqa: E402
 from workbench.core.errors import InputError  # noqa: E402
 from workbench.core.version import __version__  # noqa: E402
 from workbench.experiments.replications import Results, run_replications  # noqa: E402
@@ -34,6 +34,7 @@ __all__ = [
     "InputError",
     "Forecast",
     "forecast",
+    "forecast_setup",
     "format_forecast",
     "summarize_threshold",
     "summary_table",

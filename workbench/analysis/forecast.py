@@ -7,6 +7,7 @@ date, so a quantile that falls among them is reported as such rather than droppe
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,42 +111,29 @@ def numeric_summary(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def forecast(
+def forecast_setup(
+    scenario: Scenario = BASELINE,
     params: Parameters | None = None,
-    replications: int = 500,
-    seed: int = 1,
+    posterior: Posterior | str | None = "shipped",
     horizon: dt.date = DEFAULT_HORIZON,
-    workers: int | None = None,
     pairings: Pairings | None = None,
     snapshot: Snapshot | None = None,
-    scenario: Scenario = BASELINE,
-    keep_events: bool = True,
-    posterior: Posterior | str | None = "shipped",
-    scheduler: str | None = None,
-    progress: Progress | None = None,
     engine: str = "compiled",
-    keep_monthly: bool = True,
-    by_structure: bool = False,
-) -> Forecast:
-    """Forecast from the report's state: ``replications`` runs from ``seed`` to ``horizon``.
+) -> Setup:
+    """What a forecast runs: from the report's state to ``horizon``, under ``scenario``.
 
     ``posterior="shipped"`` draws each replication's parameters from the committed posterior
     (when one has been shipped), so the intervals carry parameter uncertainty; ``None`` runs
     every replication on ``params`` (default: the hand-set values).  The scenario's settings
     apply on top of either, and the parameters it sets are not redrawn.  ``engine="simpy"``
     runs the SimPy reference model instead of the compiled engine (same results, slower).
-    ``keep_events`` and ``keep_monthly`` keep the per-replication tables; without them memory
-    stays flat in the number of replications (the monthly distribution always streams into
-    ``results.monthly_summary``).  ``by_structure`` adds :attr:`Forecast.by_structure`: the
-    forecast rerun on each model structure of the posterior alone, with the same seed.
     """
     if isinstance(posterior, str):
         if posterior != "shipped":
             raise ValueError("posterior must be a Posterior, 'shipped' or None")
         posterior = shipped_posterior()
-    base = scenario.apply(params or Parameters())
-    setup: Setup = default_setup(
-        params=base,
+    return default_setup(
+        params=scenario.apply(params or Parameters()),
         start="report",
         horizon=horizon,
         pairings=pairings,
@@ -156,6 +144,30 @@ def forecast(
         condition=scenario.condition,
         engine=engine,
     )
+
+
+def forecast(
+    setup: Setup | None = None,
+    replications: int = 500,
+    seed: int = 1,
+    scenario: Scenario = BASELINE,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    keep_events: bool = True,
+    keep_monthly: bool = True,
+    by_structure: bool = False,
+) -> Forecast:
+    """Forecast: ``replications`` runs of ``setup`` from ``seed`` (default: :func:`forecast_setup`
+    of ``scenario``, on the shipped posterior).  ``scenario`` names the scenario the setup was made
+    for, in the forecast's record.
+
+    ``keep_events`` and ``keep_monthly`` keep the per-replication tables; without them memory
+    stays flat in the number of replications (the monthly distribution always streams into
+    ``results.monthly_summary``).  ``by_structure`` adds :attr:`Forecast.by_structure`: the
+    forecast rerun on each model structure of the posterior alone, with the same seed.
+    """
+    setup = setup or forecast_setup(scenario)
     results = run_replications(
         setup,
         replications,
@@ -166,14 +178,51 @@ def forecast(
         progress=progress,
         keep_monthly=keep_monthly,
     )
-    if posterior is not None:
-        label = posterior.label
-    else:
-        label = HAND_SET if params is None else "parameters given by the caller"
-    inputs = {
+    fc = Forecast(
+        results,
+        summarize_threshold(results.threshold, setup.horizon),
+        _parameters_label(setup, scenario),
+        scenario.name,
+        _record(setup, scenario, replications, seed, keep_events),
+    )
+    posterior = setup.posterior
+    if by_structure and posterior is not None and posterior.structure_names():
+        per = {
+            name: forecast(
+                dataclasses.replace(setup, posterior=posterior.restricted(name)),
+                replications,
+                seed,
+                scenario,
+                workers,
+                scheduler,
+                keep_events=False,
+                keep_monthly=False,
+            ).summary
+            for name in posterior.structure_names()
+        }
+        fc.by_structure = structure_table(fc.summary, per, posterior.structure_probabilities())
+    return fc
+
+
+def _hand_set(setup: Setup, scenario: Scenario) -> bool:
+    """The setup runs on the hand-set parameters (with what the scenario sets)."""
+    return setup.params == scenario.apply(Parameters())
+
+
+def _parameters_label(setup: Setup, scenario: Scenario) -> str:
+    """What the forecast's parameters are, in words: the posterior's label, or hand-set values."""
+    if setup.posterior is not None:
+        return setup.posterior.label
+    return HAND_SET if _hand_set(setup, scenario) else "parameters given by the caller"
+
+
+def _record(setup: Setup, scenario: Scenario, replications: int, seed: int, keep_events: bool) -> dict:
+    """The forecast's inputs, as its output folder's manifest records them."""
+    pairings, posterior = setup.pairings, setup.posterior
+    return {
         "replications": replications,
         "seed": seed,
-        "horizon": horizon.isoformat(),
+        "horizon": setup.horizon.isoformat(),
         "keep_events": keep_events,
         "observations": file_record(setup.report.path),
         "scenario": {
@@ -183,30 +232,8 @@ def forecast(
         },
         "pairings": file_record(pairings.source) if pairings is not None and Path(pairings.source).is_file() else "synthetic",
         "posterior": None if posterior is None else _posterior_record(posterior),
-        "parameters": "posterior" if posterior is not None else ("hand-set" if params is None else params.as_dict()),
+        "parameters": "posterior" if posterior is not None else ("hand-set" if _hand_set(setup, scenario) else setup.params.as_dict()),
     }
-    fc = Forecast(results, summarize_threshold(results.threshold, horizon), label, scenario.name, inputs)
-    if by_structure and posterior is not None and posterior.structure_names():
-        per = {}
-        for name in posterior.structure_names():
-            one = forecast(
-                params,
-                replications,
-                seed,
-                horizon,
-                workers,
-                pairings,
-                snapshot,
-                scenario,
-                keep_events=False,
-                posterior=posterior.restricted(name),
-                scheduler=scheduler,
-                engine=engine,
-                keep_monthly=False,
-            )
-            per[name] = one.summary
-        fc.by_structure = structure_table(fc.summary, per, posterior.structure_probabilities())
-    return fc
 
 
 def structure_table(average: dict, per_structure: dict[str, dict], probabilities: dict[str, float]) -> pd.DataFrame:

@@ -67,26 +67,27 @@ def _posterior_choice(args):
     return posterior
 
 
-def _run_options(args, snapshot) -> dict:
-    """What every forecast of a command shares: replications, seed, horizon, workers, pairings,
-    the start snapshot, the posterior (or --hand-set), scheduler and engine."""
+def _forecast_inputs(args, snapshot) -> dict:
+    """What every forecast of a command starts from: the horizon, the pairings, the start snapshot,
+    the posterior (or --hand-set) and the engine (the arguments of forecast_setup)."""
     from workbench.inputs.parties import load_pairings
 
     return dict(
-        replications=args.replications,
-        seed=args.seed,
         horizon=args.horizon,
-        workers=args.workers,
         pairings=load_pairings(args.pairings) if args.pairings else None,
         snapshot=snapshot,
         posterior=_posterior_choice(args),
-        scheduler=args.scheduler,
         engine=args.engine,
     )
 
 
+def _run_options(args) -> dict:
+    """How every forecast of a command runs: replications, seed, workers, scheduler."""
+    return dict(replications=args.replications, seed=args.seed, workers=args.workers, scheduler=args.scheduler)
+
+
 def cmd_forecast(args) -> int:
-    from workbench.analysis.forecast import forecast
+    from workbench.analysis.forecast import forecast, forecast_setup
     from workbench.faces.output_folder import write_forecast
     from workbench.faces.text import format_forecast, format_structure_table
     from workbench.inputs.observations import latest_snapshot
@@ -106,17 +107,17 @@ def cmd_forecast(args) -> int:
         if Path(args.export).resolve().is_relative_to(Path(args.output).resolve()):
             raise InputError(args.export, "--export", "lies inside the --output folder, which is replaced whole", "a path outside it")
     scenario = load_scenario(args.scenario) if args.scenario else BASELINE
-    options = _run_options(args, snapshot)
+    setup = forecast_setup(scenario, **_forecast_inputs(args, snapshot))
     print(f"workbench: running {args.replications} replications...", file=sys.stderr, flush=True)
     progress, bar = _bar("replications", units=args.replications)
     fc = forecast(
-        None,
+        setup,
         scenario=scenario,
         keep_events=not (args.no_events or args.summaries_only),
         keep_monthly=not args.summaries_only,
         by_structure=args.by_structure,
         progress=progress,
-        **options,
+        **_run_options(args),
     )
     bar.close()
     print(format_forecast(fc))
@@ -417,21 +418,26 @@ def _load_scenarios(paths: list[Path]):
 def _run_scenarios(args, keep_events: bool = False, by_structure: bool = False):
     """Baseline and every scenario on the same seed and replications (common random numbers)."""
     from workbench.analysis.compare import comparison_table
-    from workbench.analysis.forecast import forecast
+    from workbench.analysis.forecast import forecast, forecast_setup
     from workbench.inputs.observations import latest_snapshot
 
     baseline, scenarios = _load_scenarios(args.scenarios)
-    common = {**_run_options(args, latest_snapshot()), "keep_monthly": False}  # charts read the streamed monthly summary
+    inputs = _forecast_inputs(args, latest_snapshot())
+    common = {**_run_options(args), "keep_monthly": False}  # charts read the streamed monthly summary
     started = time.perf_counter()
     progress, bar = _bar("baseline", units=args.replications)
-    base = forecast(None, scenario=baseline, keep_events=True, by_structure=by_structure, progress=progress, **common)
+    base = forecast(
+        forecast_setup(baseline, **inputs), scenario=baseline, keep_events=True, by_structure=by_structure, progress=progress, **common
+    )
     bar.close()
     print(f"baseline: {args.replications} replications in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     runs = {}
     for scenario in scenarios:
         t = time.perf_counter()
         progress, bar = _bar(scenario.name[:30], units=args.replications)
-        runs[scenario.name] = forecast(None, scenario=scenario, keep_events=keep_events, progress=progress, **common)
+        runs[scenario.name] = forecast(
+            forecast_setup(scenario, **inputs), scenario=scenario, keep_events=keep_events, progress=progress, **common
+        )
         bar.close()
         print(f"{scenario.name}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
     table = comparison_table(base.results, {name: fc.results for name, fc in runs.items()}) if runs else None

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.analysis.compare import compare
-from workbench.analysis.forecast import forecast
+from workbench.analysis.forecast import forecast, forecast_setup
 from workbench.core.errors import InputError
 from workbench.core.paths import USER_SCENARIOS_DIR
 from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION, sessions_after, today
@@ -453,13 +453,12 @@ class Explorer:
             return
         self.structures_table.value = "<i>running the baseline on each structure...</i>"
         fc = forecast(
-            None,
+            forecast_setup(posterior=self.shipped),
             replications=self.replications.value,
             seed=self.seed.value,
             workers=self.workers,
             keep_events=False,
             keep_monthly=False,
-            posterior=self.shipped,
             by_structure=True,
         )
         self.structures_table.value = f"<pre>{html.escape(format_structure_table(fc.by_structure))}</pre>"
@@ -469,11 +468,10 @@ class Explorer:
         with self._baseline_lock:
             if key not in self._baseline_cache:
                 self._baseline_cache[key] = forecast(
-                    None,
+                    forecast_setup(posterior=self._posterior()),
                     replications=replications,
                     seed=seed,
                     workers=self.workers,
-                    posterior=self._posterior(),
                     keep_events=False,
                     keep_monthly=False,
                     progress=self._progress(0, 50),
@@ -520,14 +518,13 @@ class Explorer:
         active = scenario.levers.active() or not scenario.condition.is_default or scenario.condition.decided
         scen = (
             forecast(
-                None,
+                forecast_setup(scenario, posterior=self._posterior()),
                 replications=n,
                 seed=seed,
+                scenario=scenario,
                 workers=self.workers,
                 keep_events=False,
                 keep_monthly=False,
-                scenario=scenario,
-                posterior=self._posterior(),
                 progress=self._progress(50, 50),
             )
             if active

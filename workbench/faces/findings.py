@@ -42,7 +42,7 @@ def inputs_fingerprint() -> dict:
 def compute_findings(replications: int = 1000, seed: int = 1, workers: int | None = None, sensitivity_draws: int = 600) -> dict:
     """Every number the README and the findings page show."""
     from workbench.analysis.compare import comparison_table
-    from workbench.analysis.forecast import forecast
+    from workbench.analysis.forecast import forecast, forecast_setup
     from workbench.analysis.sensitivity import sensitivity
     from workbench.inference.backtest import coverage_summary, hindcast
     from workbench.inputs.observations import load_observations
@@ -52,11 +52,13 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
     posterior = shipped_posterior()
     if posterior is None:
         raise FileNotFoundError(f"no posterior shipped in {POSTERIOR_DIR}: run `workbench calibrate` first")
-    base = forecast(None, replications, seed, workers=workers, posterior=posterior, keep_monthly=False, by_structure=True)
+    base = forecast(forecast_setup(posterior=posterior), replications, seed, workers=workers, keep_monthly=False, by_structure=True)
     scenarios = [load_scenario(p) for p in sorted(SCENARIO_DIR.glob("*.toml"))]
     scenarios = [s for s in scenarios if s.changes or s.levers.active() or not s.condition.is_default or s.condition.decided]
     runs = {
-        s.name: forecast(None, replications, seed, workers=workers, posterior=posterior, scenario=s, keep_events=False, keep_monthly=False)
+        s.name: forecast(
+            forecast_setup(s, posterior=posterior), replications, seed, s, workers=workers, keep_events=False, keep_monthly=False
+        )
         for s in scenarios
     }
     table = comparison_table(base.results, {name: fc.results for name, fc in runs.items()})

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.forecast import Forecast, forecast, numeric_summary, summary_table
+from workbench.analysis.forecast import Forecast, forecast, forecast_setup, numeric_summary, summary_table
 from workbench.core.atomic import atomic_folder
 from workbench.core.provenance import code_version, display_path
 from workbench.core.version import __version__
@@ -99,20 +99,8 @@ def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, lis
     """
     output = Path(output)
     manifest, inputs, (snapshot, horizon, scenario, pairings, posterior, params) = load_record(output)
-    again = forecast(
-        params,
-        replications=inputs["replications"],
-        seed=inputs["seed"],
-        horizon=horizon,
-        workers=workers,
-        pairings=pairings,
-        snapshot=snapshot,
-        scenario=scenario,
-        keep_events=False,
-        keep_monthly=False,
-        posterior=posterior,
-        engine=manifest.get("engine", "compiled"),
-    )
+    setup = forecast_setup(scenario, params, posterior, horizon, pairings, snapshot, manifest.get("engine", "compiled"))
+    again = forecast(setup, inputs["replications"], inputs["seed"], scenario, workers, keep_events=False, keep_monthly=False)
     differences = []
     before = pd.read_csv(output / "threshold.csv")
     after = again.threshold.assign(date=again.threshold["date"].dt.strftime("%Y-%m-%d"))
