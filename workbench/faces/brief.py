@@ -16,7 +16,7 @@ import io
 
 from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION
 from workbench.faces.i18n import Language, language
-from workbench.inputs.observations import latest_snapshot
+from workbench.inputs.observations import Snapshot, latest_snapshot
 
 #: Okabe-Ito: today's practice, the strongest scenario.
 COLOURS = ("#0072B2", "#E69F00")
@@ -94,18 +94,40 @@ def render_brief(f: dict, code: str = "en", lang: Language | None = None) -> str
     """The brief as one self-contained HTML document, from the findings ``f``."""
     lang = lang or language(code)
     _ = lang.gettext
+    snapshot = latest_snapshot()
+    title = _("When can the next cluster of articles start?")
+    return "\n".join(
+        [
+            f"<!DOCTYPE html><html lang='{lang.code}' dir='{lang.direction}'><head><meta charset='utf-8'>",
+            f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
+            *_page_1(f, lang, snapshot, title),
+            *_page_2(f, lang),
+            "</body></html>",
+        ]
+    )
+
+
+# Texts are looked up outside f-strings: Babel's extractor does not see calls inside them.
+def _headings(lang: Language) -> dict[str, str]:
+    _ = lang.gettext
+    return {
+        "when": _("When"),
+        "why": _("Why it is far off"),
+        "helps": _("What helps most"),
+        "take": _("What it would take"),
+        "annex": _("Annex: method, calibration and trust"),
+    }
+
+
+def _when(f: dict, lang: Language) -> list[str]:
+    """The chance of meeting the condition before each session and by the horizon, and the chart."""
+    _, esc = lang.gettext, html.escape
     h, n = f["headline"], f["replications"]
     horizon = h["horizon"]
-    snapshot = latest_snapshot()
-    figures = {name: fig.value for (name, group), fig in snapshot.figures.items() if group is None}
     chart, alt = _chart(f, lang)
-    esc = html.escape
-
-    # Texts are looked up outside f-strings: Babel's extractor does not see calls inside them.
     before_session = _("before the {year} Conference session (1 October {year})")
     met_heading, chance_heading = _("The condition is met"), _("chance")
     by_end = _("by the end of {year}").format(year=horizon[:4])
-    today_label = _("today's practice")
     sessions = "".join(
         f"<tr><td>{esc(before_session.format(year=y))}</td><td class='n'>{esc(lang.chance(h['p_before_session'][y], n))}</td></tr>"
         for y in h["p_before_session"]
@@ -117,6 +139,14 @@ def render_brief(f: dict, code: str = "en", lang: Language | None = None) -> str
         f"<figure><img alt='{esc(alt)}' src='{chart}'><figcaption>{esc(alt)}</figcaption></figure>",
     ]
 
+    return when
+
+
+def _why(f: dict, lang: Language, snapshot: Snapshot) -> list[str]:
+    """What holds the condition back: the report's figures, the drivers, the structures' spread."""
+    _, esc = lang.gettext, html.escape
+    horizon = f["headline"]["horizon"]
+    figures = {name: fig.value for (name, group), fig in snapshot.figures.items() if group is None}
     drivers = f["drivers"]["p_not_by_horizon"]
     why = [
         "<ul>",
@@ -152,6 +182,15 @@ def render_brief(f: dict, code: str = "en", lang: Language | None = None) -> str
         "</ul>",
     ]
 
+    return why
+
+
+def _helps(f: dict, lang: Language) -> list[str]:
+    """The shipped scenarios that do most, beside today's practice."""
+    _, esc = lang.gettext, html.escape
+    h = f["headline"]
+    horizon = h["horizon"]
+    today_label = _("today's practice")
     top = sorted(f["scenarios"], key=lambda r: -r["p_by_horizon"])[:5]
     option, met_by, earlier = _("option (scenario file)"), _("met by {year}").format(year=horizon[:4]), _("years earlier (median)")
     helps = [
@@ -172,6 +211,12 @@ def render_brief(f: dict, code: str = "en", lang: Language | None = None) -> str
         + "</p>",
     ]
 
+    return helps
+
+
+def _take(f: dict, lang: Language) -> list[str]:
+    """What the Conference's decision and the levers alone would take."""
+    _, esc = lang.gettext, html.escape
     take = []
     decision = f.get("decision")
     if decision:
@@ -218,15 +263,13 @@ def render_brief(f: dict, code: str = "en", lang: Language | None = None) -> str
             )
         take.append("<li>" + esc(text) + "</li>")
 
-    title = _("When can the next cluster of articles start?")
-    heading = {
-        "when": _("When"),
-        "why": _("Why it is far off"),
-        "helps": _("What helps most"),
-        "take": _("What it would take"),
-        "annex": _("Annex: method, calibration and trust"),
-    }
-    page_1 = [
+    return take
+
+
+def _page_1(f: dict, lang: Language, snapshot: Snapshot, title: str) -> list[str]:
+    _, esc = lang.gettext, html.escape
+    heading, n = _headings(lang), f["replications"]
+    return [
         "<section class='page'>",
         f"<h1>{esc(title)}</h1>",
         "<p class='meta'>"
@@ -249,18 +292,23 @@ def render_brief(f: dict, code: str = "en", lang: Language | None = None) -> str
         )
         + "</p>",
         f"<h2>{esc(heading['when'])}</h2>",
-        *when,
+        *_when(f, lang),
         f"<h2>{esc(heading['why'])}</h2>",
-        *why,
+        *_why(f, lang, snapshot),
         "<div class='folio'>1 / 2</div></section>",
     ]
+
+
+def _page_2(f: dict, lang: Language) -> list[str]:
+    _, esc = lang.gettext, html.escape
+    heading = _headings(lang)
     cal, hc = f["calibration"], f["hindcast"]
-    page_2 = [
+    return [
         "<section class='page'>",
         f"<h2>{esc(heading['helps'])}</h2>",
-        *helps,
+        *_helps(f, lang),
         f"<h2>{esc(heading['take'])}</h2>",
-        "<ul>" + "".join(take) + "</ul>",
+        "<ul>" + "".join(_take(f, lang)) + "</ul>",
         f"<h2>{esc(heading['annex'])}</h2>",
         "<p>"
         + esc(
@@ -304,15 +352,6 @@ def render_brief(f: dict, code: str = "en", lang: Language | None = None) -> str
         + "</p>",
         "<div class='folio'>2 / 2</div></section>",
     ]
-    return "\n".join(
-        [
-            f"<!DOCTYPE html><html lang='{lang.code}' dir='{lang.direction}'><head><meta charset='utf-8'>",
-            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>",
-            *page_1,
-            *page_2,
-            "</body></html>",
-        ]
-    )
 
 
 def headline_markdown(summary: dict, lang: Language | None = None) -> str:

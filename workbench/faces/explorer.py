@@ -198,6 +198,15 @@ class Explorer:
         self.lang = language(lang)
         _ = self.lang.gettext
         wrap = w.Layout(flex_flow="row wrap", align_items="center")  # rows wrap on narrow screens (1024 px)
+        rows = [*self._lever_rows(wrap), self._condition_row(wrap)]
+        self._run_controls(replications, seed)
+        self._result_widgets()
+        self._wire()
+        self._lay_out(rows, wrap, workers)
+
+    def _lever_rows(self, wrap) -> list:
+        """A row of controls for each lever: on or off, from when, for whom, and its effects."""
+        w, _ = self.w, self.lang.gettext
         rows = []
         for name, effects in DEFAULT_EFFECTS.items():
             _unused, ranges = LEVER_TYPES[name]
@@ -222,6 +231,11 @@ class Explorer:
                 labelled.append(w.HBox([w.Label(_(EFFECT_LABELS.get(key, key))), fields[key], w.Label(f"({hint})")]))
             self.controls[name] = {"enabled": enabled, "start": start, "target": target, **fields}
             rows.append(w.HBox([enabled, start, target, *labelled], layout=wrap))
+        return rows
+
+    def _condition_row(self, wrap):
+        """The Conference's change of the ¶25 condition: share, stage counted, session deciding."""
+        w, _ = self.w, self.lang.gettext
         self.condition = {
             "enabled": w.Checkbox(
                 value=False, description=_("The Conference changes the condition (¶25)"), indent=False, layout=w.Layout(width="330px")
@@ -250,7 +264,11 @@ class Explorer:
         }
         self.condition["enabled"].add_class("wb-condition")
         self.condition["counted_stage"].add_class("wb-condition-stage")
-        rows.append(w.HBox(list(self.condition.values()), layout=wrap))
+        return w.HBox(list(self.condition.values()), layout=wrap)
+
+    def _run_controls(self, replications: int, seed: int) -> None:
+        """Name, simulated futures, seed, model structure, and the buttons."""
+        w, _ = self.w, self.lang.gettext
         self.name = w.Text(value=_("my scenario"), description=_("name"))
         self.replications = w.Dropdown(
             options=sorted({50, 100, 200, 500, 1000, replications}),
@@ -292,6 +310,10 @@ class Explorer:
         self.save_button.add_class("wb-save")
         self._confirm_overwrite: Path | None = None  # a save that would replace this file waits for a second click
         self._loaded: Scenario | None = None  # a file loaded and not changed since: Run runs it exactly
+
+    def _result_widgets(self) -> None:
+        """Where the results appear: the table, the paired difference, the downloads, the charts."""
+        w, _ = self.w, self.lang.gettext
         self.table = w.HTML("<i>" + html.escape(_("Press Run.")) + "</i>")
         self.table.add_class("wb-probabilities")
         self.difference = w.HTML("")
@@ -302,6 +324,9 @@ class Explorer:
         self.fan.add_class("wb-fan")
         self.dates = w.Output()
         self.dates.add_class("wb-dates")
+
+    def _wire(self) -> None:
+        """What the buttons do; any change of a setting marks the results out of date until the next Run."""
         self.run_button.on_click(lambda _b: self.run())
         self.load_button.on_click(lambda _b: self.load(Path(self.load_choice.value)))
         self.save_button.on_click(lambda _b: self._save_clicked())
@@ -314,6 +339,10 @@ class Explorer:
             self.structure,
         ]:
             control.observe(self._changed, names="value")
+
+    def _lay_out(self, rows: list, wrap, workers: int | None) -> None:
+        """The scenario tab, the planning tab, and the app around them."""
+        w, _ = self.w, self.lang.gettext
         self.scenario_tab = w.VBox(
             [
                 w.HBox([self.load_choice, self.load_button, self.name, self.save_button], layout=wrap),

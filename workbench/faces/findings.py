@@ -24,6 +24,7 @@ from workbench.core.paths import OBSERVATIONS_DIR, POSTERIOR_DIR, PROJECT_ROOT
 from workbench.core.provenance import code_version, sha256_file
 from workbench.core.timeline import HEADLINE_SESSION
 from workbench.core.version import __version__
+from workbench.inputs.posterior import Posterior
 
 FINDINGS_JSON = PROJECT_ROOT / "docs" / "findings.json"
 FINDINGS_PAGE = PROJECT_ROOT / "docs" / "explanation" / "findings.md"
@@ -44,7 +45,7 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
     from workbench.analysis.compare import comparison_table
     from workbench.analysis.forecast import forecast, forecast_setup
     from workbench.analysis.sensitivity import sensitivity
-    from workbench.inference.backtest import coverage_summary, hindcast
+    from workbench.inference.backtest import hindcast
     from workbench.inputs.observations import load_observations
     from workbench.inputs.posterior import shipped_posterior
     from workbench.inputs.scenarios import SCENARIO_DIR, load_scenario
@@ -68,19 +69,9 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
     met_by_year = {"baseline": _met_by_year(base.results.threshold, base.results.setup.horizon.year)}
     if best_scenario is not None:
         met_by_year[best_scenario] = _met_by_year(runs[best_scenario].results.threshold, base.results.setup.horizon.year)
-    snapshots = load_observations()
-    scores = hindcast(snapshots, posterior, replications=400, seed=seed, workers=workers)
-    coverage = coverage_summary(scores).iloc[0]
+    scores = hindcast(load_observations(), posterior, replications=400, seed=seed, workers=workers)
     sens = sensitivity(posterior, draws=sensitivity_draws, replications=10, seed=seed, workers=workers)
-    s = base.summary
-    structures = base.by_structure
-    questions: dict[str, dict[str, float]] = {}
-    for name, p in posterior.structure_probabilities().items():
-        for question, answer in zip(("nominations", "pace", "saq"), name.split("-")):
-            questions.setdefault(question, {}).setdefault(answer, 0.0)
-            questions[question][answer] += p
-    prov = posterior.provenance
-    summary = pd.read_csv(POSTERIOR_DIR / "summary.csv").set_index("parameter")
+    setup, s = base.results.setup, base.summary
     return {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "version": __version__,
@@ -89,9 +80,9 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
         "replications": replications,
         "seed": seed,
         "condition": {
-            "share": base.results.setup.params.completion_share,
-            "group1_reviews": base.results.setup.group_sizes[1],
-            "reviews_needed": base.results.setup.completion_target,
+            "share": setup.params.completion_share,
+            "group1_reviews": setup.group_sizes[1],
+            "reviews_needed": setup.completion_target,
         },
         "headline": {
             "median": _date(s["median"]),
@@ -100,23 +91,13 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
             "p_not_by_horizon": s["p_not_within_horizon"],
             "horizon": s["horizon"],
         },
-        "structures": structures.to_dict("records") if structures is not None else [],
-        "questions": questions,
+        "structures": base.by_structure.to_dict("records") if base.by_structure is not None else [],
+        "questions": _questions(posterior),
         "drivers": {
             output: [{"input": r.input, "words": r.words, "S1": r.S1} for r in sens.top(output, 3).itertuples()]
             for output in ("p_not_by_horizon", "median_years")
         },
-        "hindcast": {
-            "figures": int(coverage["figures"]),
-            "dates": int(scores["as_at"].nunique()),
-            "covered_50": float(coverage["covered_50%"]),
-            "covered_80": float(coverage["covered_80%"]),
-            "covered_95": float(coverage["covered_95%"]),
-            "outside_95": [
-                {"as_at": str(r["as_at"]), "figure": r["figure"], "reported": r["reported"], "low": r["low_95%"], "high": r["high_95%"]}
-                for r in scores[~scores["covered_95%"]].to_dict("records")
-            ],
-        },
+        "hindcast": _hindcast(scores),
         "scenarios": [
             {
                 "scenario": r.scenario,
@@ -129,14 +110,48 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
         "decision": decision,
         "plan": planned,
         "met_by_year": met_by_year,
-        "sd_ratio": {name: float(summary.loc[name, "sd_ratio"]) for name in summary.index},
-        "calibration": {
-            "generations": prov.get("generations_run"),
-            "simulations": prov.get("total_simulations"),
-            "wall_clock_s": prov.get("wall_clock_s"),
-            "stopped_because": prov.get("stopped_because"),
-            "converged": prov.get("converged"),
+        "sd_ratio": {
+            name: float(ratio) for name, ratio in pd.read_csv(POSTERIOR_DIR / "summary.csv").set_index("parameter")["sd_ratio"].items()
         },
+        "calibration": {key: posterior.provenance.get(name) for key, name in _CALIBRATION_KEYS.items()},
+    }
+
+
+#: What the findings say of the calibration, from its provenance.
+_CALIBRATION_KEYS = {
+    "generations": "generations_run",
+    "simulations": "total_simulations",
+    "wall_clock_s": "wall_clock_s",
+    "stopped_because": "stopped_because",
+    "converged": "converged",
+}
+
+
+def _questions(posterior: Posterior) -> dict[str, dict[str, float]]:
+    """The weight the evidence gives each answer to each question the report leaves open."""
+    questions: dict[str, dict[str, float]] = {}
+    for name, p in posterior.structure_probabilities().items():
+        for question, answer in zip(("nominations", "pace", "saq"), name.split("-")):
+            questions.setdefault(question, {}).setdefault(answer, 0.0)
+            questions[question][answer] += p
+    return questions
+
+
+def _hindcast(scores: pd.DataFrame) -> dict:
+    """How the model scored against the dated figures: coverage, and the figures outside its 95 % band."""
+    from workbench.inference.backtest import coverage_summary
+
+    coverage = coverage_summary(scores).iloc[0]
+    return {
+        "figures": int(coverage["figures"]),
+        "dates": int(scores["as_at"].nunique()),
+        "covered_50": float(coverage["covered_50%"]),
+        "covered_80": float(coverage["covered_80%"]),
+        "covered_95": float(coverage["covered_95%"]),
+        "outside_95": [
+            {"as_at": str(r["as_at"]), "figure": r["figure"], "reported": r["reported"], "low": r["low_95%"], "high": r["high_95%"]}
+            for r in scores[~scores["covered_95%"]].to_dict("records")
+        ],
     }
 
 

@@ -233,7 +233,38 @@ def build_report(
 ) -> str:
     """The whole report as one HTML string."""
     setup = baseline.results.setup
-    summary = baseline.summary
+    parts = [*_opening(baseline), *_rests_on(baseline, drivers)]
+    for key in ("fan_group1", "threshold", "fan_groups23", "occupancy", "time_in_stage"):
+        if key in charts:
+            parts.append(_figure(charts, key))
+    if comparison is not None and len(comparison):
+        parts += _comparison_section(comparison, charts, setup.horizon.year)
+    if planning is not None:
+        parts.append(_planning_html(planning, charts))
+    if scenarios:
+        parts.append("<h2>3. Assumptions of each scenario</h2>")
+        parts += [_scenario_assumptions(s) for s in scenarios]
+    if check is not None:
+        parts += _check_section(check, charts, setup.snapshot.as_at)
+    if trust is not None:
+        parts.append(_trust_html(trust, charts))
+    parts += [
+        "<h2>5. Method in plain language</h2>",
+        METHOD,
+        "<h2>6. Model description (STRESS-DES)</h2>",
+        _stress_des_html(),
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def _figure(charts: dict[str, object], key: str) -> str:
+    return f"<figure><img alt='{html.escape(ALT_TEXT[key], quote=True)}' src='{_png(charts[key])}'></figure>"
+
+
+def _opening(baseline: Forecast) -> list[str]:
+    """The title, what the report rests on, and the headline projection."""
+    setup, summary = baseline.results.setup, baseline.summary
     median = summary["median"]
     headline = (
         f"On the {baseline.parameters_label.split(' (')[0]} and today's practice, the median date at which 70 % of "
@@ -241,7 +272,7 @@ def build_report(
         f"the chance of reaching it before the {HEADLINE_SESSION} Conference session is <b>{summary['p_before_session'][HEADLINE_SESSION]:.0%}</b>, "
         f"and in <b>{summary['p_not_within_horizon']:.0%}</b> of simulated futures it is not reached by {setup.horizon.year}."
     )
-    parts = [
+    return [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<title>UNTOC review Mechanism: projection of the 70 % condition</title>",
         f"<style>{CSS}</style></head><body>",
@@ -253,86 +284,81 @@ def build_report(
         "<h2>1. Headline projection (baseline)</h2>",
         _table(summary_table(summary)),
     ]
-    if baseline.by_structure is not None or drivers:
-        parts.append("<h2>What the answer rests on</h2>")
-        if drivers:
-            parts.append("<ul>" + "".join(f"<li>{html.escape(d)}</li>" for d in drivers) + "</ul>")
-        if baseline.by_structure is not None:
-            spread = baseline.by_structure.iloc[1:]
-            parts.append(
-                "<p>The same forecast on each model structure alone, with the weight the evidence gives it "
-                f"(the headline is their weighted average). Across structures the chance of not meeting the condition by "
-                f"{setup.horizon.year} ranges from {spread['p_not_within_horizon'].min():.0%} to "
-                f"{spread['p_not_within_horizon'].max():.0%}.</p>"
-            )
-            parts.append(_structures_html(baseline.by_structure, setup.horizon.year))
-    for key in ("fan_group1", "threshold", "fan_groups23", "occupancy", "time_in_stage"):
-        if key in charts:
-            parts.append(f"<figure><img alt='{html.escape(ALT_TEXT[key], quote=True)}' src='{_png(charts[key])}'></figure>")
-    if comparison is not None and len(comparison):
-        shown = comparison[
-            [
-                "scenario",
-                "months_gained_median",
-                "months_gained_p10",
-                "months_gained_p90",
-                *(f"p_by_{year}_change" for year in CONFERENCE_SESSIONS),
-                "p_within_horizon_change",
-                "only_scenario_reaches",
-                "months_gained_if_both_median",
-            ]
-        ].copy()
-        for col in shown.columns[1:]:
-            percent = "p_" in col or "only" in col
-            shown[col] = shown[col].map(lambda v, percent=percent: "" if pd.isna(v) else (f"{v:+.1%}" if percent else f"{v:+.0f}"))
-        shown.columns = [
+
+
+def _rests_on(baseline: Forecast, drivers: list[str] | None) -> list[str]:
+    """The sensitivity drivers and the forecast on each model structure alone."""
+    if baseline.by_structure is None and not drivers:
+        return []
+    parts = ["<h2>What the answer rests on</h2>"]
+    if drivers:
+        parts.append("<ul>" + "".join(f"<li>{html.escape(d)}</li>" for d in drivers) + "</ul>")
+    if baseline.by_structure is not None:
+        horizon_year = baseline.results.setup.horizon.year
+        spread = baseline.by_structure.iloc[1:]
+        parts.append(
+            "<p>The same forecast on each model structure alone, with the weight the evidence gives it "
+            f"(the headline is their weighted average). Across structures the chance of not meeting the condition by "
+            f"{horizon_year} ranges from {spread['p_not_within_horizon'].min():.0%} to "
+            f"{spread['p_not_within_horizon'].max():.0%}.</p>"
+        )
+        parts.append(_structures_html(baseline.by_structure, horizon_year))
+    return parts
+
+
+def _comparison_section(comparison: pd.DataFrame, charts: dict[str, object], horizon_year: int) -> list[str]:
+    """Each scenario against the baseline, in the same simulated futures."""
+    shown = comparison[
+        [
             "scenario",
-            "months gained (median)",
-            "10 %",
-            "90 %",
-            *(f"ΔP by {year}" for year in CONFERENCE_SESSIONS),
-            f"ΔP by {setup.horizon.year}",
-            "only scenario reaches",
-            "months gained where both reach",
+            "months_gained_median",
+            "months_gained_p10",
+            "months_gained_p90",
+            *(f"p_by_{year}_change" for year in CONFERENCE_SESSIONS),
+            "p_within_horizon_change",
+            "only_scenario_reaches",
+            "months_gained_if_both_median",
         ]
-        parts += [
-            "<h2>2. Scenario comparison</h2>",
-            "<p>Months gained: baseline date minus scenario date in the same simulated future; futures in which the "
-            "condition is never met count at the horizon. ΔP: change in the probability of meeting the condition "
-            "before the Conference session of that year (1 October).</p>",
-            _table(shown),
-        ]
-        if "comparison" in charts:
-            parts.append(
-                f"<figure><img alt='{html.escape(ALT_TEXT['comparison'], quote=True)}' src='{_png(charts['comparison'])}'></figure>"
-            )
-    if planning is not None:
-        parts.append(_planning_html(planning, charts))
-    if scenarios:
-        parts.append("<h2>3. Assumptions of each scenario</h2>")
-        parts += [_scenario_assumptions(s) for s in scenarios]
-    if check is not None:
-        shown = check.dropna(subset=["median"])[["name", "group", "paragraph", "report", "low", "median", "high", "inside"]].copy()
-        shown["group"] = shown["group"].map(lambda g: "" if pd.isna(g) else str(int(g)))
-        inside = int(shown["inside"].sum())
-        parts += [
-            "<h2>4. Calibration check</h2>",
-            f"<p>The model run from December 2020 on the fitted parameters, observed on {setup.snapshot.as_at}, "
-            f"beside the report: {inside} of {len(shown)} figures fall inside the model's 95 % interval.</p>",
-            _table(shown),
-        ]
-        if "check" in charts:
-            parts.append(f"<figure><img alt='{html.escape(ALT_TEXT['check'], quote=True)}' src='{_png(charts['check'])}'></figure>")
-    if trust is not None:
-        parts.append(_trust_html(trust, charts))
-    parts += [
-        "<h2>5. Method in plain language</h2>",
-        METHOD,
-        "<h2>6. Model description (STRESS-DES)</h2>",
-        _stress_des_html(),
-        "</body></html>",
+    ].copy()
+    for col in shown.columns[1:]:
+        percent = "p_" in col or "only" in col
+        shown[col] = shown[col].map(lambda v, percent=percent: "" if pd.isna(v) else (f"{v:+.1%}" if percent else f"{v:+.0f}"))
+    shown.columns = [
+        "scenario",
+        "months gained (median)",
+        "10 %",
+        "90 %",
+        *(f"ΔP by {year}" for year in CONFERENCE_SESSIONS),
+        f"ΔP by {horizon_year}",
+        "only scenario reaches",
+        "months gained where both reach",
     ]
-    return "\n".join(parts)
+    parts = [
+        "<h2>2. Scenario comparison</h2>",
+        "<p>Months gained: baseline date minus scenario date in the same simulated future; futures in which the "
+        "condition is never met count at the horizon. ΔP: change in the probability of meeting the condition "
+        "before the Conference session of that year (1 October).</p>",
+        _table(shown),
+    ]
+    if "comparison" in charts:
+        parts.append(_figure(charts, "comparison"))
+    return parts
+
+
+def _check_section(check: pd.DataFrame, charts: dict[str, object], as_at: dt.date) -> list[str]:
+    """The model run from 2020, observed at the report's date, beside the report."""
+    shown = check.dropna(subset=["median"])[["name", "group", "paragraph", "report", "low", "median", "high", "inside"]].copy()
+    shown["group"] = shown["group"].map(lambda g: "" if pd.isna(g) else str(int(g)))
+    inside = int(shown["inside"].sum())
+    parts = [
+        "<h2>4. Calibration check</h2>",
+        f"<p>The model run from December 2020 on the fitted parameters, observed on {as_at}, "
+        f"beside the report: {inside} of {len(shown)} figures fall inside the model's 95 % interval.</p>",
+        _table(shown),
+    ]
+    if "check" in charts:
+        parts.append(_figure(charts, "check"))
+    return parts
 
 
 def write_report(text: str, path: str | Path) -> Path:
