@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -c "from workbench.experiments.replications import warm_up; print(f'  {warm_up():.0f} s')"
 	touch $(STAMP)
 
-.PHONY: setup forecast test test-fast lint docs baseline bench findings fuzz start-check lab app briefing
+.PHONY: setup forecast test test-fast durations lint docs baseline bench findings fuzz start-check lab app briefing
 setup: $(STAMP)
 
 forecast: $(STAMP)
@@ -31,9 +31,14 @@ forecast: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
 
-# The inner loop: everything but the tests that start processes or run many replications (under a minute on 2 cores).
+# The inner loop: every test measured under half a second (tests/durations.json), none that starts a
+# process; a test of it that takes over 5 s fails (tests/fast_lane.py).  Under a minute on 2 cores.
 test-fast: $(STAMP)
-	$(VENV)/bin/python -m pytest -m "not slow and not subprocess" -q
+	WORKBENCH_FAST_LANE=1 $(VENV)/bin/python -m pytest -m "not slow and not subprocess" -q
+
+# Measure every test's duration again (the whole suite), which chooses the fast lane.
+durations: $(STAMP)
+	WORKBENCH_RECORD_DURATIONS=1 $(VENV)/bin/python -m pytest -q
 
 # The documentation site (tutorial, how-to guides, reference generated from the code, explanations) in results/site/.
 docs: $(STAMP)
@@ -51,7 +56,7 @@ baseline: $(STAMP)
 	$(VENV)/bin/python tests/regression.py --update
 
 bench: $(STAMP)
-	$(VENV)/bin/python benchmarks/bench.py $(ARGS)
+	$(VENV)/bin/python benchmarks/bench.py --write $(ARGS)
 
 # The long fuzzing mode (not in CI): 10,000 generated inputs per loader, with hypothesis's counts.
 fuzz: $(STAMP)

@@ -11,8 +11,9 @@ from workbench.inputs.observations import latest_snapshot
 from workbench.inputs.parameters import Parameters
 from workbench.simulation.streams import replication_seeds
 
-#: A skipped test fails the run when WORKBENCH_NO_SKIPS is set, as .ci/run sets it (tests/no_skips.py).
-pytest_plugins = ["no_skips"]
+#: A skipped test fails the run when WORKBENCH_NO_SKIPS is set, as .ci/run sets it (tests/no_skips.py);
+#: the fast lane is chosen by measured duration and held to it (tests/fast_lane.py).
+pytest_plugins = ["no_skips", "fast_lane"]
 
 #: The project folder (the README's commands run here) and the shipped scenario files.
 ROOT = PROJECT_ROOT

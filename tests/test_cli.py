@@ -113,14 +113,17 @@ def test_summaries_only_and_the_simpy_engine_give_the_same_numbers(tmp_path):
     assert json.loads((tmp_path / "slow" / "manifest.json").read_text())["engine"] == "simpy"
 
 
-def test_the_command_line_offers_exactly_the_runners_engines():
-    from workbench.experiments.setup import ENGINES
+def test_every_option_says_its_default_from_the_library():
+    """--help gives each default, and the defaults are the library's own (here: plan's search, the calibration budget)."""
+    from workbench.analysis.plan import PlanSearch
     from workbench.faces.cli import build_parser
+    from workbench.inference.calibrate import Budget
 
-    parser = build_parser()
-    for command in ("forecast", "calibrate", "compare", "report"):
-        action = next(a for a in parser._subparsers._group_actions[0].choices[command]._actions if a.dest == "engine")
-        assert tuple(action.choices) == ENGINES, command
+    commands = build_parser()._subparsers._group_actions[0].choices
+    plan_help, calibrate_help = commands["plan"].format_help(), commands["calibrate"].format_help()
+    assert f"(default: {PlanSearch().trials})" in plan_help and f"(default: {PlanSearch().earliest_start})" in plan_help
+    assert f"(default: {Budget().population})" in " ".join(calibrate_help.split())
+    assert "(default: None)" not in plan_help and "(default: False)" not in plan_help
 
 
 def test_the_installed_command_starts():

@@ -10,12 +10,13 @@ import math
 import numpy as np
 
 from workbench.core.timeline import to_day
+from workbench.inputs.levers import COUNTED_STAGES as STAGES_A_CONDITION_COUNTS
 from workbench.inputs.levers import Condition
 from workbench.inputs.parties import Pairings
 from workbench.simulation.schema import RunRecord, Stage
 
 #: The stage a condition counts, by its name in scenario files.
-COUNTED_STAGES = {"completed": Stage.COMPLETED, "summaries": Stage.SUMMARIES, "lists": Stage.LISTS}
+COUNTED_STAGES = {name: Stage[name.upper()] for name in STAGES_A_CONDITION_COUNTS}
 
 
 def crossing_day(record: RunRecord, pairings: Pairings, groups: tuple[int, ...], stage: Stage, share: float) -> float:

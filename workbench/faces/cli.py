@@ -1048,15 +1048,14 @@ def _plan_arguments(p: argparse.ArgumentParser) -> None:
 
 def _decision_arguments(p: argparse.ArgumentParser) -> None:
     from workbench.core.timeline import HEADLINE_SESSION
+    from workbench.inputs.levers import COUNTED_STAGES
 
     _planning_arguments(p, 500)
     p.add_argument("--session", type=int, choices=_sessions(), default=HEADLINE_SESSION, help="met before this session")
     p.add_argument("--probability", type=float, default=0.5, help="required probability")
     p.add_argument("--package", type=Path, action="append", help="a scenario file whose levers to add (repeatable; e.g. a plan's package)")
     p.add_argument("--groups", type=int, nargs="+", choices=(1, 2, 3), default=[1], help="groups counted")
-    p.add_argument(
-        "--counted-stage", choices=("completed", "summaries", "lists"), default="completed", help="the stage a review must reach to count"
-    )
+    p.add_argument("--counted-stage", choices=COUNTED_STAGES, default=COUNTED_STAGES[0], help="the stage a review must reach to count")
     p.add_argument("--decided-at", type=int, choices=_sessions(), help="the session deciding (default: the new rule counts from now)")
     p.add_argument("--output", type=Path, default=Path("results/decision"), help="where the results are written")
 

@@ -21,6 +21,7 @@ from workbench.faces.plots import frontier_chart
 from workbench.faces.text import format_plan
 from workbench.inputs.effort import load_effort
 from workbench.inputs.posterior import Posterior
+from workbench.inputs.scenarios import scenario_table, scenario_text
 
 #: Search sizes a planner picks from: (candidates, runs each, runs verifying each frontier package, minutes at most).
 SEARCH_SIZES = {
@@ -182,7 +183,8 @@ class PlanTab:
         path = unique_path(self.save_folder, f"{name}-before-{self.result.target.before.year}")
         verified = self.result.frontier.set_index("name").loc[name, "probability_verified"]
         description = f"meets the condition before {self.result.target.label} in {verified:.0%} of verified runs"
-        path.write_text(package.scenario_toml(self.effort, f"{name}: {package.describe()}"[:120], description), encoding="utf-8")
+        scenario = package.scenario(self.effort, f"{name}: {package.describe()}"[:120])
+        path.write_text(scenario_text(scenario_table(scenario), f"Written by the planning tab: {description}"), encoding="utf-8")
         self._say(
             self.lang.gettext("saved {file} in {folder}: load it in the Scenario tab").format(file=path.name, folder=self.save_folder)
         )

@@ -188,7 +188,7 @@ def met_by_date_chart(thresholds: dict[str, pd.DataFrame], horizon, sessions: di
         )
     ax.set_ylim(0, 100)
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter())
-    ax.set_ylabel(_("simulated futures meeting the condition"))
+    ax.set_ylabel(_("simulated futures meeting the condition"), fontsize=8)
     ax.set_xlabel(_("date"))
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, loc="center left")

@@ -154,6 +154,11 @@ def check_staffing(officers: int, levers: Levers, source: str = "scenario") -> N
         )
 
 
+#: The stages the Conference's condition may count reviews at (¶25): completed, or an earlier stage
+#: reached (the names of Stage, in lower case).
+COUNTED_STAGES = ("completed", "summaries", "lists")
+
+
 @dataclass(frozen=True)
 class Condition:
     """When the next cluster may start (¶25), possibly changed by the Conference.
@@ -303,8 +308,8 @@ def parse_condition(table: object, source: str) -> Condition:
     ):
         raise InputError(source, "condition.groups", f"{groups!r}", "a list of groups, e.g. [1] or [1, 2, 3]")
     stage = table.get("counted_stage", "completed")
-    if stage not in ("completed", "summaries", "lists"):
-        raise InputError(source, "condition.counted_stage", f"{stage!r}", '"completed", "summaries" or "lists"')
+    if stage not in COUNTED_STAGES:
+        raise InputError(source, "condition.counted_stage", f"{stage!r}", ", ".join(f'"{s}"' for s in COUNTED_STAGES))
     decided = table.get("decided_at")
     if decided is None:
         decided_date = None

@@ -123,7 +123,9 @@ _SAQ_BUCKETS = np.array([(_C[name], lo, hi) for name, lo, hi in SAQ_LATENESS_BUC
 _FEEDBACK_BUCKETS = np.array([(_C[name], over, np.inf) for name, over in FEEDBACK_LATE_OVER])
 _LISTS_BUCKETS = np.array([(_C[name], months(lo), months(hi)) for name, lo, hi in LISTS_AGE_BUCKETS])
 N_CATEGORIES = len(CATEGORIES)
-SAQ, WRITTEN_FEEDBACK, LISTS, SUMMARIES, COMPLETED = (
+NOMINATIONS, CONSULTATION, SAQ, WRITTEN_FEEDBACK, LISTS, SUMMARIES, COMPLETED = (
+    int(Stage.NOMINATIONS),
+    int(Stage.CONSULTATION),
     int(Stage.SAQ),
     int(Stage.WRITTEN_FEEDBACK),
     int(Stage.LISTS),
@@ -153,8 +155,8 @@ def _count_review(out, d, g, stage, day, entered, deadline, languages, lateness)
     """One review of group ``g`` in ``stage`` on ``day``, in every category it belongs to."""
     if stage == -1:
         _count(out, d, g, C_NOT_STARTED)
-    elif stage <= 1:  # nominations or ready: not commenced (¶15, ¶23)
-        _count(out, d, g, C_HELD_UP if stage == 0 else C_READY)
+    elif stage in (NOMINATIONS, CONSULTATION):  # not commenced (¶15, ¶23)
+        _count(out, d, g, C_HELD_UP if stage == NOMINATIONS else C_READY)
         _count(out, d, g, C_NOT_COMMENCED)
     elif stage == SAQ:
         _count(out, d, g, C_SAQ)

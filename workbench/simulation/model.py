@@ -43,6 +43,22 @@ from workbench.simulation.traits import party_traits
 Process = Generator[Any, Any, None]
 
 
+class _Asked:
+    """The rules the processes ask at every step (predicates, counts, the Secretariat's decisions:
+    no draws), run as the Python they are written in.  Calling compiled code from Python costs a
+    few microseconds, and these are asked thousands of times a replication (they made the SimPy
+    model eight times slower); the same source runs compiled in the engine.  The rules that draw
+    run compiled in both engines, so that their numbers agree to the last bit."""
+
+    def __getattr__(self, name: str) -> Any:
+        rule = getattr(rules, name).py_func
+        setattr(self, name, rule)
+        return rule
+
+
+asked = _Asked()
+
+
 class Secretariat:
     """UNODC's review team: a few officers, each organizing one thing at a time (¶42-43).
 
@@ -58,10 +74,10 @@ class Secretariat:
         self.desks = np.zeros(rules.N_DESK_COUNTS, dtype=np.int64)
         self.queue = np.empty(n_reviews, dtype=np.int64)
         self.called: dict[int, simpy.Event] = {}  # reviews in the queue, and the event that calls each
-        change = rules.staffing_change(lever_arrays)
-        rules.secretariat_opens(self.desks, officers, change)
+        change = asked.staffing_change(lever_arrays)
+        asked.secretariat_opens(self.desks, officers, change)
         if change:
-            env.process(self._staffing_change(change, rules.staffing_day(lever_arrays)))
+            env.process(self._staffing_change(change, asked.staffing_day(lever_arrays)))
 
     def _staffing_change(self, change: int, day: float) -> Process:
         yield self.env.timeout(max(0.0, day - self.env.now))  # its start date, or at once if that has passed
@@ -69,16 +85,16 @@ class Secretariat:
             for _ in range(change):
                 self._desk_freed()
         else:
-            rules.officers_leave(self.desks, -change)
+            asked.officers_leave(self.desks, -change)
 
     def _desk_freed(self) -> None:
-        called = rules.desk_freed(self.desks, self.queue)
+        called = asked.desk_freed(self.desks, self.queue)
         if called >= 0:
             self.called.pop(called).succeed()
 
     def assist(self, review: int, duration_days: float) -> Process:
         """Take one officer for ``duration_days``, queueing first come first served."""
-        if not rules.officer_requested(self.desks, self.queue, review):
+        if not asked.officer_requested(self.desks, self.queue, review):
             self.called[review] = self.env.event()
             yield self.called[review]
         yield self.env.timeout(duration_days)
@@ -169,7 +185,7 @@ class Party:
         stream = self.stream("replacement")
         while True:
             yield self.env.timeout(stream.draw(rules.replacement_gap, model.P))
-            if not rules.replacement_matters(model.open_reviews_of, self.index):
+            if not asked.replacement_matters(model.open_reviews_of, self.index):
                 return  # nothing left that a replacement could affect
             handover = model.record_replacement(self.index)
             self.in_handover = True
@@ -209,7 +225,7 @@ class Review:
 
     # --- the mechanics every stage shares --------------------------------------------
     def all_in_place(self) -> bool:
-        return bool(rules.all_in_place(self.model.has_focal_point, self.model.in_handover, *self.positions))
+        return bool(asked.all_in_place(self.model.has_focal_point, self.model.in_handover, *self.positions))
 
     def wait_for_focal_points(self) -> Process:
         """Block while any of the three focal points is missing or handing over."""
@@ -219,7 +235,7 @@ class Review:
     def work(self, duration_days: float) -> Process:
         """Spend ``duration_days`` of progress, paused whenever a focal point is not in place."""
         remaining = duration_days
-        while rules.work_left(remaining):
+        while asked.work_left(remaining):
             yield from self.wait_for_focal_points()
             started = self.env.now
             self._working = True
@@ -277,10 +293,10 @@ class Review:
         rounds, since = rules.redraws_before(age_days, P)
         waiting_since = self.env.now - since
         has_focal_point = self.model.has_focal_point
-        while not rules.all_nominated(has_focal_point, *self.positions):
+        while not asked.all_nominated(has_focal_point, *self.positions):
             pending = self.env.all_of([p.focal_point for p in self.members if not p.has_focal_point])
             patience_ends, delay = math.inf, 0.0
-            if rounds < rules.REDRAWS_ALLOWED and rules.redraw_wanted(has_focal_point, *self.positions[1:]):
+            if rounds < rules.REDRAWS_ALLOWED and asked.redraw_wanted(has_focal_point, *self.positions[1:]):
                 patience_ends, delay = rules.redraw_schedule(waiting_since, self.group, *self.positions, P, levers)
             if not math.isfinite(patience_ends):
                 yield pending
@@ -356,7 +372,7 @@ class Mechanism:
         self.responsiveness = np.array(responsiveness, dtype=float)
         self.parties = [Party(self, p, bool(silent[p])) for p in range(pairings.n_parties)]
         for p, party in enumerate(self.parties):
-            if focal_point_at_start(self.nominated_at[p]):
+            if focal_point_at_start.py_func(self.nominated_at[p]):
                 party.have_focal_point()
                 party.experts.succeed()
         self.reviews = [self._review(r) for r in range(pairings.n_reviews)]
@@ -379,7 +395,7 @@ class Mechanism:
         self.handovers: list[tuple[int, float, float]] = []
         self.events = 0
         self.tally = np.zeros(rules.N_TALLY, dtype=np.int64)
-        rules.tally_start(self.tally, initial.review_stage.astype(np.int64), pairings.group.astype(np.int64))
+        asked.tally_start(self.tally, initial.review_stage.astype(np.int64), pairings.group.astype(np.int64))
         self.threshold_day = math.nan
         self.all_completed = self.env.event()
 
@@ -408,7 +424,7 @@ class Mechanism:
             if stage == Stage.COMPLETED:
                 review.stage = Stage.COMPLETED
                 continue
-            age = age_at_start(initial.review_entered[r, stage], initial.day) if stage >= 0 else 0.0
+            age = age_at_start.py_func(initial.review_entered[r, stage], initial.day) if stage >= 0 else 0.0
             review.process = self.env.process(review.life(stage, age))
 
     # --- bookkeeping called by the processes ----------------------------------------
@@ -422,7 +438,7 @@ class Mechanism:
         return len(self.handovers) - 1
 
     def review_completed(self, review: Review) -> None:
-        if rules.review_completed(self.tally, self.open_reviews_of, review.group, *review.positions, self.P):
+        if asked.review_completed(self.tally, self.open_reviews_of, review.group, *review.positions, self.P):
             self.threshold_day = self.env.now
         if self.tally[rules.TALLY_OPEN] == 0:
             self.all_completed.succeed()
