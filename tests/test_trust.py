@@ -23,8 +23,14 @@ def _forecast(out: Path, *extra, **kw):
     return subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600, **kw)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_killed_forecast_leaves_the_previous_result_intact(tmp_path, sig):
+@pytest.mark.parametrize(
+    "sig,after",
+    [(signal.SIGINT, 2.0), (signal.SIGTERM, 2.0), (signal.SIGINT, 0.4), (signal.SIGINT, 1.2), (signal.SIGTERM, 1.6)],
+    ids=["SIGINT", "SIGTERM", "SIGINT-early", "SIGINT-loading", "SIGTERM-loading"],
+)
+def test_killed_forecast_leaves_the_previous_result_intact(tmp_path, sig, after):
+    """At any moment: while Numba loads the compiled code, or inside a replication (a stop raised
+    inside a compiled call once crashed the process, or ended it with a SystemError)."""
     out = tmp_path / "fc"
     first = _forecast(out, "--replications", "4", "--workers", "1")
     assert first.returncode == 0, first.stderr
@@ -49,7 +55,7 @@ def test_killed_forecast_leaves_the_previous_result_intact(tmp_path, sig):
     proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     started = proc.stderr.readline()  # the run has begun (imports done, handlers installed)
     assert "running 400 replications" in started
-    time.sleep(2.0)  # well into the replications, long before they finish
+    time.sleep(after)  # into the loading or the replications, long before they finish
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err

@@ -1,3 +1,3 @@
 """The workbench's version, recorded in every manifest and provenance file."""
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbench.core import interrupts
 from workbench.core.timeline import DAYS_PER_YEAR, month_starts, to_day, to_timestamps
 from workbench.experiments.condition import condition_day
 from workbench.experiments.setup import ReplicationStart, Setup, default_setup, replication_start, simulate, start_key
@@ -115,7 +116,11 @@ def _run_chunk(
     key = start_key(setup)
     out = []
     for i in replications:
-        record, pairings, params = simulate(setup, seeds[i], STARTS.start(setup, key, seed, i, seeds[i]))
+        # A stop asked for takes effect between replications: raised inside a compiled call (by the
+        # signal handler, while Numba checks the arguments or boxes the result) it ends the process
+        # with a SystemError or a crash instead of a clean stop.
+        with interrupts.deferred():
+            record, pairings, params = simulate(setup, seeds[i], STARTS.start(setup, key, seed, i, seeds[i]))
         threshold = condition_day(record, pairings, setup.condition, setup.start_day, params.completion_share)
         out.append(
             ReplicationOutput(
@@ -186,6 +191,7 @@ def run_replications(
     workers = default_workers() if workers is None else max(1, min(int(workers), default_workers()))
     workers = min(workers, replications)
     month_dates = month_starts(setup.start_date, setup.horizon)
+    load_compiled_code()
 
     started = time.perf_counter()
     n_chunks = chunk_count(replications, workers, scheduler)
@@ -273,15 +279,25 @@ def _tabulate(
     )
 
 
-def _load_compiled_code() -> None:
+_compiled_code_loaded = False
+
+
+def load_compiled_code() -> None:
     """Run what a chunk of replications runs, briefly, from the report and from 2020: the compiled
-    code it calls is then loaded in this process (and in any worker forked from it)."""
-    for start in ("report", "history"):
-        setup = default_setup(start=start, horizon=dt.date(2021, 1, 1) if start == "history" else dt.date(2024, 6, 1))
-        _run_chunk(setup, 0, [0], month_starts(setup.start_date, setup.horizon), keep_events=False, keep_monthly=False)
+    code it calls is then loaded in this process (and in any worker forked from it).  Once per
+    process, and whole: a Ctrl-C or SIGTERM in the middle of Numba loading machine code could
+    leave it broken (a crash, not a clean stop), so a stop asked for meanwhile takes effect after."""
+    global _compiled_code_loaded
+    if _compiled_code_loaded:
+        return
+    with interrupts.deferred():
+        for start in ("report", "history"):
+            setup = default_setup(start=start, horizon=dt.date(2021, 1, 1) if start == "history" else dt.date(2024, 6, 1))
+            _run_chunk(setup, 0, [0], month_starts(setup.start_date, setup.horizon), keep_events=False, keep_monthly=False)
+        _compiled_code_loaded = True
 
 
-load_before_forking(_load_compiled_code)
+load_before_forking(load_compiled_code)
 
 
 def warm_up() -> float:

@@ -901,7 +901,7 @@ def _start_check_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _calibrate_arguments(p: argparse.ArgumentParser) -> None:
-    from workbench.inference.calibrate import Budget, CalibrationSettings
+    from workbench.inference.settings import Budget, CalibrationSettings
 
     budget, settings = Budget(), CalibrationSettings()
     p.add_argument("--population", type=_positive, default=budget.population, help="particles per generation")

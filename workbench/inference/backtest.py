@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.inference.calibrate import Budget, Calibration, CalibrationSettings
 from workbench.inference.diagnostics import simulate_observations
+from workbench.inference.settings import Budget, CalibrationSettings
 from workbench.inference.simulator import CONSTANT_FIGURES, Simulator
 from workbench.inference.structures import ALL_STRUCTURES, Structure
 from workbench.inputs.observations import Snapshot, groups_report
@@ -162,6 +162,8 @@ def rolling_origin(
             fitted = [s for s in snapshots if s.as_at <= cutoff]
             later = [s for s in snapshots if s.as_at > cutoff]
             progress(f"rolling origin: fitting on {len(fitted)} snapshot(s) up to {cutoff}, scoring {len(later)} later one(s)")
+            from workbench.inference.calibrate import Calibration  # pyabc: only where a fit is made
+
             result = Calibration(
                 CalibrationSettings(budget, seed=seed + k, structures=structures),
                 db=Path(tmp) / f"cutoff-{cutoff}.db",

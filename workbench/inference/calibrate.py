@@ -27,7 +27,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,46 +44,18 @@ from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION
 from workbench.experiments.setup import Setup
 from workbench.experiments.workers import default_workers
 from workbench.inference.pyabc_parts import CholeskyTransition, OrderedSampler, box_prior, model_kernels
+from workbench.inference.settings import Budget, CalibrationSettings
 from workbench.inference.simulator import Simulator, from_sampling_scale
-from workbench.inference.structures import ALL_STRUCTURES, Structure
-from workbench.inputs.observations import DEFAULT_DIR as OBSERVATIONS_DIR
+from workbench.inference.structures import Structure
 from workbench.inputs.observations import Snapshot, load_observations
 from workbench.inputs.parameters import Parameters
-from workbench.inputs.priors import DEFAULT_PRIORS, Priors, load_priors
+from workbench.inputs.priors import Priors, load_priors
 
 DEFAULT_OUTPUT = POSTERIOR_DIR
 DEFAULT_DB = RUN_DATABASE
+DEFAULT_SETTINGS = CalibrationSettings()  # the shipped calibration's
 
-
-@dataclass(frozen=True)
-class Budget:
-    """The shipped settings: 2000 particles (eight structures share them; with 500, whole
-    structures died out by chance within five generations); generations until the forecast
-    the posterior gives (P not met by 2060, P met before the 2030 session, on
-    ``watch_replications`` runs) moves by less than ``headline_tolerance`` three times in a row, or epsilon falls by less than
-    ``min_epsilon_drop`` from one to the next (converged), at most ``generations`` of them, and
-    none that would pass ``max_minutes``."""
-
-    population: int = 2000
-    generations: int = 20
-    max_minutes: float = 14.0
-    min_epsilon_drop: float = 0.03
-    watch_replications: int = 2000  # forecast runs per generation to watch the headline (0: do not watch)
-    headline_tolerance: float = 0.02  # converged once the headline moves less than this three times in a row
-
-    def __post_init__(self) -> None:
-        if self.population < 10:
-            raise InputError("--population", "population", f"{self.population} is too small", "at least 10")
-        if self.generations < 1:
-            raise InputError("--generations", "generations", f"{self.generations}", "at least 1")
-        if not self.max_minutes > 0:
-            raise InputError("--max-minutes", "max_minutes", f"{self.max_minutes}", "more than 0")
-        if not 0 <= self.min_epsilon_drop < 1:
-            raise InputError("--min-epsilon-drop", "min_epsilon_drop", f"{self.min_epsilon_drop}", "0 to less than 1")
-        if self.watch_replications < 0:
-            raise InputError("--watch-replications", "watch_replications", f"{self.watch_replications}", "0 (off) or more")
-        if not 0 < self.headline_tolerance < 1:
-            raise InputError("--headline-tolerance", "headline_tolerance", f"{self.headline_tolerance}", "more than 0 and less than 1")
+__all__ = ["Budget", "Calibration", "CalibrationResult", "CalibrationSettings", "export_posterior", "posterior_summary"]
 
 
 def _snapshot_digest(snapshot: Snapshot) -> str:
@@ -128,22 +100,6 @@ def _progress_line(t: int, eps: float, accepted: int, evaluations: int, elapsed:
     return f"generation {t}: epsilon {eps:.4g}, acceptance {accepted}/{evaluations} = {rate:.1%}, elapsed {elapsed / 60:.1f} min{tail}"
 
 
-@dataclass(frozen=True)
-class CalibrationSettings:
-    """What a calibration fits, to what, and for how long: what its run database records."""
-
-    budget: Budget = field(default_factory=Budget)
-    seed: int = 2024  # the shipped posterior's
-    structures: tuple[Structure, ...] = ALL_STRUCTURES
-    observations_dir: Path = OBSERVATIONS_DIR
-    priors_path: Path = DEFAULT_PRIORS
-    engine: str = "compiled"  # or "simpy": the same statistics, slower
-
-    def __post_init__(self) -> None:
-        if not self.structures:
-            raise InputError("structures", "(list)", "no structure to fit", "at least one structure")
-
-
 class Calibration:
     """ABC-SMC with model selection over the settings' structures, kept in a run database.
 
@@ -158,7 +114,7 @@ class Calibration:
 
     def __init__(
         self,
-        settings: CalibrationSettings = CalibrationSettings(),
+        settings: CalibrationSettings = DEFAULT_SETTINGS,
         db: str | Path = DEFAULT_DB,
         workers: int | None = None,
         scheduler: str | None = None,

@@ -174,7 +174,8 @@ class Run(NamedTuple):
 
 
 class Outcome(NamedTuple):
-    """What :func:`run_mechanism` hands back: whether the run finished, then the record's fields."""
+    """What :func:`run_mechanism` hands back (as a plain tuple in this order): whether the run
+    finished, then the record's fields."""
 
     finished: bool
     end_day: float
@@ -796,7 +797,10 @@ def run_mechanism(key, P, levers, start, horizon_day, room):
         clear(run.calendar)
     finished, end_day = _loop(run, P, levers, now, end_day, room)
     parties, reviews = run.parties, run.reviews
-    return Outcome(
+    # A plain tuple in Outcome's order, made an Outcome by the caller: boxing a NamedTuple runs its
+    # Python constructor, and a Ctrl-C pending there raises inside Numba's boxing and crashes the
+    # process (a segmentation fault instead of a clean stop).
+    return (
         finished,
         end_day,
         reviews.entered,
@@ -844,7 +848,7 @@ def run_compiled(
     P = pack_parameters(params, int(np.sum(pairings.group == 1)))
     start = engine_start(pairings, initial, responsiveness, silent)
     while True:  # a run that ran out of room has made more (in ROOM) and is run again, drawing the same numbers
-        out = run_mechanism(streams.key, P, lever_arrays, start, float(horizon_day), ROOM)
+        out = Outcome(*run_mechanism(streams.key, P, lever_arrays, start, float(horizon_day), ROOM))
         if out.finished:
             return RunRecord(
                 start_day=initial.day,

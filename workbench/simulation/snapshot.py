@@ -513,6 +513,13 @@ def _place_languages_and_replacements(seed: np.uint64, used: int, at: Placement,
 
 
 @njit(cache=True)
+def _placed(at: Placement) -> tuple[np.ndarray, ...]:
+    """What the placement hands back to Python, as a plain tuple: boxing a NamedTuple runs its Python
+    constructor, where a pending Ctrl-C raises inside Numba's boxing and crashes the process."""
+    return at.stage, at.entered, at.deadline, at.lateness, at.languages, at.nominated_at, at.replaced
+
+
+@njit(cache=True)
 def _place(
     seed: np.uint64,
     group: np.ndarray,
@@ -524,7 +531,7 @@ def _place(
     lists_by_group: np.ndarray,
     lists_ages: np.ndarray,
     deadlines: tuple[float, float, float],
-) -> tuple[Placement, int, int]:
+) -> tuple[tuple[np.ndarray, ...], int, int]:
     """The report's state, placed step by step from one stream: each review's stage, entries and
     deadlines, SAQ lateness, languages, who is silent and who has replaced a focal point; and an
     error code (E_*) with the count at fault."""
@@ -538,13 +545,13 @@ def _place(
     if error == E_NONE:
         error, counted, used = _place_saq_and_consultations(seed, used, at, group, counts, saq_due, day0)
     if error != E_NONE:
-        return at, error, counted
+        return _placed(at), error, counted
     used = _place_saq_history(seed, used, at, counts, feedback_due, saq_due)
     used = _place_languages_and_replacements(seed, used, at, counts)
     for r in range(group.shape[0]):
         if at.stage[r] < 0:
-            return at, E_UNPLACED, -1
-    return at, E_NONE, -1
+            return _placed(at), E_UNPLACED, -1
+    return _placed(at), E_NONE, -1
 
 
 def _parties(
@@ -587,7 +594,7 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
     members = np.column_stack([pairings.under_review, pairings.reviewers]).astype(np.int64)
     deadlines = (months(params.lists_deadline_months), months(params.feedback_deadline_months), months(params.saq_deadline_months))
     group_start = np.array([figures.group_start[g] for g in (1, 2, 3)])
-    at, error, counted = _place(
+    placed, error, counted = _place(
         streams.global_seed("snapshot_assignment"),
         pairings.group.astype(np.int64),
         members,
@@ -606,15 +613,7 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
         raise InputError(
             snapshot.path, field, _PROBLEMS[error], "counts consistent with each other, the pairings and the group start dates"
         )
-    stage, entered, deadline, lateness, languages, nominated_at, replaced = (
-        at.stage,
-        at.entered,
-        at.deadline,
-        at.lateness,
-        at.languages,
-        at.nominated_at,
-        at.replaced,
-    )
+    stage, entered, deadline, lateness, languages, nominated_at, replaced = placed
     first_involved = first_involvement(pairings, figures.group_start)
     responsiveness, silent = _parties(figures.day0, first_involved, nominated_at, params, streams)
     return InitialState(
