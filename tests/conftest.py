@@ -1,6 +1,7 @@
 """Shared fixtures and paths: the project folder, the shipped snapshot and scenarios, small, fast setups."""
 
 import datetime as dt
+import os
 
 import numpy as np
 import pytest
@@ -14,6 +15,12 @@ from workbench.simulation.streams import replication_seeds
 #: A skipped test fails the run when WORKBENCH_NO_SKIPS is set, as .ci/run sets it (tests/no_skips.py);
 #: the fast lane is chosen by measured duration and held to it (tests/fast_lane.py).
 pytest_plugins = ["no_skips", "fast_lane"]
+
+#: The suite reproduces a forecast made on this day: the shipped scenarios start from the next
+#: month on, and a check that refuses a past start must not begin to fail when the calendar moves.
+#: Subprocesses inherit it.  A test of the calendar's own today sets or removes it itself.
+FORECAST_DAY = dt.date(2026, 12, 2)
+os.environ["WORKBENCH_TODAY"] = FORECAST_DAY.isoformat()
 
 #: The project folder (the README's commands run here) and the shipped scenario files.
 ROOT = PROJECT_ROOT

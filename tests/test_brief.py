@@ -8,7 +8,7 @@ import string
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from workbench.faces.brief import render_brief
@@ -21,13 +21,14 @@ FINDINGS = load_findings()
 
 
 def _extracted() -> set[str]:
-    """Every text marked for translation, as Babel extracts it with the project's babel.cfg."""
+    """Every text marked for translation, as Babel extracts it with the project's babel.cfg: ``_``
+    and ``N_``, and Babel's own keywords, so that a ``lang.gettext(...)`` call is found too."""
     method_map = [
         (line.strip()[1:-1].split(":", 1)[1].strip(), "python")
         for line in (ROOT / "babel.cfg").read_text().splitlines()
         if line.startswith("[python:")
     ]
-    found = extract_from_dir(ROOT, method_map=method_map, keywords={"_": None, "N_": None})
+    found = extract_from_dir(ROOT, method_map=method_map, keywords={**DEFAULT_KEYWORDS, "N_": None})
     return {message for _, _, message, _, _ in found}
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from workbench.core.errors import InputError
-from workbench.core.timeline import DAYS_PER_MONTH, to_day
+from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_MONTH, earliest_start, to_day
 from workbench.experiments.condition import condition_day
 from workbench.experiments.replications import run_replications
 from workbench.experiments.setup import simulate
@@ -29,11 +29,11 @@ from workbench.inputs.levers import (
     Training,
 )
 from workbench.inputs.parameters import Parameters
-from workbench.inputs.scenarios import load_scenario
+from workbench.inputs.scenarios import load_scenario, scenario_table, scenario_text
 from workbench.simulation.stages import Stage
 from workbench.simulation.streams import replication_seeds
 
-from conftest import make_setup
+from conftest import FORECAST_DAY, SCENARIO_FILES, make_setup
 
 START = dt.date(2025, 1, 1)
 HORIZON = dt.date(2045, 1, 1)
@@ -253,16 +253,26 @@ def test_condition_decided_later_keeps_an_earlier_crossing(snapshot):
 
 
 BAD = [
-    ("[levers.redraww]\nstart = 2025-01-01\nafter_months = 12\n", "levers.redraww: unknown lever"),
-    ("[levers.redraw]\nstart = 2020-01-01\nafter_months = 12\n", "levers.redraw.start: 2020-01-01 is before the snapshot date"),
+    ("[levers.redraww]\nstart = 2027-01-01\nafter_months = 12\n", "levers.redraww: unknown lever"),
+    (
+        "[levers.redraw]\nstart = 2025-01-01\nafter_months = 12\n",
+        r"levers.redraw.start: 2025-01-01 is before today, the forecast's date \(2026-12-02\)",
+    ),
+    ("[condition]\nshare = 0.5\ndecided_at = 2026\n", r"condition.decided_at: the 2026 session \(2026-10-01\) is before today"),
+    ("[condition]\nshare = 0.5\ndecided_at = 2026-11-30\n", "condition.decided_at: 2026-11-30 is before today"),
+    ('[scenario]\nallow_past = "yes"\n', "scenario.allow_past: expected true or false"),
+    (
+        "[scenario]\nallow_past = true\n[levers.redraw]\nstart = 2020-01-01\nafter_months = 12\n",
+        "levers.redraw.start: 2020-01-01 is before the snapshot date",
+    ),
     ('[levers.redraw]\nstart = "soon"\nafter_months = 12\n', "levers.redraw.start: expected a date"),
-    ("[levers.redraw]\nstart = 2025-01-01\nafter_months = 0.5\n", "levers.redraw.after_months: 0.5 is out of range"),
-    ('[levers.redraw]\nstart = 2025-01-01\nafter_months = "24 months"\n', "expected a number"),
-    ("[levers.redraw]\nstart = 2025-01-01\n", "no effect given"),
-    ("[levers.redraw]\nstart = 2025-01-01\nafter_months = 12\nwait = 3\n", "levers.redraw.wait: unknown key"),
-    ("[levers.training]\nstart = 2025-01-01\nsaq_factor = 1.5\n", "saq_factor: 1.5 is out of range"),
-    ('[levers.training]\nstart = 2025-01-01\nsaq_factor = 0.8\ntarget = "group 4"\n', "is not a target"),
-    ("[levers.secretariat_staffing]\nstart = 2025-01-01\nofficers_change = 1.5\n", "expected a whole number"),
+    ("[levers.redraw]\nstart = 2027-01-01\nafter_months = 0.5\n", "levers.redraw.after_months: 0.5 is out of range"),
+    ('[levers.redraw]\nstart = 2027-01-01\nafter_months = "24 months"\n', "expected a number"),
+    ("[levers.redraw]\nstart = 2027-01-01\n", "no effect given"),
+    ("[levers.redraw]\nstart = 2027-01-01\nafter_months = 12\nwait = 3\n", "levers.redraw.wait: unknown key"),
+    ("[levers.training]\nstart = 2027-01-01\nsaq_factor = 1.5\n", "saq_factor: 1.5 is out of range"),
+    ('[levers.training]\nstart = 2027-01-01\nsaq_factor = 0.8\ntarget = "group 4"\n', "is not a target"),
+    ("[levers.secretariat_staffing]\nstart = 2027-01-01\nofficers_change = 1.5\n", "expected a whole number"),
     ("[condition]\nshare = 70\n", "condition.share: 70 is not a share"),
     ("[condition]\nshare = 0.5\ndecided_at = 2027\n", "not a Conference session year"),
     ('[condition]\ncounted_stage = "feedback"\n', "condition.counted_stage"),
@@ -314,10 +324,42 @@ def test_a_lever_naming_parties_needs_the_real_pairing_list_and_names_in_it(tmp_
     assert default_setup(levers=_named((pairings.parties[0],)), pairings=pairings).levers.handover_protocol is not None
 
 
+def test_an_option_in_the_past_is_refused_with_a_way_to_ask_for_a_hindcast(tmp_path):
+    path = tmp_path / "late.toml"
+    path.write_text("[levers.redraw]\nstart = 2025-01-01\nafter_months = 12\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    assert err.value.allowed == "on or after 2026-12-02; or allow_past = true in [scenario] for a hindcast"
+    # The same file made on an earlier day, as `reproduce` reads a manifest's scenario, is fine.
+    assert load_scenario(path, made_on=dt.date(2024, 12, 1)).levers.redraw.start == dt.date(2025, 1, 1)
+    # A hindcast asks for it, and may then start anywhere from the snapshot date; writing keeps it.
+    path.write_text("[scenario]\nallow_past = true\n" + path.read_text(), encoding="utf-8")
+    hindcast = load_scenario(path)
+    assert hindcast.allow_past and hindcast.levers.redraw.start == dt.date(2025, 1, 1)
+    again = tmp_path / "again.toml"
+    again.write_text(scenario_text(scenario_table(hindcast)), encoding="utf-8")
+    assert load_scenario(again) == dataclasses.replace(hindcast, path=again.resolve())
+
+
+def test_a_condition_can_be_decided_at_a_session_still_to_come(tmp_path):
+    path = tmp_path / "later.toml"
+    path.write_text("[condition]\nshare = 0.5\ndecided_at = 2028\n", encoding="utf-8")
+    assert load_scenario(path).condition.decided == CONFERENCE_SESSIONS[2028]
+
+
+def test_every_shipped_scenario_starts_from_the_forecasts_day_on():
+    for path in SCENARIO_FILES:
+        scenario = load_scenario(path)
+        assert not scenario.allow_past, path.name
+        starts = [lever.start for lever in scenario.levers.active().values()]
+        assert all(start >= earliest_start(FORECAST_DAY) for start in starts), path.name
+        assert scenario.condition.decided is None or scenario.condition.decided > FORECAST_DAY, path.name
+
+
 def test_a_redraw_lever_without_its_patience_is_an_error_not_a_silent_baseline(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text(
-        '[scenario]\nname = "x"\ndescription = "x"\n\n[levers.redraw]\nstart = 2025-01-01\ndelay_months = 2\n', encoding="utf-8"
+        '[scenario]\nname = "x"\ndescription = "x"\n\n[levers.redraw]\nstart = 2027-01-01\ndelay_months = 2\n', encoding="utf-8"
     )
     with pytest.raises(InputError, match="levers.redraw.after_months: missing: without it the lever would never act"):
         load_scenario(path)

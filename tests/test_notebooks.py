@@ -66,13 +66,13 @@ def test_controls_to_settings_to_scenario_file(tmp_path):
     explorer = Explorer(replications=50, folder=tmp_path)
     settings = explorer.settings()
     settings["name"] = "Redraw after a year"
-    settings["levers"]["redraw"].update(enabled=True, after_months=12.0, start=dt.date(2026, 1, 1))
+    settings["levers"]["redraw"].update(enabled=True, after_months=12.0, start=dt.date(2027, 1, 1))
     explorer.apply(settings)
     assert explorer.controls["redraw"]["after_months"].value == 12.0
     path = save_settings(explorer.settings(), tmp_path)
     assert path.name == "redraw-after-a-year.toml"
     loaded = load_scenario(path)
-    assert loaded.levers.redraw == Redraw(dt.date(2026, 1, 1), after_months=12.0, delay_months=3.0)
+    assert loaded.levers.redraw == Redraw(dt.date(2027, 1, 1), after_months=12.0, delay_months=3.0)
     fresh = Explorer(replications=50, folder=tmp_path)
     fresh.load(path)
     assert fresh.settings()["levers"]["redraw"] == explorer.settings()["levers"]["redraw"]
@@ -189,7 +189,7 @@ def test_load_then_save_keeps_every_shipped_scenario_or_says_what_it_cannot_show
 def test_what_the_controls_cannot_show_is_named_and_run_uses_the_file(tmp_path):
     path = tmp_path / "two-groups.toml"
     path.write_text(
-        '[scenario]\nname = "two groups"\n[levers.training]\nstart = 2025-01-01\ntarget = [1, 2]\nsaq_factor = 0.8\n'
+        '[scenario]\nname = "two groups"\n[levers.training]\nstart = 2027-01-01\ntarget = [1, 2]\nsaq_factor = 0.8\n'
         "[parameters]\nsecretariat_officers = 3\n",
         encoding="utf-8",
     )

@@ -109,7 +109,7 @@ def test_every_frontier_package_is_a_scenario_file_forecast_loads(one_lever_plan
 
 def test_an_unreachable_target_says_so_with_the_best_probability():
     setup = make_setup()
-    target = plan_target("2026", 0.5, setup.horizon)  # the 2026 session: nothing can act in time
+    target = plan_target("2028", 0.5, setup.horizon)  # levers from three months before it cannot act in time
     result = plan(
         setup,
         target,
@@ -120,8 +120,8 @@ def test_an_unreachable_target_says_so_with_the_best_probability():
             screen=20,
             verify_replications=20,
             seed=1,
-            start_dates=(dt.date(2025, 1, 1),),
-            earliest_start=dt.date(2025, 1, 1),
+            start_dates=(dt.date(2028, 7, 1),),
+            earliest_start=dt.date(2028, 7, 1),
         ),
         workers=1,
     )

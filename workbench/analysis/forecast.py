@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.provenance import display_path, file_record
-from workbench.core.timeline import CONFERENCE_SESSIONS
+from workbench.core.timeline import CONFERENCE_SESSIONS, today
 from workbench.experiments.replications import Results, run_replications
 from workbench.experiments.setup import DEFAULT_HORIZON, Setup, default_setup
 from workbench.experiments.workers import Progress
@@ -38,16 +38,37 @@ class Forecast:
     scenario: str
     inputs: dict = field(default_factory=dict)  # what `workbench reproduce` needs to rerun it
     by_structure: pd.DataFrame | None = None  # the same forecast on each model structure alone, if asked
+    made_on: dt.date = field(default_factory=today)  # the forecast's date: options act from then on
 
     @property
     def threshold(self) -> pd.DataFrame:
         return self.results.threshold
+
+    def nowcast(self, group: int | None = 1) -> pd.DataFrame:
+        """Where the model believes the reviews stand on the forecast's date (:mod:`workbench.analysis.nowcast`)."""
+        from workbench.analysis.nowcast import nowcast
+
+        return nowcast(self.results.monthly_summary, self.made_on, group)
 
 
 def _quantile_date(days_since_epoch: np.ndarray, q: float) -> pd.Timestamp | None:
     """Empirical quantile of crossing dates; None when it falls among runs past the horizon."""
     value = np.quantile(days_since_epoch, q, method="inverted_cdf")
     return None if not np.isfinite(value) else pd.Timestamp("1970-01-01") + pd.Timedelta(days=float(value))
+
+
+def _median_monte_carlo_range(days: np.ndarray, z: float = 1.96) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """How far the median date could move with other seeds: the dates of ranks n/2 -/+ z*sqrt(n)/2,
+    the order-statistic interval that covers the true median with about 95 % (binomial)."""
+    n = len(days)
+    ordered = np.sort(days)
+    half = z * np.sqrt(n) / 2
+    low, high = max(int(np.floor(n / 2 - half)), 0), min(int(np.ceil(n / 2 + half)), n - 1)
+    return _date_of(ordered[low]), _date_of(ordered[high])
+
+
+def _date_of(day: float) -> pd.Timestamp | None:
+    return None if not np.isfinite(day) else pd.Timestamp("1970-01-01") + pd.Timedelta(days=float(day))
 
 
 def summarize_threshold(threshold: pd.DataFrame, horizon: dt.date, sessions: dict[int, dt.date] = CONFERENCE_SESSIONS) -> dict:
@@ -59,6 +80,7 @@ def summarize_threshold(threshold: pd.DataFrame, horizon: dt.date, sessions: dic
         "replications": n,
         "horizon": horizon.isoformat(),
         "median": _quantile_date(days, 0.5),
+        "median_monte_carlo_95": _median_monte_carlo_range(days),
         "intervals": {label: (_quantile_date(days, lo), _quantile_date(days, hi)) for label, lo, hi in INTERVALS},
         "p_before_session": {year: float(np.mean(threshold["reached"] & (dates < pd.Timestamp(day)))) for year, day in sessions.items()},
         "p_not_within_horizon": float(np.mean(~threshold["reached"])),
@@ -75,6 +97,9 @@ def _fmt(date: pd.Timestamp | None) -> str:
 def summary_table(summary: dict) -> pd.DataFrame:
     """The summary as a two-column table (what the CLI prints and writes)."""
     rows = [("replications", str(summary["replications"])), ("median", _fmt(summary["median"]))]
+    if "median_monte_carlo_95" in summary:
+        lo, hi = summary["median_monte_carlo_95"]
+        rows.append(("median, Monte Carlo range (95%)", f"{_fmt(lo)} to {_fmt(hi)}"))
     for label, (lo, hi) in summary["intervals"].items():
         rows.append((f"{label} interval", f"{_fmt(lo)} to {_fmt(hi)}"))
     for year, p in summary["p_before_session"].items():
@@ -93,6 +118,9 @@ def numeric_summary(summary: dict) -> pd.DataFrame:
         return {"quantity": name, "probability": None, "date": None if value is None else value.date(), "count": None, "note": note}
 
     rows.append(date_row("median", summary["median"]))
+    if "median_monte_carlo_95" in summary:
+        lo, hi = summary["median_monte_carlo_95"]
+        rows += [date_row("median, Monte Carlo range, lower", lo), date_row("median, Monte Carlo range, upper", hi)]
     for label, (lo, hi) in summary["intervals"].items():
         rows += [date_row(f"{label} interval, lower", lo), date_row(f"{label} interval, upper", hi)]
     for year, p in summary["p_before_session"].items():
@@ -168,6 +196,7 @@ def forecast(
     forecast rerun on each model structure of the posterior alone, with the same seed.
     """
     setup = setup or forecast_setup(scenario)
+    made_on = today()
     results = run_replications(
         setup,
         replications,
@@ -183,7 +212,8 @@ def forecast(
         summarize_threshold(results.threshold, setup.horizon),
         _parameters_label(setup, scenario),
         scenario.name,
-        _record(setup, scenario, replications, seed, keep_events),
+        _record(setup, scenario, replications, seed, keep_events, made_on),
+        made_on=made_on,
     )
     posterior = setup.posterior
     if by_structure and posterior is not None and posterior.structure_names():
@@ -216,10 +246,11 @@ def _parameters_label(setup: Setup, scenario: Scenario) -> str:
     return HAND_SET if _hand_set(setup, scenario) else "parameters given by the caller"
 
 
-def _record(setup: Setup, scenario: Scenario, replications: int, seed: int, keep_events: bool) -> dict:
+def _record(setup: Setup, scenario: Scenario, replications: int, seed: int, keep_events: bool, made_on: dt.date) -> dict:
     """The forecast's inputs, as its output folder's manifest records them."""
     pairings, posterior = setup.pairings, setup.posterior
     return {
+        "made_on": made_on.isoformat(),  # the scenario was checked against it: no option before it
         "replications": replications,
         "seed": seed,
         "horizon": setup.horizon.isoformat(),

@@ -35,17 +35,13 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import InputError
-from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_YEAR, HEADLINE_SESSION
+from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_YEAR, HEADLINE_SESSION, earliest_start, today
 from workbench.experiments.replications import run_replications
 from workbench.experiments.setup import Setup
 from workbench.inputs.effort import EffortModel, LeverEffort, load_effort
 from workbench.inputs.levers import LEVER_TYPES, Levers, Target
 from workbench.inputs.scenarios import Scenario
 from workbench.simulation.streams import replication_seeds
-
-#: Decisions taken now act from here: the Conference's 2026 session (October 2026) has passed
-#: when this was written, and a lever needs a few weeks to be set up.
-PLANNING_FROM = dt.date(2027, 1, 1)
 
 #: The target a plan searches for by default: the session the headline asks about.
 DEFAULT_TARGET = str(HEADLINE_SESSION)
@@ -231,19 +227,21 @@ class PlanSearch:
     screen: int = 50
     verify_replications: int = 500
     seed: int = 1
-    earliest_start: dt.date = PLANNING_FROM
+    earliest_start: dt.date = field(default_factory=earliest_start)  # decisions taken now act from the next month
     start_dates: tuple[dt.date, ...] | None = None
 
     def starts(self, setup: Setup, target: PlanTarget) -> list[dt.date]:
         """The start dates searched, checked against the forecast's start and the target."""
         if not 1 <= self.screen <= self.replications:
             raise InputError("plan", "screen", f"{self.screen}", f"1 to the replications ({self.replications})")
-        if self.earliest_start < setup.start_date:
+        # An option is taken from now, and cannot act before the simulated futures begin.
+        not_before, meaning = max((today(), "today"), (setup.start_date, "the forecast's start"))
+        if self.earliest_start < not_before:
             raise InputError(
                 "--earliest-start",
                 "earliest_start",
-                f"{self.earliest_start} is before the forecast's start {setup.start_date}",
-                f"on or after {setup.start_date}",
+                f"{self.earliest_start} is before {meaning} ({not_before})",
+                f"on or after {not_before}",
             )
         if self.earliest_start >= target.before:
             raise InputError(

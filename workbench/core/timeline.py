@@ -47,6 +47,13 @@ def today() -> dt.date:
         raise InputError("WORKBENCH_TODAY", "WORKBENCH_TODAY", f"{given!r} is not a date", "a date such as 2026-12-02") from None
 
 
+def earliest_start(day: dt.date | None = None) -> dt.date:
+    """The first day a lever decided on ``day`` (default: :func:`today`) can act from: the first of
+    the next month, since arranging follow-up, training or a new post takes a few weeks at least."""
+    day = today() if day is None else day
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
 def sessions_after(day: dt.date) -> dict[int, dt.date]:
     """The Conference sessions still to come after ``day``: those at which a decision can yet be taken."""
     return {year: session for year, session in CONFERENCE_SESSIONS.items() if session > day}

@@ -275,8 +275,13 @@ def _page_1(f: dict, lang: Language, snapshot: Snapshot, title: str) -> list[str
         "<p class='meta'>"
         + esc(
             _(
-                "Review Mechanism of the United Nations Convention against Transnational Organized Crime. Data as at {date} (report of the Secretariat; ¶ are its paragraphs). Model version {version}; {n} simulated futures."
-            ).format(date=lang.date(snapshot.as_at), version=f["version"], n=lang.number(n))
+                "Review Mechanism of the United Nations Convention against Transnational Organized Crime. Forecast made on {made_on} from data as at {date} (report of the Secretariat; ¶ are its paragraphs). Model version {version}; {n} simulated futures."
+            ).format(
+                made_on=lang.date(dt.date.fromisoformat(f["made_on"])),
+                date=lang.date(snapshot.as_at),
+                version=f["version"],
+                n=lang.number(n),
+            )
         )
         + "</p>",
         "<p class='lead'>"
@@ -289,6 +294,8 @@ def _page_1(f: dict, lang: Language, snapshot: Snapshot, title: str) -> list[str
                 needed=lang.number(f["condition"]["reviews_needed"]),
                 date=lang.date(snapshot.as_at),
             )
+            + " "
+            + _nowcast_sentence(f, lang)
         )
         + "</p>",
         f"<h2>{esc(heading['when'])}</h2>",
@@ -297,6 +304,24 @@ def _page_1(f: dict, lang: Language, snapshot: Snapshot, title: str) -> list[str
         *_why(f, lang, snapshot),
         "<div class='folio'>1 / 2</div></section>",
     ]
+
+
+def _nowcast_sentence(f: dict, lang: Language) -> str:
+    """What the model believes has happened since the data end (the findings' nowcast of group 1)."""
+    stages = {row["stage"]: row for row in f["nowcast"]["stages"]}
+    done, held = stages["completed"], stages["held_up_by_nominations"]
+    _ = lang.gettext
+    return _(
+        "No status figure has been published since; the model's account of today ({day}): {completed} completed (80 % range {low} to {high}), {held} still held up by nominations ({held_low} to {held_high})."
+    ).format(
+        day=lang.date(dt.date.fromisoformat(f["nowcast"]["as_at"])),
+        completed=lang.number(done["median"]),
+        low=lang.number(done["low"]),
+        high=lang.number(done["high"]),
+        held=lang.number(held["median"]),
+        held_low=lang.number(held["low"]),
+        held_high=lang.number(held["high"]),
+    )
 
 
 def _page_2(f: dict, lang: Language) -> list[str]:

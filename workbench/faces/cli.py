@@ -1061,13 +1061,12 @@ def _decision_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _act_first_arguments(p: argparse.ArgumentParser) -> None:
-    from workbench.analysis.plan import PLANNING_FROM
     from workbench.analysis.priorities import act_first
-    from workbench.core.timeline import HEADLINE_SESSION
+    from workbench.core.timeline import HEADLINE_SESSION, earliest_start
 
     _planning_arguments(p, _default(act_first, "replications"))
     p.add_argument("--session", type=int, choices=_sessions(), default=HEADLINE_SESSION, help="P(met before this session)")
-    p.add_argument("--start", type=_date, default=PLANNING_FROM, help="when the follow-up starts")
+    p.add_argument("--start", type=_date, default=earliest_start(), help="when the follow-up starts")
     p.add_argument("--top", type=_positive, default=10, help="how many to print (all are written)")
     p.add_argument("--output", type=Path, default=Path("results/act-first.csv"), help="where the results are written")
 

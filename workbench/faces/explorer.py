@@ -10,7 +10,6 @@ back, so the logic is testable without a browser.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import math
 import threading
@@ -23,7 +22,7 @@ from workbench.analysis.compare import compare
 from workbench.analysis.forecast import forecast, forecast_setup
 from workbench.core.errors import InputError
 from workbench.core.paths import USER_SCENARIOS_DIR
-from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION, sessions_after, today
+from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION, REPORT_DATE, earliest_start, sessions_after, today
 from workbench.faces.display import show_figure
 from workbench.faces.i18n import language, languages
 from workbench.faces.labels import COUNTED_STAGE_LABELS, EFFECT_LABELS, LEVER_LABELS, TARGET_LABELS
@@ -45,7 +44,6 @@ DEFAULT_EFFECTS = {
     "secretariat_staffing": {"officers_change": 2},
 }
 TARGETS = ("all", "group 1", "group 2", "group 3")
-DEFAULT_START = dt.date(2025, 1, 1)
 
 
 def requested_language(default: str = "en") -> str:
@@ -68,7 +66,7 @@ def default_settings() -> dict:
     return {
         "name": "my scenario",
         "levers": {
-            name: {"enabled": False, "start": DEFAULT_START, "target": "all", **effects} for name, effects in DEFAULT_EFFECTS.items()
+            name: {"enabled": False, "start": earliest_start(), "target": "all", **effects} for name, effects in DEFAULT_EFFECTS.items()
         },
         "condition": {"enabled": False, "share": 0.5, "counted_stage": "completed", "decided_at": next_decision_session()},
     }
@@ -212,7 +210,7 @@ class Explorer:
             _unused, ranges = LEVER_TYPES[name]
             enabled = w.Checkbox(value=False, description=_(LEVER_LABELS[name]), indent=False, layout=w.Layout(width="430px"))
             enabled.add_class(f"wb-lever-{name}")
-            start = w.DatePicker(value=DEFAULT_START, description=_("from"), layout=w.Layout(width="190px"))
+            start = w.DatePicker(value=earliest_start(), description=_("from"), layout=w.Layout(width="190px"))
             target = w.Dropdown(
                 options=[(_(TARGET_LABELS[t]), t) for t in TARGETS], value="all", description=_("for"), layout=w.Layout(width="190px")
             )
@@ -357,10 +355,23 @@ class Explorer:
         )
         self.plan_tab = PlanTab(self._posterior, lambda: self.seed.value, workers, self.save_folder, self.lang)
         self.tabs = w.Tab(children=[self.scenario_tab, self.plan_tab.widget])
+        self.dated = w.HTML(
+            "<p class='wb-dated'>"
+            + html.escape(
+                _("Forecast made on {made_on} from data as at {date}; options can start from {earliest}.").format(
+                    made_on=self.lang.date(today()), date=self.lang.date(REPORT_DATE), earliest=self.lang.date(earliest_start())
+                )
+            )
+            + "</p>"
+        )
         self.tabs.set_title(0, _("Scenario"))
         self.tabs.set_title(1, _("What would it take?"))
         self.widget = w.VBox(
-            [w.HTML("<h3>" + html.escape(_("Scenario explorer: when will 70 % of group 1's reviews be completed?")) + "</h3>"), self.tabs],
+            [
+                w.HTML("<h3>" + html.escape(_("Scenario explorer: when will 70 % of group 1's reviews be completed?")) + "</h3>"),
+                self.dated,
+                self.tabs,
+            ],
             layout=w.Layout(max_width="100%"),
         )
         self.widget.add_class(f"wb-lang-{self.lang.code}")

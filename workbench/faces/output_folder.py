@@ -52,6 +52,8 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
         if res.events is not None:
             res.events.to_csv(staging / "events.csv.gz", index=False, compression=FAST_GZIP)
         summary_table(fc.summary).to_csv(staging / "summary.csv", index=False)
+        if fc.made_on >= res.monthly_summary.dates[0]:
+            nowcast_table(fc).to_csv(staging / "nowcast.csv", index=False)
         if fc.by_structure is not None:
             fc.by_structure.to_csv(staging / "structures.csv", index=False)
         if xlsx:  # the Excel-ready tables: summary in numbers, each run's date, each structure
@@ -61,6 +63,7 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
             write_xlsx(staging / "forecast.xlsx", sheets)
         manifest = {
             "workbench_version": __version__,
+            "made_on": fc.made_on,
             "code_version": code_version(),
             "inputs": fc.inputs,
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -91,6 +94,19 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
     return output
 
 
+def nowcast_table(fc: Forecast) -> pd.DataFrame:
+    """The nowcast of group 1 and of all groups, as ``nowcast.csv`` holds it (see the reference)."""
+    frames = []
+    for group in (1, None):
+        table = fc.nowcast(group)
+        table.insert(0, "group", "all" if group is None else str(group))
+        table.insert(0, "as_at", table.attrs["as_at"].isoformat())
+        frames.append(table)
+    out = pd.concat(frames, ignore_index=True)
+    # Counts are whole reviews; means to a hundredth, their errors to a thousandth.
+    return out.round({"median": 1, "low": 1, "high": 1, "mean": 2, "mean_se": 3})
+
+
 def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, list[str]]:
     """Rerun the forecast recorded in ``output/manifest.json`` and compare its numbers.
 
@@ -115,9 +131,10 @@ def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, lis
                 differences.append(f"threshold.csv column {col}: {len(bad)} replications differ (first: {bad[0]})")
     recorded_summary = pd.read_csv(output / "summary.csv")
     now_summary = summary_table(again.summary)
-    for (_, a), (_, b) in zip(recorded_summary.iterrows(), now_summary.iterrows()):
-        if str(a["value"]) != str(b["value"]):
-            differences.append(f"summary: {a['quantity']}: recorded {a['value']}, now {b['value']}")
+    now_values = dict(zip(now_summary["quantity"], now_summary["value"]))
+    for quantity, value in zip(recorded_summary["quantity"], recorded_summary["value"]):  # by name: later versions add rows
+        if quantity in now_values and str(value) != str(now_values[quantity]):
+            differences.append(f"summary: {quantity}: recorded {value}, now {now_values[quantity]}")
     manifest_summary = manifest.get("summary")
     recorded_manifest: dict = manifest_summary if isinstance(manifest_summary, dict) else {}
     for key in ("p_not_within_horizon", "replications"):
@@ -192,7 +209,10 @@ def read_record(output: Path, manifest_path: Path, inputs: object, checked: Call
             raise InputError(
                 manifest_path, "inputs.horizon", f"{horizon} is not after the snapshot date {snapshot.as_at}", "the horizon recorded"
             )
-        scenario = load_scenario(checked(inputs["scenario"], "scenario")) if inputs["scenario"].get("file") else BASELINE
+        # The scenario is checked as on the day the forecast was made (manifests before 0.7 did not
+        # record it: their options could start from the snapshot date).
+        made_on = dt.date.fromisoformat(inputs["made_on"]) if "made_on" in inputs else snapshot.as_at
+        scenario = load_scenario(checked(inputs["scenario"], "scenario"), made_on) if inputs["scenario"].get("file") else BASELINE
         pairings = load_pairings(checked(inputs["pairings"], "pairings")) if isinstance(inputs["pairings"], dict) else None
         posterior = None
         if inputs["posterior"] is not None:

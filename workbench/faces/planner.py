@@ -10,9 +10,9 @@ import html
 from collections.abc import Callable
 from pathlib import Path
 
-from workbench.analysis.plan import PLANNING_FROM, Plan, PlanSearch, plan, plan_target
+from workbench.analysis.plan import Plan, PlanSearch, plan, plan_target
 from workbench.core.paths import USER_SCENARIOS_DIR
-from workbench.core.timeline import HEADLINE_SESSION, sessions_after
+from workbench.core.timeline import HEADLINE_SESSION, earliest_start, sessions_after
 from workbench.core.translatable import N_
 from workbench.experiments.setup import DEFAULT_HORIZON, default_setup
 from workbench.faces.i18n import Language, language
@@ -64,7 +64,7 @@ class PlanTab:
         style = {"description_width": "initial"}
         self.target = w.Dropdown(
             options=[
-                *((_("before the {year} Conference session").format(year=year), str(year)) for year in sessions_after(PLANNING_FROM)),
+                *((_("before the {year} Conference session").format(year=year), str(year)) for year in sessions_after(earliest_start())),
                 (_("by the end of {year}").format(year=DEFAULT_HORIZON.year), "horizon"),
             ],
             value=str(HEADLINE_SESSION),

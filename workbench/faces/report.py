@@ -277,12 +277,36 @@ def _opening(baseline: Forecast) -> list[str]:
         "<title>UNTOC review Mechanism: projection of the 70 % condition</title>",
         f"<style>{CSS}</style></head><body>",
         "<h1>When will 70 % of group 1's country reviews be completed?</h1>",
-        f"<p class='meta'>Data as at {setup.snapshot.as_at} (report of the Secretariat to the twelfth session, ¶ cited); "
-        f"model version {html.escape(code_version())}; {baseline.results.replications} replications per scenario, seed "
-        f"{baseline.results.seed}; parameters: {html.escape(baseline.parameters_label)}; generated {dt.date.today()}.</p>",
+        f"<p class='meta'>Forecast made on {baseline.made_on} from data as at {setup.snapshot.as_at} (report of the Secretariat "
+        f"to the twelfth session, ¶ cited); model version {html.escape(code_version())}; {baseline.results.replications} "
+        f"replications per scenario, seed {baseline.results.seed}; parameters: {html.escape(baseline.parameters_label)}.</p>",
         f"<p class='headline'>{headline}</p>",
         "<h2>1. Headline projection (baseline)</h2>",
         _table(summary_table(summary)),
+        *_nowcast_section(baseline),
+    ]
+
+
+def _nowcast_section(fc: Forecast) -> list[str]:
+    """Where the model believes group 1's reviews stand on the forecast's date, since no figure is
+    public after the report's."""
+    if fc.made_on < fc.results.monthly_summary.dates[0]:
+        return []
+    from workbench.faces.labels import STAGE_COLUMN_LABELS
+
+    table = fc.nowcast(1)
+    shown = pd.DataFrame(
+        {
+            "stage": [STAGE_COLUMN_LABELS[s] for s in table["stage"]],
+            "median": table["median"].map("{:.0f}".format),
+            "80% range": [f"{lo:.0f} to {hi:.0f}" for lo, hi in zip(table["low"], table["high"])],
+            "mean ± Monte Carlo error": [f"{m:.1f} ± {se:.1f}" for m, se in zip(table["mean"], table["mean_se"])],
+        }
+    )
+    return [
+        f"<p>Nowcast: group 1's reviews on {table.attrs['as_at']:%d %B %Y}, as the simulated futures have them "
+        f"(no status figure is public after {fc.results.setup.report.as_at:%d %B %Y}).</p>",
+        _table(shown),
     ]
 
 

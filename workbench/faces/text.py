@@ -14,7 +14,7 @@ import pandas as pd
 from workbench.analysis.compare import FEW_REPLICATIONS
 from workbench.analysis.forecast import Forecast, summary_table
 from workbench.analysis.plan import Plan
-from workbench.core.timeline import HEADLINE_SESSION
+from workbench.core.timeline import HEADLINE_SESSION, REPORT_DATE
 
 
 def format_forecast(fc: Forecast) -> str:
@@ -29,6 +29,7 @@ def format_forecast(fc: Forecast) -> str:
         )
     lines = [
         rule,
+        f"  forecast made on {fc.made_on} from data as at {setup.report.as_at}",
         f"  start: the report's state as at {setup.report.as_at} | scenario: {fc.scenario} | parameters: {fc.parameters_label}",
         f"  pairings: {'synthetic, drawn per replication' if setup.pairings is None else setup.pairings.source}"
         f" | seed {fc.results.seed} | {fc.results.replications} replications on {fc.results.workers} worker(s)"
@@ -39,7 +40,30 @@ def format_forecast(fc: Forecast) -> str:
     width = max(len(q) for q in table["quantity"])
     lines += [f"  {q:<{width}}  {v}" for q, v in zip(table["quantity"], table["value"])]
     lines.append(f"  (probabilities carry a Monte Carlo standard error of at most {fc.summary['probability_standard_error_max']:.1%})")
+    if fc.made_on >= fc.results.monthly_summary.dates[0]:
+        lines += ["", *format_nowcast(fc.nowcast(1))]
     return "\n".join(lines)
+
+
+def format_nowcast(table: pd.DataFrame) -> list[str]:
+    """Where the model believes the group's reviews stand: one line per stage."""
+    from workbench.faces.labels import STAGE_COLUMN_LABELS
+
+    as_at, group = table.attrs["as_at"], table.attrs["group"]
+    whose = "all groups'" if group is None else f"group {group}'s"
+    lines = [f"  Nowcast: {whose} reviews on {_full(as_at)} (the data end {_full(REPORT_DATE)}; median [80% interval] of the runs)"]
+    width = max(len(label) for label in STAGE_COLUMN_LABELS.values())
+    for row in table.itertuples():
+        lines.append(
+            f"    {STAGE_COLUMN_LABELS[row.stage]:<{width}}  {row.median:4.0f}  {f'[{row.low:.0f}-{row.high:.0f}]':<9}"
+            f"  mean {row.mean:5.1f} ± {row.mean_se:.1f}"
+        )
+    return lines
+
+
+def _full(day: dt.date) -> str:
+    """A date as a reader writes it: 1 December 2026."""
+    return f"{day.day} {day:%B %Y}"
 
 
 def format_structure_table(table: pd.DataFrame) -> str:

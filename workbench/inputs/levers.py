@@ -17,9 +17,32 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from workbench.core.errors import InputError
-from workbench.core.timeline import CONFERENCE_SESSIONS, to_day
+from workbench.core.timeline import CONFERENCE_SESSIONS, REPORT_DATE, to_day
+
+
+class StartBound(NamedTuple):
+    """The earliest day a scenario's levers and decisions may start, and what that day is (for
+    the message): today for a forecast's options, the snapshot date for a hindcast."""
+
+    day: dt.date
+    meaning: str
+    otherwise: str = ""  # how a file may go earlier, if it can
+
+    def check(self, day: dt.date, source: str, where: str) -> None:
+        if day < self.day:
+            raise InputError(
+                source,
+                where,
+                f"{day} is before {self.meaning} ({self.day})",
+                f"on or after {self.day}{self.otherwise}",
+            )
+
+
+#: No bound but the snapshot's (a hindcast).
+SNAPSHOT_BOUND = StartBound(REPORT_DATE, "the snapshot date")
 
 
 @dataclass(frozen=True)
@@ -246,7 +269,7 @@ def parse_target(value: object, source: str, where: str) -> Target:
     )
 
 
-def parse_levers(table: object, source: str, not_before: dt.date) -> Levers:
+def parse_levers(table: object, source: str, earliest: StartBound = SNAPSHOT_BOUND) -> Levers:
     """Validate the ``[levers.*]`` tables of a scenario file."""
     if not isinstance(table, dict):
         raise InputError(source, "levers", "must be a table of lever tables", ", ".join(LEVER_TYPES))
@@ -263,9 +286,8 @@ def parse_levers(table: object, source: str, not_before: dt.date) -> Levers:
                 raise InputError(source, f"{where}.{key}", "unknown key", f"start, target, {', '.join(effects)}")
         start = spec.get("start")
         if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
-            raise InputError(source, f"{where}.start", f"expected a date, got {start!r}", f"a date such as {not_before.isoformat()}")
-        if start < not_before:
-            raise InputError(source, f"{where}.start", f"{start} is before the snapshot date {not_before}", f"on or after {not_before}")
+            raise InputError(source, f"{where}.start", f"expected a date, got {start!r}", f"a date such as {earliest.day.isoformat()}")
+        earliest.check(start, source, f"{where}.start")
         values = {}
         for key, (low, high, unit) in effects.items():
             if key not in spec:
@@ -289,8 +311,9 @@ def parse_levers(table: object, source: str, not_before: dt.date) -> Levers:
     return Levers(**chosen)
 
 
-def parse_condition(table: object, source: str) -> Condition:
-    """The ``[condition]`` table: share, groups, counted_stage, decided_at (a session year or date)."""
+def parse_condition(table: object, source: str, earliest: StartBound = SNAPSHOT_BOUND) -> Condition:
+    """The ``[condition]`` table: share, groups, counted_stage, decided_at (a session year or date,
+    not before ``earliest``: a session already held has decided what it decided)."""
     if not isinstance(table, dict):
         raise InputError(source, "condition", "must be a table", "share, groups, counted_stage, decided_at")
     allowed = ("share", "groups", "counted_stage", "decided_at")
@@ -314,16 +337,25 @@ def parse_condition(table: object, source: str) -> Condition:
     if decided is None:
         decided_date = None
     elif isinstance(decided, int) and not isinstance(decided, bool):
+        open_sessions = [year for year, day in CONFERENCE_SESSIONS.items() if day >= earliest.day]
         if decided not in CONFERENCE_SESSIONS:
             raise InputError(
                 source,
                 "condition.decided_at",
                 f"{decided} is not a Conference session year",
-                ", ".join(str(y) for y in CONFERENCE_SESSIONS) + " or a date",
+                ", ".join(str(y) for y in open_sessions) + " or a date",
+            )
+        if decided not in open_sessions:
+            raise InputError(
+                source,
+                "condition.decided_at",
+                f"the {decided} session ({CONFERENCE_SESSIONS[decided]}) is before {earliest.meaning} ({earliest.day})",
+                ", ".join(str(y) for y in open_sessions) + f" or a later date{earliest.otherwise}",
             )
         decided_date = CONFERENCE_SESSIONS[decided]
     elif isinstance(decided, dt.date) and not isinstance(decided, dt.datetime):
+        earliest.check(decided, source, "condition.decided_at")
         decided_date = decided
     else:
-        raise InputError(source, "condition.decided_at", f"{decided!r}", "a Conference session year (2026) or a date")
+        raise InputError(source, "condition.decided_at", f"{decided!r}", "a Conference session year (2028) or a date")
     return Condition(float(share), tuple(sorted(set(groups))), stage, decided_date)

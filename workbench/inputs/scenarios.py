@@ -6,22 +6,26 @@ A scenario is TOML::
     name = "Redraw silent reviewers"
     description = "Reviewing States without a focal point after two years are redrawn."
     extends = "baseline.toml"        # optional, relative to this file
+    allow_past = false               # true for a hindcast: levers may start before today
 
     [levers.redraw]                  # any lever of workbench.inputs.levers.LEVER_TYPES
-    start = 2025-01-01               # on or after the snapshot date
+    start = 2027-01-01               # on or after today (the forecast's date)
     target = "all"                   # or "group 1", [1, 2], {parties = ["..."]}
     after_months = 24                # effect sizes, each with its allowed range
     delay_months = 3
 
     [condition]                      # the Conference changes the completion condition (¶25)
     share = 0.5
-    decided_at = 2026                # a Conference session year, or a date
+    decided_at = 2028                # a Conference session still to come, or a date
 
     [parameters]                     # absolute changes to model parameters (rarely needed)
     secretariat_officers = 3
 
 Every key is checked: an unknown table, lever or key, a value out of its range, a start
-before the snapshot date, is an error naming the file, the key and what is allowed.
+or a decision before today, is an error naming the file, the key and what is allowed.  A
+planner's option starts from now (:func:`workbench.core.timeline.today`, the forecast's date):
+what could have been done in 2025 is a hindcast, which a file must ask for with
+``allow_past = true`` (its levers may then start from the snapshot date, 21 May 2024).
 """
 
 from __future__ import annotations
@@ -34,11 +38,24 @@ import tomli_w
 
 from workbench.core.errors import InputError, read_toml
 from workbench.core.paths import SCENARIOS_DIR
-from workbench.core.timeline import CONFERENCE_SESSIONS, REPORT_DATE
-from workbench.inputs.levers import LEVER_TYPES, NO_LEVERS, Condition, Levers, Target, parse_condition, parse_levers
+from workbench.core.timeline import CONFERENCE_SESSIONS, today
+from workbench.inputs.levers import (
+    LEVER_TYPES,
+    NO_LEVERS,
+    SNAPSHOT_BOUND,
+    Condition,
+    Levers,
+    StartBound,
+    Target,
+    parse_condition,
+    parse_levers,
+)
 from workbench.inputs.parameters import Parameters
 
 SCENARIO_DIR = SCENARIOS_DIR
+
+#: What a file starting an option in the past may do instead of moving its start.
+HINDCAST_HINT = "; or allow_past = true in [scenario] for a hindcast"
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,7 @@ class Scenario:
     changes: dict = field(default_factory=dict)  # parameter name -> value, after inheritance
     levers: Levers = NO_LEVERS
     condition: Condition = field(default_factory=Condition)
+    allow_past: bool = False  # a hindcast: its levers may start before the forecast's date
 
     def apply(self, params: Parameters) -> Parameters:
         return params.updated(self.changes, source=str(self.path or self.name))
@@ -57,7 +75,9 @@ class Scenario:
 BASELINE = Scenario("baseline", "The Mechanism as it works today.", None, {})
 
 
-def load_scenario(path: str | Path, _seen: tuple[Path, ...] = (), not_before: dt.date = REPORT_DATE) -> Scenario:
+def load_scenario(path: str | Path, made_on: dt.date | None = None, _seen: tuple[Path, ...] = ()) -> Scenario:
+    """Read and check a scenario file for a forecast made on ``made_on`` (default: today)."""
+    made_on = today() if made_on is None else made_on
     try:
         path = Path(path).resolve()
         path.is_file()  # a name too long for the file system fails here, not later
@@ -73,21 +93,25 @@ def load_scenario(path: str | Path, _seen: tuple[Path, ...] = (), not_before: dt
             raise InputError(path, key, "unknown table", "[scenario], [levers.NAME], [condition], [parameters]")
     head = doc.get("scenario", {})
     if not isinstance(head, dict):
-        raise InputError(path, "scenario", "must be a table", "[scenario] with name, description, extends")
+        raise InputError(path, "scenario", "must be a table", "[scenario] with name, description, extends, allow_past")
     for key in head:
-        if key not in ("name", "description", "extends"):
-            raise InputError(path, f"scenario.{key}", "unknown key", "name, description, extends")
+        if key not in ("name", "description", "extends", "allow_past"):
+            raise InputError(path, f"scenario.{key}", "unknown key", "name, description, extends, allow_past")
     name = head.get("name", path.stem)
     description = head.get("description", "")
     for key, value in (("name", name), ("description", description)):
         if not isinstance(value, str):
             raise InputError(path, f"scenario.{key}", f"expected text, got {value!r}", "a string")
+    allow_past = head.get("allow_past", False)
+    if not isinstance(allow_past, bool):
+        raise InputError(path, "scenario.allow_past", f"expected true or false, got {allow_past!r}", "true (a hindcast) or false")
+    earliest = SNAPSHOT_BOUND if allow_past else StartBound(made_on, "today, the forecast's date", HINDCAST_HINT)
     changes: dict = {}
     levers, condition = NO_LEVERS, Condition()
     if "extends" in head:
         if not isinstance(head["extends"], str):
             raise InputError(path, "scenario.extends", "expected a file name", "a path relative to this file")
-        parent = load_scenario(path.parent / head["extends"], _seen + (path,), not_before)
+        parent = load_scenario(path.parent / head["extends"], made_on, _seen + (path,))
         changes.update(parent.changes)
         levers, condition = parent.levers, parent.condition
     params = doc.get("parameters", {})
@@ -95,14 +119,10 @@ def load_scenario(path: str | Path, _seen: tuple[Path, ...] = (), not_before: dt
         raise InputError(path, "parameters", "must be a table", "[parameters] with parameter = value lines")
     changes.update(params)
     if "levers" in doc:
-        levers = levers.merged(parse_levers(doc["levers"], str(path), not_before))
+        levers = levers.merged(parse_levers(doc["levers"], str(path), earliest))
     if "condition" in doc:
-        condition = parse_condition(doc["condition"], str(path))
-        if condition.decided is not None and condition.decided < not_before:
-            raise InputError(
-                path, "condition.decided_at", f"{condition.decided} is before the snapshot date {not_before}", f"on or after {not_before}"
-            )
-    scenario = Scenario(name, description, path, changes, levers, condition)
+        condition = parse_condition(doc["condition"], str(path), earliest)
+    scenario = Scenario(name, description, path, changes, levers, condition, allow_past)
     scenario.apply(Parameters())  # validate now, naming the file
     return scenario
 
@@ -111,6 +131,8 @@ def load_scenario(path: str | Path, _seen: tuple[Path, ...] = (), not_before: dt
 def scenario_table(scenario: Scenario) -> dict:
     """The scenario as the tables of a scenario file: what :func:`load_scenario` reads back."""
     table: dict = {"scenario": {"name": scenario.name, "description": scenario.description}}
+    if scenario.allow_past:
+        table["scenario"]["allow_past"] = True
     if scenario.changes:
         table["parameters"] = {k: plain_value(v) for k, v in scenario.changes.items()}
     levers = {}
