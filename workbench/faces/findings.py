@@ -350,13 +350,7 @@ def render_page(f: dict) -> str:
         "",
         "## The headline",
         "",
-        f"Median date of the 70 % condition: **{_when(h['median'], h['horizon'])}** (other seeds would put it between "
-        f"{_when(h['median_monte_carlo_95'][0], h['horizon'])} and {_when(h['median_monte_carlo_95'][1], h['horizon'])}, "
-        f"95 % Monte Carlo range); 80 % interval "
-        f"{_when(h['interval_80'][0], h['horizon'])} to {_when(h['interval_80'][1], h['horizon'])}. "
-        f"Chance of meeting it before the {_listed(h['p_before_session'])} sessions: "
-        f"{', '.join(_pct(p) for p in h['p_before_session'].values())}; not by {h['horizon'][:4]}: {_pct(h['p_not_by_horizon'])} "
-        f"(± {100 * h['p_not_by_horizon_se']:.1f} points, one Monte Carlo standard error).",
+        _headline_sentence(h),
         "",
         *_nowcast_section(f),
         "## The same forecast on each model structure",
@@ -419,6 +413,19 @@ def render_page(f: dict) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _headline_sentence(h: dict) -> str:
+    """The headline with its intervals and its Monte Carlo error, in words."""
+    return (
+        f"Median date of the 70 % condition: **{_when(h['median'], h['horizon'])}** (other seeds would put it between "
+        f"{_when(h['median_monte_carlo_95'][0], h['horizon'])} and {_when(h['median_monte_carlo_95'][1], h['horizon'])}, "
+        f"95 % Monte Carlo range); 80 % interval "
+        f"{_when(h['interval_80'][0], h['horizon'])} to {_when(h['interval_80'][1], h['horizon'])}. "
+        f"Chance of meeting it before the {_listed(h['p_before_session'])} sessions: "
+        f"{', '.join(_pct(p) for p in h['p_before_session'].values())}; not by {h['horizon'][:4]}: {_pct(h['p_not_by_horizon'])} "
+        f"(± {100 * h['p_not_by_horizon_se']:.1f} points, one Monte Carlo standard error)."
+    )
 
 
 def _nowcast_section(f: dict) -> list[str]:
