@@ -107,6 +107,66 @@ def _run_and_wait(page, previous_status: str, done: str = "updated in") -> float
     return time.perf_counter() - clicked
 
 
+def _visible_text(page, selector: str) -> str | None:
+    """The first element's text if a person can see it (it has a size on screen), else None."""
+    element = page.locator(selector).first
+    box = element.bounding_box()
+    return element.inner_text().strip() if box and box["width"] > 0 and box["height"] > 0 else None
+
+
+def _on_a_laptop(browser, url: str) -> dict:
+    """At 1280×800: the start date in full, a value typed out of range, a Run whose results come into
+    view, then a change that dims the charts. What a person sees at each step."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(url, timeout=180_000)
+    page.wait_for_selector(".wb-run", timeout=180_000)
+    seen = {"start": _visible_text(page, ".wb-start-words")}
+    field = page.locator(".wb-training-saq_factor input")
+    field.fill("1.5")
+    field.press("Enter")
+    page.wait_for_function("() => document.querySelector('.wb-notice').innerText.length > 0", timeout=30_000)
+    seen["notice"] = _visible_text(page, ".wb-notice")
+    page.locator(".wb-lever-handover_protocol input[type=checkbox]").check()
+    _run_and_wait(page, "")
+    page.wait_for_function(  # the scroll is smooth: give it its moment
+        "() => { const r = document.querySelector('.wb-result').getBoundingClientRect(); return r.top >= 0 && r.top < 800; }",
+        timeout=10_000,
+    )
+    seen["result_top"] = page.evaluate("() => document.querySelector('.wb-result').getBoundingClientRect().top")
+    seen["when"] = _visible_text(page, ".wb-when")
+    page.screenshot(path=str(SHOTS / "explorer-after-run-1280x800.png"))
+    page.locator(".wb-lever-handover_protocol input[type=checkbox]").uncheck()
+    page.wait_for_function("() => document.querySelectorAll('.wb-stale-chart').length === 2", timeout=30_000)
+    seen["stale_charts"] = page.locator(".wb-stale-chart").count()
+    seen["status"] = page.locator(".wb-status").inner_text()
+    page.screenshot(path=str(SHOTS / "explorer-stale-1280x800.png"), full_page=True)
+    return seen
+
+
+def _own_texts(page) -> set[str]:
+    """Every piece of text a person sees on the page, element by element (an element's own text,
+    not its children's), so that a label is compared whole and not found inside a file name."""
+    return set(
+        page.evaluate(
+            "() => Array.from(document.querySelectorAll('body *')).filter(e => e.getClientRects().length > 0)"
+            ".flatMap(e => Array.from(e.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent.trim()))"
+            ".filter(t => t.length > 0)"
+        )
+    )
+
+
+def _catalog_texts(code: str) -> set[str]:
+    """The English texts of the catalog that the translation changes, whole sentences and labels
+    without placeholders (a placeholder's text is only known once filled in)."""
+    from babel.messages.pofile import read_po
+
+    from workbench.faces.i18n import DOMAIN, LOCALE_DIR
+
+    with (LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as fh:
+        catalog = read_po(fh)
+    return {m.id for m in catalog if m.id and m.string and m.string != m.id and "{" not in m.id and len(m.id) >= 8}
+
+
 def _kernels(voila) -> list:
     import psutil
 
@@ -148,8 +208,9 @@ def test_changing_a_lever_and_running_updates_the_app(voila_url):
         table_1 = page.locator(".wb-probabilities").inner_text()
         chart_1 = page.locator(".wb-fan img").first.get_attribute("src")
         status_1 = page.locator(".wb-status").inner_text()
-        assert "scenario" in table_1 and "years earlier" in page.locator(".wb-difference").inner_text()
+        assert "scenario" in table_1 and "gain in one and the same future" in page.locator(".wb-difference").inner_text()
         page.screenshot(path=str(SHOTS / "explorer-redraw.png"), full_page=True)
+        english_texts = _own_texts(page)  # the scenario tab with its results, as the French page will be
 
         page.locator(".wb-lever-redraw input[type=checkbox]").uncheck()
         page.locator(".wb-condition input[type=checkbox]").check()  # the Conference changes the condition:
@@ -201,10 +262,28 @@ def test_changing_a_lever_and_running_updates_the_app(voila_url):
         french.locator(".wb-lever-training input[type=checkbox]").check()
         _run_and_wait(french, "", done="mis à jour en")
         french_text = french.locator("body").inner_text()
+        french_texts = _own_texts(french)
         overflow = french.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         french.screenshot(path=str(SHOTS / "explorer-fr-1024.png"), full_page=True)
+        french_start = _visible_text(french, ".wb-start-words")
+        spanish = browser.new_page(viewport={"width": 1024, "height": 900}, locale="es-ES")
+        spanish.goto(voila_url + "?lang=es", timeout=180_000)
+        spanish.wait_for_selector(".wb-run", timeout=180_000)
+        spanish_texts = _own_texts(spanish)
+        laptop = _on_a_laptop(browser, voila_url)
         browser.close()
     assert "Probabilité que la condition soit remplie" in french_text and "Traceback" not in french_text
+    # No English text of the catalogs is left on the French or the Spanish page (of the dozens the
+    # English page shows: the check has something to find).
+    assert len(_catalog_texts("fr") & english_texts) > 30 and len(_catalog_texts("es") & english_texts) > 30
+    for code, texts in (("fr", french_texts), ("es", spanish_texts)):
+        english_left = sorted(_catalog_texts(code) & english_texts & texts)
+        assert not english_left, f"English on the {code} page: {english_left[:5]}"
+    assert french_start == "1 janv. 2027"  # the start in full, in French order, on a 1024 px screen
+    assert laptop["start"] == "1 Jan 2027" and laptop["result_top"] is not None and 0 <= laptop["result_top"] < 800
+    assert laptop["stale_charts"] == 2 and "Out of date" in laptop["status"]
+    assert laptop["notice"] == "self-assessment time ×: 1.50 is outside 0.30 to 1.00, so it was set to 1.00."
+    assert "median date" in laptop["when"] and "8 futures in 10" in laptop["when"]
     assert overflow <= 16, f"the page is {overflow} px wider than a 1024 px screen"
     assert "What would it take" in answer and "plan-01" in answer
     # The tab is closed: its kernel (and the kernel's workers) are shut down once idle.

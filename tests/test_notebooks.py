@@ -2,6 +2,8 @@
 explorer's settings convert to scenario files and back without a browser."""
 
 import datetime as dt
+import html
+import re
 
 import nbformat
 import pytest
@@ -80,8 +82,8 @@ def test_controls_to_settings_to_scenario_file(tmp_path):
 
 def test_invalid_settings_are_refused_not_saved(tmp_path):
     settings = default_settings()
-    settings["levers"]["training"].update(enabled=True, start=dt.date(2020, 1, 1))  # before the report
-    with pytest.raises(Exception, match="before the snapshot date"):
+    settings["levers"]["training"].update(enabled=True, start=dt.date(2025, 1, 1))  # before today
+    with pytest.raises(Exception, match=r"levers.training.start: 2025-01-01 is before today"):
         save_settings(settings, tmp_path)
     assert not list(tmp_path.glob("*.toml"))
     assert "[levers.training]" in settings_to_toml(settings)
@@ -219,8 +221,44 @@ def test_results_go_out_of_date_on_any_change_and_downloads_are_valid_files(tmp_
     assert all(isinstance(v, (int, float)) for row in values for v in row[1:])  # numbers, not worded percentages
     (tmp_path / "s.toml").write_bytes(base64.b64decode(links["scenario.toml"]))
     assert load_scenario(tmp_path / "s.toml").levers.redraw is not None
+    assert "wb-stale-chart" not in explorer.fan._dom_classes
     explorer.controls["redraw"]["after_months"].value = 30.0
     assert "Out of date" in explorer.table.value and explorer.downloads.value == ""
+    # The charts dim with the table, and the status no longer says when they were updated.
+    assert "wb-stale-chart" in explorer.fan._dom_classes and "wb-stale-chart" in explorer.dates._dom_classes
+    assert "Out of date" in explorer.status.value and "updated in" not in explorer.status.value
+
+
+def test_the_results_say_when_with_a_date_and_its_range(tmp_path):
+    explorer = Explorer(replications=12, workers=1, save_folder=tmp_path)
+    explorer.controls["handover_protocol"]["enabled"].value = True
+    explorer.run()
+    base = explorer._baseline_cache[(12, 1, "")]
+    when = explorer._when(base.summary["median"], base.summary["horizon"])
+    assert "When the condition is met" in explorer.table.value and when in explorer.table.value
+    assert re.fullmatch(r"[A-Z][a-z]+ 20\d\d|not by 2060", when)  # "May 2054": the month in full, never 05/54
+    text = html.unescape(explorer.difference.value)
+    assert f"median date: {when} with today's practice" in text and "gain in one and the same future: median" in text
+
+
+def test_a_typed_value_out_of_range_is_changed_and_the_planner_told():
+    explorer = Explorer(replications=12, workers=1)
+    explorer.controls["training"]["saq_factor"].value = 1.5
+    assert explorer.controls["training"]["saq_factor"].value == 1.0
+    assert html.unescape(explorer.notice.value) == "self-assessment time ×: 1.50 is outside 0.30 to 1.00, so it was set to 1.00."
+    explorer.controls["secretariat_staffing"]["officers_change"].value = 50
+    assert explorer.controls["secretariat_staffing"]["officers_change"].value == 20 and "50 is outside -10 to 20" in explorer.notice.value
+    fr = Explorer(replications=12, workers=1, lang="fr")
+    fr.condition["share"].value = 1.5
+    assert fr.condition["share"].value == 1.0 and "1,50" in fr.notice.value  # French numbers in a French message
+
+
+def test_a_start_date_is_shown_in_full_in_the_readers_order():
+    assert Explorer(replications=12, workers=1).start_words["training"].value == "1 Jan 2027"  # the month after today
+    fr = Explorer(replications=12, workers=1, lang="fr")
+    assert fr.start_words["training"].value == "1 janv. 2027"
+    fr.controls["training"]["start"].value = dt.date(2028, 3, 15)
+    assert fr.start_words["training"].value == "15 mars 2028"
 
 
 def test_the_explorer_speaks_french_and_spanish():

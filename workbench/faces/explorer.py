@@ -22,7 +22,7 @@ from workbench.analysis.compare import compare
 from workbench.analysis.forecast import forecast, forecast_setup
 from workbench.core.errors import InputError
 from workbench.core.paths import USER_SCENARIOS_DIR
-from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION, REPORT_DATE, earliest_start, sessions_after, today
+from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_YEAR, HEADLINE_SESSION, REPORT_DATE, earliest_start, sessions_after, today
 from workbench.faces.display import show_figure
 from workbench.faces.i18n import language, languages
 from workbench.faces.labels import COUNTED_STAGE_LABELS, EFFECT_LABELS, LEVER_LABELS, TARGET_LABELS
@@ -44,6 +44,9 @@ DEFAULT_EFFECTS = {
     "secretariat_staffing": {"officers_change": 2},
 }
 TARGETS = ("all", "group 1", "group 2", "group 3")
+
+#: The app's own styles: results out of date are dimmed, charts too; a changed value is said in amber.
+STYLE = ".wb-stale-chart { opacity: .35; } .wb-notice { color: #8a5300; } .wb-when table td, .wb-when table th { padding: 0 .6em; }"
 
 
 def requested_language(default: str = "en") -> str:
@@ -193,9 +196,12 @@ class Explorer:
         self._baseline_lock = threading.Lock()  # a Run waits for a baseline being prepared in the background
         self.last_update_s: float | None = None
         self.controls: dict[str, dict] = {}
+        self.start_words: dict[str, object] = {}  # each lever's start date in words, beside its picker
         self.lang = language(lang)
         _ = self.lang.gettext
         wrap = w.Layout(flex_flow="row wrap", align_items="center")  # rows wrap on narrow screens (1024 px)
+        self.notice = w.HTML("")  # what the app changed in a typed value, and why
+        self.notice.add_class("wb-notice")
         rows = [*self._lever_rows(wrap), self._condition_row(wrap)]
         self._run_controls(replications, seed)
         self._result_widgets()
@@ -210,7 +216,7 @@ class Explorer:
             _unused, ranges = LEVER_TYPES[name]
             enabled = w.Checkbox(value=False, description=_(LEVER_LABELS[name]), indent=False, layout=w.Layout(width="430px"))
             enabled.add_class(f"wb-lever-{name}")
-            start = w.DatePicker(value=earliest_start(), description=_("from"), layout=w.Layout(width="190px"))
+            start = w.DatePicker(value=earliest_start(), description=_("from"), layout=w.Layout(width="210px"))
             target = w.Dropdown(
                 options=[(_(TARGET_LABELS[t]), t) for t in TARGETS], value="all", description=_("for"), layout=w.Layout(width="190px")
             )
@@ -221,15 +227,52 @@ class Explorer:
                 # The label apart from its box, so a long label never squeezes the number out of sight.
                 box = w.Layout(width="90px")
                 if isinstance(value, int) and not isinstance(value, bool):
-                    fields[key] = w.BoundedIntText(value=value, min=int(low), max=int(high), tooltip=unit, layout=box)
+                    fields[key] = w.IntText(value=value, tooltip=unit, layout=box)
                 else:
-                    step = 0.01 if high <= 1.0 else 0.5
-                    fields[key] = w.BoundedFloatText(value=value, min=low, max=high, step=step, tooltip=unit, layout=box)
-                hint = _("{low} to {high}").format(low=low, high=high)
-                labelled.append(w.HBox([w.Label(_(EFFECT_LABELS.get(key, key))), fields[key], w.Label(f"({hint})")]))
+                    fields[key] = w.FloatText(value=value, step=0.01 if high <= 1.0 else 0.5, tooltip=unit, layout=box)
+                fields[key].add_class(f"wb-{name}-{key}")
+                label = _(EFFECT_LABELS.get(key, key))
+                self._keep_within(fields[key], low, high, label, 0 if isinstance(value, int) else 2)
+                hint = _("{low} to {high}").format(
+                    low=self.lang.number(low, 2 if high <= 1 else 0), high=self.lang.number(high, 2 if high <= 1 else 0)
+                )
+                labelled.append(w.HBox([w.Label(label), fields[key], w.Label(f"({hint})")]))
             self.controls[name] = {"enabled": enabled, "start": start, "target": target, **fields}
-            rows.append(w.HBox([enabled, start, target, *labelled], layout=wrap))
+            self.start_words[name] = self._date_in_words(start)
+            rows.append(w.HBox([enabled, start, self.start_words[name], target, *labelled], layout=wrap))
         return rows
+
+    def _date_in_words(self, picker):
+        """The picker's date in full and in the reader's order ("1 Jan 2027", "1 janv. 2027"): the
+        browser's own field shows 01/01/2027 in the United States' order, and clips it when narrow."""
+        words = self.w.HTML(self.lang.date(picker.value, "medium"))
+        words.add_class("wb-start-words")
+        picker.observe(lambda change: setattr(words, "value", self.lang.date(change["new"], "medium")), names="value")
+        return words
+
+    def _keep_within(self, box, low: float, high: float, label: str, digits: int = 2) -> None:
+        """A typed value outside its range is brought to the nearest bound, and the planner is told:
+        which control, what was typed, what it became and why (the range its effect is defined on)."""
+
+        def check(change: dict) -> None:
+            typed = change["new"]
+            if typed is not None and not (isinstance(typed, float) and math.isnan(typed)) and low <= typed <= high:
+                return
+            blank = typed is None or math.isnan(typed)  # an emptied box keeps the value it had
+            kept = change["old"] if blank else min(max(typed, low), high)
+            box.value = kept
+            number = self.lang.number
+            self.notice.value = html.escape(
+                self.lang.gettext("{control}: {typed} is outside {low} to {high}, so it was set to {kept}.").format(
+                    control=label,
+                    typed="—" if blank else number(typed, digits),
+                    low=number(low, digits),
+                    high=number(high, digits),
+                    kept=number(kept, digits),
+                )
+            )
+
+        box.observe(check, names="value")
 
     def _condition_row(self, wrap):
         """The Conference's change of the ¶25 condition: share, stage counted, session deciding."""
@@ -238,10 +281,8 @@ class Explorer:
             "enabled": w.Checkbox(
                 value=False, description=_("The Conference changes the condition (¶25)"), indent=False, layout=w.Layout(width="330px")
             ),
-            "share": w.BoundedFloatText(
+            "share": w.FloatText(
                 value=0.5,
-                min=0.0,
-                max=1.0,
                 step=0.05,
                 description=_("share (0 to 1)"),
                 style={"description_width": "initial"},
@@ -260,6 +301,7 @@ class Explorer:
                 style={"description_width": "initial"},
             ),
         }
+        self._keep_within(self.condition["share"], 0.0, 1.0, _("share (0 to 1)"))
         self.condition["enabled"].add_class("wb-condition")
         self.condition["counted_stage"].add_class("wb-condition-stage")
         return w.HBox(list(self.condition.values()), layout=wrap)
@@ -322,6 +364,7 @@ class Explorer:
         self.fan.add_class("wb-fan")
         self.dates = w.Output()
         self.dates.add_class("wb-dates")
+        self.scroller = w.Output(layout=w.Layout(height="0px"))  # brings the results into view after a Run
 
     def _wire(self) -> None:
         """What the buttons do; any change of a setting marks the results out of date until the next Run."""
@@ -345,9 +388,11 @@ class Explorer:
             [
                 w.HBox([self.load_choice, self.load_button, self.name, self.save_button], layout=wrap),
                 *rows,
+                self.notice,
                 w.HBox([self.replications, self.seed, self.structure, self.run_button, self.progress, self.status], layout=wrap),
                 w.HBox([self.drivers_button, self.drivers], layout=wrap),
                 w.HBox([self.structures_button, self.structures_table], layout=wrap),
+                self.scroller,
                 w.HBox([self.table, self.difference], layout=wrap),
                 self.downloads,
                 w.HBox([self.fan, self.dates], layout=wrap),
@@ -368,6 +413,7 @@ class Explorer:
         self.tabs.set_title(1, _("What would it take?"))
         self.widget = w.VBox(
             [
+                w.HTML(f"<style>{STYLE}</style>"),
                 w.HTML("<h3>" + html.escape(_("Scenario explorer: when will 70 % of group 1's reviews be completed?")) + "</h3>"),
                 self.dated,
                 self.tabs,
@@ -428,6 +474,9 @@ class Explorer:
             self.table.value = f"<div class='wb-stale' style='opacity:.45'><i>{note}</i>{self.table.value}</div>"
             self.difference.value = f"<div style='opacity:.45'>{self.difference.value}</div>"
             self.downloads.value = ""
+            self.status.value = note  # not "updated in 3.6 s" under results that no longer apply
+            for chart in (self.fan, self.dates):
+                chart.add_class("wb-stale-chart")
 
     def _scenario_files(self) -> list[tuple[str, str]]:
         """The shipped scenario files, then the planner's own (saved from here), as (label, path)."""
@@ -541,6 +590,7 @@ class Explorer:
             self._error(str(err))
             return
         self.run_button.disabled = True
+        self.notice.value = ""
         self.progress.value = 0
         self.status.value = html.escape(_("running..."))
         try:
@@ -593,24 +643,14 @@ class Explorer:
             if col in table:
                 shown[label] = [self.lang.chance(p, n) for p in table[col]]
         heading = html.escape(_("Chance of meeting the condition"))
-        self.table.value = f"<div class='wb-result'><b>{heading}</b>{shown.to_html(index=False, border=0, escape=True)}</div>"
+        self.table.value = (
+            f"<div class='wb-result'>{self._when_table(base.summary, scen.summary if scen else None)}"
+            f"<b>{heading}</b>{shown.to_html(index=False, border=0, escape=True)}</div>"
+        )
         row = None
         if scen is not None:
             row = compare(base.results, scen.results, scenario.name)
-            years = _("years earlier: median {median} (8 futures in 10: {low} to {high})").format(
-                median=lang.number(row["months_gained_median"] / 12, 1),
-                low=lang.number(row["months_gained_p10"] / 12, 1),
-                high=lang.number(row["months_gained_p90"] / 12, 1),
-            )
-            only = _("futures meeting it only with the scenario: {p}").format(p=lang.percent(row["only_scenario_reaches"], 1))
-            change = _("change before the {session} session: {change} (± {se})").format(
-                session=HEADLINE_SESSION,
-                change=lang.percent(row[f"p_by_{HEADLINE_SESSION}_change"], 1),
-                se=lang.percent(row[f"p_by_{HEADLINE_SESSION}_change_se"], 1),
-            )
-            self.difference.value = f"<b>{html.escape(_('Against today’s practice, in the same simulated futures'))}</b><br>" + "<br>".join(
-                html.escape(t) for t in (years, only, change)
-            )
+            self.difference.value = self._difference_text(base.summary, scen.summary, row)
         else:
             self.difference.value = "<i>" + html.escape(_("No lever on: today's practice.")) + "</i>"
         # The charts follow the condition that was run: the target line is drawn only where it is a
@@ -652,6 +692,73 @@ class Explorer:
             self.dates, met_by_date_chart(runs, base.results.setup.horizon, CONFERENCE_SESSIONS, _("When the condition is met"), gettext=_)
         )
         self.downloads.value = self._downloads(scenario, table, row, {"completed-reviews.png": fan_png, "condition-met.png": dates_png})
+        for chart in (self.fan, self.dates):
+            chart.remove_class("wb-stale-chart")
+        self._bring_into_view()
+
+    def _bring_into_view(self) -> None:
+        """Scroll the results into the window: on a laptop screen they start below the controls."""
+        from IPython.display import Javascript, display
+
+        self.scroller.clear_output()
+        with self.scroller:
+            display(Javascript("document.querySelector('.wb-result')?.scrollIntoView({behavior: 'smooth', block: 'start'});"))
+
+    def _when(self, day: pd.Timestamp | None, horizon: str) -> str:
+        """A median or a bound of a range: its month in full, or "not by 2060" beyond the horizon."""
+        _ = self.lang.gettext
+        return self.lang.month(day.date()) if day is not None else _("not by {year}").format(year=horizon[:4])
+
+    def _when_table(self, base: dict, scen: dict | None) -> str:
+        """When the condition is met: the median date and the range of 8 futures in 10, for today's
+        practice and the scenario, with how far the median could move with another seed."""
+        _, esc = self.lang.gettext, html.escape
+        between = _("{low} to {high}")
+
+        def span(s: dict, bounds: tuple) -> str:
+            return between.format(low=self._when(bounds[0], s["horizon"]), high=self._when(bounds[1], s["horizon"]))
+
+        rows = [(_("today's practice"), base)] + ([(_("scenario"), scen)] if scen else [])
+        cells = [
+            (label, self._when(s["median"], s["horizon"]), span(s, s["intervals"]["80%"]), span(s, s["median_monte_carlo_95"]))
+            for label, s in rows
+        ]
+        body = "".join(
+            f"<tr><td>{esc(label)}</td><td><b>{esc(median)}</b></td><td>{esc(eight)}</td><td>{esc(seeds)}</td></tr>"
+            for label, median, eight, seeds in cells
+        )
+        head = "".join(f"<th>{esc(h)}</th>" for h in ("", _("median date"), _("8 futures in 10"), _("the median with other seeds (95 %)")))
+        title = _("When the condition is met")
+        return (
+            f"<div class='wb-when'><b>{esc(title)}</b><table border='0'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        )
+
+    def _difference_text(self, base: dict, scen: dict, row: dict) -> str:
+        """The scenario against today's practice, in words that keep apart the gap between the two
+        medians and the median of the gains in the same futures (most of which may gain nothing)."""
+        _, lang, esc = self.lang.gettext, self.lang, html.escape
+        heading = _("Against today's practice, in the same simulated futures")
+        medians = _("median date: {base} with today's practice, {scen} with the scenario").format(
+            base=self._when(base["median"], base["horizon"]), scen=self._when(scen["median"], scen["horizon"])
+        )
+        if base["median"] is not None and scen["median"] is not None:
+            gap = (base["median"] - scen["median"]).days / DAYS_PER_YEAR
+            medians += " " + _("({years} years apart)").format(years=lang.number(gap, 1))
+        gains = _(
+            "gain in one and the same future: median {median} years, 8 futures in 10 between {low} and {high} years "
+            "(futures meeting the condition at the same date either way gain nothing)"
+        ).format(
+            median=lang.number(row["months_gained_median"] / 12, 1),
+            low=lang.number(row["months_gained_p10"] / 12, 1),
+            high=lang.number(row["months_gained_p90"] / 12, 1),
+        )
+        only = _("futures meeting it only with the scenario: {p}").format(p=lang.percent(row["only_scenario_reaches"], 1))
+        change = _("change before the {session} session: {change} (± {se})").format(
+            session=HEADLINE_SESSION,
+            change=lang.percent(row[f"p_by_{HEADLINE_SESSION}_change"], 1),
+            se=lang.percent(row[f"p_by_{HEADLINE_SESSION}_change_se"], 1),
+        )
+        return f"<b>{esc(heading)}</b><br>" + "<br>".join(esc(t) for t in (medians, gains, only, change))
 
     def _when_label(self, text: str) -> str:
         _ = self.lang.gettext
