@@ -241,6 +241,14 @@ def test_the_results_say_when_with_a_date_and_its_range(tmp_path):
     assert f"median date: {when} with today's practice" in text and "gain in one and the same future: median" in text
 
 
+def test_the_redraw_lever_says_how_many_reviews_it_can_still_reach(tmp_path):
+    explorer = Explorer(replications=12, workers=1, save_folder=tmp_path)
+    explorer.controls["redraw"]["enabled"].value = True
+    explorer.run()
+    text = html.unescape(explorer.difference.value)
+    assert re.search(r"Redraws from 1 January 2027: of the \d+ reviews still held up by nominations then, \d+ wait for the party", text)
+
+
 def test_a_typed_value_out_of_range_is_changed_and_the_planner_told():
     explorer = Explorer(replications=12, workers=1)
     explorer.controls["training"]["saq_factor"].value = 1.5

@@ -194,6 +194,7 @@ class Explorer:
         self.workers = workers
         self._baseline_cache: dict = {}
         self._baseline_lock = threading.Lock()  # a Run waits for a baseline being prepared in the background
+        self._held_up_cache: dict = {}  # (structure, day) -> what the held-up reviews wait for
         self.last_update_s: float | None = None
         self.controls: dict[str, dict] = {}
         self.start_words: dict[str, object] = {}  # each lever's start date in words, beside its picker
@@ -650,7 +651,7 @@ class Explorer:
         row = None
         if scen is not None:
             row = compare(base.results, scen.results, scenario.name)
-            self.difference.value = self._difference_text(base.summary, scen.summary, row)
+            self.difference.value = self._difference_text(base.summary, scen.summary, row) + self._redraw_reach(base, scenario)
         else:
             self.difference.value = "<i>" + html.escape(_("No lever on: today's practice.")) + "</i>"
         # The charts follow the condition that was run: the target line is drawn only where it is a
@@ -759,6 +760,32 @@ class Explorer:
             se=lang.percent(row[f"p_by_{HEADLINE_SESSION}_change_se"], 1),
         )
         return f"<b>{esc(heading)}</b><br>" + "<br>".join(esc(t) for t in (medians, gains, only, change))
+
+    def _redraw_reach(self, base, scenario: Scenario) -> str:
+        """Why redrawing sooner may change little: what the reviews still held up by nominations on the
+        lever's start wait for, in the baseline's own futures (computed once per structure and start)."""
+        from workbench.analysis.held_up import held_up
+
+        lever = scenario.levers.redraw
+        if lever is None:
+            return ""
+        key = (self.structure.value, lever.start)
+        if key not in self._held_up_cache:
+            self._held_up_cache[key] = held_up(base.results.setup, lever.start, replications=100, seed=self.seed.value)
+        h, number = self._held_up_cache[key], self.lang.number
+        text = self.lang.gettext(
+            "Redraws from {day}: of the {total} reviews still held up by nominations then, {silent} wait for the party under "
+            "review itself (a redraw replaces only reviewing States, ¶6) and {used} have used their four redraws, so a redraw "
+            "can reach {left} ({runs} simulated futures)."
+        ).format(
+            day=self.lang.date(lever.start),
+            total=number(h.total),
+            silent=number(h.party_under_review),
+            used=number(h.redraws_used),
+            left=number(h.redraws_left, 1),
+            runs=h.replications,
+        )
+        return "<br><span class='wb-redraw-reach'>" + html.escape(text) + "</span>"
 
     def _when_label(self, text: str) -> str:
         _ = self.lang.gettext
