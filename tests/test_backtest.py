@@ -69,6 +69,7 @@ def test_pits_are_uniform_for_the_true_model_and_not_for_a_biased_one():
     assert np.mean(covered) >= 0.80 - 3 * math.sqrt(0.8 * 0.2 / n)
 
 
+@pytest.mark.slow  # 0.1 s after the suite's other simulations of history, 7 s when first to load them in the fast lane
 def test_every_snapshot_file_is_scored_without_code_changes(tmp_path):
     runs = simulate_observations(SNAPSHOTS, 20, seed=3, params=TRUTH, workers=1)
     scores = score_snapshots(SNAPSHOTS, runs)
