@@ -699,8 +699,11 @@ class Explorer:
 
     def _bring_into_view(self) -> None:
         """Scroll the results into the window: on a laptop screen they start below the controls."""
+        from IPython import get_ipython
         from IPython.display import Javascript, display
 
+        if not hasattr(get_ipython(), "kernel"):  # no browser to scroll (a script, a test): nothing to say
+            return
         self.scroller.clear_output()
         with self.scroller:
             display(Javascript("document.querySelector('.wb-result')?.scrollIntoView({behavior: 'smooth', block: 'start'});"))
