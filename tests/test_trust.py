@@ -222,9 +222,27 @@ def test_output_replaces_its_own_folder_with_ordinary_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "fc").stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's private 0700
+    for written in (tmp_path / "fc").iterdir():  # every table and the manifest readable as any new file is
+        assert written.stat().st_mode & 0o777 == 0o666 & ~umask, written.name
     again = _forecast_in(tmp_path, "--output", "fc", "--seed", "2")
     assert again.returncode == 0, again.stderr
     assert json.loads((tmp_path / "fc" / "manifest.json").read_text(encoding="utf-8"))["inputs"]["seed"] == 2
+
+
+def test_a_single_file_output_has_the_permissions_of_any_new_file(tmp_path):
+    """The brief, the report, a comparison's table: written through a private temporary file, but
+    left as readable as any file the umask allows (0644 under the usual 022), not 0600."""
+    from workbench.core.atomic import write_text_atomic
+
+    previous = os.umask(0o022)
+    try:
+        path = write_text_atomic(tmp_path / "brief.html", "<p>two pages</p>")
+        assert path.stat().st_mode & 0o777 == 0o644 and path.read_text() == "<p>two pages</p>"
+        os.umask(0o077)
+        assert write_text_atomic(tmp_path / "private.html", "x").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(previous)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left behind
 
 
 @pytest.mark.subprocess

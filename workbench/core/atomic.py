@@ -111,9 +111,7 @@ def atomic_folder(output: str | Path) -> Iterator[Path]:
     output.parent.mkdir(parents=True, exist_ok=True)
     _clear_debris(output)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.staging-pid{os.getpid()}-", dir=output.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private (0700)
+    staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private (0700)
     (staging / MARKER).write_text("written by the review-pipeline workbench; safe for it to replace\n", encoding="utf-8")
     try:
         yield staging
@@ -144,12 +142,20 @@ def atomic_folder(output: str | Path) -> Iterator[Path]:
         raise
 
 
+def _umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 def write_text_atomic(path: str | Path, text: str) -> Path:
     """Write a text file through a temporary file beside it and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.chmod(fd, 0o666 & ~_umask())  # mkstemp makes it private (0600); the file is for others to read
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         _refuse_if_interrupted()
