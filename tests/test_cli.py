@@ -31,6 +31,13 @@ def test_forecast_command_end_to_end(tmp_path):
     assert list(threshold.columns) == ["replication", "reached", "date", "years_from_start"] and len(threshold) == 8
     monthly = pd.read_csv(out / "monthly.csv.gz")
     assert monthly.groupby(["replication", "date"]).size().eq(3).all()
+    # summary.csv is typed: probabilities are numbers, dates are dates, words only in the note.
+    summary = pd.read_csv(out / "summary.csv", parse_dates=["date"])
+    assert list(summary.columns) == ["quantity", "probability", "date", "count", "note"]
+    assert summary["probability"].dtype == float and summary["probability"].dropna().between(0, 1).all()
+    assert pd.api.types.is_datetime64_any_dtype(summary["date"])
+    assert summary.set_index("quantity").loc["replications", "count"] == 8
+    assert all(len(v.split(".")[-1]) <= 4 for v in threshold["years_from_start"].dropna().astype(str))  # no 16 digits
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["replications"] == 8 and manifest["parameters"]["completion_share"] == 0.7
     assert manifest["posterior"]["provenance"]["seed"] == 2024

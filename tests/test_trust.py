@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import ROOT
@@ -96,8 +97,9 @@ def test_reproduce_confirms_a_forecast_and_catches_a_changed_input(tmp_path):
 def test_reproduce_detects_tampered_numbers(tmp_path):
     out = tmp_path / "fc"
     assert _forecast(out, "--replications", "4", "--workers", "1", "--seed", "8").returncode == 0
-    summary = (out / "summary.csv").read_text().replace("replications,4", "replications,5")
-    (out / "summary.csv").write_text(summary)
+    summary = pd.read_csv(out / "summary.csv")
+    summary.loc[summary["quantity"] == "replications", "count"] = 5
+    summary.to_csv(out / "summary.csv", index=False)
     done = subprocess.run(
         [sys.executable, "-m", "workbench", "reproduce", str(out)], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600
     )

@@ -45,13 +45,13 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
     output = Path(output)
     with atomic_folder(output) as staging:
         res = fc.results
-        res.threshold.to_csv(staging / "threshold.csv", index=False)
+        res.threshold.round({"years_from_start": 4}).to_csv(staging / "threshold.csv", index=False)  # to the hour, not 16 digits
         if res.monthly is not None:
             res.monthly.to_csv(staging / "monthly.csv.gz", index=False, compression=FAST_GZIP)
         res.monthly_summary.to_frame().to_csv(staging / "monthly_quantiles.csv.gz", index=False, compression=FAST_GZIP)
         if res.events is not None:
             res.events.to_csv(staging / "events.csv.gz", index=False, compression=FAST_GZIP)
-        summary_table(fc.summary).to_csv(staging / "summary.csv", index=False)
+        numeric_summary(fc.summary).to_csv(staging / "summary.csv", index=False)  # typed: numbers, dates, a note
         if fc.made_on >= res.monthly_summary.dates[0]:
             nowcast_table(fc).to_csv(staging / "nowcast.csv", index=False)
         if fc.by_structure is not None:
@@ -107,6 +107,25 @@ def nowcast_table(fc: Forecast) -> pd.DataFrame:
     return out.round({"median": 1, "low": 1, "high": 1, "mean": 2, "mean_se": 3})
 
 
+def _summary_differences(recorded: pd.DataFrame, summary: dict) -> list[str]:
+    """The rows of a recorded ``summary.csv`` that a rerun's summary does not give again, compared
+    by quantity as written (later versions may add rows; before 0.6 the file held worded values)."""
+    import io
+
+    worded = "value" in recorded.columns
+    now = summary_table(summary) if worded else numeric_summary(summary)
+    now = pd.read_csv(io.StringIO(now.to_csv(index=False)), dtype=str, keep_default_na=False)  # as the file would hold it
+    columns = ["value"] if worded else [c for c in now.columns if c != "quantity"]
+    again = {row["quantity"]: row for row in now.to_dict("records")}
+    out = []
+    for row in recorded.to_dict("records"):
+        if row["quantity"] in again:
+            for column in columns:
+                if row.get(column, "") != again[row["quantity"]][column]:
+                    out.append(f"summary: {row['quantity']}: {column} recorded {row.get(column)!r}, now {again[row['quantity']][column]!r}")
+    return out
+
+
 def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, list[str]]:
     """Rerun the forecast recorded in ``output/manifest.json`` and compare its numbers.
 
@@ -129,12 +148,7 @@ def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, lis
             bad = [i for i, (a, b) in enumerate(zip(recorded, now)) if a != b]
             if bad:
                 differences.append(f"threshold.csv column {col}: {len(bad)} replications differ (first: {bad[0]})")
-    recorded_summary = pd.read_csv(output / "summary.csv")
-    now_summary = summary_table(again.summary)
-    now_values = dict(zip(now_summary["quantity"], now_summary["value"]))
-    for quantity, value in zip(recorded_summary["quantity"], recorded_summary["value"]):  # by name: later versions add rows
-        if quantity in now_values and str(value) != str(now_values[quantity]):
-            differences.append(f"summary: {quantity}: recorded {value}, now {now_values[quantity]}")
+    differences += _summary_differences(pd.read_csv(output / "summary.csv", dtype=str, keep_default_na=False), again.summary)
     manifest_summary = manifest.get("summary")
     recorded_manifest: dict = manifest_summary if isinstance(manifest_summary, dict) else {}
     for key in ("p_not_within_horizon", "replications"):
