@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -184,3 +185,17 @@ def test_calibrate_replaces_the_shipped_posterior_only_when_asked(tmp_path):
     done = _run("calibrate", "--population", "10", "--generations", "1", "--db", str(tmp_path / "abc.db"))
     assert done.returncode == 2 and "calibrate replaces the shipped posterior" in done.stderr and "--update-shipped" in done.stderr
     assert (ROOT / "calibration" / "posterior" / "particles.csv").read_bytes() == shipped and not (tmp_path / "abc.db").exists()
+
+
+def test_structures_prints_the_weight_the_evidence_gives_each():
+    """The README sends readers to `workbench structures` for the weights: it prints them, each
+    structure and each question's answers, summing to the whole."""
+    from workbench.inputs.posterior import shipped_posterior
+
+    done = _run("structures")
+    assert done.returncode == 0, done.stderr
+    weights = shipped_posterior().structure_probabilities()
+    for name, p in weights.items():
+        assert re.search(rf"{name}\s+{100 * p:.1f}%", done.stdout), name
+    silent = sum(p for name, p in weights.items() if name.startswith("silent"))
+    assert f"nominations: silent {silent:.0%}, tail {1 - silent:.0%}" in done.stdout

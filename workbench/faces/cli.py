@@ -259,6 +259,7 @@ def _structures(text: str | None):
 
 def cmd_structures(args) -> int:
     from workbench.inference.structures import ALL_STRUCTURES, QUESTIONS
+    from workbench.inputs.posterior import shipped_posterior
 
     print("What the report leaves open, and the answers fitted as separate model structures:\n")
     for q in QUESTIONS:
@@ -267,6 +268,20 @@ def cmd_structures(args) -> int:
             f"  {' ' * len(q.name)}  {q.answers[1]} = {q.text[1]} (fixes {', '.join(f'{k} = {v:g}' for k, v in q.fixed_by_second.items())})"
         )
     print(f"\n{len(ALL_STRUCTURES)} structures: " + ", ".join(s.name for s in ALL_STRUCTURES))
+    posterior = shipped_posterior()
+    if posterior is None or not posterior.structure_names():
+        print("\nNo calibrated posterior shipped: the evidence has not weighed them yet (`workbench calibrate`).")
+        return 0
+    weights = posterior.structure_probabilities()
+    n = posterior.provenance.get("population") or len(posterior.particles)
+    print(f"\nThe weight the evidence gives each, in the shipped posterior ({posterior.label}; prior: {1 / len(ALL_STRUCTURES):.1%} each):")
+    for name, p in sorted(weights.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<28} {p:6.1%}")
+    print("and each question's answers, summed over the structures that give them:")
+    for q in QUESTIONS:
+        shares = {a: sum(p for name, p in weights.items() if a in name.split("-")) for a in q.answers}
+        print(f"  {q.name}: " + ", ".join(f"{a} {p:.0%}" for a, p in shares.items()))
+    print(f"(model probabilities from an ABC-SMC population of {n} particles; a replicate calibration moved them by up to 3 points)")
     return 0
 
 
