@@ -1,4 +1,6 @@
-"""The one-page report for delegations: a self-contained HTML file (charts embedded, no network).
+"""The analyst's technical annex: a self-contained HTML file (charts embedded, no network) with the
+method, the calibration check, every scenario and its assumptions.  Delegations read the two-page
+brief (:mod:`workbench.faces.brief`) instead.
 
 Headline projection, scenario comparison, the assumptions of each scenario, the calibration
 check, the method in plain language and a STRESS-DES model description, with the date of
@@ -277,6 +279,8 @@ def _opening(baseline: Forecast) -> list[str]:
         "<title>UNTOC review Mechanism: projection of the 70 % condition</title>",
         f"<style>{CSS}</style></head><body>",
         "<h1>When will 70 % of group 1's country reviews be completed?</h1>",
+        "<p class='meta'><b>Technical annex for analysts</b>: method, calibration, checks and every scenario. "
+        "Delegations: the two-page brief in English, French or Spanish (<code>workbench brief</code>) says what this rests on.</p>",
         f"<p class='meta'>Forecast made on {baseline.made_on} from data as at {setup.snapshot.as_at} (report of the Secretariat "
         f"to the twelfth session, ¶ cited); model version {html.escape(code_version())}; {baseline.results.replications} "
         f"replications per scenario, seed {baseline.results.seed}; parameters: {html.escape(baseline.parameters_label)}.</p>",
