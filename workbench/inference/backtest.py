@@ -170,7 +170,8 @@ def rolling_origin(
                 workers=workers,
                 simulator=Simulator(fitted, report=report),
                 snapshots=fitted,
-                progress=lambda line: None,
+                # Each generation as it finishes: a refit takes minutes, and the analyst sees it move.
+                progress=lambda line, cutoff=cutoff: progress(f"  fit to {cutoff}: {line}"),
             ).run()
             result.export(Path(tmp) / f"posterior-{cutoff}")
             from workbench.inputs.posterior import load_posterior
