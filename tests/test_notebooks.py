@@ -117,7 +117,12 @@ def test_the_explorer_reports_a_bad_file_and_a_failed_run_in_the_app(tmp_path, m
     explorer = Explorer(replications=12, folder=tmp_path, workers=1)
     (tmp_path / "broken.toml").write_text("[scenario\nname = ", encoding="utf-8")
     explorer.load(tmp_path / "broken.toml")
-    assert "could not load broken.toml" in explorer.status.value and "not valid TOML" in explorer.status.value
+    assert "could not load broken.toml: not a valid scenario file (TOML)" in explorer.status.value
+    assert str(tmp_path) not in explorer.status.value and "Expected" not in explorer.status.value  # no server path, no parser wording
+    (tmp_path / "late.toml").write_text("[levers.training]\nstart = 2025-01-01\nsaq_factor = 0.8\n", encoding="utf-8")
+    explorer.load(tmp_path / "late.toml")
+    assert "could not load late.toml: levers.training.start: 2025-01-01 is before today" in html.unescape(explorer.status.value)
+    assert str(tmp_path) not in explorer.status.value
     explorer.run()
     assert "updated in" in explorer.status.value
     explorer.seed.value = -1  # an impossible seed is refused as it is typed: the box holds 0
@@ -247,6 +252,13 @@ def test_the_redraw_lever_says_how_many_reviews_it_can_still_reach(tmp_path):
     explorer.run()
     text = html.unescape(explorer.difference.value)
     assert re.search(r"Redraws from 1 January 2027: of the \d+ reviews still held up by nominations then, \d+ wait for the party", text)
+
+
+def test_a_scenario_without_a_name_is_not_saved(tmp_path):
+    explorer = Explorer(replications=12, workers=1, save_folder=tmp_path)
+    explorer.name.value = "  "
+    assert explorer._save_clicked() is None and "give the scenario a name" in explorer.status.value
+    assert not list(tmp_path.glob("*.toml"))
 
 
 def test_a_typed_value_out_of_range_is_changed_and_the_planner_told():

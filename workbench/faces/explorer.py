@@ -453,6 +453,13 @@ class Explorer:
         try:
             scenario = load_scenario(path)
             self.apply(scenario_to_settings(scenario))
+        except InputError as err:  # the key and the problem, not the server's path or the parser's own words
+            where = "" if err.field == "(file)" else f"{err.field}: "
+            problem = _("not a valid scenario file (TOML)") if err.problem.startswith("not valid TOML") else err.problem
+            allowed_word = _("allowed")
+            allowed = f" ({allowed_word}: {err.allowed})" if err.allowed and not err.problem.startswith("not valid TOML") else ""
+            self._error(_("could not load {file}: {error}").format(file=Path(path).name, error=where + problem + allowed))
+            return
         except Exception as err:  # shown to the planner, not raised into the kernel's log
             self._error(_("could not load {file}: {error}").format(file=Path(path).name, error=err))
             return
@@ -493,10 +500,13 @@ class Explorer:
     def _save_clicked(self) -> Path | None:
         """Save into the planner's own folder, never among the shipped files; replacing one of the
         planner's files takes a second click."""
+        _ = self.lang.gettext
         try:
             settings = self.settings()
+            if not settings["name"].strip():  # a file called "scenario.toml" says nothing of what it holds
+                self._error(_("not saved: give the scenario a name first"))
+                return None
             path = self.save_folder / f"{scenario_slug(settings['name'])}.toml"
-            _ = self.lang.gettext
             if path.exists() and self._confirm_overwrite != path:
                 self._confirm_overwrite = path
                 self.status.value = html.escape(
