@@ -170,8 +170,7 @@ def rolling_origin(
                 workers=workers,
                 simulator=Simulator(fitted, report=report),
                 snapshots=fitted,
-                # Each generation as it finishes: a refit takes minutes, and the analyst sees it move.
-                progress=lambda line, cutoff=cutoff: progress(f"  fit to {cutoff}: {line}"),
+                progress=_prefixed(progress, f"  fit to {cutoff}: "),  # each generation as it ends: a refit takes minutes
             ).run()
             result.export(Path(tmp) / f"posterior-{cutoff}")
             from workbench.inputs.posterior import load_posterior
@@ -182,6 +181,15 @@ def rolling_origin(
             scores.insert(1, "generations", result.generations_run)
             frames.append(scores)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _prefixed(progress: Callable[[str], None], prefix: str) -> Callable[[str], None]:
+    """A progress callback that says which refit a line is from."""
+
+    def say(line: str) -> None:
+        progress(prefix + line)
+
+    return say
 
 
 @dataclass
