@@ -26,7 +26,8 @@ def test_forecast_command_end_to_end(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "median" in done.stdout and "P(reached before the 2026 Conference session" in done.stdout
     assert "parameters: posterior posterior/ (model average, ABC-SMC" in done.stdout  # the shipped posterior, named
-    for name in ("threshold.csv", "monthly.csv.gz", "events.csv.gz", "summary.csv", "manifest.json"):
+    for name in ("threshold.csv", "monthly.csv.gz", "events.csv.gz", "summary.csv", "nowcast.csv", "manifest.json"):
+        assert name in done.stdout, name  # the summary lists every file written
         assert (out / name).is_file(), name
     threshold = pd.read_csv(out / "threshold.csv")
     assert list(threshold.columns) == ["replication", "reached", "date", "years_from_start"] and len(threshold) == 8

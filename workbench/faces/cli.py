@@ -130,6 +130,8 @@ def cmd_forecast(args) -> int:
     tables = ["threshold.csv", "monthly_quantiles.csv.gz", "summary.csv", "manifest.json"] + (["forecast.xlsx"] if args.xlsx else [])
     if fc.by_structure is not None:
         tables.insert(-1, "structures.csv")
+    if (out / "nowcast.csv").is_file():
+        tables.insert(-1, "nowcast.csv")
     tables[1:1] = [
         name
         for name, kept in (("monthly.csv.gz", fc.results.monthly is not None), ("events.csv.gz", fc.results.events is not None))
