@@ -53,8 +53,7 @@ class Forecast:
 
 def _quantile_date(days_since_epoch: np.ndarray, q: float) -> pd.Timestamp | None:
     """Empirical quantile of crossing dates; None when it falls among runs past the horizon."""
-    value = np.quantile(days_since_epoch, q, method="inverted_cdf")
-    return None if not np.isfinite(value) else pd.Timestamp("1970-01-01") + pd.Timedelta(days=float(value))
+    return _date_of(np.quantile(days_since_epoch, q, method="inverted_cdf"))
 
 
 def _median_monte_carlo_range(days: np.ndarray, z: float = 1.96) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:

@@ -47,6 +47,12 @@ def today() -> dt.date:
         raise InputError("WORKBENCH_TODAY", "WORKBENCH_TODAY", f"{given!r} is not a date", "a date such as 2026-12-02") from None
 
 
+def in_words(day: dt.date) -> str:
+    """A date as the English texts write it, in full: "1 December 2026" (the translated faces use
+    their language's own format, :meth:`workbench.faces.i18n.Language.date`)."""
+    return f"{day.day} {day:%B %Y}"
+
+
 def earliest_start(day: dt.date | None = None) -> dt.date:
     """The first day a lever decided on ``day`` (default: :func:`today`) can act from: the first of
     the next month, since arranging follow-up, training or a new post takes a few weeks at least."""

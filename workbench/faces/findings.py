@@ -23,7 +23,7 @@ import pandas as pd
 from workbench.core.atomic import write_text_atomic
 from workbench.core.paths import OBSERVATIONS_DIR, POSTERIOR_DIR, PROJECT_ROOT
 from workbench.core.provenance import code_version, sha256_file
-from workbench.core.timeline import HEADLINE_SESSION
+from workbench.core.timeline import HEADLINE_SESSION, in_words
 from workbench.core.version import __version__
 from workbench.inputs.posterior import Posterior
 
@@ -448,9 +448,8 @@ def _nowcast_section(f: dict) -> list[str]:
 
 
 def _day(iso: str) -> str:
-    """A date in full: 2 December 2026."""
-    day = dt.date.fromisoformat(iso)
-    return f"{day.day} {day:%B %Y}"
+    """A date of the findings (ISO text) in full: 2 December 2026."""
+    return in_words(dt.date.fromisoformat(iso))
 
 
 def _unknowns(f: dict) -> list[str]:

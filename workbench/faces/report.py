@@ -21,7 +21,7 @@ import pandas as pd
 from workbench.analysis.forecast import Forecast, summary_table
 from workbench.core.atomic import write_text_atomic
 from workbench.core.provenance import code_version
-from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION
+from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION, in_words
 from workbench.faces.i18n import language
 from workbench.inputs.scenarios import Scenario
 from workbench.simulation.describe import stress_des
@@ -308,8 +308,8 @@ def _nowcast_section(fc: Forecast) -> list[str]:
         }
     )
     return [
-        f"<p>Nowcast: group 1's reviews on {table.attrs['as_at']:%d %B %Y}, as the simulated futures have them "
-        f"(no status figure is public after {fc.results.setup.report.as_at:%d %B %Y}).</p>",
+        f"<p>Nowcast: group 1's reviews on {in_words(table.attrs['as_at'])}, as the simulated futures have them "
+        f"(no status figure is public after {in_words(fc.results.setup.report.as_at)}).</p>",
         _table(shown),
     ]
 

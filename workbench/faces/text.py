@@ -14,7 +14,7 @@ import pandas as pd
 from workbench.analysis.compare import FEW_REPLICATIONS
 from workbench.analysis.forecast import Forecast, summary_table
 from workbench.analysis.plan import Plan
-from workbench.core.timeline import HEADLINE_SESSION, REPORT_DATE
+from workbench.core.timeline import HEADLINE_SESSION, REPORT_DATE, in_words
 
 
 def format_forecast(fc: Forecast) -> str:
@@ -51,7 +51,7 @@ def format_nowcast(table: pd.DataFrame) -> list[str]:
 
     as_at, group = table.attrs["as_at"], table.attrs["group"]
     whose = "all groups'" if group is None else f"group {group}'s"
-    lines = [f"  Nowcast: {whose} reviews on {_full(as_at)} (the data end {_full(REPORT_DATE)}; median [80% interval] of the runs)"]
+    lines = [f"  Nowcast: {whose} reviews on {in_words(as_at)} (the data end {in_words(REPORT_DATE)}; median [80% interval] of the runs)"]
     width = max(len(label) for label in STAGE_COLUMN_LABELS.values())
     for row in table.itertuples():
         lines.append(
@@ -59,11 +59,6 @@ def format_nowcast(table: pd.DataFrame) -> list[str]:
             f"  mean {row.mean:5.1f} ± {row.mean_se:.1f}"
         )
     return lines
-
-
-def _full(day: dt.date) -> str:
-    """A date as a reader writes it: 1 December 2026."""
-    return f"{day.day} {day:%B %Y}"
 
 
 def format_structure_table(table: pd.DataFrame) -> str:
