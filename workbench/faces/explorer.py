@@ -20,6 +20,7 @@ import pandas as pd
 
 from workbench.analysis.compare import compare
 from workbench.analysis.forecast import forecast, forecast_setup
+from workbench.core.atomic import is_shipped_data, write_output_file
 from workbench.core.errors import InputError
 from workbench.core.paths import USER_SCENARIOS_DIR
 from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_YEAR, HEADLINE_SESSION, REPORT_DATE, earliest_start, sessions_after, today
@@ -150,14 +151,24 @@ def scenario_slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-") or "scenario"
 
 
-def save_settings(settings: dict, folder: Path = USER_SCENARIOS_DIR) -> Path:
-    """Write the settings as ``folder/<name>.toml`` after validating them."""
+def check_save_folder(folder: Path) -> Path:
+    """The planner's own folder, never the shipped data (scenarios/, calibration/, or below them)."""
+    if Path(folder).resolve() == SCENARIO_DIR.resolve() or is_shipped_data(folder):
+        raise InputError(
+            folder,
+            "(folder)",
+            "the shipped scenarios are not written from the explorer (nor anything in scenarios/ or calibration/)",
+            "the planner's own folder",
+        )
+    return Path(folder)
+
+
+def save_settings(settings: dict, folder: Path = USER_SCENARIOS_DIR, replace: bool = False) -> Path:
+    """Write the settings as ``folder/<name>.toml`` after validating them.  An existing file is
+    replaced only when the planner confirmed it (``replace``) or the workbench wrote it."""
     settings_to_scenario(settings)
-    if Path(folder).resolve() == SCENARIO_DIR.resolve():
-        raise InputError(folder, "(folder)", "the shipped scenarios are not written from the explorer", "the planner's own folder")
-    path = Path(folder) / f"{scenario_slug(settings['name'])}.toml"
-    path.write_text(settings_to_toml(settings), encoding="utf-8")
-    return path
+    path = check_save_folder(folder) / f"{scenario_slug(settings['name'])}.toml"
+    return write_output_file(path, settings_to_toml(settings), "Save", overwrite=replace)
 
 
 def probability_table(base_summary: dict, scen_summary: dict | None) -> pd.DataFrame:
@@ -515,9 +526,8 @@ class Explorer:
                     )
                 )
                 return None
-            self._confirm_overwrite = None
-            self.save_folder.mkdir(parents=True, exist_ok=True)
-            path = save_settings(settings, self.save_folder)
+            confirmed, self._confirm_overwrite = self._confirm_overwrite == path, None
+            path = save_settings(settings, check_save_folder(self.save_folder), replace=confirmed)
             self.status.value = html.escape(_("saved {file} in {folder}").format(file=path.name, folder=self.save_folder))
             self.load_choice.options = self._scenario_files()
             return path
@@ -817,7 +827,11 @@ class Explorer:
         def link(name: str, mime: str, data: bytes) -> str:
             return f"<a download='{html.escape(name)}' href='data:{mime};base64,{base64.b64encode(data).decode()}'>{html.escape(name)}</a>"
 
-        numbers = table  # the probabilities as numbers (what a spreadsheet needs), not as worded on screen
+        from workbench.faces.output_folder import spreadsheet_safe
+
+        # The probabilities as numbers (what a spreadsheet needs), not as worded on screen; to four
+        # places (a hundredth of a point: finer than their Monte Carlo error), names made inert.
+        numbers = spreadsheet_safe(table.round(4))
         files = [
             link(
                 "scenario.toml",
@@ -832,7 +846,7 @@ class Explorer:
         with pd.ExcelWriter(buffer, engine="openpyxl") as xlsx:
             numbers.to_excel(xlsx, sheet_name="chances", index=False)
             if row is not None:
-                pd.DataFrame([row]).to_excel(xlsx, sheet_name="paired difference", index=False)
+                spreadsheet_safe(pd.DataFrame([row]).round(4)).to_excel(xlsx, sheet_name="paired difference", index=False)
         files.append(link("chances.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buffer.getvalue()))
         files += [link(name, "image/png", data) for name, data in charts.items() if data]
         return "<b>" + html.escape(_("Download")) + ":</b> " + " · ".join(files)

@@ -249,9 +249,38 @@ def read_record(output: Path, manifest_path: Path, inputs: object, checked: Call
     return snapshot, horizon, scenario, pairings, posterior, params
 
 
+#: What a spreadsheet takes for the start of a formula (OWASP's CSV-injection list): a cell of text
+#: that begins with one of these is written with a leading apostrophe, which shows it as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every text cell that a spreadsheet would run as a formula made inert.
+
+    Party and scenario names come from files others share (a pairing list, a scenario file):
+    ``=HYPERLINK(...)`` or ``@cmd`` in one must reach Excel as text.  Numbers are left alone
+    (a negative number is a number, not a formula)."""
+
+    def inert(value: object) -> object:
+        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+    out = table.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(inert)
+    out.columns = [inert(c) for c in out.columns]
+    return out
+
+
+def spreadsheet_csv(table: pd.DataFrame) -> str:
+    """A table as CSV text, safe to open in a spreadsheet (see :func:`spreadsheet_safe`)."""
+    return spreadsheet_safe(table).to_csv(index=False)
+
+
 def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
     """An Excel workbook, one sheet per table: numbers stay numbers and dates dates, whatever the
-    reader's list separator (a CSV splits wrongly where the decimal sign is a comma)."""
+    reader's list separator (a CSV splits wrongly where the decimal sign is a comma); text that
+    would be a formula stays text."""
     with pd.ExcelWriter(path, engine="openpyxl", date_format="YYYY-MM-DD", datetime_format="YYYY-MM-DD") as book:
         for name, table in sheets.items():
-            table.to_excel(book, sheet_name=name[:31], index=False)
+            spreadsheet_safe(table).to_excel(book, sheet_name=name[:31], index=False)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from workbench.analysis.plan import Plan, PlanSearch, plan, plan_target
+from workbench.core.atomic import is_shipped_data, write_output_file
 from workbench.core.paths import USER_SCENARIOS_DIR
 from workbench.core.timeline import HEADLINE_SESSION, earliest_start, sessions_after
 from workbench.core.translatable import N_
@@ -179,12 +180,15 @@ class PlanTab:
             return None
         name = self.package.value
         package = self.result.packages[name]
+        if is_shipped_data(self.save_folder):
+            self._say(self.lang.gettext("not saved: the shipped scenarios are not written from the explorer"), error=True)
+            return None
         self.save_folder.mkdir(parents=True, exist_ok=True)
         path = unique_path(self.save_folder, f"{name}-before-{self.result.target.before.year}")
         verified = self.result.frontier.set_index("name").loc[name, "probability_verified"]
         description = f"meets the condition before {self.result.target.label} in {verified:.0%} of verified runs"
         scenario = package.scenario(self.effort, f"{name}: {package.describe()}"[:120])
-        path.write_text(scenario_text(scenario_table(scenario), f"Written by the planning tab: {description}"), encoding="utf-8")
+        write_output_file(path, scenario_text(scenario_table(scenario), f"Written by the planning tab: {description}"), "Save")
         self._say(
             self.lang.gettext("saved {file} in {folder}: load it in the Scenario tab").format(file=path.name, folder=self.save_folder)
         )

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.analysis.forecast import Forecast, summary_table
-from workbench.core.atomic import write_text_atomic
+from workbench.core.atomic import write_output_file
 from workbench.core.provenance import code_version
 from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION, in_words
 from workbench.faces.i18n import language
@@ -389,6 +389,6 @@ def _check_section(check: pd.DataFrame, charts: dict[str, object], as_at: dt.dat
     return parts
 
 
-def write_report(text: str, path: str | Path) -> Path:
-    """Write the report (or any text output) atomically."""
-    return write_text_atomic(path, text)
+def write_report(text: str, path: str | Path, overwrite: bool = False) -> Path:
+    """Write the report atomically, replacing only a report the workbench wrote (or with ``--overwrite``)."""
+    return write_output_file(path, text, "--output", overwrite)

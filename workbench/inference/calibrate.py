@@ -135,16 +135,19 @@ class Calibration:
     def run(self, resume: bool = False, fresh: bool = False) -> CalibrationResult:
         """Run (or resume) the calibration to its stopping rule: the posterior of its last generation."""
         _quiet_pyabc()
-        _open_run_database(self.db, self.config, resume, fresh)
-        db_url = f"sqlite:///{self.db.resolve()}"
-        started = time.perf_counter()
-        watch = self._watch if self.settings.budget.watch_replications else None
-        stopped_because, headlines = _run_generations(
-            self._abc, self.db, db_url, self.simulator.observed(), self.settings.budget, self.progress, self.settings.structures, watch
-        )
-        history = pyabc.History(db_url)
-        history.id = 1
-        return self._result(history, time.perf_counter() - started, stopped_because, headlines)
+        lock = _open_run_database(self.db, self.config, resume, fresh)
+        try:
+            db_url = f"sqlite:///{self.db.resolve()}"
+            started = time.perf_counter()
+            watch = self._watch if self.settings.budget.watch_replications else None
+            stopped_because, headlines = _run_generations(
+                self._abc, self.db, db_url, self.simulator.observed(), self.settings.budget, self.progress, self.settings.structures, watch
+            )
+            history = pyabc.History(db_url)
+            history.id = 1
+            return self._result(history, time.perf_counter() - started, stopped_because, headlines)
+        finally:
+            os.close(lock)
 
     def _abc(self) -> Any:
         """A pyabc run over the structures (re-initialized from the database for each generation)."""
@@ -208,34 +211,113 @@ def _quiet_pyabc() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _open_run_database(db: Path, config: dict, resume: bool, fresh: bool) -> None:
-    """Make ready the run database: start it (writing the run's settings beside it), or check that
-    the existing run is the one being resumed.  Never reuse or overwrite a run silently."""
+#: What a run's settings file beside its database must hold to be one the workbench wrote.
+RUN_KEYS = ("seed", "population", "structures", "priors", "observations")
+#: The first bytes of every SQLite database (the file format's header string).
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _run_settings(path: Path) -> dict | None:
+    """The run settings recorded at ``path``, or None if it holds none the workbench wrote."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return saved if isinstance(saved, dict) and all(key in saved for key in RUN_KEYS) else None
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
+
+
+def check_run_database(db: Path, resume: bool, fresh: bool) -> None:
+    """Refuse, before any work, a ``--db`` the workbench did not write (it would be deleted by
+    ``--fresh`` or read as a run), or whose settings file would replace a file of the user's."""
     config_path = db.with_suffix(".json")
-    if db.exists() and fresh:
-        db.unlink()
-        config_path.unlink(missing_ok=True)
-    if db.exists() and not resume:
+    allowed = "a new file name (e.g. calibration/runs/mine.db), or a run database the workbench wrote"
+    if db.is_dir():
+        raise InputError(db, "--db", "is a folder", allowed)
+    if db.exists() and (not _is_sqlite(db) or _run_settings(config_path) is None):
+        why = "is not a SQLite database" if not _is_sqlite(db) else f"has no run settings beside it ({config_path.name})"
+        raise InputError(db, "--db", f"{why}, so it is not a calibration run database the workbench wrote; it is left as it is", allowed)
+    if not db.exists() and config_path.exists() and _run_settings(config_path) is None:
+        raise InputError(
+            config_path, "--db", "the run's settings would be written here, over a file the workbench did not write", "another --db name"
+        )
+    if db.exists() and not (resume or fresh):
         raise InputError(
             db, "(run database)", "a calibration run database already exists", "--resume to continue it, or --fresh to start over"
         )
-    if db.exists():
-        if not config_path.exists():
-            raise InputError(config_path, "(file)", "the run's configuration is missing, so it cannot be resumed safely", "--fresh")
-        saved = json.loads(config_path.read_text(encoding="utf-8"))
-        for key in ("seed", "population", "structures", "priors", "observations"):
-            if saved.get(key) != config[key]:
-                raise InputError(
-                    config_path,
-                    key,
-                    f"differs from this call ({saved.get(key)!r} vs {config[key]!r})",
-                    "the same settings as the run being resumed, or --fresh",
-                )
-        return
+
+
+def finished_generations(db: Path) -> int:
+    """How many generations the run database ``db`` holds whole (0 if none, or no database)."""
+    import sqlite3
+
+    if not _is_sqlite(db):
+        return 0
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+            (count,) = connection.execute("SELECT COUNT(*) FROM populations WHERE t >= 0").fetchone()
+        return int(count)
+    except sqlite3.Error:
+        return 0
+
+
+def _lock_run_database(db: Path) -> int:
+    """Hold ``db`` for this run (released when the process ends): a second run on the same
+    database would write the same generations and corrupt both."""
+    import fcntl
+
     db.parent.mkdir(parents=True, exist_ok=True)
-    tmp = config_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(config, indent=2), encoding="utf-8")
-    os.replace(tmp, config_path)
+    lock_path = db.with_name(f".{db.name}.lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise InputError(
+            db, "--db", f"is in use by another calibration (process {holder})", "one run at a time per database: wait, or another --db"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
+
+
+def _open_run_database(db: Path, config: dict, resume: bool, fresh: bool) -> int:
+    """Make ready the run database: lock it, then start it (writing the run's settings beside it),
+    or check that the existing run is the one being resumed.  Never reuse or overwrite a run
+    silently, nor delete or read as a run a file the workbench did not write.  Returns the lock."""
+    check_run_database(db, resume, fresh)
+    lock = _lock_run_database(db)
+    try:
+        config_path = db.with_suffix(".json")
+        if db.exists() and fresh:
+            db.unlink()
+            config_path.unlink(missing_ok=True)
+        if db.exists():
+            saved = _run_settings(config_path) or {}
+            for key in RUN_KEYS:
+                if saved.get(key) != config[key]:
+                    raise InputError(
+                        config_path,
+                        key,
+                        f"differs from this call ({saved.get(key)!r} vs {config[key]!r})",
+                        "the same settings as the run being resumed, or --fresh",
+                    )
+            return lock
+        tmp = config_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(config, indent=2), encoding="utf-8")
+        os.replace(tmp, config_path)
+    except BaseException:
+        os.close(lock)
+        raise
+    return lock
 
 
 def _run_generations(
@@ -473,7 +555,7 @@ def posterior_summary(particles: pd.DataFrame, priors: Priors) -> pd.DataFrame:
 def export_posterior(result: CalibrationResult, output: str | Path) -> Path:
     """Write particles, summary and provenance to ``output`` via a staging folder and a rename."""
     output = Path(output)
-    with atomic_folder(output) as staging:
+    with atomic_folder(output, kind="posterior") as staging:
         result.particles.to_csv(staging / "particles.csv", index=False)
         priors = load_priors(resolve(result.provenance["priors"]["file"]))
         posterior_summary(result.particles, priors).to_csv(staging / "summary.csv", index=False)
