@@ -46,8 +46,8 @@ docs: $(STAMP)
 
 # Lint, format, the import contract and types (also part of make test).
 lint: $(STAMP)
-	$(VENV)/bin/ruff check workbench tests benchmarks
-	$(VENV)/bin/ruff format --check workbench tests benchmarks
+	$(VENV)/bin/ruff check workbench workbench_start tests benchmarks
+	$(VENV)/bin/ruff format --check workbench workbench_start tests benchmarks
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench.core.errors import InputError
 from workbench.core.provenance import display_path, file_record
 from workbench.core.timeline import CONFERENCE_SESSIONS, today
 from workbench.experiments.replications import Results, run_replications
@@ -159,18 +160,23 @@ def forecast_setup(
         if posterior != "shipped":
             raise ValueError("posterior must be a Posterior, 'shipped' or None")
         posterior = shipped_posterior()
-    return default_setup(
-        params=scenario.apply(params or Parameters()),
-        start="report",
-        horizon=horizon,
-        pairings=pairings,
-        snapshot=snapshot,
-        posterior=posterior,
-        fixed=tuple(scenario.changes),
-        levers=scenario.levers,
-        condition=scenario.condition,
-        engine=engine,
-    )
+    try:
+        return default_setup(
+            params=scenario.apply(params or Parameters()),
+            start="report",
+            horizon=horizon,
+            pairings=pairings,
+            snapshot=snapshot,
+            posterior=posterior,
+            fixed=tuple(scenario.changes),
+            levers=scenario.levers,
+            condition=scenario.condition,
+            engine=engine,
+        )
+    except InputError as err:  # a lever after the horizon: name the scenario's file, not "scenario"
+        if err.source != "scenario" or scenario.path is None:
+            raise
+        raise InputError(scenario.path, err.field, err.problem, err.allowed) from None
 
 
 def forecast(

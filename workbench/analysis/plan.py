@@ -72,6 +72,8 @@ def plan_target(when: str, probability: float, horizon: dt.date) -> PlanTarget:
     text = str(when).strip()
     if text.isdigit() and int(text) in CONFERENCE_SESSIONS:
         session = CONFERENCE_SESSIONS[int(text)]
+        if session > horizon:
+            raise InputError("--horizon", "horizon", f"{horizon} is before the {text} session", f"a date after {session}")
         return PlanTarget(session, f"the {text} Conference session ({session.isoformat()})", probability)
     if text == "horizon":
         return PlanTarget(horizon + dt.timedelta(days=1), f"the horizon ({horizon.isoformat()})", probability)
@@ -378,7 +380,10 @@ class _Search:
         import optuna
 
         trials = self.search.trials
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        # ERROR, not WARNING: Optuna logs a failed trial with its traceback at WARNING and then re-raises
+        # the exception, so an interrupt (Ctrl-C) printed a KeyboardInterrupt traceback before the clean
+        # message; the exception itself still reaches the caller.
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
         sampler = optuna.samplers.NSGAIISampler(population_size=min(24, max(4, trials // 4)), seed=self.search.seed)
         # Probability up and effort down; and, where no package moves the probability (a target out of
         # reach), the condition's mean date earlier, so the search still learns which packages come closest.

@@ -33,6 +33,9 @@ CONFERENCE_SESSIONS = {2026: dt.date(2026, 10, 1), 2028: dt.date(2028, 10, 1), 2
 #: The session the headline asks about (the findings, the brief, calibration's watched forecast):
 #: the condition met before it, with even odds where a probability is asked for.
 HEADLINE_SESSION = 2030
+#: The furthest a simulation may run: far past any question asked of it (the report's own horizon is
+#: a few sessions), and near enough that a typo such as 9999 is refused rather than run for hours.
+LAST_HORIZON = dt.date(2200, 12, 31)
 
 
 def today() -> dt.date:

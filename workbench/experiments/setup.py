@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from workbench.core.errors import InputError
-from workbench.core.timeline import GROUP_STARTS, to_day
+from workbench.core.timeline import GROUP_STARTS, LAST_HORIZON, to_day
 from workbench.inputs.levers import NO_LEVERS, Condition, Levers, check_named_targets
 from workbench.inputs.observations import Snapshot, latest_snapshot
 from workbench.inputs.parameters import Parameters
@@ -64,6 +64,22 @@ class Setup:
             raise ValueError(f"start must be 'report' or 'history', not {self.start!r}")
         if self.start == "report" and self.snapshot is None:
             raise ValueError("start='report' needs a snapshot")
+        self._check_dates()
+
+    def _check_dates(self) -> None:
+        """The horizon lies after the start and before :data:`LAST_HORIZON`; no lever starts, and
+        no Conference decision falls, after it (it would silently do nothing)."""
+        if not self.start_date < self.horizon <= LAST_HORIZON:
+            raise InputError(
+                "horizon", "horizon", f"{self.horizon}", f"a date after the start ({self.start_date}) and at most {LAST_HORIZON}"
+            )
+        late = [(f"levers.{name}.start", lever.start) for name, lever in self.levers.active().items() if lever.start > self.horizon]
+        if self.condition.decided is not None and self.condition.decided > self.horizon:
+            late.append(("condition.decided_at", self.condition.decided))
+        for where, day in late:
+            raise InputError(
+                "scenario", where, f"{day} is after the horizon {self.horizon}, so it would do nothing", "a date before the horizon"
+            )
 
     def parameters_for(self, seed: np.random.SeedSequence) -> Parameters:
         """The replication's parameters: a posterior draw (if any) under the scenario's settings."""

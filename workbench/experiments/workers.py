@@ -180,6 +180,9 @@ def iter_map(
                 if progress:
                     progress(k + 1, len(tasks))
         return
+    # Never more local processes than cores: results do not depend on the number (each task's seed
+    # is its own), and 10,000 asked for once forked 2,144 processes and took 10 GB.
+    workers = min(int(workers), default_workers())
     if workers <= 1 or len(tasks) <= 1:
         for k, task in enumerate(tasks):
             yield func(*task)

@@ -31,23 +31,65 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _whole(low: int, meaning: str):
-    """An argparse type: a whole number from ``low`` up."""
+def _whole(low: int, meaning: str, high: int | None = None):
+    """An argparse type: a whole number from ``low`` up (and at most ``high``)."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"{value} {meaning} (allowed: a whole number from {low} up)")
+        if value < low or (high is not None and value > high):
+            allowed = f"a whole number from {low} up" if high is None else f"a whole number from {low} to {high:,}"
+            raise argparse.ArgumentTypeError(f"{value} {meaning} (allowed: {allowed})")
         return value
 
     return parse
 
 
+def _number(low: float, high: float, meaning: str, low_included: bool = False):
+    """An argparse type: a finite number above ``low`` (or from it) and at most ``high``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (low <= value if low_included else low < value) or not value <= high:  # NaN fails both
+            raise argparse.ArgumentTypeError(f"{text} {meaning} (allowed: {'from' if low_included else 'above'} {low:g} to {high:g})")
+        return value
+
+    return parse
+
+
+def _date_until(last: dt.date):
+    """An argparse type: a date no later than ``last`` (a horizon of 9999 is a typo, not a question)."""
+
+    def parse(text: str) -> dt.date:
+        day = _date(text)
+        if day > last:
+            raise argparse.ArgumentTypeError(f"{text} is too far ahead (allowed: a date up to {last})")
+        return day
+
+    return parse
+
+
+def _limits():
+    from workbench.core.timeline import LAST_HORIZON
+    from workbench.experiments.replications import MAX_REPLICATIONS
+
+    return MAX_REPLICATIONS, LAST_HORIZON
+
+
 _seed = _whole(0, "is negative")  # numpy's SeedSequence takes whole numbers from 0 up
 _positive = _whole(1, "must be at least 1")
+_replications = _whole(1, "replications", _limits()[0])
+_horizon_date = _date_until(_limits()[1])
+#: A population or a number of draws large enough for the method, small enough to fit in memory.
+_population = _whole(2, "particles", 100_000)
+_draws = _whole(20, "draws: the sensitivity estimator needs at least 20", 100_000)
+_minutes = _number(0, 7 * 24 * 60, "minutes")
+_share = _number(0, 1, "is not a share")
 
 
 def _posterior_choice(args):
@@ -88,7 +130,6 @@ def _run_options(args) -> dict:
 
 def cmd_forecast(args) -> int:
     from workbench.analysis.forecast import forecast, forecast_setup
-    from workbench.faces.output_folder import write_forecast
     from workbench.faces.text import format_forecast, format_structure_table
     from workbench.inputs.observations import latest_snapshot
     from workbench.inputs.scenarios import BASELINE, load_scenario
@@ -103,7 +144,7 @@ def cmd_forecast(args) -> int:
         )
     check_destination(args.output)
     if args.export:
-        check_file_destination(args.export, "--export")
+        check_file_destination(args.export, "--export", args.overwrite)
         if Path(args.export).resolve().is_relative_to(Path(args.output).resolve()):
             raise InputError(args.export, "--export", "lies inside the --output folder, which is replaced whole", "a path outside it")
     scenario = load_scenario(args.scenario) if args.scenario else BASELINE
@@ -126,7 +167,7 @@ def cmd_forecast(args) -> int:
         print("\n".join("  " + line for line in format_structure_table(fc.by_structure).splitlines()))
     elif args.by_structure:
         print("\n  (--by-structure: this posterior has a single structure)")
-    out = write_forecast(fc, args.output, {"scenario_file": str(scenario.path) if scenario.path else None}, xlsx=args.xlsx)
+    out = _write_forecast_and_export(fc, args, scenario)
     tables = ["threshold.csv", "monthly_quantiles.csv.gz", "summary.csv", "manifest.json"] + (["forecast.xlsx"] if args.xlsx else [])
     if fc.by_structure is not None:
         tables.insert(-1, "structures.csv")
@@ -139,13 +180,25 @@ def cmd_forecast(args) -> int:
     ]
     print(f"\n  tables written to {out}/ ({', '.join(tables)})")
     if args.export:
-        from workbench.faces.hubverse import hubverse_table
-        from workbench.faces.report import write_report
-
-        table = hubverse_table(fc.results)
-        write_report(table.to_csv(index=False), args.export)
-        print(f"  hubverse model output ({len(table)} rows: cdf, quantile, sample) written to {args.export}")
+        print(f"  hubverse model output (cdf, quantile, sample) written to {args.export}")
     return 0
+
+
+def _write_forecast_and_export(fc, args, scenario) -> Path:
+    """The output folder and the ``--export`` file as one unit: the export is staged first and
+    renamed only once the folder is in place, so a failure leaves neither half-replaced."""
+    from workbench.faces.output_folder import write_forecast
+
+    extra = {"scenario_file": str(scenario.path) if scenario.path else None}
+    if not args.export:
+        return write_forecast(fc, args.output, extra, xlsx=args.xlsx)
+    from workbench.core.atomic import atomic_file
+    from workbench.faces.hubverse import hubverse_table
+    from workbench.faces.output_folder import spreadsheet_csv
+
+    with atomic_file(args.export, "--export", args.overwrite) as staged:
+        staged.write_text(spreadsheet_csv(hubverse_table(fc.results)), encoding="utf-8")
+        return write_forecast(fc, args.output, extra, xlsx=args.xlsx)
 
 
 def cmd_start_check(args) -> int:
@@ -182,7 +235,16 @@ def cmd_start_check(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from workbench.inference.calibrate import DEFAULT_DB, DEFAULT_OUTPUT, Budget, Calibration, CalibrationSettings, posterior_summary
+    from workbench.inference.calibrate import (
+        DEFAULT_DB,
+        DEFAULT_OUTPUT,
+        Budget,
+        Calibration,
+        CalibrationSettings,
+        check_run_database,
+        finished_generations,
+        posterior_summary,
+    )
     from workbench.inputs.observations import DEFAULT_DIR
     from workbench.inputs.priors import DEFAULT_PRIORS, load_priors
 
@@ -195,7 +257,7 @@ def cmd_calibrate(args) -> int:
             f"no destination: calibrate replaces the shipped posterior ({DEFAULT_OUTPUT}) only when asked",
             "--output DIR for a new posterior, or --update-shipped to replace the shipped one",
         )
-    check_destination(args.output or DEFAULT_OUTPUT)
+    check_destination(args.output or DEFAULT_OUTPUT, kind="posterior")
     budget = Budget(
         population=args.population,
         generations=args.generations,
@@ -205,7 +267,10 @@ def cmd_calibrate(args) -> int:
         headline_tolerance=args.headline_tolerance,
     )
     structures = _structures(args.structures)
-    db = args.db or DEFAULT_DB
+    db = Path(args.db or DEFAULT_DB)
+    if db.resolve().is_relative_to(Path(args.output or DEFAULT_OUTPUT).resolve()):
+        raise InputError(db, "--db", "lies inside the --output folder, which is replaced whole at the end", "a path outside it")
+    check_run_database(db, args.resume, args.fresh)
     print(
         f"ABC-SMC calibration with model selection over {len(structures)} structure(s): population {budget.population}, "
         f"until the forecast moves by less than {budget.headline_tolerance:.0%} or epsilon by less than "
@@ -224,11 +289,12 @@ def cmd_calibrate(args) -> int:
         result = Calibration(settings, db=db, workers=args.workers, scheduler=args.scheduler).run(resume=args.resume, fresh=args.fresh)
         result.export(args.output or DEFAULT_OUTPUT)
     except KeyboardInterrupt:
-        print(
-            f"\nworkbench: calibration interrupted; finished generations are kept in {db} and no posterior was "
-            f"written. Resume with: workbench calibrate --resume (same options)",
-            file=sys.stderr,
-        )
+        kept = finished_generations(db)
+        if kept:
+            said = f"{kept} finished generation(s) are kept in {db}. Resume with: workbench calibrate --resume (same options)"
+        else:  # nothing to resume from: saying "resume" would start afresh without a word
+            said = f"no generation had finished, so nothing is kept to resume. Start again with: workbench calibrate --fresh --db {db}"
+        print(f"\nworkbench: calibration interrupted and no posterior was written; {said}", file=sys.stderr)
         return 130
     prov = result.provenance
     print(
@@ -251,8 +317,12 @@ def _structures(text: str | None):
 
     if not text:
         return ALL_STRUCTURES
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:  # it would be fitted as two competing models, splitting its own weight
+        raise InputError("command line", "--structures", f"{twice[0]!r} is named twice", "each structure once")
     try:
-        return tuple(structure_named(name.strip()) for name in text.split(",") if name.strip())
+        return tuple(structure_named(name) for name in names)
     except KeyError:
         raise InputError(
             "command line", "--structures", f"{text!r} names an unknown structure", ", ".join(s.name for s in ALL_STRUCTURES)
@@ -295,7 +365,7 @@ def cmd_backtest(args) -> int:
     from workbench.inference.backtest import ROLLING_BUDGET, band_over_time, coverage_summary, hindcast, pit_uniformity, rolling_origin
     from workbench.inputs.observations import DEFAULT_DIR, load_observations
 
-    check_destination(args.output)
+    check_destination(args.output, kind="backtest")
     snapshots = load_observations(args.observations or DEFAULT_DIR)
     posterior = _posterior_choice(args)
     label = posterior.label if posterior is not None else "hand-set parameters"
@@ -330,7 +400,7 @@ def cmd_backtest(args) -> int:
     for origin, part in scores.groupby("origin", sort=False):
         print(f"  PIT uniformity ({origin}, {len(part)} figures): Kolmogorov-Smirnov p = {pit_uniformity(part['pit']):.3f}")
     print("  (figures of one date come from the same runs and are not independent: read the p-values as indicative)")
-    with atomic_folder(args.output) as staging:
+    with atomic_folder(args.output, kind="backtest") as staging:
         scores.to_csv(staging / "scores.csv", index=False)
         summary.to_csv(staging / "coverage.csv", index=False)
         band.quantiles.to_csv(staging / "band.csv", index=False)
@@ -344,7 +414,7 @@ def cmd_sensitivity(args) -> int:
     from workbench.core.atomic import atomic_folder
     from workbench.faces.plots import sensitivity_chart
 
-    check_destination(args.output)
+    check_destination(args.output, kind="sensitivity")
     posterior = _posterior_choice(args)
     if posterior is None:
         raise InputError("command line", "--posterior", "no posterior: nothing varies", "a posterior folder, or the shipped one")
@@ -358,7 +428,7 @@ def cmd_sensitivity(args) -> int:
         print(result.drivers_sentence(output))
     noise = ", ".join(f"{k} {v:.0%}" for k, v in result.noise_share.items() if v == v)
     print(f"(first-order indices S1; the replications' own randomness is {noise} of the spread)")
-    with atomic_folder(args.output) as staging:
+    with atomic_folder(args.output, kind="sensitivity") as staging:
         table.to_csv(staging / "sensitivity.csv")
         result.draws.to_csv(staging / "draws.csv", index=False)
         sensitivity_chart(table, result.outputs).savefig(staging / "sensitivity.png", dpi=120)
@@ -384,7 +454,7 @@ def cmd_check(args) -> int:
     from workbench.inputs.posterior import load_posterior, shipped_posterior
     from workbench.inputs.priors import load_priors
 
-    check_destination(args.output)
+    check_destination(args.output, kind="check")
     snapshots = load_observations(args.observations) if args.observations else load_observations()
     posterior = load_posterior(args.posterior) if args.posterior else shipped_posterior()
     label = posterior.label if posterior else "hand-set parameters (no posterior shipped)"
@@ -401,7 +471,7 @@ def cmd_check(args) -> int:
             )
         )
     out = Path(args.output)
-    with atomic_folder(out) as staging:
+    with atomic_folder(out, kind="check") as staging:
         check.to_csv(staging / "predictive_check.csv", index=False)
         predictive_check_chart(check, f"Report figures vs the model ({label})").savefig(staging / "predictive_check.png", dpi=110)
         if posterior is not None:
@@ -432,14 +502,18 @@ def _load_scenarios(paths: list[Path]):
     return BASELINE, others
 
 
-def _run_scenarios(args, keep_events: bool = False, by_structure: bool = False):
-    """Baseline and every scenario on the same seed and replications (common random numbers)."""
+def _run_scenarios(args, keep_events: bool = False, by_structure: bool = False, need_another: bool = False):
+    """Baseline and every scenario on the same seed and replications (common random numbers).
+    Every scenario's set-up is built (and so checked) before the first replication runs."""
     from workbench.analysis.compare import comparison_table
     from workbench.analysis.forecast import forecast, forecast_setup
     from workbench.inputs.observations import latest_snapshot
 
     baseline, scenarios = _load_scenarios(args.scenarios)
+    if need_another and not scenarios:
+        raise InputError("command line", "scenarios", "no scenario other than the baseline", "one or more scenario files")
     inputs = _forecast_inputs(args, latest_snapshot())
+    setups = {scenario.name: forecast_setup(scenario, **inputs) for scenario in scenarios}
     common = {**_run_options(args), "keep_monthly": False}  # charts read the streamed monthly summary
     started = time.perf_counter()
     progress, bar = _bar("baseline", units=args.replications)
@@ -452,9 +526,7 @@ def _run_scenarios(args, keep_events: bool = False, by_structure: bool = False):
     for scenario in scenarios:
         t = time.perf_counter()
         progress, bar = _bar(scenario.name[:30], units=args.replications)
-        runs[scenario.name] = forecast(
-            forecast_setup(scenario, **inputs), scenario=scenario, keep_events=keep_events, progress=progress, **common
-        )
+        runs[scenario.name] = forecast(setups[scenario.name], scenario=scenario, keep_events=keep_events, progress=progress, **common)
         bar.close()
         print(f"{scenario.name}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
     table = comparison_table(base.results, {name: fc.results for name, fc in runs.items()}) if runs else None
@@ -464,10 +536,10 @@ def _run_scenarios(args, keep_events: bool = False, by_structure: bool = False):
 def cmd_compare(args) -> int:
     from workbench.faces.text import format_comparison
 
-    check_file_destination(args.output, "--output")
+    check_file_destination(args.output, "--output", args.overwrite)
     if args.xlsx:
-        check_file_destination(Path(args.output).with_suffix(".xlsx"), "--xlsx")
-    base, scenarios, runs, table = _run_scenarios(args)
+        check_file_destination(Path(args.output).with_suffix(".xlsx"), "--xlsx", args.overwrite)
+    base, scenarios, runs, table = _run_scenarios(args, need_another=True)
     if table is None:
         raise InputError("command line", "scenarios", "no scenario other than the baseline", "one or more scenario files")
     print(
@@ -477,15 +549,15 @@ def cmd_compare(args) -> int:
     print(format_comparison(table, args.horizon))
     if getattr(args, "by_structure", False):
         table = _compare_by_structure(args, table)
-    from workbench.core.atomic import write_text_atomic
+    from workbench.core.atomic import atomic_file, write_output_file
+    from workbench.faces.output_folder import spreadsheet_csv, write_xlsx
 
-    write_text_atomic(args.output, table.to_csv(index=False))
+    write_output_file(args.output, spreadsheet_csv(table), "--output", args.overwrite)
     print(f"\ntable written to {args.output}")
     if args.xlsx:
-        from workbench.faces.output_folder import write_xlsx
-
         book = Path(args.output).with_suffix(".xlsx")
-        write_xlsx(book, {"comparison": table})
+        with atomic_file(book, "--xlsx", args.overwrite) as tmp:
+            write_xlsx(tmp, {"comparison": table})
         print(f"and as Excel to {book}")
     return 0
 
@@ -528,7 +600,11 @@ def cmd_report(args) -> int:
     from workbench.inference.diagnostics import predictive_check, simulate_observations
     from workbench.inputs.observations import load_observations
 
-    check_file_destination(args.output, "--output")
+    check_file_destination(args.output, "--output", args.overwrite)
+    if args.plan:  # checked now, not after every scenario, the check, the band and the sensitivity ran
+        from workbench.analysis.plan import load_plan
+
+        load_plan(args.plan)
     base, scenarios, runs, table = _run_scenarios(args, by_structure=not args.hand_set)
     res = base.results
     target = res.setup.completion_target
@@ -570,7 +646,7 @@ def cmd_report(args) -> int:
         drivers = [result.drivers_sentence("p_not_by_horizon"), result.drivers_sentence("median_years")]
     planning = _report_planning(args, base.results.setup, charts)
     text = build_report(base, table, scenarios, check, charts, drivers=drivers, trust=trust, planning=planning)
-    out = write_report(text, args.output)
+    out = write_report(text, args.output, args.overwrite)
     print(f"report written to {out} ({len(text) / 1e6:.1f} MB, self-contained)")
     return 0
 
@@ -623,7 +699,7 @@ def _report_planning(args, setup, charts: dict) -> dict:
 
 
 def cmd_brief(args) -> int:
-    from workbench.core.atomic import write_text_atomic
+    from workbench.core.atomic import write_output_file
     from workbench.faces.brief import render_brief
     from workbench.faces.findings import FINDINGS_JSON, load_findings
     from workbench.faces.i18n import language
@@ -633,8 +709,8 @@ def cmd_brief(args) -> int:
     if not Path(source).is_file():
         raise InputError(source, "(file)", "no findings computed", "run `make findings` first (or pass --findings)")
     output = args.output or Path(f"results/brief-{lang.code}.html")
-    check_file_destination(output, "--output")
-    write_text_atomic(output, render_brief(load_findings(Path(source)), lang=lang))
+    check_file_destination(output, "--output", args.overwrite)
+    write_output_file(output, render_brief(load_findings(Path(source)), lang=lang), "--output", args.overwrite)
     print(f"brief ({lang.code}) written to {output}: two pages, from {source}")
     return 0
 
@@ -677,10 +753,18 @@ def _bar(what: str, unit: str = "run", units: int | None = None):
 
 
 def _planning_setup(args):
-    """The forecast's setup that planning starts from: the latest report, posterior, pairings."""
+    """The forecast's setup that planning starts from: the latest report, posterior, pairings; the
+    horizon must reach past the session asked about (a later answer could not be seen)."""
+    from workbench.core.timeline import CONFERENCE_SESSIONS
     from workbench.experiments.setup import default_setup
     from workbench.inputs.observations import latest_snapshot
     from workbench.inputs.parties import load_pairings
+
+    session = getattr(args, "session", None)
+    if session is not None and CONFERENCE_SESSIONS[session] > args.horizon:
+        raise InputError(
+            "--horizon", "horizon", f"{args.horizon} is before the {session} session", f"a date after {CONFERENCE_SESSIONS[session]}"
+        )
 
     return default_setup(
         horizon=args.horizon,
@@ -698,7 +782,7 @@ def cmd_plan(args) -> int:
     from workbench.inputs.effort import load_effort
     from workbench.inputs.scenarios import scenario_table, scenario_text
 
-    check_destination(args.output)
+    check_destination(args.output, kind="plan")
     effort = load_effort(args.effort) if args.effort else load_effort()
     levers = [x.strip() for x in args.levers.split(",") if x.strip()] if args.levers else None
     target = plan_target(args.target, args.probability, args.horizon)
@@ -733,7 +817,7 @@ def cmd_plan(args) -> int:
     print(text)
     import json
 
-    with atomic_folder(args.output) as staging:
+    with atomic_folder(args.output, kind="plan") as staging:
         result.frontier.to_csv(staging / "frontier.csv", index=False)
         result.candidates.to_csv(staging / "candidates.csv", index=False)
         (staging / "packages").mkdir()
@@ -765,7 +849,7 @@ def cmd_decision(args) -> int:
     from workbench.inputs.levers import Levers
     from workbench.inputs.scenarios import load_scenario
 
-    check_destination(args.output)
+    check_destination(args.output, kind="decision")
     if not 0 < args.probability < 1:
         raise InputError("--probability", "probability", f"{args.probability!r}", "strictly between 0 and 1")
     setup = _planning_setup(args)
@@ -794,7 +878,7 @@ def cmd_decision(args) -> int:
                 f"  {r['package']}: {r['largest_share']:.0%} ({r['reviews_needed']} reviews; "
                 f"probability {r['probability']:.1%}), against 70 % today (¶25)"
             )
-    with atomic_folder(args.output) as staging:
+    with atomic_folder(args.output, kind="decision") as staging:
         curve.to_csv(staging / "decision_curve.csv", index=False)
         best.to_csv(staging / "largest_share.csv", index=False)
         decision_chart(curve, column, args.probability, f"Met before the {args.session} session, by the share required").savefig(
@@ -808,7 +892,7 @@ def cmd_act_first(args) -> int:
     from workbench.analysis.priorities import act_first
     from workbench.core.timeline import CONFERENCE_SESSIONS
 
-    check_file_destination(args.output, "--output")
+    check_file_destination(args.output, "--output", args.overwrite)
     setup = _planning_setup(args)
     before = CONFERENCE_SESSIONS[args.session]
     if args.start < setup.start_date or args.start >= before:
@@ -831,9 +915,10 @@ def cmd_act_first(args) -> int:
             f"{r['rank']:>3}. {r[who]:<12} {r['months_earlier_mean']:+6.1f} ± {r['months_earlier_se']:.1f} months earlier (mean), "
             f"P {r['p_change']:+.1%} ± {r['p_change_se']:.1%}; {r['roles']}"
         )
-    from workbench.core.atomic import write_text_atomic
+    from workbench.core.atomic import write_output_file
+    from workbench.faces.output_folder import spreadsheet_csv
 
-    write_text_atomic(args.output, table.to_csv(index=False))
+    write_output_file(args.output, spreadsheet_csv(table), "--output", args.overwrite)
     print(f"\nthe whole list: {args.output}")
     return 0
 
@@ -887,11 +972,19 @@ def _posterior_options(p: argparse.ArgumentParser, hand_set: str = "run on the h
 
 
 def _run_arguments(p: argparse.ArgumentParser, replications: int, horizon: bool = True) -> None:
-    p.add_argument("--replications", type=_positive, default=replications, help="simulated futures")
+    p.add_argument("--replications", type=_replications, default=replications, help="simulated futures")
     p.add_argument("--seed", type=_seed, default=1, help="random seed: the same seed gives the same simulated futures")
     if horizon:
-        p.add_argument("--horizon", type=_date, default=_horizon(), help="last simulated day")
+        p.add_argument("--horizon", type=_horizon_date, default=_horizon(), help="last simulated day")
     p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+
+
+def _overwrite_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing file at a file destination even if the workbench did not write it (by default it is refused)",
+    )
 
 
 def _forecast_arguments(p: argparse.ArgumentParser) -> None:
@@ -910,10 +1003,11 @@ def _forecast_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
     p.add_argument("--export", type=Path, help="also write the forecast in the hubverse model-output layout (CSV)")
     p.add_argument("--xlsx", action="store_true", help="also write forecast.xlsx: the summary in numbers, each run's date (Excel-ready)")
+    _overwrite_option(p)
 
 
 def _start_check_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--replications", type=_positive, default=100, help="simulated runs from 2020")
+    p.add_argument("--replications", type=_replications, default=100, help="simulated runs from 2020")
     p.add_argument("--seed", type=_seed, default=1, help="random seed: the same seed gives the same simulated futures")
 
 
@@ -921,17 +1015,23 @@ def _calibrate_arguments(p: argparse.ArgumentParser) -> None:
     from workbench.inference.settings import Budget, CalibrationSettings
 
     budget, settings = Budget(), CalibrationSettings()
-    p.add_argument("--population", type=_positive, default=budget.population, help="particles per generation")
-    p.add_argument("--generations", type=_positive, default=budget.generations, help="at most this many generations")
-    p.add_argument("--max-minutes", type=float, default=budget.max_minutes, help="stop before a generation that would pass this")
+    p.add_argument("--population", type=_population, default=budget.population, help="particles per generation")
+    p.add_argument("--generations", type=_whole(1, "generations", 1000), default=budget.generations, help="at most this many generations")
+    p.add_argument("--max-minutes", type=_minutes, default=budget.max_minutes, help="stop before a generation that would pass this")
     p.add_argument(
-        "--min-epsilon-drop", type=float, default=budget.min_epsilon_drop, help="converged once epsilon falls by less than this share"
+        "--min-epsilon-drop",
+        type=_number(0, 1, "is not a share", low_included=True),
+        default=budget.min_epsilon_drop,
+        help="converged once epsilon falls by less than this share",
     )
     p.add_argument(
-        "--watch-replications", type=int, default=budget.watch_replications, help="forecast runs per generation to watch (0: off)"
+        "--watch-replications",
+        type=_whole(0, "replications", _limits()[0]),
+        default=budget.watch_replications,
+        help="forecast runs per generation to watch (0: off)",
     )
     p.add_argument(
-        "--headline-tolerance", type=float, default=budget.headline_tolerance, help="converged once the watched forecast moves less"
+        "--headline-tolerance", type=_share, default=budget.headline_tolerance, help="converged once the watched forecast moves less"
     )
     p.add_argument("--structures", help="comma-separated structures to fit (default: all eight; see `workbench structures`)")
     p.add_argument("--seed", type=_seed, default=settings.seed, help="run seed (that of the shipped posterior by default)")
@@ -952,23 +1052,27 @@ def _calibrate_arguments(p: argparse.ArgumentParser) -> None:
 def _backtest_arguments(p: argparse.ArgumentParser) -> None:
     from workbench.inference.backtest import hindcast
 
-    p.add_argument("--replications", type=_positive, default=_default(hindcast, "replications"), help="runs per predictive distribution")
+    p.add_argument(
+        "--replications", type=_replications, default=_default(hindcast, "replications"), help="runs per predictive distribution"
+    )
     p.add_argument("--seed", type=_seed, default=1, help="random seed: the same seed gives the same simulated futures")
     p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     _posterior_options(p, "score the hand-set parameters instead")
     p.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
     p.add_argument("--no-rolling", dest="rolling", action="store_false", help="skip the rolling-origin refits (minutes)")
-    p.add_argument("--rolling-population", type=_positive, default=600, help="particles of each rolling-origin fit")
+    p.add_argument("--rolling-population", type=_population, default=600, help="particles of each rolling-origin fit")
     p.add_argument("--output", type=Path, default=Path("results/backtest"), help="where the results are written")
 
 
 def _sensitivity_arguments(p: argparse.ArgumentParser) -> None:
     from workbench.analysis.sensitivity import sensitivity
 
-    p.add_argument("--draws", type=_positive, default=_default(sensitivity, "draws"), help="posterior draws")
-    p.add_argument("--replications", type=_positive, default=_default(sensitivity, "replications"), help="runs per draw, on shared seeds")
+    p.add_argument("--draws", type=_draws, default=_default(sensitivity, "draws"), help="posterior draws")
+    p.add_argument(
+        "--replications", type=_replications, default=_default(sensitivity, "replications"), help="runs per draw, on shared seeds"
+    )
     p.add_argument("--seed", type=_seed, default=1, help="random seed: the same seed gives the same simulated futures")
-    p.add_argument("--horizon", type=_date, default=_horizon(), help="last simulated day")
+    p.add_argument("--horizon", type=_horizon_date, default=_horizon(), help="last simulated day")
     p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     p.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
     p.add_argument("--structure", help="one model structure of the posterior alone")
@@ -979,7 +1083,7 @@ def _findings_arguments(p: argparse.ArgumentParser) -> None:
     from workbench.faces.findings import compute_findings
 
     p.add_argument(
-        "--replications", type=_positive, default=_default(compute_findings, "replications"), help="simulated futures per scenario"
+        "--replications", type=_replications, default=_default(compute_findings, "replications"), help="simulated futures per scenario"
     )
     p.add_argument("--seed", type=_seed, default=1, help="random seed: the same seed gives the same simulated futures")
     p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
@@ -992,7 +1096,7 @@ def _findings_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _check_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--replications", type=_positive, default=200, help="runs per predictive distribution")
+    p.add_argument("--replications", type=_replications, default=200, help="runs per predictive distribution")
     p.add_argument("--seed", type=_seed, default=1, help="random seed: the same seed gives the same simulated futures")
     p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     p.add_argument("--posterior", type=Path, help="a posterior folder (default: the shipped one)")
@@ -1017,21 +1121,24 @@ def _compare_arguments(p: argparse.ArgumentParser) -> None:
     _scenario_arguments(p, 1000, by_structure=True)
     p.add_argument("--output", type=Path, default=Path("results/compare.csv"), help="the table as CSV")
     p.add_argument("--xlsx", action="store_true", help="also write the table as Excel, beside the CSV (.xlsx)")
+    _overwrite_option(p)
 
 
 def _report_arguments(p: argparse.ArgumentParser) -> None:
     _scenario_arguments(p, 500)
     p.add_argument("--output", type=Path, default=Path("results/report.html"), help="where the results are written")
-    p.add_argument("--check-replications", type=_positive, default=200, help="runs of the predictive check section")
-    p.add_argument("--sensitivity-draws", type=_positive, default=300, help="posterior draws of the sensitivity section")
+    p.add_argument("--check-replications", type=_replications, default=200, help="runs of the predictive check section")
+    p.add_argument("--sensitivity-draws", type=_draws, default=300, help="posterior draws of the sensitivity section")
     p.add_argument("--plan", type=Path, help="a folder written by `workbench plan` for the 'What would it take?' section")
     p.add_argument("--plan-trials", type=_positive, default=40, help="without --plan: packages of the section's quick search")
+    _overwrite_option(p)
 
 
 def _brief_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", default="en", help="language: en, fr, es, or any with a catalog in workbench/faces/locale")
     p.add_argument("--findings", type=Path, help="findings file (default docs/findings.json, from `make findings`)")
     p.add_argument("--output", type=Path, help="HTML file (default results/brief-LANG.html)")
+    _overwrite_option(p)
 
 
 def _reproduce_arguments(p: argparse.ArgumentParser) -> None:
@@ -1052,13 +1159,15 @@ def _plan_arguments(p: argparse.ArgumentParser) -> None:
     _planning_arguments(p, search.replications)
     sessions = ", ".join(map(str, _sessions()))
     p.add_argument("--target", default=DEFAULT_TARGET, help=f"a Conference session ({sessions}), a date (2040-01-01), or horizon")
-    p.add_argument("--probability", type=float, default=0.5, help="required probability")
+    p.add_argument("--probability", type=_share, default=0.5, help="required probability")
     p.add_argument("--levers", help="comma-separated levers the plan may use (default: every lever the effort file costs)")
     p.add_argument("--effort", type=Path, help="effort file (default scenarios/planning/effort.toml)")
-    p.add_argument("--trials", type=_positive, default=search.trials, help="at most this many candidates")
-    p.add_argument("--max-minutes", type=float, default=search.max_minutes, help="stop the search after this long")
+    p.add_argument("--trials", type=_whole(1, "trials", 100_000), default=search.trials, help="at most this many candidates")
+    p.add_argument("--max-minutes", type=_minutes, default=search.max_minutes, help="stop the search after this long")
     p.add_argument("--screen", type=_positive, default=search.screen, help="runs after which a clearly beaten candidate is dropped")
-    p.add_argument("--verify-replications", type=_positive, default=search.verify_replications, help="fresh runs verifying each package")
+    p.add_argument(
+        "--verify-replications", type=_replications, default=search.verify_replications, help="fresh runs verifying each package"
+    )
     p.add_argument("--earliest-start", type=_date, default=search.earliest_start, help="first start date of any lever")
     p.add_argument("--output", type=Path, default=Path("results/plan"), help="where the results are written")
 
@@ -1069,7 +1178,7 @@ def _decision_arguments(p: argparse.ArgumentParser) -> None:
 
     _planning_arguments(p, 500)
     p.add_argument("--session", type=int, choices=_sessions(), default=HEADLINE_SESSION, help="met before this session")
-    p.add_argument("--probability", type=float, default=0.5, help="required probability")
+    p.add_argument("--probability", type=_share, default=0.5, help="required probability")
     p.add_argument("--package", type=Path, action="append", help="a scenario file whose levers to add (repeatable; e.g. a plan's package)")
     p.add_argument("--groups", type=int, nargs="+", choices=(1, 2, 3), default=[1], help="groups counted")
     p.add_argument("--counted-stage", choices=COUNTED_STAGES, default=COUNTED_STAGES[0], help="the stage a review must reach to count")
@@ -1086,6 +1195,7 @@ def _act_first_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--start", type=_date, default=earliest_start(), help="when the follow-up starts")
     p.add_argument("--top", type=_positive, default=10, help="how many to print (all are written)")
     p.add_argument("--output", type=Path, default=Path("results/act-first.csv"), help="where the results are written")
+    _overwrite_option(p)
 
 
 #: Every command: its name, what it does, its arguments, and the function that runs it.
@@ -1173,6 +1283,19 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"workbench: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        import errno
+
+        if err.errno not in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) or args.debug:
+            raise
+        # Outputs are staged beside their destination and renamed whole, so a full disk loses nothing.
+        where = f" ({err.filename})" if err.filename else ""
+        print(
+            f"workbench: error: the disk is full or the file too large{where}: {err.strerror}. Nothing was replaced: "
+            "the previous result, if any, is intact. Free some space (or choose another --output) and run again.",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print(
             "workbench: interrupted; no output was written and the previous result, if any, is intact. "
@@ -1193,7 +1316,11 @@ def run() -> None:
     import os
     import signal
 
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # before main's handlers were in place, or while it parsed the options
+        sys.stderr.write("workbench: interrupted; nothing was done.\n")
+        code = 130
     if code == 130:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -63,6 +63,11 @@ class EffortModel:
     path: Path | None = None
 
 
+#: The most one lever may cost a year (or to set up), in the file's unit: a thousand times the
+#: Secretariat's whole staff, so any real figure passes and a typo does not.
+MAX_EFFORT = 1e6
+
+
 def load_effort(path: str | Path = EFFORT_FILE) -> EffortModel:
     """Read and check an effort file: every lever known, every effect within its lever's range."""
     path = Path(path)
@@ -110,8 +115,9 @@ def _lever_effort(path: Path, name: str, spec: object) -> LeverEffort:
     numbers = {}
     for key in ("per_year", "setup"):
         value = spec.get(key, 0.0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise InputError(path, f"{where}.{key}", f"{value!r}", "a number from 0 up, in the file's unit")
+        # Bounded: effort is summed over levers and years, and 1e308 once overflowed to infinity.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= MAX_EFFORT:
+            raise InputError(path, f"{where}.{key}", f"{value!r}", f"a number from 0 to {MAX_EFFORT:g}, in the file's unit")
         numbers[key] = float(value)
     targets = spec.get("targets", ["all"])
     if not isinstance(targets, list) or not targets or not all(t in TARGET_REACH for t in targets):

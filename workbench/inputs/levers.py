@@ -321,8 +321,9 @@ def parse_condition(table: object, source: str, earliest: StartBound = SNAPSHOT_
         if key not in allowed:
             raise InputError(source, f"condition.{key}", "unknown key", ", ".join(allowed))
     share = table.get("share", 0.70)
-    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
-        raise InputError(source, "condition.share", f"{share!r} is not a share", "0 to 1 (0.7 is the rule of ¶25)")
+    # Above 0: a share of 0 would be "met" on the first day, while every face says "44 of 62".
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 < share <= 1.0:
+        raise InputError(source, "condition.share", f"{share!r} is not a share above 0", "above 0, up to 1 (0.7 is the rule of ¶25)")
     groups = table.get("groups", [1])
     if (
         not isinstance(groups, list)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 from workbench.core.errors import InputError, read_toml
 from workbench.core.paths import OBSERVATIONS_DIR
+from workbench.core.timeline import EPOCH, today
+from workbench.inputs.report_categories import CUMULATIVE, KNOWN_FIGURES, MAX_FIGURE, SPLITS
 
 DEFAULT_DIR = OBSERVATIONS_DIR
 
@@ -115,6 +117,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
     _check_parts_within_totals(figures, path)
     inconsistencies = _inconsistencies(doc, path, figures)
     _check_sums(doc, path, figures)
+    _check_splits(path, figures)
     return Snapshot(as_at, source, path, groups, figures, inconsistencies)
 
 
@@ -126,6 +129,8 @@ def _header(doc: dict, path: Path) -> tuple[dt.date, str]:
     as_at = _require(header, "as_at", (dt.date,), path, "snapshot", "a date such as 2024-05-21")
     if isinstance(as_at, dt.datetime):
         raise InputError(path, "snapshot.as_at", "a date-time, not a date", "a date such as 2024-05-21")
+    if not EPOCH <= as_at <= today():
+        raise InputError(path, "snapshot.as_at", f"{as_at} is outside the Mechanism's life", f"a date from {EPOCH} (¶22) to today")
     source = _require(header, "source", (str,), path, "snapshot", "text naming the report")
     for key in doc:
         if key not in {"snapshot", "group", "figure", "inconsistency", "sum"}:
@@ -169,9 +174,16 @@ def _figures(doc: dict, path: Path, as_at: dt.date) -> dict[tuple[str, int | Non
         _check_unknown(entry, _FIGURE_KEYS, path, where)
         name = _require(entry, "name", (str,), path, where, "a snake_case name")
         where = f"figure[{i}] ({name})"
-        value = _require(entry, "value", (int, float), path, where, "a number >= 0")
-        if value < 0:
-            raise InputError(path, f"{where}.value", f"{value} is negative", "a number >= 0")
+        if name not in KNOWN_FIGURES:
+            raise InputError(
+                path,
+                f"{where}.name",
+                f"{name!r} is not a figure the workbench knows (misspelt?)",
+                "a figure name of calibration/observations/2024-05-21.toml (the report's categories)",
+            )
+        value = _require(entry, "value", (int, float), path, where, f"a number from 0 to {MAX_FIGURE:,}")
+        if not 0 <= value <= MAX_FIGURE:  # NaN and infinity fail too
+            raise InputError(path, f"{where}.value", f"{value} is not a count", f"a number from 0 to {MAX_FIGURE:,}")
         paragraph = _require(entry, "paragraph", (str,), path, where, 'the report\'s paragraph numbers, e.g. "15"')
         if not paragraph.strip():
             raise InputError(path, f"{where}.paragraph", "empty", "the report's paragraph numbers")
@@ -180,8 +192,10 @@ def _figures(doc: dict, path: Path, as_at: dt.date) -> dict[tuple[str, int | Non
         if group is not None and (isinstance(group, bool) or group not in (1, 2, 3)):
             raise InputError(path, f"{where}.group", f"{group!r} is not a group", "1, 2 or 3")
         alternatives = entry.get("alternatives", [])
-        if not isinstance(alternatives, list) or any(isinstance(a, bool) or not isinstance(a, (int, float)) for a in alternatives):
-            raise InputError(path, f"{where}.alternatives", "must be a list of numbers", "e.g. [23]")
+        if not isinstance(alternatives, list) or any(
+            isinstance(a, bool) or not isinstance(a, (int, float)) or not 0 <= a <= MAX_FIGURE for a in alternatives
+        ):
+            raise InputError(path, f"{where}.alternatives", "must be a list of counts", f"e.g. [23], each from 0 to {MAX_FIGURE:,}")
         part_of = entry.get("part_of")
         if part_of is not None and not isinstance(part_of, str):
             raise InputError(path, f"{where}.part_of", "must be a figure name", "the name of another figure")
@@ -262,6 +276,46 @@ def _check_sums(doc: dict, path: Path, figures: dict[tuple[str, int | None], Fig
             )
 
 
+def _check_splits(path: Path, figures: dict[tuple[str, int | None], Figure]) -> None:
+    """The report's own splits (:data:`SPLITS`), checked on every file whether it declares them or
+    not, per group as in all: the parts present, at their lowest readings, within the total's highest."""
+    for group in {g for _, g in figures}:
+        for total_name, parts in SPLITS:
+            total = figures.get((total_name, group))
+            present = [figures[(n, group)] for n in parts if (n, group) in figures]
+            if total is None or not present:
+                continue
+            added = sum(f.range[0] for f in present)
+            if added > total.range[1]:
+                names = " + ".join(f.name for f in present)
+                where = f"{total_name}" + (f" (group {group})" if group else "")
+                raise InputError(
+                    path,
+                    where,
+                    f"{names} = {added:g} exceeds {total_name} = {total.range[1]:g}",
+                    f"parts adding up to at most {total.range[1]:g}",
+                )
+
+
+def _check_cumulative(snapshots: list[Snapshot]) -> None:
+    """A count that only grows (:data:`CUMULATIVE`) may not fall from one report to the next: each
+    later file's highest reading at least the earlier's lowest."""
+    seen: dict[tuple[str, int | None], tuple[float, Snapshot]] = {}
+    for snapshot in sorted(snapshots, key=lambda s: s.as_at):
+        for key, fig in snapshot.figures.items():
+            if fig.name not in CUMULATIVE:
+                continue
+            if key in seen and fig.range[1] < seen[key][0]:
+                earlier = seen[key][1]
+                raise InputError(
+                    snapshot.path,
+                    fig.name + (f" (group {fig.group})" if fig.group else ""),
+                    f"{fig.range[1]:g} is fewer than the {seen[key][0]:g} of {earlier.path.name}, but the count only grows",
+                    f"at least {seen[key][0]:g}",
+                )
+            seen[key] = (fig.range[0], snapshot)
+
+
 def _inconsistencies(doc: dict, path: Path, figures: dict[tuple[str, int | None], Figure]) -> list[dict]:
     """The ``[[inconsistency]]`` tables: where the report contradicts itself, and how it is treated."""
     inconsistencies = _table_list(doc, "inconsistency", path)
@@ -288,6 +342,7 @@ def load_observations(directory: str | Path = DEFAULT_DIR) -> list[Snapshot]:
     dates = [s.as_at for s in snapshots]
     if len(set(dates)) != len(dates):
         raise InputError(directory, "snapshot.as_at", "two files describe the same date", "one file per date")
+    _check_cumulative(snapshots)
     return sorted(snapshots, key=lambda s: s.as_at)
 
 

@@ -199,6 +199,10 @@ def load_pairings(path: str | Path) -> Pairings:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "(file)", "pairing file not found", "a CSV file with columns " + ", ".join(CSV_COLUMNS))
+    data = path.read_bytes()
+    if b"\x00" in data:  # the csv module says only "line contains NUL", and the line it was on is lost
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise InputError(path, f"line {line}", "contains a NUL byte (a binary file, or a damaged export?)", "plain UTF-8 CSV text")
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)

@@ -121,8 +121,12 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR) -> Posterior:
             raise InputError(particles, f"{column} (line {row})", "not a number", "numbers in every particle row")
         frame[column] = numeric
     weights = frame["weight"].to_numpy(dtype=float)
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.max() <= 0:
         raise InputError(particles, "weight", "weights must be finite, non-negative and not all zero", "weights >= 0")
+    # Relative weights are what count: scaled by the largest first, so that weights near 1e308 do
+    # not overflow their sum (which once made every replication draw the last particle).
+    weights = weights / weights.max()
+    weights = weights / weights.sum()
     values = frame[list(names)].to_numpy(dtype=float)
     spec = Parameters.describe()
     for j, name in enumerate(names):

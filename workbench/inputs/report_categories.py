@@ -67,3 +67,36 @@ MECHANISM_CATEGORIES = ("reviewers_redrawn", "reviews_total", "parties_total")
 #: Every figure the model expresses, in the order of the observation table's columns.
 CATEGORIES = (*REVIEW_CATEGORIES, *PARTY_CATEGORIES, *MECHANISM_CATEGORIES)
 CATEGORY_INDEX = {name: k for k, name in enumerate(CATEGORIES)}
+
+#: Figures the report gives that the model does not express, kept in the files for the reader (the
+#: nominations of ¶15 counted as people, not parties; experts; parties with several focal points).
+DOCUMENTED_ONLY = ("focal_points_nominated", "governmental_experts", "parties_with_several_focal_points")
+
+#: Every figure name an observations file may hold: a misspelt one would otherwise be dropped in silence.
+KNOWN_FIGURES = (*CATEGORIES, *DOCUMENTED_ONLY)
+
+#: The report's splits of a total (¶24-39): the parts may not add up to more than the total, whether
+#: or not a file declares the split as ``[[sum]]``.
+SPLITS = (
+    ("reviews_total", ("reviews_not_commenced", "reviews_advancing", "reviews_completed")),
+    ("reviews_not_commenced", ("reviews_held_up_by_nominations", "reviews_ready_no_consultation")),
+    ("reviews_advancing", ("reviews_saq_in_preparation", "reviews_written_feedback_in_progress", "reviews_lists_of_observations")),
+    ("consultations_held", ("consultations_one_language", "consultations_two_languages", "consultations_three_languages")),
+    ("saq_submitted", tuple(name for name, _, _ in SAQ_LATENESS_BUCKETS if name != "saq_over_1_year")),
+    ("reviews_lists_of_observations", tuple(name for name, _, _ in LISTS_AGE_BUCKETS)),
+)
+
+#: Counts that only grow: a later report may not give fewer (a review completed stays completed).
+CUMULATIVE = (
+    "reviews_completed",
+    "consultations_held",
+    "saq_submitted",
+    "feedback_concluded",
+    "reviewers_redrawn",
+    "parties_replaced_focal_point",
+    "reviews_total",
+)
+
+#: The largest value a figure may have: every count of the Mechanism is of reviews, parties,
+#: meetings or reviewers, at most a few hundred; a value of 1e308 is a mistake, not a count.
+MAX_FIGURE = 10_000

@@ -47,6 +47,7 @@ from workbench.inputs.levers import (
     Levers,
     StartBound,
     Target,
+    check_staffing,
     parse_condition,
     parse_levers,
 )
@@ -73,6 +74,31 @@ class Scenario:
 
 
 BASELINE = Scenario("baseline", "The Mechanism as it works today.", None, {})
+
+
+#: How many files a chain of ``extends`` may hold: a scenario builds on a few others, and a chain
+#: of 1,500 once ended in Python's recursion limit rather than a message.
+MAX_EXTENDS = 20
+
+
+def _extended_file(path: Path, target: object, seen: tuple[Path, ...]) -> Path:
+    """The file ``scenario.extends`` of ``path`` names, checked here so that a bad one is reported
+    as this file's field, not as a path the reader never wrote."""
+    allowed = "a scenario file's name, relative to this file (e.g. baseline.toml)"
+    if not isinstance(target, str) or not target.strip() or "\x00" in target:
+        raise InputError(path, "scenario.extends", f"{target!r} is not a file name", allowed)
+    if len(seen) + 1 >= MAX_EXTENDS:
+        raise InputError(path, "scenario.extends", f"the chain of extended files is longer than {MAX_EXTENDS}", "a shorter chain")
+    candidate = path.parent / target
+    try:
+        regular = candidate.is_file() and candidate.stat().st_size > 0
+    except OSError as err:
+        raise InputError(path, "scenario.extends", f"{target!r} is not a usable path ({err.strerror})", allowed) from None
+    if not regular:
+        what = "is a folder" if candidate.is_dir() else "is empty" if candidate.is_file() else "does not exist or is not a regular file"
+        hint = " (~ is not expanded: give the path relative to this file)" if target.startswith("~") else ""
+        raise InputError(path, "scenario.extends", f"{target!r} {what}{hint}", allowed)
+    return candidate
 
 
 def load_scenario(path: str | Path, made_on: dt.date | None = None, _seen: tuple[Path, ...] = ()) -> Scenario:
@@ -109,9 +135,7 @@ def load_scenario(path: str | Path, made_on: dt.date | None = None, _seen: tuple
     changes: dict = {}
     levers, condition = NO_LEVERS, Condition()
     if "extends" in head:
-        if not isinstance(head["extends"], str):
-            raise InputError(path, "scenario.extends", "expected a file name", "a path relative to this file")
-        parent = load_scenario(path.parent / head["extends"], made_on, _seen + (path,))
+        parent = load_scenario(_extended_file(path, head["extends"], _seen), made_on, _seen + (path,))
         changes.update(parent.changes)
         levers, condition = parent.levers, parent.condition
     params = doc.get("parameters", {})
@@ -123,7 +147,8 @@ def load_scenario(path: str | Path, made_on: dt.date | None = None, _seen: tuple
     if "condition" in doc:
         condition = parse_condition(doc["condition"], str(path), earliest)
     scenario = Scenario(name, description, path, changes, levers, condition, allow_past)
-    scenario.apply(Parameters())  # validate now, naming the file
+    params = scenario.apply(Parameters())  # validate now, naming the file
+    check_staffing(params.secretariat_officers, scenario.levers, str(path))  # here, not inside the replications
     return scenario
 
 
