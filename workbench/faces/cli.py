@@ -540,8 +540,6 @@ def cmd_compare(args) -> int:
     if args.xlsx:
         check_file_destination(Path(args.output).with_suffix(".xlsx"), "--xlsx", args.overwrite)
     base, scenarios, runs, table = _run_scenarios(args, need_another=True)
-    if table is None:
-        raise InputError("command line", "scenarios", "no scenario other than the baseline", "one or more scenario files")
     print(
         f"Scenario comparison against the baseline: {args.replications} paired replications each, seed {args.seed}, "
         f"parameters: {base.parameters_label}"
