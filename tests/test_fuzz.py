@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from workbench.core.errors import InputError
@@ -278,3 +278,184 @@ def test_fuzz_manifest(manifest):
         shutil.copy(MANIFEST_FOLDER / name, folder / name)
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     _only_input_errors(load_record, folder)
+
+
+# --- the files the workbench wrote and reads back: the findings, the catalogs, a run's settings ---
+
+
+def _json_paths(value, prefix=()):
+    """Every path into a JSON value, list items included."""
+    yield prefix
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, inner in items:
+        yield from _json_paths(inner, (*prefix, key))
+
+
+def _same_kind(value):
+    """A value of the same JSON kind, at or near its edges (these pass a type check, not a range check)."""
+    if isinstance(value, bool):
+        return st.booleans()
+    if isinstance(value, (int, float)):
+        return st.sampled_from([0, 1, -1, 0.5, 1.0000001, 1e-12, 10**9, 2**63, 44, 62, 0.0])
+    if isinstance(value, str):
+        return st.sampled_from(["", "2030-10-01", "1990-01-01", "2301-01-01", "not within horizon", "2024-02-30", "x" * 200, value[:3]])
+    if isinstance(value, list):
+        return st.sampled_from([[], value[:1], value[::-1], value * 2])
+    if isinstance(value, dict):
+        return st.sampled_from([{}, dict(list(value.items())[:1]), {"1999": 0.5}])
+    return st.none()
+
+
+def damaged_json(original):
+    """A strategy: ``original`` with one to three of its fields removed or replaced by any JSON value."""
+    paths = [p for p in _json_paths(original) if p]
+
+    @st.composite
+    def damaged(draw):
+        data = json.loads(json.dumps(original))
+        for _ in range(draw(st.integers(1, 3))):
+            path = draw(st.sampled_from(paths))
+            parent = data
+            for key in path[:-1]:
+                try:
+                    parent = parent[key]
+                except (KeyError, IndexError, TypeError):
+                    parent = None
+                    break
+            key = path[-1]
+            if not (isinstance(parent, dict) or (isinstance(parent, list) and isinstance(key, int) and key < len(parent))):
+                continue
+            op = draw(st.sampled_from(["delete", "any", "same kind"]))
+            if op == "delete":
+                parent.pop(key) if isinstance(parent, list) or key in parent else None
+            elif op == "any":
+                parent[key] = draw(json_values | st.sampled_from([float("nan"), float("inf"), 1e308, -1, "", [], {}]))
+            elif key in parent if isinstance(parent, dict) else True:
+                parent[key] = draw(_same_kind(parent[key]))
+        return data
+
+    return damaged()
+
+
+FINDINGS = json.loads((Path(__file__).parents[1] / "docs" / "findings.json").read_text(encoding="utf-8"))
+
+
+@FUZZ
+@given(findings=damaged_json(FINDINGS))
+def test_fuzz_findings(findings):
+    """A damaged findings file is refused on load, or every face that reads it renders it: the
+    README's block, the findings page and the brief (in French, so the catalog's texts are used)."""
+    from workbench.faces.brief import render_brief
+    from workbench.faces.findings import load_findings, render_page, render_readme_block
+
+    path = _write(json.dumps(findings), "findings.json")
+    try:
+        loaded = load_findings(path)
+    except InputError:
+        event("refused")
+        return
+    event("accepted and rendered")
+    render_readme_block(loaded)
+    render_page(loaded)
+    render_brief(loaded, "fr")
+
+
+CATALOG_TEXT = (Path(__file__).parents[1] / "workbench" / "faces" / "locale" / "fr" / "LC_MESSAGES" / "workbench.po").read_text(
+    encoding="utf-8"
+)
+
+
+@st.composite
+def damaged_catalog(draw):
+    """The French catalog with lines deleted, doubled, cut short, or a placeholder or quote changed."""
+    lines = CATALOG_TEXT.splitlines()
+    for _ in range(draw(st.integers(1, 3))):
+        if not lines:
+            break
+        i = draw(st.integers(0, len(lines) - 1))
+        op = draw(st.sampled_from(["delete", "duplicate", "truncate", "placeholder", "quote", "insert"]))
+        if op == "delete":
+            del lines[i]
+        elif op == "duplicate":
+            lines.insert(i, lines[i])
+        elif op == "truncate":
+            lines = lines[: max(i, 1)]
+        elif op == "placeholder" and "{" in lines[i]:
+            start = lines[i].index("{")
+            swapped = draw(st.sampled_from(["{", "}", "{x}", "{yaer}", "{{", "", "{0}", "{n:%}"]))
+            lines[i] = lines[i][:start] + swapped + lines[i][start + 1 :]
+        elif op == "quote":
+            lines[i] = lines[i].replace('"', draw(st.sampled_from(["", "'", '\\"'])), 1)
+        elif op == "insert":
+            lines.insert(i, draw(st.text(max_size=30)))
+    return "\n".join(lines) + "\n"
+
+
+@FUZZ
+@given(text=damaged_catalog())
+def test_fuzz_catalogs(text):
+    """A damaged catalog is refused with an InputError, or every text it translates formats with
+    the English text's placeholders (so no page or app fails on it)."""
+    import string as strings
+
+    from workbench.faces.i18n import read_catalog
+
+    try:
+        catalog = read_catalog(_write(text, "workbench.po"), "fr")
+    except InputError:
+        event("refused")
+        return
+    event("accepted")
+    for message in catalog:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        texts = message.string if isinstance(message.string, tuple) else (message.string,)
+        names = {name for _, name, _, _ in strings.Formatter().parse(ids[0]) if name}
+        for translated in texts:
+            if translated:
+                translated.format(**dict.fromkeys(names, 1))
+
+
+def _run_config():
+    from workbench.inference.calibrate import run_config
+    from workbench.inference.settings import Budget
+    from workbench.inference.structures import ALL_STRUCTURES
+    from workbench.inputs.observations import load_observations
+
+    return run_config(load_priors(DEFAULT_PRIORS), load_observations(DEFAULT_DIR), Budget(), 2024, ALL_STRUCTURES)
+
+
+RUN_CONFIG = _run_config()
+
+
+def _empty_run_database() -> bytes:
+    """The bytes of an empty pyabc run database (its tables and storage version, no run yet)."""
+    import pyabc
+
+    path = Path(tempfile.mkdtemp(prefix="fuzz-db-")) / "empty.db"
+    pyabc.History(f"sqlite:///{path}")
+    return path.read_bytes()
+
+
+EMPTY_RUN_DATABASE = _empty_run_database()
+
+
+@FUZZ
+@given(settings_json=damaged_json(RUN_CONFIG) | st.text(max_size=40).map(json.dumps) | st.binary(max_size=60))
+def test_fuzz_run_settings(settings_json):
+    """A run database whose settings file beside it is damaged is refused on --resume with an
+    InputError, and nothing is deleted; an undamaged one is accepted."""
+    from workbench.inference.calibrate import _open_run_database
+
+    folder = _scratch()
+    db = folder / "run.db"
+    db.write_bytes(EMPTY_RUN_DATABASE)
+    blob = settings_json if isinstance(settings_json, bytes) else json.dumps(settings_json).encode()
+    (folder / "run.json").write_bytes(blob)
+    try:
+        os.close(_open_run_database(db, RUN_CONFIG, resume=True, fresh=False))
+    except InputError:
+        event("refused")
+        assert db.is_file() and (folder / "run.json").read_bytes() == blob
+        return
+    event("accepted")
+    assert json.loads(blob) == RUN_CONFIG

@@ -703,12 +703,11 @@ def cmd_brief(args) -> int:
     from workbench.faces.i18n import language
 
     lang = language(args.lang)
-    source = args.findings or FINDINGS_JSON
-    if not Path(source).is_file():
-        raise InputError(source, "(file)", "no findings computed", "run `make findings` first (or pass --findings)")
+    source = Path(args.findings or FINDINGS_JSON)
+    findings = load_findings(source)
     output = args.output or Path(f"results/brief-{lang.code}.html")
     check_file_destination(output, "--output", args.overwrite)
-    write_output_file(output, render_brief(load_findings(Path(source)), lang=lang), "--output", args.overwrite)
+    write_output_file(output, render_brief(findings, lang=lang), "--output", args.overwrite)
     print(f"brief ({lang.code}) written to {output}: two pages, from {source}")
     return 0
 

@@ -209,11 +209,19 @@ class Explorer:
         self.last_update_s: float | None = None
         self.controls: dict[str, dict] = {}
         self.start_words: dict[str, object] = {}  # each lever's start date in words, beside its picker
-        self.lang = language(lang)
+        try:
+            self.lang, unusable = language(lang), None
+        except InputError as err:  # a damaged catalog: the app still opens, in English, and says why
+            self.lang, unusable = language("en"), err
         _ = self.lang.gettext
         wrap = w.Layout(flex_flow="row wrap", align_items="center")  # rows wrap on narrow screens (1024 px)
         self.notice = w.HTML("")  # what the app changed in a typed value, and why
         self.notice.add_class("wb-notice")
+        if unusable:
+            self.notice.value = html.escape(
+                f"The {lang!r} catalog ({Path(unusable.source).name}) cannot be used, so the app is in English: "
+                f"{unusable.field}: {unusable.problem}."
+            )
         rows = [*self._lever_rows(wrap), self._condition_row(wrap)]
         self._run_controls(replications, seed)
         self._result_widgets()

@@ -21,10 +21,14 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.atomic import write_text_atomic
+from workbench.core.errors import InputError
 from workbench.core.paths import OBSERVATIONS_DIR, POSTERIOR_DIR, PROJECT_ROOT
 from workbench.core.provenance import code_version, sha256_file
+from workbench.core.shapes import YEAR_KEY, Count, Date, ListOf, MapOf, Number, Probability, Record, Text, check_shape
 from workbench.core.timeline import HEADLINE_SESSION, in_words
 from workbench.core.version import __version__
+from workbench.experiments.replications import MAX_REPLICATIONS
+from workbench.faces.labels import STAGE_COLUMN_LABELS
 from workbench.inputs.posterior import Posterior
 
 FINDINGS_JSON = PROJECT_ROOT / "docs" / "findings.json"
@@ -430,8 +434,6 @@ def _headline_sentence(h: dict) -> str:
 
 def _nowcast_section(f: dict) -> list[str]:
     """Where the model believes group 1's reviews stand on the forecast's date."""
-    from workbench.faces.labels import STAGE_COLUMN_LABELS
-
     n = f["nowcast"]
     out = [
         "## Where the reviews stand today (nowcast)",
@@ -497,4 +499,132 @@ def replace_block(text: str, block: str) -> str:
 
 
 def load_findings(path: Path = FINDINGS_JSON) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The findings at ``path``, checked against :data:`FINDINGS_SHAPE` and their cross-references;
+    a missing, unreadable or damaged file is an InputError naming the file and the field."""
+    if not path.is_file():
+        raise InputError(path, "(file)", "no findings file here", "run `make findings` first (or pass --findings)")
+    try:
+        findings = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise InputError(path, "(file)", f"not valid JSON ({str(err)[:80]})", "the JSON `make findings` writes") from None
+    check_shape(findings, FINDINGS_SHAPE, path)
+    _check_references(findings, path)
+    return findings
+
+
+#: The findings file's shape: every key the brief, the README's block and the findings page read,
+#: with its type and range (extra keys are accepted).  A hand-edited or damaged file is refused on
+#: load with the field's path, never a KeyError or TypeError from inside a face.
+_DATE, _UNREACHED = Date(), Date(none="not reached by the horizon")
+_DRIVERS = ListOf(Record({"input": Text(), "words": Text(), "S1": Number(-1.0, 1.0)}), min_items=1)
+_SHARE = Record({"share": Probability(none="no share is enough"), "reviews": Count(10_000)})
+_STAGE = Text(pattern="|".join(STAGE_COLUMN_LABELS), allowed_words="one of " + ", ".join(STAGE_COLUMN_LABELS))
+FINDINGS_SHAPE = Record(
+    {
+        "created": Text(pattern=r"\d{4}-\d\d-\d\d.*", allowed_words="a time stamp, e.g. 2026-12-02T15:50:10+00:00"),
+        "version": Text(max_length=100),
+        "code_version": Text(max_length=200),
+        "replications": Number(1, MAX_REPLICATIONS, integer=True),
+        "seed": Number(0, 2**63, integer=True),
+        "made_on": _DATE,
+        "data_as_at": _DATE,
+        "nowcast": Record(
+            {
+                "as_at": _DATE,
+                "stages": ListOf(Record({"stage": _STAGE, **{k: Number(0, 10_000) for k in ("median", "low", "high", "mean", "mean_se")}})),
+            }
+        ),
+        "condition": Record({"share": Number(0.01, 1.0), "group1_reviews": Count(10_000), "reviews_needed": Count(10_000)}),
+        "headline": Record(
+            {
+                "median": _UNREACHED,
+                "median_monte_carlo_95": ListOf(_UNREACHED, 2, 2),
+                "interval_80": ListOf(_UNREACHED, 2, 2),
+                "p_before_session": MapOf(Probability(), key=YEAR_KEY, min_items=1),
+                "p_not_by_horizon": Probability(),
+                "p_not_by_horizon_se": Probability(),
+                "horizon": _DATE,
+            }
+        ),
+        "structures": ListOf(
+            Record(
+                {
+                    "structure": Text(),
+                    "probability": Probability(),
+                    "median": Date(also=("not within horizon",)),
+                    "p_not_within_horizon": Probability(),
+                    f"p_before_{HEADLINE_SESSION}_session": Probability(),
+                }
+            ),
+            min_items=1,
+        ),
+        "questions": MapOf(MapOf(Probability(), min_items=1)),
+        "drivers": Record({"p_not_by_horizon": _DRIVERS, "median_years": _DRIVERS}),
+        "hindcast": Record(
+            {
+                "figures": Count(100_000),
+                "dates": Count(10_000),
+                **{f"covered_{level}": Probability() for level in (50, 80, 95)},
+                "outside_95": ListOf(Record({"as_at": _DATE, "figure": Text(), "reported": Text(), "low": Number(), "high": Number()})),
+            }
+        ),
+        "scenarios": ListOf(
+            Record(
+                {
+                    "scenario": Text(),
+                    "p_by_horizon": Probability(),
+                    "p_by_headline_session_change": Number(-1.0, 1.0),
+                    "months_gained_median": Number(-12_000, 12_000),
+                }
+            )
+        ),
+        "decision": Record({str(HEADLINE_SESSION): MapOf(_SHARE)}),
+        "plan": Record(
+            {
+                "chosen": Text(none="no package reaches the target"),
+                "best_probability": Probability(),
+                "effort_unit": Text(),
+                "verify_replications": Number(1, MAX_REPLICATIONS, integer=True),
+                "distinct_candidates": Count(10**6),
+                "frontier": ListOf(
+                    Record(
+                        {
+                            "name": Text(),
+                            "package": Text(),
+                            "effort": Number(0, 1e12),
+                            "probability_verified": Probability(),
+                            "mean_date_verified": _DATE,
+                        }
+                    )
+                ),
+            }
+        ),
+        "met_by_year": MapOf(MapOf(Probability(), key=YEAR_KEY, min_items=1), min_items=1),
+        "sd_ratio": MapOf(Number(0, 1e6)),
+        "calibration": Record(
+            {
+                "generations": Count(10**6),
+                "simulations": Count(10**12),
+                "wall_clock_s": Number(0, 1e9),
+                "stopped_because": Text(),
+            }
+        ),
+    },
+    optional=frozenset({"decision", "plan"}),
+)
+
+
+def _check_references(f: dict, source: Path) -> None:
+    """What the shape cannot say: fields that must name one another."""
+    plan = f.get("plan")
+    if plan and plan["chosen"] is not None and plan["chosen"] not in {row["name"] for row in plan["frontier"]}:
+        raise InputError(
+            source, "plan.chosen", f"names {plan['chosen']!r}, not a package of plan.frontier", "a frontier row's name, or null"
+        )
+    for year, shares in f.get("decision", {}).items():
+        if year.isdigit():  # every session's shares are read, not only the headline's
+            MapOf(_SHARE).check(shares, source, f"decision.{year}")
+    stages = {row["stage"] for row in f["nowcast"]["stages"]}
+    for needed in ("completed", "held_up_by_nominations"):
+        if needed not in stages:
+            raise InputError(source, "nowcast.stages", f"has no row for {needed!r}", "a row for every stage of the nowcast")

@@ -17,13 +17,15 @@ import datetime as dt
 import functools
 import gettext
 import io
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import PoFileError, read_po
 from babel.numbers import format_decimal, format_percent
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -41,12 +43,56 @@ def _catalog(language: str, locale_dir: Path) -> gettext.NullTranslations:
     path = locale_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     if language == "en" or not path.is_file():
         return gettext.NullTranslations()
-    with path.open("rb") as fh:
-        catalog = read_po(fh, locale=language, domain=DOMAIN)
+    catalog = read_catalog(path, language)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+def read_catalog(path: Path, language: str) -> Catalog:
+    """The catalog at ``path``, refused with an InputError naming the file and the message when it
+    would show a reader something wrong: a file that is not a gettext catalog, one that translates
+    no text at all (the page would be English under another language's label), or a translation
+    whose placeholders ({year}, {n}) differ from the English text's (it would fail or lose a number)."""
+    from workbench.core.errors import InputError
+
+    allowed = "a gettext .po catalog made from workbench.pot (see workbench/faces/i18n.py)"
+    try:
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale=language, domain=DOMAIN, abort_invalid=True)
+    except PoFileError as err:
+        raise InputError(path, f"line {getattr(err, 'lineno', -1) + 1}", f"not a valid catalog: {err}", allowed) from None
+    except (OSError, UnicodeDecodeError, ValueError, UnknownLocaleError) as err:
+        raise InputError(path, "(file)", f"cannot be read as a catalog: {str(err)[:120]}", allowed) from None
+    translated = [m for m in catalog if m.id and any(m.string if isinstance(m.string, tuple) else [m.string])]
+    if not translated:
+        raise InputError(path, "(file)", "translates none of the workbench's texts", allowed)
+    for message in translated:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        where = f"msgid {ids[0][:60]!r} (line {message.lineno})"
+        expected = _placeholders(ids[0], path, where)
+        for translation in strings:
+            found = _placeholders(translation, path, where)
+            if translation and found != expected:
+                raise InputError(
+                    path,
+                    where,
+                    f"the translation's placeholders {sorted(found)} differ from the text's {sorted(expected)}",
+                    "the same {names} as the English text, each spelt as there",
+                )
+    return catalog
+
+
+def _placeholders(text: str, path: Path, where: str) -> set[str]:
+    """The ``{names}`` in a text, as ``str.format`` reads them; an unbalanced brace is an error."""
+    from workbench.core.errors import InputError
+
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as err:
+        raise InputError(path, where, f"has a brace that str.format cannot read ({err})", "{name} placeholders, {{ for a brace") from None
 
 
 @dataclass(frozen=True)
@@ -109,4 +155,5 @@ def language(code: str = "en", locale_dir: Path = LOCALE_DIR) -> Language:
         raise InputError(
             "--lang", "lang", f"{code!r} has no catalog", ", ".join(available) + " (a translator adds one: see workbench/faces/i18n.py)"
         )
+    _catalog(code, locale_dir)  # a damaged catalog is refused here, before anything is written in it
     return Language(code, locale_dir)

@@ -252,6 +252,31 @@ def check_run_database(db: Path, resume: bool, fresh: bool) -> None:
         raise InputError(
             db, "(run database)", "a calibration run database already exists", "--resume to continue it, or --fresh to start over"
         )
+    damage = _damage(db) if db.exists() and resume else None
+    if damage:
+        raise InputError(db, "--resume", f"the run database {damage}, so it cannot be resumed", "--fresh to start over, or another --db")
+
+
+#: The tables every pyabc run database holds (its storage format 2).
+PYABC_TABLES = frozenset({"abc_smc", "populations", "models", "particles", "version"})
+
+
+def _damage(db: Path) -> str | None:
+    """What is wrong with the run database ``db`` as pyabc would read it (None if nothing)."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+            tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            missing = sorted(PYABC_TABLES - tables)
+            if missing:
+                return f"lacks pyabc's tables ({', '.join(missing)})"
+            versions = [v for (v,) in connection.execute("SELECT version_num FROM version")]
+    except sqlite3.Error as err:
+        return f"is damaged ({err})"
+    if versions != ["2"] and versions != [2]:
+        return f"has pyabc storage version {versions or 'none'}, not 2"
+    return None
 
 
 def finished_generations(db: Path) -> int:
