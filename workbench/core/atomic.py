@@ -25,7 +25,7 @@ from pathlib import Path
 
 from workbench.core.errors import InputError
 from workbench.core.interrupts import raise_if_requested as _refuse_if_interrupted
-from workbench.core.paths import CALIBRATION_DIR, OBSERVATIONS_DIR, POSTERIOR_DIR, PRIORS_FILE, SCENARIOS_DIR
+from workbench.core.paths import CALIBRATION_DIR, POSTERIOR_DIR, SCENARIOS_DIR
 
 #: The file that marks a folder as written by the workbench, with the inventory of what it wrote.
 MARKER = ".workbench-output"
@@ -65,15 +65,16 @@ def _not_written_by_workbench(folder: Path, kind: str) -> str | None:
 
 
 def _shipped(path: Path, kind: str) -> bool:
-    """Whether ``path`` is, or is inside, or holds, the project's shipped data: the observations, the
-    priors, the scenarios (the shipped posterior may be replaced by a calibration only)."""
+    """Whether ``path`` is, or is inside, or holds, the project's shipped data: everything in
+    ``calibration/`` (the observations, the priors, the reference class, the posterior) and in
+    ``scenarios/``.  Only a calibration may replace the shipped posterior."""
     path = path.resolve()
-    data = [OBSERVATIONS_DIR, PRIORS_FILE, SCENARIOS_DIR]
-    if kind != "posterior":
-        data.append(POSTERIOR_DIR)
-    if path == CALIBRATION_DIR.resolve():
-        return True
-    return any(path == d.resolve() or path.is_relative_to(d.resolve()) or d.resolve().is_relative_to(path) for d in data)
+    if kind == "posterior" and (path == POSTERIOR_DIR.resolve() or path.is_relative_to(POSTERIOR_DIR.resolve())):
+        return False
+    return any(
+        path == d.resolve() or path.is_relative_to(d.resolve()) or d.resolve().is_relative_to(path)
+        for d in (CALIBRATION_DIR, SCENARIOS_DIR)
+    )
 
 
 def is_shipped_data(path: str | Path) -> bool:
