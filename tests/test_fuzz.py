@@ -24,6 +24,7 @@ from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import load_pairings, synthetic_pairings
 from workbench.inputs.posterior import load_posterior
 from workbench.inputs.priors import DEFAULT_PRIORS, load_priors
+from workbench.inputs.reference_class import REFERENCE_CLASS_FILE, load_reference_class
 from workbench.inputs.scenarios import SCENARIO_DIR, load_scenario
 
 FUZZ_EXAMPLES = int(os.environ.get("WORKBENCH_FUZZ_EXAMPLES", "250"))
@@ -122,6 +123,18 @@ def test_fuzz_priors(text):
 
 
 @FUZZ
+@given(text=mutated(REFERENCE_CLASS_FILE.read_text(encoding="utf-8")))
+def test_fuzz_reference_class(text):
+    """The outside view's file: a mutated one is read whole or refused with an InputError, and what is
+    read has every share between 0 and 1."""
+    try:
+        reference = load_reference_class(_write(text, "reference-class.toml"))
+    except InputError:
+        return
+    assert all(0 <= p.share <= 1 for m in (*reference.mechanisms, reference.untoc) for p in m.points)
+
+
+@FUZZ
 @given(text=mutated(EFFORT_TEXT))
 def test_fuzz_effort(text):
     """The planning effort file: a mutated one is read whole or refused with an InputError, and what
@@ -149,6 +162,7 @@ def test_fuzz_random_bytes_everywhere(blob):
         (load_priors, "p.toml"),
         (load_pairings, "x.csv"),
         (load_effort, "e.toml"),
+        (load_reference_class, "r.toml"),
     )
     for loader, name in loaders:
         folder = _scratch()

@@ -483,6 +483,43 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_outside_view(args) -> int:
+    """The forecast for group 1 beside how fast sister mechanisms went (a chart and a table)."""
+    from workbench.analysis.forecast import forecast, forecast_setup
+    from workbench.analysis.outside_view import comparison, model_band
+    from workbench.core.atomic import atomic_folder
+    from workbench.core.provenance import display_path
+    from workbench.faces.plots import outside_view_chart
+    from workbench.inputs.observations import latest_snapshot
+    from workbench.inputs.reference_class import load_reference_class
+
+    check_destination(args.output, kind="outside-view")
+    reference = load_reference_class(args.reference) if args.reference else load_reference_class()
+    setup = forecast_setup(**_forecast_inputs(args, latest_snapshot()))
+    print(f"workbench: running {args.replications} replications...", file=sys.stderr, flush=True)
+    progress, bar = _bar("replications", units=args.replications)
+    fc = forecast(setup, keep_events=False, keep_monthly=False, progress=progress, **_run_options(args))
+    bar.close()
+    band = model_band(fc.results.monthly_summary, setup.group_sizes[1])
+    table = comparison(reference, band)
+    print(f"The outside view ({display_path(reference.path)}): share of reviews finished by years since launch,")
+    print(f"beside the model's group 1 from the report's state ({args.replications:,} runs; median [central 80 %]):\n")
+    for row in table.itertuples():
+        model = (
+            "" if row.model_median != row.model_median else f"   model: {row.model_median:.0%} [{row.model_low:.0%}-{row.model_high:.0%}]"
+        )
+        print(f"  {row.mechanism:<22} {row.years_since_launch:5.1f} years: {row.finished:>3} of {row.of:<3} = {row.share:4.0%}{model}")
+    print("\nNot like for like: " + " ".join(reference.differences))
+    print("A plausibility check, not an observation of this Mechanism: the calibration does not read it.")
+    target = setup.params.completion_share
+    with atomic_folder(args.output, kind="outside-view") as staging:
+        table.to_csv(staging / "outside_view.csv", index=False)
+        band.to_csv(staging / "model_band.csv", index=False, float_format="%.4f")
+        outside_view_chart(reference, band, target, args.replications).savefig(staging / "outside_view.png", dpi=120, bbox_inches="tight")
+    print(f"\nchart and tables written to {args.output}/ (outside_view.png, outside_view.csv, model_band.csv)")
+    return 0
+
+
 class pd_options:
     def __enter__(self):
         import pandas as pd
@@ -1102,6 +1139,16 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", type=Path, default=Path("results/check"), help="where the results are written")
 
 
+def _outside_view_arguments(p: argparse.ArgumentParser) -> None:
+    _run_arguments(p, 500)
+    p.add_argument("--reference", type=Path, help="reference-class file (default calibration/reference-class.toml)")
+    p.add_argument("--pairings", type=Path, help="the real pairing list (CSV); default: synthetic per replication")
+    p.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
+    _engine_option(p)
+    _posterior_options(p)
+    p.add_argument("--output", type=Path, default=Path("results/outside-view"), help="folder for the chart and the tables")
+
+
 def _scenario_arguments(p: argparse.ArgumentParser, replications: int, by_structure: bool = False) -> None:
     p.add_argument("scenarios", type=Path, nargs="*", help="scenario files (default: every file in scenarios/)")
     _run_arguments(p, replications)
@@ -1210,6 +1257,12 @@ COMMANDS = (
     ),
     ("findings", "recompute the numbers the README and the findings page show (docs/findings.json)", _findings_arguments, "cmd_findings"),
     ("check", "posterior predictive check against the report, with posterior plots", _check_arguments, "cmd_check"),
+    (
+        "outside-view",
+        "the forecast beside how fast sister review mechanisms went (UNCAC's two cycles, the plan)",
+        _outside_view_arguments,
+        "cmd_outside_view",
+    ),
     ("compare", "paired comparison of scenarios against the baseline, ranked by months gained", _compare_arguments, "cmd_compare"),
     ("report", "the analyst's technical annex (HTML): method, calibration, checks, scenarios", _report_arguments, "cmd_report"),
     ("brief", "the two-page brief for delegations, in English, French or Spanish (from docs/findings.json)", _brief_arguments, "cmd_brief"),

@@ -22,6 +22,7 @@ from workbench.analysis.plan import Plan  # noqa: E402
 from workbench.core.timeline import CONFERENCE_SESSIONS  # noqa: E402
 from workbench.faces.labels import STAGE_COLUMN_LABELS  # noqa: E402
 from workbench.inputs.priors import Priors  # noqa: E402
+from workbench.inputs.reference_class import ReferenceClass  # noqa: E402
 from workbench.observation.summaries import MonthlySummary  # noqa: E402
 
 
@@ -356,4 +357,43 @@ def decision_chart(curve: pd.DataFrame, column: str, probability: float, title: 
     ax.set_ylim(-2, 102)
     ax.set_title(title)
     ax.legend(fontsize=8)
+    return fig
+
+
+#: Okabe-Ito colours for the outside view: one per sister mechanism, the plan, UNTOC's own points.
+REFERENCE_COLOURS = ("#E69F00", "#009E73", "#CC79A7", "#56B4E9")
+
+
+def outside_view_chart(reference: ReferenceClass, band: pd.DataFrame, target_share: float, replications: int) -> Figure:
+    """Share of reviews finished against years since launch: each sister mechanism's points, the
+    UNTOC Mechanism's plan and its own points, and the model's band for group 1 from the report's
+    state; the ¶25 condition as a line.  The caption says how the mechanisms differ."""
+    fig = Figure(figsize=(8.0, 4.6), layout="constrained")
+    ax = fig.add_subplot()
+    ax.fill_between(band["years"], 100 * band["low"], 100 * band["high"], color="#c6dbef", label="model, group 1: 80 % of runs")
+    ax.plot(band["years"], 100 * band["median"], color="#08306b", lw=1.6, label=f"model, group 1: median ({replications:,} runs)")
+    for mechanism, colour in zip(reference.mechanisms, REFERENCE_COLOURS):
+        years = [mechanism.years(p) for p in mechanism.points]
+        ax.plot(years, [100 * p.share for p in mechanism.points], "o-", color=colour, lw=1, ms=5, label=mechanism.name)
+    plan_years = np.array([0.0, reference.plan_years_per_review, reference.plan_years_per_review, float(band["years"].iloc[-1])])
+    ax.plot(plan_years, 100 * np.array([0.0, 0.0, 1.0, 1.0]), color="#555555", ls="--", lw=1, label="UNTOC as planned (two years a review)")
+    untoc = reference.untoc
+    ax.plot(
+        [untoc.years(p) for p in untoc.points],
+        [100 * p.share for p in untoc.points],
+        "s",
+        color="#D55E00",
+        ms=6,
+        label="UNTOC group 1, reported",
+    )
+    ax.axhline(100 * target_share, color="#D55E00", ls=":", lw=1, label=f"the condition: {target_share:.0%} of group 1 (¶25)")
+    ax.set_xlim(0, float(band["years"].iloc[-1]))
+    ax.set_ylim(0, 100)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter())
+    ax.set_xlabel("years since the launch (UNTOC: group 1, 1 December 2020)")
+    ax.set_ylabel("share of reviews finished")
+    ax.set_title("The forecast beside the outside view: how fast sister review mechanisms went", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right", ncol=2, framealpha=0.9)  # the sister mechanisms' points are top left
+    fig.text(0.01, -0.02, "Not like for like: " + " ".join(reference.differences), fontsize=6.5, wrap=True, va="top")
     return fig
