@@ -483,6 +483,72 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_prior_check(args) -> int:
+    """What the priors imply before any figure is fitted, against bounds said in words."""
+    from workbench.core.atomic import atomic_folder
+    from workbench.core.provenance import display_path
+    from workbench.experiments.workers import default_workers
+    from workbench.faces.plots import prior_check_chart
+    from workbench.inference.prior_check import (
+        BOUNDS,
+        UNCAC_SECOND_CYCLE_7Y,
+        posterior_predictive,
+        prior_predictive,
+        verdicts,
+        where_implausible,
+    )
+    from workbench.inputs.observations import latest_snapshot
+    from workbench.inputs.posterior import shipped_posterior
+    from workbench.inputs.priors import load_priors
+
+    check_destination(args.output, kind="prior-check")
+    priors = load_priors(args.priors) if args.priors else load_priors()
+    workers = args.workers or default_workers()
+    table = prior_predictive(priors, latest_snapshot(), args.draws, args.seed, workers)
+    summary, where = verdicts(table, priors), where_implausible(table, priors)
+    posterior = shipped_posterior() if not args.no_posterior else None
+    fitted = posterior_predictive(posterior, latest_snapshot(), args.draws, args.seed, workers) if posterior else None
+    after = verdicts(fitted, priors).set_index("quantity") if fitted is not None else None
+    print(f"Prior-predictive check of {display_path(priors.path)}: {args.draws:,} draws (structure and parameters), 30 years from 2020")
+    if posterior:
+        print(f"beside the same quantities under the shipped posterior ({args.draws:,} particles drawn by weight)")
+    print()
+    for row in summary.itertuples():
+        bound = BOUNDS[row.quantity]
+        print(f"  {bound.words}: median {row.median:.3g} (80 %: {row.p10:.3g} to {row.p90:.3g}); plausible {row.plausible_range}")
+        fit = after.loc[row.quantity] if after is not None else None
+        fit_words = "" if fit is None else f"; under the posterior {fit['share_outside']:.0%} (median {fit['median']:.3g})"
+        print(f"    prior: {row.share_outside:.0%} of draws outside (± {row.standard_error:.0%}){fit_words}.")
+        print(f"    Why this range: {bound.why}")
+    inside = f"{table['plausible'].mean():.0%} of prior draws"
+    if fitted is not None:
+        inside += f" and {fitted['plausible'].mean():.0%} of posterior draws"
+    print(f"\n  {inside} are inside every range.")
+    seven = table["group1_completed_7y"]
+    print(
+        f"  Outside view (not a bound): group 1 completed seven years in, median {seven.median():.0%} "
+        f"(80 %: {seven.quantile(0.1):.0%} to {seven.quantile(0.9):.0%}); UNCAC's second cycle had {UNCAC_SECOND_CYCLE_7Y:.0%}."
+    )
+    print("\n  Which ends of the priors the draws outside each range come from")
+    print("  (median position in the prior's range, 0 = low end, 1 = high end):")
+    for bound, rows in where.groupby("bound", sort=False):
+        said = ", ".join(
+            f"{r.parameter} {'high' if r.difference > 0 else 'low'} "
+            f"({r.outside_median_position:.2f} outside vs {r.inside_median_position:.2f} inside)"
+            for r in rows.head(3).itertuples()
+        )
+        print(f"    {bound}: {said}")
+    with atomic_folder(args.output, kind="prior-check") as staging:
+        table.to_csv(staging / "prior_draws.csv", index=False, float_format="%.6g")
+        if fitted is not None:
+            fitted.to_csv(staging / "posterior_draws.csv", index=False, float_format="%.6g")
+        summary.to_csv(staging / "verdicts.csv", index=False, float_format="%.4g")
+        where.to_csv(staging / "where_implausible.csv", index=False)
+        prior_check_chart(table, BOUNDS).savefig(staging / "prior_check.png", dpi=110)
+    print(f"\ntables and chart written to {args.output}/")
+    return 0
+
+
 def cmd_outside_view(args) -> int:
     """The forecast for group 1 beside how fast sister mechanisms went (a chart and a table)."""
     from workbench.analysis.forecast import forecast, forecast_setup
@@ -1139,6 +1205,15 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", type=Path, default=Path("results/check"), help="where the results are written")
 
 
+def _prior_check_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--draws", type=_draws, default=1000, help="prior draws, one run each")
+    p.add_argument("--seed", type=_seed, default=1, help="random seed: the same seed gives the same draws")
+    p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    p.add_argument("--priors", type=Path, help="priors file (default calibration/priors.toml)")
+    p.add_argument("--no-posterior", action="store_true", help="do not set the shipped posterior's draws beside the priors'")
+    p.add_argument("--output", type=Path, default=Path("results/prior-check"), help="folder for the tables and the chart")
+
+
 def _outside_view_arguments(p: argparse.ArgumentParser) -> None:
     _run_arguments(p, 500)
     p.add_argument("--reference", type=Path, help="reference-class file (default calibration/reference-class.toml)")
@@ -1257,6 +1332,12 @@ COMMANDS = (
     ),
     ("findings", "recompute the numbers the README and the findings page show (docs/findings.json)", _findings_arguments, "cmd_findings"),
     ("check", "posterior predictive check against the report, with posterior plots", _check_arguments, "cmd_check"),
+    (
+        "prior-check",
+        "what the priors imply before any fit (slowest party, redraws, reviews never finished), against stated bounds",
+        _prior_check_arguments,
+        "cmd_prior_check",
+    ),
     (
         "outside-view",
         "the forecast beside how fast sister review mechanisms went (UNCAC's two cycles, the plan)",

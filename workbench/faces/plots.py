@@ -397,3 +397,24 @@ def outside_view_chart(reference: ReferenceClass, band: pd.DataFrame, target_sha
     ax.legend(fontsize=7, loc="lower right", ncol=2, framealpha=0.9)  # the sister mechanisms' points are top left
     fig.text(0.01, -0.02, "Not like for like: " + " ".join(reference.differences), fontsize=6.5, wrap=True, va="top")
     return fig
+
+
+def prior_check_chart(table: pd.DataFrame, bounds: dict) -> Figure:
+    """What the priors imply: each quantity's distribution across prior draws (log scale where it
+    spans orders of magnitude), its plausible range shaded, and the share of draws outside it."""
+    fig = Figure(figsize=(10.0, 3.2), layout="constrained")
+    axes = fig.subplots(1, len(bounds))
+    for ax, (name, bound) in zip(np.atleast_1d(axes), bounds.items()):
+        values = table[name].to_numpy(float)
+        log = name == "slowest_party_factor"
+        shown = np.log10(np.clip(values, 1.0, 1e12)) if log else values
+        ax.hist(shown, bins=30, color="#0072B2", alpha=0.8)
+        low, high = (np.log10(max(bound.low, 1.0)), np.log10(bound.high)) if log else (bound.low, bound.high)
+        ax.axvspan(low, high, color="#009E73", alpha=0.15, label="plausible")
+        outside = 1.0 - table[f"{name}_plausible"].mean()
+        ax.set_title(f"{outside:.0%} of {len(table)} prior draws outside", fontsize=8)
+        ax.set_xlabel(("log10 of " if log else "") + bound.words, fontsize=7, wrap=True)
+        ax.tick_params(labelsize=7)
+    np.atleast_1d(axes)[0].set_ylabel("prior draws", fontsize=8)
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    return fig
