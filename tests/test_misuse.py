@@ -368,6 +368,17 @@ def test_a_damaged_findings_file_is_refused_naming_the_field(cli, tmp_path):
     assert not (tmp_path / "b.html").exists()
 
 
+def test_findings_whose_decision_lacks_todays_practice_are_refused_not_a_type_error(tmp_path):
+    from workbench.core.timeline import HEADLINE_SESSION
+    from workbench.faces.findings import load_findings
+
+    findings = json.loads((ROOT / "docs" / "findings.json").read_text(encoding="utf-8"))
+    del findings["decision"][str(HEADLINE_SESSION)]["today's practice"]  # found by `make fuzz` at 10,000 inputs
+    path = _users_file(tmp_path / "findings.json", json.dumps(findings))
+    with pytest.raises(InputError, match=rf"decision\.{HEADLINE_SESSION}: has no share for today's practice"):
+        load_findings(path)
+
+
 def _catalog_folder(tmp_path: Path, text: str, code: str = "de") -> Path:
     _users_file(tmp_path / "locale" / code / "LC_MESSAGES" / "workbench.po", text)
     return tmp_path / "locale"

@@ -624,6 +624,8 @@ def _check_references(f: dict, source: Path) -> None:
     for year, shares in f.get("decision", {}).items():
         if year.isdigit():  # every session's shares are read, not only the headline's
             MapOf(_SHARE).check(shares, source, f"decision.{year}")
+    if "decision" in f and "today's practice" not in f["decision"][str(HEADLINE_SESSION)]:
+        raise InputError(source, f"decision.{HEADLINE_SESSION}", "has no share for today's practice", 'an entry "today\'s practice"')
     stages = {row["stage"] for row in f["nowcast"]["stages"]}
     for needed in ("completed", "held_up_by_nominations"):
         if needed not in stages:
