@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -c "from workbench.experiments.replications import warm_up; print(f'  {warm_up():.0f} s')"
 	touch $(STAMP)
 
-.PHONY: setup forecast test test-fast durations lint docs baseline bench findings fuzz prior-check start-check lab app briefing
+.PHONY: setup forecast test test-fast durations lint docs baseline bench findings fuzz prior-check start-consistency start-check lab app briefing
 setup: $(STAMP)
 
 forecast: $(STAMP)
@@ -65,6 +65,10 @@ fuzz: $(STAMP)
 # What the priors imply before any fit, beside the shipped posterior (results/prior-check/; ARGS="--draws 4000").
 prior-check: $(STAMP)
 	$(VENV)/bin/workbench prior-check $(ARGS)
+
+# Does the report-state start continue like the runs from 2020 that match the report (6,000 draws, a few minutes)?
+start-consistency: $(STAMP)
+	$(VENV)/bin/workbench start-consistency $(ARGS)
 
 # Recompute every number the README and docs/explanation/findings.md show (after a recalibration or a model change).
 findings: $(STAMP)

@@ -483,6 +483,34 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_start_consistency(args) -> int:
+    """Do the forecast's report-state start and the histories that lead to the report agree?"""
+    from workbench.analysis.forecast import forecast_setup
+    from workbench.core.atomic import atomic_folder
+    from workbench.experiments.workers import default_workers
+    from workbench.inference.start_consistency import KEY_FIGURES, Z_LIMIT, start_consistency
+    from workbench.inputs.observations import latest_snapshot
+
+    check_destination(args.output, kind="start-consistency")
+    from workbench.inputs.parties import load_pairings
+
+    pairings = load_pairings(args.pairings) if args.pairings else None
+    setup = forecast_setup(pairings=pairings, snapshot=latest_snapshot(), posterior=_posterior_choice(args), engine=args.engine)
+    table, kept = start_consistency(setup, args.replications, args.seed, args.workers or default_workers())
+    matched = ", ".join(f"{name} {value} ± {tolerance} ({where})" for name, (value, tolerance, where) in KEY_FIGURES.items())
+    print(f"Runs from 1 December 2020 on {args.replications:,} posterior draws; {kept:,} match the report on 21 May 2024")
+    print(f"({matched}). The same draws, started from the report's state, beside them (means):\n")
+    with pd_options():
+        print(table.to_string(index=False))
+    disagree = table.loc[~table["agree"], "outcome"].tolist()
+    verdict = "agree within Monte Carlo error" if not disagree else "disagree on: " + "; ".join(disagree)
+    print(f"\nThe two starts {verdict} (|z| <= {Z_LIMIT:g}, from {kept:,} matched runs).")
+    with atomic_folder(args.output, kind="start-consistency") as staging:
+        table.to_csv(staging / "start_consistency.csv", index=False)
+    print(f"table written to {args.output}/start_consistency.csv")
+    return 0
+
+
 def cmd_prior_check(args) -> int:
     """What the priors imply before any figure is fitted, against bounds said in words."""
     from workbench.core.atomic import atomic_folder
@@ -1205,6 +1233,14 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", type=Path, default=Path("results/check"), help="where the results are written")
 
 
+def _start_consistency_arguments(p: argparse.ArgumentParser) -> None:
+    _run_arguments(p, 6000, horizon=False)
+    p.add_argument("--pairings", type=Path, help="the real pairing list (CSV); default: synthetic per replication")
+    _engine_option(p)
+    _posterior_options(p)
+    p.add_argument("--output", type=Path, default=Path("results/start-consistency"), help="folder for the table")
+
+
 def _prior_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--draws", type=_draws, default=1000, help="prior draws, one run each")
     p.add_argument("--seed", type=_seed, default=1, help="random seed: the same seed gives the same draws")
@@ -1332,6 +1368,12 @@ COMMANDS = (
     ),
     ("findings", "recompute the numbers the README and the findings page show (docs/findings.json)", _findings_arguments, "cmd_findings"),
     ("check", "posterior predictive check against the report, with posterior plots", _check_arguments, "cmd_check"),
+    (
+        "start-consistency",
+        "does the report-state start continue like the runs from 2020 that match the report? (same draws)",
+        _start_consistency_arguments,
+        "cmd_start_consistency",
+    ),
     (
         "prior-check",
         "what the priors imply before any fit (slowest party, redraws, reviews never finished), against stated bounds",

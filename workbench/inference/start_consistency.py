@@ -1,0 +1,135 @@
+"""Does the forecast's start agree with history?
+
+A forecast starts from the report's state of 21 May 2024: each replication places the reviews in
+the report's stages (:mod:`workbench.simulation.snapshot`) and runs on.  A review that has waited
+three years is not a fresh draw, though: its parties' responsiveness, its elapsed times and the
+redraws it has used should be those of histories that lead to the report's state.  This check
+compares the two on the same draws:
+
+* **from history**: each replication runs from 1 December 2020 on its posterior draw; it is kept
+  when its state on 21 May 2024 matches the report's key figures (:data:`KEY_FIGURES`, each within
+  its tolerance);
+* **from the report's state**: the same replications (same seeds, so the same posterior draws)
+  start from the placement.
+
+Both are then followed on: reviews newly past their consultation after 4 and 12 months, group 1's
+reviews completed after 2 and 6 years, group 1's reviews held up by nominations at the start and a
+year on.  Where the placement is right, the two agree within Monte Carlo error: each difference of
+means is scored against its standard error from the two samples' sizes (:data:`Z_LIMIT`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+
+from workbench.experiments.setup import Setup, simulate
+from workbench.experiments.workers import iter_map
+from workbench.inputs.parties import Pairings
+from workbench.observation.observe import observe_dates
+from workbench.simulation.schema import RunRecord
+from workbench.simulation.streams import replication_seeds
+
+#: The report's figures a history must reproduce to count as leading to the report's state, with
+#: the distance allowed: about two Poisson standard deviations, at least 2 (¶ as cited).
+KEY_FIGURES: dict[str, tuple[int, int, str]] = {
+    "consultations_held": (78, 18, "¶26"),
+    "reviews_held_up_by_nominations": (67, 16, "¶15"),
+    "parties_without_focal_point": (26, 10, "¶15"),
+    "reviews_lists_of_observations": (6, 5, "¶38"),
+    "reviews_completed": (0, 0, "¶24"),
+}
+
+#: A difference of means further than this many standard errors from zero is a disagreement
+#: (three: about one false alarm in 370 per outcome when the starts agree).
+Z_LIMIT = 3.0
+
+
+def _months_after(day: dt.date, months: int) -> dt.date:
+    year, month = divmod(day.month - 1 + months, 12)
+    return dt.date(day.year + year, month + 1, day.day)
+
+
+def follow_up_dates(as_at: dt.date) -> dict[str, dt.date]:
+    return {
+        "start": as_at,
+        "4 months": _months_after(as_at, 4),
+        "12 months": _months_after(as_at, 12),
+        "2 years": _months_after(as_at, 24),
+        "6 years": _months_after(as_at, 72),
+    }
+
+
+def outcomes(record: RunRecord, pairings: Pairings, as_at: dt.date) -> dict[str, float]:
+    """What a run does after ``as_at``, in the quantities both starts are compared on."""
+    dates = follow_up_dates(as_at)
+    seen = dict(zip(dates, observe_dates(record, pairings, list(dates.values()))))
+    held = ("reviews_held_up_by_nominations", 1)
+    return {
+        "newly consulted after 4 months": seen["4 months"][("consultations_held", None)] - seen["start"][("consultations_held", None)],
+        "newly consulted after 12 months": seen["12 months"][("consultations_held", None)] - seen["start"][("consultations_held", None)],
+        "group 1 completed after 2 years": seen["2 years"][("reviews_completed", 1)],
+        "group 1 completed after 6 years": seen["6 years"][("reviews_completed", 1)],
+        "group 1 held up by nominations at the start": seen["start"][held],
+        "group 1 held up by nominations after 12 months": seen["12 months"][held],
+    }
+
+
+def matches_report(state: dict) -> bool:
+    """Whether a run's state on the report's date is within tolerance of every key figure."""
+    return all(abs(state[(name, None)] - value) <= tolerance for name, (value, tolerance, _) in KEY_FIGURES.items())
+
+
+def _pair(report_setup: Setup, history_setup: Setup, seed: np.random.SeedSequence) -> tuple[bool, dict, dict]:
+    assert report_setup.snapshot is not None  # checked by start_consistency
+    as_at = report_setup.snapshot.as_at
+    record, pairings, _ = simulate(history_setup, seed)
+    kept = matches_report(observe_dates(record, pairings, [as_at])[0])
+    if not kept:
+        return False, {}, {}
+    from_history = outcomes(record, pairings, as_at)
+    record, pairings, _ = simulate(report_setup, seed)
+    return True, from_history, outcomes(record, pairings, as_at)
+
+
+def start_consistency(report_setup: Setup, replications: int, seed: int = 1, workers: int = 1) -> tuple[pd.DataFrame, int]:
+    """Run both starts on ``replications`` seeds; compare the histories that match the report with
+    the report-state runs on the same seeds.  Returns the comparison and how many histories matched."""
+    if report_setup.start != "report" or report_setup.snapshot is None:
+        raise ValueError("the comparison starts from a report-state setup")
+    horizon = _months_after(report_setup.snapshot.as_at, 73)
+    report_setup = dataclasses.replace(report_setup, horizon=horizon)
+    history_setup = dataclasses.replace(report_setup, start="history")
+    tasks = [(report_setup, history_setup, s) for s in replication_seeds(seed, replications)]
+    pairs = [(h, r) for kept, h, r in iter_map(_pair, tasks, workers=workers) if kept]
+    return compare_starts(pd.DataFrame([h for h, _ in pairs]), pd.DataFrame([r for _, r in pairs])), len(pairs)
+
+
+def compare_starts(history: pd.DataFrame, report: pd.DataFrame) -> pd.DataFrame:
+    """Per outcome: each start's mean, the difference, its standard error from the two samples'
+    sizes and spreads, and whether it lies within :data:`Z_LIMIT` standard errors."""
+    from scipy import stats
+
+    rows = []
+    for column in history.columns:
+        a, b = history[column].to_numpy(float), report[column].to_numpy(float)
+        se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)) if len(a) > 1 and len(b) > 1 else math.nan
+        difference = float(b.mean() - a.mean())
+        z = difference / se if se > 0 else (0.0 if difference == 0 else math.inf)
+        rows.append(
+            {
+                "outcome": column,
+                "from_history": round(float(a.mean()), 3),
+                "from_report_state": round(float(b.mean()), 3),
+                "difference": round(difference, 3),
+                "standard_error": round(se, 3),
+                "z": round(z, 2),
+                "ks_p": round(float(stats.ks_2samp(a, b).pvalue), 4) if len(a) and len(b) else math.nan,
+                "agree": bool(abs(z) <= Z_LIMIT),
+            }
+        )
+    return pd.DataFrame(rows)
