@@ -15,6 +15,7 @@ import html
 import io
 
 from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION
+from workbench.faces.findings import by_assumption
 from workbench.faces.i18n import Language, language
 from workbench.inputs.observations import Snapshot, latest_snapshot
 
@@ -145,7 +146,6 @@ def _when(f: dict, lang: Language) -> list[str]:
 def _why(f: dict, lang: Language, snapshot: Snapshot) -> list[str]:
     """What holds the condition back: the report's figures, the drivers, the structures' spread."""
     _, esc = lang.gettext, html.escape
-    horizon = f["headline"]["horizon"]
     figures = {name: fig.value for (name, group), fig in snapshot.figures.items() if group is None}
     drivers = f["drivers"]["p_not_by_horizon"]
     why = [
@@ -166,23 +166,34 @@ def _why(f: dict, lang: Language, snapshot: Snapshot) -> list[str]:
         + " "
         + esc("; ".join(f"{_(d['words'])} ({lang.percent(d['S1'])})" for d in drivers))
         + ".</li>",
-        "<li>"
-        + esc(
-            _(
-                "The report leaves open how parties behave; the forecast weighs eight answers by the evidence, and on any one alone the chance of not meeting the condition by {year} ranges from {low} to {high}."
-            ).format(
-                year=horizon[:4],
-                low=lang.percent(min(r["p_not_within_horizon"] for r in f["structures"][1:])),
-                high=lang.percent(max(r["p_not_within_horizon"] for r in f["structures"][1:])),
-            )
-        )
-        + "</li>"
-        if len(f["structures"]) > 1
-        else "",
+        _assumptions_item(f, lang) if len(f["structures"]) > 1 else "",
         "</ul>",
     ]
 
     return why
+
+
+def _assumptions_item(f: dict, lang: Language) -> str:
+    """The chance of not meeting the condition under each reading of what the report leaves open,
+    side by side (the findings' structures, weighed by the evidence), and what would settle it."""
+    _ = lang.gettext
+    chance = {
+        (row["question"], a["answer"]): lang.percent(a["p_not_by_horizon"])
+        for row in by_assumption(f)
+        for a in row["answers"]
+        if a["p_not_by_horizon"] is not None
+    }
+    needed = [("pace", "coupled"), ("pace", "independent"), ("nominations", "silent"), ("nominations", "tail")]
+    if not all(key in chance for key in needed):
+        return ""
+    text = _(
+        "The report leaves open how parties behave, and the answer turns on it: if parties slow to nominate are slow at every stage, the chance of not meeting the condition by {year} is {coupled}, if not {independent}; if some parties never nominate, {silent}, if all do in the end {tail}. The Secretariat's review-by-review record would settle the first."
+    )
+    return (
+        "<li>"
+        + html.escape(text.format(year=f["headline"]["horizon"][:4], **{answer: chance[(q, answer)] for q, answer in needed}))
+        + "</li>"
+    )
 
 
 def _helps(f: dict, lang: Language) -> list[str]:

@@ -29,6 +29,7 @@ from workbench.core.timeline import HEADLINE_SESSION, in_words
 from workbench.core.version import __version__
 from workbench.experiments.replications import MAX_REPLICATIONS
 from workbench.faces.labels import STAGE_COLUMN_LABELS
+from workbench.inference.structures import QUESTIONS
 from workbench.inputs.posterior import Posterior
 
 FINDINGS_JSON = PROJECT_ROOT / "docs" / "findings.json"
@@ -153,7 +154,7 @@ def _questions(posterior: Posterior) -> dict[str, dict[str, float]]:
     """The weight the evidence gives each answer to each question the report leaves open."""
     questions: dict[str, dict[str, float]] = {}
     for name, p in posterior.structure_probabilities().items():
-        for question, answer in zip(("nominations", "pace", "saq"), name.split("-")):
+        for question, answer in zip((q.name for q in QUESTIONS), name.split("-")):
             questions.setdefault(question, {}).setdefault(answer, 0.0)
             questions[question][answer] += p
     return questions
@@ -287,6 +288,8 @@ def render_readme_block(f: dict) -> str:
         + "; ".join(f"{d['words']} ({_pct(d['S1'])} of the spread)" for d in top)
         + ".",
         "",
+        *_assumptions_table(f),
+        "",
         f"Scored against the {hc['figures']} figures of {hc['dates']} dates the model expresses, {_pct(hc['covered_50'])}, "
         f"{_pct(hc['covered_80'])} and {_pct(hc['covered_95'])} fall inside its central 50, 80 and 95 % intervals"
         + (f"; of the scenarios, {best['scenario']} does most ({_pct(best['p_by_horizon'])} by {h['horizon'][:4]})." if best else "."),
@@ -296,6 +299,48 @@ def render_readme_block(f: dict) -> str:
         END,
     ]
     return "\n".join(lines)
+
+
+def by_assumption(f: dict) -> list[dict]:
+    """The headline under each answer to each question the report leaves open: the chance of not
+    meeting the condition by the horizon on the structures giving that answer, weighed by the
+    evidence (each structure's forecast in the findings), and the evidence that would settle it."""
+    rows = []
+    structures = [r for r in f["structures"] if "-" in r["structure"]]
+    for k, question in enumerate(QUESTIONS):
+        answers = []
+        for answer in question.answers:
+            alike = [r for r in structures if r["structure"].split("-")[k] == answer]
+            weight = sum(r["probability"] for r in alike)
+            p_not = sum(r["probability"] * r["p_not_within_horizon"] for r in alike) / weight if weight > 0 else None
+            # Each structure's chance is a share of its own runs: their binomial errors, weighed alike.
+            variance = sum(
+                r["probability"] ** 2 * r["p_not_within_horizon"] * (1 - r["p_not_within_horizon"]) / r["replications"] for r in alike
+            )
+            se = variance**0.5 / weight if weight > 0 else None
+            answers.append({"answer": answer, "weight": weight, "p_not_by_horizon": p_not, "se": se})
+        rows.append({"question": question.name, "answers": answers, "settled_by": question.settled_by})
+    return rows
+
+
+def _assumptions_table(f: dict) -> list[str]:
+    """The headline under each unverified assumption, side by side, and what would settle each (Markdown)."""
+    year = f["headline"]["horizon"][:4]
+    errors = [a["se"] for row in by_assumption(f) for a in row["answers"] if a["se"] is not None]
+    error = f"; Monte Carlo error at most {100 * max(errors):.1f} points" if errors else ""
+    out = [
+        f"The headline under each assumption the report leaves open (on the structures giving that answer, weighed by the evidence{error}):",
+        "",
+        f"| question | one answer (weight of the evidence) | not met by {year} | the other answer | not met by {year} | what would settle it |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in by_assumption(f):
+        cells = []
+        for a in row["answers"]:
+            shown = "—" if a["p_not_by_horizon"] is None else _pct(a["p_not_by_horizon"])
+            cells += [f"{a['answer']} ({_pct(a['weight'])})", shown]
+        out.append(f"| {row['question']} | " + " | ".join(cells) + f" | {row['settled_by']} |")
+    return out
 
 
 def _plan_sentence(f: dict) -> str:
@@ -366,6 +411,7 @@ def render_page(f: dict) -> str:
         out.append(
             f"| {row['structure']} | {_pct(row['probability'])} | {row['median']} | {_pct(row[f'p_before_{HEADLINE_SESSION}_session'])} | {_pct(row['p_not_within_horizon'])} |"
         )
+    out += ["", *_assumptions_table(f)]
     out += ["", "Each question the report leaves open, with the weight the evidence gives each answer:", ""]
     for question, answers in f["questions"].items():
         out.append(f"- **{question}**: " + ", ".join(f"{a} {_pct(p)}" for a, p in sorted(answers.items(), key=lambda kv: -kv[1])))
@@ -551,6 +597,7 @@ FINDINGS_SHAPE = Record(
                 {
                     "structure": Text(),
                     "probability": Probability(),
+                    "replications": Number(1, MAX_REPLICATIONS, integer=True),
                     "median": Date(also=("not within horizon",)),
                     "p_not_within_horizon": Probability(),
                     f"p_before_{HEADLINE_SESSION}_session": Probability(),

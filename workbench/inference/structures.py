@@ -28,6 +28,7 @@ class Question:
     answers: tuple[str, str]
     fixed_by_second: dict[str, float]
     text: tuple[str, str]
+    settled_by: str  # the evidence that would decide between the two answers, in plain words
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -39,6 +40,8 @@ QUESTIONS: tuple[Question, ...] = (
             "a share of parties never nominates a focal point unprompted (¶15, ¶17)",
             "every party nominates in the end; the slowest take years (¶15)",
         ),
+        "dated counts of the parties still without a focal point (¶15 says only that they were decreasing): "
+        "whether the longest-pending nominations still arrive",
     ),
     Question(
         "pace",
@@ -48,6 +51,8 @@ QUESTIONS: tuple[Question, ...] = (
             "parties slow to nominate are slow in their stage work too (¶29, ¶36)",
             "stage work does not depend on how fast a party nominated",
         ),
+        "the Secretariat's review-by-review record: whether parties slow to nominate are also slow with their "
+        "self-assessment and written feedback",
     ),
     Question(
         "saq",
@@ -57,6 +62,7 @@ QUESTIONS: tuple[Question, ...] = (
             "self-assessments bunch in the ten days after their deadline (¶31)",
             "self-assessment times spread smoothly (lognormal)",
         ),
+        "the dates the self-assessments arrived, beside their deadlines (¶31 gives only four counts)",
     ),
 )
 
