@@ -111,6 +111,12 @@ def test_the_explorer_runs_on_one_structure_and_shows_each_beside_the_average(tm
     assert (12, 1, names[-1]) in explorer._baseline_cache and f"({names[-1]})" in explorer.status.value
     explorer.by_structure()
     assert "model average" in explorer.structures_table.value and names[0] in explorer.structures_table.value
+    # Beside the table: the chance of not meeting the condition under each answer, in the reader's words.
+    assert "Are parties slow to nominate slow at every stage?" in html.unescape(explorer.structures_table.value)
+    french = Explorer(replications=12, folder=tmp_path, workers=1, lang="fr")
+    rows = [{"structure": n, "probability": 1 / 8, "p_not_within_horizon": 0.25, "replications": 12} for n in names]
+    said = html.unescape(french._by_answer(rows))
+    assert "Les parties lentes à désigner sont-elles lentes à chaque étape ?" in said and "oui : 25 %" in said
 
 
 def test_the_explorer_reports_a_bad_file_and_a_failed_run_in_the_app(tmp_path, monkeypatch):

@@ -57,3 +57,28 @@ def test_the_forecast_by_structure_sits_beside_the_model_average():
     assert table["probability"].tolist() == pytest.approx([1.0, 0.6, 0.4])
     assert (table["replications"] == 24).all()
     assert table.iloc[0]["p_not_within_horizon"] == pytest.approx(fc.summary["p_not_within_horizon"])
+
+
+def test_the_headline_under_each_answer_is_the_evidence_weighted_share_of_its_structures():
+    from workbench.inference.structures import ALL_STRUCTURES, headline_by_answer
+
+    rows = [{"structure": "model average", "probability": 1.0, "p_not_within_horizon": 0.5, "replications": 1000}]
+    for s in ALL_STRUCTURES:
+        coupled = s.answers[1] == "coupled"
+        rows.append(
+            {
+                "structure": s.name,
+                "probability": 0.2 if coupled else 0.05,  # four coupled structures carry 80 % of the evidence
+                "p_not_within_horizon": 0.6 if coupled else 0.2,
+                "replications": 1000,
+            }
+        )
+    by_question = {row["question"]: row for row in headline_by_answer(rows)}
+    coupled, independent = by_question["pace"]["answers"]
+    assert coupled["answer"] == "coupled" and coupled["weight"] == pytest.approx(0.8) and coupled["p_not_by_horizon"] == pytest.approx(0.6)
+    assert independent["p_not_by_horizon"] == pytest.approx(0.2)
+    # Four structures of 1,000 runs each, equally weighed: the binomial error of 4,000 runs.
+    assert coupled["se"] == pytest.approx((0.6 * 0.4 / 4000) ** 0.5)
+    silent, tail = by_question["nominations"]["answers"]  # each answer has two coupled and two independent structures
+    assert silent["p_not_by_horizon"] == pytest.approx((2 * 0.2 * 0.6 + 2 * 0.05 * 0.2) / 0.5)
+    assert all(row["settled_by"] for row in by_question.values())

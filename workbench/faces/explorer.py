@@ -26,8 +26,9 @@ from workbench.core.paths import USER_SCENARIOS_DIR
 from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_YEAR, HEADLINE_SESSION, REPORT_DATE, earliest_start, sessions_after, today
 from workbench.faces.display import show_figure
 from workbench.faces.i18n import language, languages
-from workbench.faces.labels import COUNTED_STAGE_LABELS, EFFECT_LABELS, LEVER_LABELS, TARGET_LABELS
+from workbench.faces.labels import ANSWER_LABELS, COUNTED_STAGE_LABELS, EFFECT_LABELS, LEVER_LABELS, QUESTION_LABELS, TARGET_LABELS
 from workbench.faces.planner import PlanTab
+from workbench.inference.structures import headline_by_answer
 from workbench.inputs.levers import LEVER_TYPES
 from workbench.inputs.posterior import shipped_posterior
 from workbench.inputs.scenarios import SCENARIO_DIR, Scenario, load_scenario, plain_value, scenario_text
@@ -579,7 +580,25 @@ class Explorer:
             keep_monthly=False,
             by_structure=True,
         )
-        self.structures_table.value = f"<pre>{html.escape(format_structure_table(fc.by_structure))}</pre>"
+        self.structures_table.value = f"<pre>{html.escape(format_structure_table(fc.by_structure))}</pre>" + self._by_answer(
+            fc.by_structure.to_dict("records")
+        )
+
+    def _by_answer(self, structures: list[dict]) -> str:
+        """Not meeting the condition by the horizon under each answer to what the report leaves open."""
+        _, esc = self.lang.gettext, html.escape
+        rows, pattern = [], _("{answer}: {chance}")
+        for row in headline_by_answer(structures):
+            cells = "".join(
+                "<td>"
+                + esc(pattern.format(answer=_(ANSWER_LABELS[a["answer"]]), chance=self.lang.percent(a["p_not_by_horizon"])))
+                + "</td>"
+                for a in row["answers"]
+                if a["p_not_by_horizon"] is not None
+            )
+            rows.append(f"<tr><td>{esc(_(QUESTION_LABELS[row['question']]))}</td>{cells}</tr>")
+        heading = _("Chance of not meeting the condition by the horizon, under each answer to what the report leaves open:")
+        return f"<p>{esc(heading)}</p><table>{''.join(rows)}</table>"
 
     def _baseline(self, replications: int, seed: int):
         key = (replications, seed, self.structure.value)

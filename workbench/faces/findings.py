@@ -29,7 +29,7 @@ from workbench.core.timeline import HEADLINE_SESSION, in_words
 from workbench.core.version import __version__
 from workbench.experiments.replications import MAX_REPLICATIONS
 from workbench.faces.labels import STAGE_COLUMN_LABELS
-from workbench.inference.structures import QUESTIONS
+from workbench.inference.structures import QUESTIONS, headline_by_answer
 from workbench.inputs.posterior import Posterior
 
 FINDINGS_JSON = PROJECT_ROOT / "docs" / "findings.json"
@@ -302,25 +302,9 @@ def render_readme_block(f: dict) -> str:
 
 
 def by_assumption(f: dict) -> list[dict]:
-    """The headline under each answer to each question the report leaves open: the chance of not
-    meeting the condition by the horizon on the structures giving that answer, weighed by the
-    evidence (each structure's forecast in the findings), and the evidence that would settle it."""
-    rows = []
-    structures = [r for r in f["structures"] if "-" in r["structure"]]
-    for k, question in enumerate(QUESTIONS):
-        answers = []
-        for answer in question.answers:
-            alike = [r for r in structures if r["structure"].split("-")[k] == answer]
-            weight = sum(r["probability"] for r in alike)
-            p_not = sum(r["probability"] * r["p_not_within_horizon"] for r in alike) / weight if weight > 0 else None
-            # Each structure's chance is a share of its own runs: their binomial errors, weighed alike.
-            variance = sum(
-                r["probability"] ** 2 * r["p_not_within_horizon"] * (1 - r["p_not_within_horizon"]) / r["replications"] for r in alike
-            )
-            se = variance**0.5 / weight if weight > 0 else None
-            answers.append({"answer": answer, "weight": weight, "p_not_by_horizon": p_not, "se": se})
-        rows.append({"question": question.name, "answers": answers, "settled_by": question.settled_by})
-    return rows
+    """The headline under each answer to each question the report leaves open (see
+    :func:`workbench.inference.structures.headline_by_answer`), from the findings' structures."""
+    return headline_by_answer(f["structures"])
 
 
 def _assumptions_table(f: dict) -> list[str]:

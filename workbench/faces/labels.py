@@ -56,3 +56,19 @@ COUNTED_STAGE_LABELS = {
     "summaries": N_("reviews at the summaries"),
     "lists": N_("reviews at the lists of observations"),
 }
+
+#: The questions the report leaves open and their answers (workbench.inference.structures), in a
+#: reader's words.
+QUESTION_LABELS = {
+    "nominations": N_("Do some parties never nominate a focal point?"),
+    "pace": N_("Are parties slow to nominate slow at every stage?"),
+    "saq": N_("Do self-assessments bunch after their deadline?"),
+}
+ANSWER_LABELS = {
+    "silent": N_("yes"),
+    "tail": N_("no, all do in the end"),
+    "coupled": N_("yes"),
+    "independent": N_("no"),
+    "clustered": N_("yes"),
+    "smooth": N_("no"),
+}

@@ -98,3 +98,34 @@ def structure_named(name: str) -> Structure:
         if structure.name == name:
             return structure
     raise KeyError(f"unknown structure {name!r}; one of {', '.join(s.name for s in ALL_STRUCTURES)}")
+
+
+def headline_by_answer(structures: list[dict]) -> list[dict]:
+    """The chance of not meeting the condition by the horizon under each answer to each question:
+    the structures giving that answer, weighed by the evidence (each row of ``structures`` has the
+    structure's name, its ``probability``, its ``p_not_within_horizon`` and its ``replications``),
+    with the Monte Carlo standard error of that weighted share, and the evidence that would settle
+    the question.  Rows not named after a structure (the model average) are left out."""
+    known = {s.name for s in ALL_STRUCTURES}
+    rows = [r for r in structures if r["structure"] in known]
+    out = []
+    for k, question in enumerate(QUESTIONS):
+        answers = []
+        for answer in question.answers:
+            alike = [r for r in rows if r["structure"].split("-")[k] == answer]
+            weight = sum(r["probability"] for r in alike)
+            if weight <= 0:
+                answers.append({"answer": answer, "weight": 0.0, "p_not_by_horizon": None, "se": None})
+                continue
+            p_not = sum(r["probability"] * r["p_not_within_horizon"] for r in alike) / weight
+            # Each structure's chance is a share of its own runs: their binomial errors, weighed alike.
+            variance = sum(
+                r["probability"] ** 2 * r["p_not_within_horizon"] * (1 - r["p_not_within_horizon"]) / r["replications"] for r in alike
+            )
+            answers.append({"answer": answer, "weight": weight, "p_not_by_horizon": p_not, "se": variance**0.5 / weight})
+        out.append({"question": question.name, "answers": answers, "settled_by": question.settled_by})
+    return out
+
+
+def _binomial_variance(p: float, n: int) -> float:
+    return p * (1 - p) / n
