@@ -38,6 +38,16 @@ def make_setup(params: Parameters | None = None, start: str = "report", horizon:
     return Setup(params or Parameters(), SNAPSHOT, options.pop("pairings", None), start, horizon, **options)
 
 
+def run_workbench(*args: str, cwd=None, timeout: int = 600):
+    """``python -m workbench ARGS`` in a process of its own, from the project folder: its exit status
+    and output, as a user at a terminal gets them."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "workbench", *map(str, args)]
+    return subprocess.run(command, cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout)
+
+
 @pytest.fixture(scope="session")
 def snapshot():
     return SNAPSHOT

@@ -101,19 +101,10 @@ def test_the_plan_is_all_of_group_1_two_years_in():
 
 @pytest.mark.subprocess
 def test_the_outside_view_command_writes_its_chart_and_tables(tmp_path):
-    import subprocess
-    import sys
-
-    from conftest import ROOT
+    from conftest import run_workbench
 
     out = tmp_path / "ov"
-    done = subprocess.run(
-        [sys.executable, "-m", "workbench", "outside-view", "--replications", "20", "--workers", "1", "--output", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = run_workbench("outside-view", "--replications", "20", "--workers", "1", "--output", out)
     assert done.returncode == 0, done.stderr
     assert "Not like for like" in done.stdout and "not an observation of this Mechanism" in done.stdout
     for name in ("outside_view.png", "outside_view.csv", "model_band.csv"):

@@ -93,19 +93,10 @@ def test_a_small_prior_predictive_run_is_reproducible(snapshot):
 
 @pytest.mark.subprocess
 def test_the_prior_check_command_sets_the_posterior_beside_the_priors(tmp_path):
-    import subprocess
-    import sys
-
-    from conftest import ROOT
+    from conftest import run_workbench
 
     out = tmp_path / "pc"
-    done = subprocess.run(
-        [sys.executable, "-m", "workbench", "prior-check", "--draws", "40", "--workers", "1", "--output", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = run_workbench("prior-check", "--draws", "40", "--workers", "1", "--output", out)
     assert done.returncode == 0, done.stderr
     assert "under the posterior" in done.stdout and "Why this range" in done.stdout
     for name in ("prior_draws.csv", "posterior_draws.csv", "verdicts.csv", "where_implausible.csv", "prior_check.png"):
