@@ -38,7 +38,7 @@ def predictive_check_chart(check: pd.DataFrame, title: str):
     ax.hlines(y, rows["low"], rows["high"], color="#8fb3d9", lw=5, label="model 95 % interval")
     ax.plot(rows["median"], y, "|", color="#1f4e79", ms=12, label="model median")
     # Colour-blind safe (not red/green), and the shape says it too: dot inside, cross outside.
-    inside = rows["inside"].to_numpy(dtype=bool)
+    inside = rows["inside"].ne(False).to_numpy(dtype=bool)  # a constant of the set-up (not scored) is drawn as the match it is
     ax.scatter(rows["report"][inside], y[inside], color="#0072B2", marker="o", zorder=3, s=22, label="report, inside the interval")
     ax.scatter(rows["report"][~inside], y[~inside], color="#D55E00", marker="X", zorder=3, s=40, label="report, outside the interval")
     ax.set_yticks(y, labels, fontsize=7)

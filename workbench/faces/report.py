@@ -377,11 +377,13 @@ def _check_section(check: pd.DataFrame, charts: dict[str, object], as_at: dt.dat
     """The model run from 2020, observed at the report's date, beside the report."""
     shown = check.dropna(subset=["median"])[["name", "group", "paragraph", "report", "low", "median", "high", "inside"]].copy()
     shown["group"] = shown["group"].map(lambda g: "" if pd.isna(g) else str(int(g)))
-    inside = int(shown["inside"].sum())
+    scored = shown["inside"].notna()
+    inside = int(shown.loc[scored, "inside"].astype(bool).sum())
     parts = [
         "<h2>4. Calibration check</h2>",
         f"<p>The model run from December 2020 on the fitted parameters, observed on {as_at}, "
-        f"beside the report: {inside} of {len(shown)} figures fall inside the model's 95 % interval.</p>",
+        f"beside the report: {inside} of the {int(scored.sum())} figures it expresses fall inside the model's 95 % interval "
+        "(the constants of the set-up, such as the 189 reviews, are shown but not scored, as in the backtest).</p>",
         _table(shown),
     ]
     if "check" in charts:
