@@ -684,7 +684,8 @@ def cmd_compare(args) -> int:
     from workbench.core.atomic import atomic_file, write_output_file
     from workbench.faces.output_folder import spreadsheet_csv, write_xlsx
 
-    write_output_file(args.output, spreadsheet_csv(table), "--output", args.overwrite)
+    # Four decimals: finer than any of these numbers' Monte Carlo error (their ± columns), not 16 digits.
+    write_output_file(args.output, spreadsheet_csv(table.round(4)), "--output", args.overwrite)
     print(f"\ntable written to {args.output}")
     if args.xlsx:
         book = Path(args.output).with_suffix(".xlsx")
@@ -1049,7 +1050,8 @@ def cmd_act_first(args) -> int:
     from workbench.core.atomic import write_output_file
     from workbench.faces.output_folder import spreadsheet_csv
 
-    write_output_file(args.output, spreadsheet_csv(table), "--output", args.overwrite)
+    # Four decimals: finer than any of these numbers' Monte Carlo error (their ± columns), not 16 digits.
+    write_output_file(args.output, spreadsheet_csv(table.round(4)), "--output", args.overwrite)
     print(f"\nthe whole list: {args.output}")
     return 0
 
