@@ -24,6 +24,7 @@ from workbench.core.atomic import is_shipped_data, write_output_file
 from workbench.core.errors import InputError
 from workbench.core.paths import USER_SCENARIOS_DIR
 from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_YEAR, HEADLINE_SESSION, REPORT_DATE, earliest_start, sessions_after, today
+from workbench.core.translatable import N_
 from workbench.faces.display import show_figure
 from workbench.faces.i18n import language, languages
 from workbench.faces.labels import ANSWER_LABELS, COUNTED_STAGE_LABELS, EFFECT_LABELS, LEVER_LABELS, QUESTION_LABELS, TARGET_LABELS
@@ -46,6 +47,14 @@ DEFAULT_EFFECTS = {
     "secretariat_staffing": {"officers_change": 2},
 }
 TARGETS = ("all", "group 1", "group 2", "group 3")
+
+#: How to use the explorer, under its title (the notebook has no text of its own, so that the served
+#: app is in the reader's language throughout).
+INTRO = N_(
+    "Move a lever and press Run: today's practice and your scenario run on the same simulated futures, so the difference "
+    "is the levers' effect, and each future draws its parameters from the fitted model. Save the settings as a scenario "
+    "file, or load one."
+)
 
 #: The app's own styles: results out of date are dimmed, charts too; a changed value is said in amber.
 STYLE = ".wb-stale-chart { opacity: .35; } .wb-notice { color: #8a5300; } .wb-when table td, .wb-when table th { padding: 0 .6em; }"
@@ -436,6 +445,7 @@ class Explorer:
             [
                 w.HTML(f"<style>{STYLE}</style>"),
                 w.HTML("<h3>" + html.escape(_("Scenario explorer: when will 70 % of group 1's reviews be completed?")) + "</h3>"),
+                w.HTML("<p>" + html.escape(_(INTRO)) + "</p>"),
                 self.dated,
                 self.tabs,
             ],
