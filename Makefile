@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -c "from workbench.experiments.replications import warm_up; print(f'  {warm_up():.0f} s')"
 	touch $(STAMP)
 
-.PHONY: setup forecast test test-fast durations lint docs baseline bench findings fuzz prior-check start-consistency start-check lab app briefing
+.PHONY: setup forecast test test-fast durations lint docs baseline bench findings fuzz sbc prior-check start-consistency start-check lab app briefing
 setup: $(STAMP)
 
 forecast: $(STAMP)
@@ -61,6 +61,10 @@ bench: $(STAMP)
 # The long fuzzing mode (not in CI): 10,000 generated inputs per loader, with hypothesis's counts.
 fuzz: $(STAMP)
 	WORKBENCH_FUZZ_EXAMPLES=10000 $(VENV)/bin/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider --hypothesis-show-statistics
+
+# Simulation-based calibration (not in CI): 20 truths from the priors, each fitted (about 15 minutes on 2 cores).
+sbc: $(STAMP)
+	$(VENV)/bin/workbench sbc $(ARGS)
 
 # What the priors imply before any fit, beside the shipped posterior (results/prior-check/; ARGS="--draws 4000").
 prior-check: $(STAMP)

@@ -486,6 +486,41 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_sbc(args) -> int:
+    """Simulation-based calibration: the inference checked on truths drawn from the priors."""
+    from workbench.core.atomic import atomic_folder
+    from workbench.experiments.workers import default_workers
+    from workbench.inference.sbc import simulation_based_calibration
+    from workbench.inference.settings import Budget
+
+    check_destination(args.output, kind="sbc")
+    budget = Budget(population=args.population, generations=args.generations, max_minutes=args.max_minutes, watch_replications=0)
+    print(
+        f"Simulation-based calibration: {args.rounds} truths drawn from the priors (structure and parameters), each fitted "
+        f"by ABC-SMC with model selection (population {budget.population}, at most {budget.generations} generations)",
+        file=sys.stderr,
+    )
+    progress, bar = _bar("truths", units=args.rounds)
+    result = simulation_based_calibration(args.rounds, budget, args.seed, args.workers or default_workers(), progress=progress)
+    bar.close()
+    coverage, by_parameter, share = result.coverage(), result.by_parameter(), result.structure_share()
+    with pd_options():
+        print("Coverage of the truth by the posterior's central intervals (z: standard errors from nominal; negative: overconfident):")
+        print(coverage.to_string(index=False))
+        print(
+            f"\nThe true structure's posterior probability: {share['true_structure_mean_probability']:.1%} on average "
+            f"(the prior gives each {share['prior_share']:.1%})\n"
+        )
+        print(by_parameter.to_string(index=False))
+    with atomic_folder(args.output, kind="sbc") as staging:
+        coverage.to_csv(staging / "coverage.csv", index=False)
+        by_parameter.to_csv(staging / "by_parameter.csv", index=False)
+        result.parameters.to_csv(staging / "truths.csv", index=False)
+        result.structures.to_csv(staging / "structures.csv", index=False)
+    print(f"\ntables written to {args.output}/")
+    return 0
+
+
 def cmd_start_consistency(args) -> int:
     """Do the forecast's report-state start and the histories that lead to the report agree?"""
     from workbench.analysis.forecast import forecast_setup
@@ -1238,6 +1273,16 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", type=Path, default=Path("results/check"), help="where the results are written")
 
 
+def _sbc_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rounds", type=_whole(1, "rounds", 10_000), default=20, help="truths drawn from the priors, one calibration each")
+    p.add_argument("--population", type=_population, default=300, help="particles per generation of each calibration")
+    p.add_argument("--generations", type=_whole(1, "generations", 1000), default=4, help="generations of each calibration")
+    p.add_argument("--max-minutes", type=_minutes, default=10.0, help="time limit of each calibration")
+    p.add_argument("--seed", type=_seed, default=1, help="random seed: the same seed gives the same truths and fits")
+    p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    p.add_argument("--output", type=Path, default=Path("results/sbc"), help="folder for the tables")
+
+
 def _start_consistency_arguments(p: argparse.ArgumentParser) -> None:
     _run_arguments(p, 6000, horizon=False)
     p.add_argument("--pairings", type=Path, help="the real pairing list (CSV); default: synthetic per replication")
@@ -1373,6 +1418,12 @@ COMMANDS = (
     ),
     ("findings", "recompute the numbers the README and the findings page show (docs/findings.json)", _findings_arguments, "cmd_findings"),
     ("check", "posterior predictive check against the report, with posterior plots", _check_arguments, "cmd_check"),
+    (
+        "sbc",
+        "simulation-based calibration: the inference checked on truths drawn from the priors (coverage, structure)",
+        _sbc_arguments,
+        "cmd_sbc",
+    ),
     (
         "start-consistency",
         "does the report-state start continue like the runs from 2020 that match the report? (same draws)",
