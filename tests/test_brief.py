@@ -138,3 +138,15 @@ def test_the_brief_prints_on_two_numbered_pages(code, tmp_path):
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 2
     text = page_file.read_text(encoding="utf-8")
     assert "1 / 2" in text and "2 / 2" in text and "@page" in text
+
+
+def test_the_brief_names_the_options_in_the_readers_language():
+    from workbench.faces.brief import render_brief
+    from workbench.faces.findings import load_findings
+
+    findings = load_findings()
+    best = max(findings["scenarios"], key=lambda r: r["p_by_horizon"])["scenario"]  # an English name in the findings
+    assert best in render_brief(findings, "en")
+    french, spanish = render_brief(findings, "fr"), render_brief(findings, "es")
+    assert "ensemble : financement supplémentaire" in french and "conjunto: financiación adicional" in spanish
+    assert f"<td>{best}</td>" not in french and f"<td>{best}</td>" not in spanish

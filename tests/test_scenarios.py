@@ -63,3 +63,27 @@ def test_a_scenario_written_out_loads_back_the_same(tmp_path, path):
         scenario.condition,
     )
     assert written.read_text(encoding="utf-8").startswith("# a comment line\n# and another\n")
+
+
+@pytest.mark.parametrize(
+    "names, field",
+    [('"formation"', "scenario.names"), ('{ french = "formation" }', "scenario.names.french"), ('{ fr = "" }', "scenario.names.fr")],
+    ids=["not a table", "not a language code", "empty name"],
+)
+def test_a_scenarios_names_in_other_languages_are_checked(tmp_path, names, field):
+    path = tmp_path / "named.toml"
+    path.write_text(f'[scenario]\nname = "training"\nnames = {names}\n', encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        load_scenario(path)
+    assert refused.value.field == field
+
+
+def test_every_shipped_option_has_a_french_and_a_spanish_name_that_survives_a_round_trip(tmp_path):
+    for path in sorted(SCENARIO_DIR.glob("*.toml")):
+        scenario = load_scenario(path)
+        if scenario.name == "baseline":
+            continue  # shown as "today's practice", from the catalogs
+        assert set(scenario.names) == {"fr", "es"}, path.name
+        copy = tmp_path / path.name
+        copy.write_text(scenario_text(scenario_table(scenario)), encoding="utf-8")
+        assert load_scenario(copy).names == scenario.names

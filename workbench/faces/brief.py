@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import html
 import io
 
@@ -58,6 +59,26 @@ def _spread(lang: Language, h: dict) -> str:
     )
 
 
+@functools.cache
+def _shipped_scenario_names() -> dict[str, dict[str, str]]:
+    """Each shipped scenario's own name, and its names in other languages (``[scenario] names``)."""
+    from workbench.core.timeline import EPOCH
+    from workbench.inputs.scenarios import SCENARIO_DIR, load_scenario
+
+    out = {}
+    for path in sorted(SCENARIO_DIR.glob("*.toml")):
+        # Read for their names only: as made on the Mechanism's first day, so that a start now past
+        # (the brief is made later than the findings) does not stop the brief from naming it.
+        scenario = load_scenario(path, made_on=EPOCH)
+        out[scenario.name] = dict(scenario.names)
+    return out
+
+
+def _scenario_name(name: str, lang: Language) -> str:
+    """A scenario's name as its file gives it in the reader's language (the findings hold the English one)."""
+    return _shipped_scenario_names().get(name, {}).get(lang.code, name)
+
+
 def _chart(f: dict, lang: Language) -> tuple[str, str]:
     """The share of simulated futures meeting the condition by each year (PNG as data URI), and its alt text."""
     from matplotlib.figure import Figure
@@ -69,7 +90,7 @@ def _chart(f: dict, lang: Language) -> tuple[str, str]:
     labels = []
     for (name, curve), colour in zip(f["met_by_year"].items(), COLOURS):
         years = [int(y) for y in curve]
-        label = _("today's practice") if name == "baseline" else name  # scenario names are the files' own
+        label = _("today's practice") if name == "baseline" else _scenario_name(name, lang)
         ax.step(years, [100 * v for v in curve.values()], where="post", color=colour, lw=2, label=label)
         labels.append(f"{label}: {lang.percent(list(curve.values())[-1])}")
     for year in CONFERENCE_SESSIONS:  # October: three quarters into the year
@@ -208,7 +229,7 @@ def _helps(f: dict, lang: Language) -> list[str]:
         f"<table><tr><th>{esc(option)}</th><th class='n'>{esc(met_by)}</th><th class='n'>{esc(earlier)}</th></tr>",
         f"<tr><td>{esc(today_label)}</td><td class='n'>{esc(lang.percent(1 - h['p_not_by_horizon']))}</td><td class='n'>–</td></tr>",
         *[
-            f"<tr><td>{esc(r['scenario'])}</td><td class='n'>{esc(lang.percent(r['p_by_horizon']))}</td>"
+            f"<tr><td>{esc(_scenario_name(r['scenario'], lang))}</td><td class='n'>{esc(lang.percent(r['p_by_horizon']))}</td>"
             f"<td class='n'>{esc(lang.number(r['months_gained_median'] / 12, 1))}</td></tr>"
             for r in top
         ],

@@ -68,9 +68,14 @@ class Scenario:
     levers: Levers = NO_LEVERS
     condition: Condition = field(default_factory=Condition)
     allow_past: bool = False  # a hindcast: its levers may start before the forecast's date
+    names: dict = field(default_factory=dict)  # language code -> the name in that language (``names.fr``)
 
     def apply(self, params: Parameters) -> Parameters:
         return params.updated(self.changes, source=str(self.path or self.name))
+
+    def name_in(self, language: str) -> str:
+        """The scenario's name in ``language`` ("fr"), or its own name where the file gives none."""
+        return self.names.get(language, self.name)
 
 
 BASELINE = Scenario("baseline", "The Mechanism as it works today.", None, {})
@@ -119,15 +124,16 @@ def load_scenario(path: str | Path, made_on: dt.date | None = None, _seen: tuple
             raise InputError(path, key, "unknown table", "[scenario], [levers.NAME], [condition], [parameters]")
     head = doc.get("scenario", {})
     if not isinstance(head, dict):
-        raise InputError(path, "scenario", "must be a table", "[scenario] with name, description, extends, allow_past")
+        raise InputError(path, "scenario", "must be a table", "[scenario] with name, names, description, extends, allow_past")
     for key in head:
-        if key not in ("name", "description", "extends", "allow_past"):
-            raise InputError(path, f"scenario.{key}", "unknown key", "name, description, extends, allow_past")
+        if key not in ("name", "names", "description", "extends", "allow_past"):
+            raise InputError(path, f"scenario.{key}", "unknown key", "name, names, description, extends, allow_past")
     name = head.get("name", path.stem)
     description = head.get("description", "")
     for key, value in (("name", name), ("description", description)):
         if not isinstance(value, str):
             raise InputError(path, f"scenario.{key}", f"expected text, got {value!r}", "a string")
+    names = _names(head.get("names", {}), path)
     allow_past = head.get("allow_past", False)
     if not isinstance(allow_past, bool):
         raise InputError(path, "scenario.allow_past", f"expected true or false, got {allow_past!r}", "true (a hindcast) or false")
@@ -146,16 +152,31 @@ def load_scenario(path: str | Path, made_on: dt.date | None = None, _seen: tuple
         levers = levers.merged(parse_levers(doc["levers"], str(path), earliest))
     if "condition" in doc:
         condition = parse_condition(doc["condition"], str(path), earliest)
-    scenario = Scenario(name, description, path, changes, levers, condition, allow_past)
+    scenario = Scenario(name, description, path, changes, levers, condition, allow_past, names)
     params = scenario.apply(Parameters())  # validate now, naming the file
     check_staffing(params.secretariat_officers, scenario.levers, str(path))  # here, not inside the replications
     return scenario
+
+
+def _names(names: object, path: Path) -> dict[str, str]:
+    """``[scenario] names = { fr = "...", es = "..." }``: the name in other languages, for the brief
+    and the explorer (a language without one shows the scenario's own name)."""
+    if not isinstance(names, dict):
+        raise InputError(path, "scenario.names", "must be a table", 'e.g. names = { fr = "formation", es = "capacitación" }')
+    for code, text in names.items():
+        if not (isinstance(code, str) and code.isalpha() and code.islower() and 2 <= len(code) <= 3):
+            raise InputError(path, f"scenario.names.{code}", "is not a language code", "a two- or three-letter code, e.g. fr, es, ar")
+        if not isinstance(text, str) or not text.strip() or len(text) > 200:
+            raise InputError(path, f"scenario.names.{code}", f"{text!r}", "a name of 1 to 200 characters")
+    return dict(names)
 
 
 # --- writing a scenario file -----------------------------------------------------------------
 def scenario_table(scenario: Scenario) -> dict:
     """The scenario as the tables of a scenario file: what :func:`load_scenario` reads back."""
     table: dict = {"scenario": {"name": scenario.name, "description": scenario.description}}
+    if scenario.names:
+        table["scenario"]["names"] = dict(scenario.names)
     if scenario.allow_past:
         table["scenario"]["allow_past"] = True
     if scenario.changes:
