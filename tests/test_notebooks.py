@@ -295,3 +295,9 @@ def test_the_explorer_speaks_french_and_spanish():
     assert "futurs simulés" in fr.status.value and "Probabilité que la condition soit remplie" in fr.table.value
     es = Explorer(replications=12, workers=1, lang="es")
     assert es.run_button.description == "Ejecutar" and "lista" in es.controls["consensus_facilitation"]["enabled"].description
+
+
+def test_the_planning_tab_says_its_effort_unit_in_the_readers_language(tmp_path):
+    explorer = Explorer(replications=12, workers=1, save_folder=tmp_path, lang="fr")
+    intro = explorer.plan_tab.widget.children[0].value
+    assert "mois-fonctionnaire" in html.unescape(intro) and "officer-months" not in intro

@@ -72,3 +72,6 @@ ANSWER_LABELS = {
     "clustered": N_("yes"),
     "smooth": N_("no"),
 }
+
+#: The effort file's units (scenarios/planning/effort.toml), in a reader's words; another unit is shown as written.
+EFFORT_UNIT_LABELS = {"officer-months": N_("officer-months")}

@@ -17,7 +17,7 @@ from workbench.core.timeline import HEADLINE_SESSION, earliest_start, sessions_a
 from workbench.core.translatable import N_
 from workbench.experiments.setup import DEFAULT_HORIZON, default_setup
 from workbench.faces.i18n import Language, language
-from workbench.faces.labels import LEVER_LABELS
+from workbench.faces.labels import EFFORT_UNIT_LABELS, LEVER_LABELS
 from workbench.faces.plots import frontier_chart
 from workbench.faces.text import format_plan
 from workbench.inputs.effort import load_effort
@@ -95,7 +95,7 @@ class PlanTab:
             "Which levers, how hard and from when would meet the condition in time? Packages are searched on shared random "
             "numbers, and the best are checked again on fresh ones. Effort is in assumed {unit} (scenarios/planning/effort.toml), "
             "not figures of the report."
-        ).format(unit=self.effort.unit)
+        ).format(unit=_(EFFORT_UNIT_LABELS.get(self.effort.unit, self.effort.unit)))
         wrap = w.Layout(flex_flow="row wrap", align_items="center")
         self.widget = w.VBox(
             [
@@ -166,8 +166,9 @@ class PlanTab:
         text = format_plan(result)
         self.answer.value = f"<pre style='white-space:pre-wrap'>{html.escape(text)}</pre>"
         show_figure(self.chart, frontier_chart(result))
+        effort = self.lang.gettext("effort")  # looked up outside the f-string, where Babel's extractor sees it
         self.package.options = [
-            (f"{name} ({row['probability_verified']:.0%}, effort {row['effort']:.0f})", name)
+            (f"{name} ({row['probability_verified']:.0%}, {effort} {row['effort']:.0f})", name)
             for name, row in result.frontier.set_index("name").iterrows()
         ]
         # The cheapest package reaching the target, or else the one reaching furthest.
