@@ -95,6 +95,8 @@ def test_report_is_valid_self_contained_html(tmp_path):
         "2022-11-01",
         "Method in plain language",
         "STRESS-DES",
+        "The outside view",  # the forecast beside UNCAC's pace, with the differences said
+        "Not like for like",
     ):
         assert heading in text
     assert "2024-05-21" in text and "@media print" in text

@@ -787,6 +787,7 @@ def cmd_report(args) -> int:
         "fan_groups23": fig,
         "occupancy": occupancy_chart(res.monthly_summary),
         "time_in_stage": time_in_stage_chart(time_in_stage(res)),
+        "outside_view": _outside_view_chart(res),
     }
     if table is not None:
         charts["comparison"] = comparison_chart(table)
@@ -817,6 +818,16 @@ def cmd_report(args) -> int:
     out = write_report(text, args.output, args.overwrite)
     print(f"report written to {out} ({len(text) / 1e6:.1f} MB, self-contained)")
     return 0
+
+
+def _outside_view_chart(results):
+    """The forecast's group 1 beside the reference class (the same chart as `workbench outside-view`)."""
+    from workbench.analysis.outside_view import model_band
+    from workbench.faces.plots import outside_view_chart
+    from workbench.inputs.reference_class import load_reference_class
+
+    band = model_band(results.monthly_summary, results.setup.group_sizes[1])
+    return outside_view_chart(load_reference_class(), band, results.setup.params.completion_share, results.replications)
 
 
 def _report_planning(args, setup, charts: dict) -> dict:

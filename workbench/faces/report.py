@@ -220,6 +220,7 @@ ALT_TEXT = {
     "time_in_stage": "Mean months reviews spend in each stage, by group.",
     "comparison": "Months gained by each scenario against today's practice, median and 80 percent range, in the same simulated futures.",
     "check": "Each figure of the report beside the model's median and 95 percent range for it: dots inside the range, crosses outside.",
+    "outside_view": "Share of reviews finished against years since launch: the two cycles of the UNCAC review mechanism, the UNTOC Mechanism's plan and its reported zeros, and the model's band for group 1.",
 }
 
 
@@ -239,6 +240,8 @@ def build_report(
     for key in ("fan_group1", "threshold", "fan_groups23", "occupancy", "time_in_stage"):
         if key in charts:
             parts.append(_figure(charts, key))
+    if "outside_view" in charts:
+        parts += _outside_view_section(charts)
     if comparison is not None and len(comparison):
         parts += _comparison_section(comparison, charts, setup.horizon.year)
     if planning is not None:
@@ -371,6 +374,22 @@ def _comparison_section(comparison: pd.DataFrame, charts: dict[str, object], hor
     if "comparison" in charts:
         parts.append(_figure(charts, "comparison"))
     return parts
+
+
+def _outside_view_section(charts: dict[str, object]) -> list[str]:
+    """The forecast beside how fast sister mechanisms went: a plausibility check, said to be one."""
+    from workbench.inputs.reference_class import load_reference_class
+
+    reference = load_reference_class()
+    return [
+        "<h3>The outside view</h3>",
+        "<p>How fast sister review mechanisms went, beside the model's group 1 (calibration/reference-class.toml, each point "
+        "with its public source; <code>workbench outside-view</code> gives the table). A plausibility check, not an "
+        "observation of this Mechanism: the calibration does not read it. Not like for like: "
+        + html.escape(" ".join(reference.differences))
+        + "</p>",
+        _figure(charts, "outside_view"),
+    ]
 
 
 def _check_section(check: pd.DataFrame, charts: dict[str, object], as_at: dt.date) -> list[str]:
