@@ -309,8 +309,8 @@ def by_assumption(f: dict) -> list[dict]:
 
 def _assumptions_table(f: dict) -> list[str]:
     """The headline under each unverified assumption, side by side, and what would settle each (Markdown)."""
-    year = f["headline"]["horizon"][:4]
-    errors = [a["se"] for row in by_assumption(f) for a in row["answers"] if a["se"] is not None]
+    year, rows = f["headline"]["horizon"][:4], by_assumption(f)
+    errors = [a["se"] for row in rows for a in row["answers"] if a["se"] is not None]
     error = f"; Monte Carlo error at most {100 * max(errors):.1f} points" if errors else ""
     out = [
         f"The headline under each assumption the report leaves open (on the structures giving that answer, weighed by the evidence{error}):",
@@ -318,7 +318,7 @@ def _assumptions_table(f: dict) -> list[str]:
         f"| question | one answer (weight of the evidence) | not met by {year} | the other answer | not met by {year} | what would settle it |",
         "|---|---|---|---|---|---|",
     ]
-    for row in by_assumption(f):
+    for row in rows:
         cells = []
         for a in row["answers"]:
             shown = "—" if a["p_not_by_horizon"] is None else _pct(a["p_not_by_horizon"])
