@@ -129,3 +129,19 @@ def test_divergence_between_different_seeds_is_found(snapshot):
     a, _, _ = simulate(setup, replication_seeds(3, 2)[0])
     b, _, _ = simulate(setup, replication_seeds(3, 2)[1])
     assert first_divergence(a, b) is not None
+
+
+@pytest.mark.parametrize("scenario", ["redraw-silent-reviewers.toml", "nomination-follow-up.toml"])
+def test_the_engines_agree_from_a_record_with_the_redraws_it_gives(snapshot, scenario):
+    """From the shipped synthetic record (known redraws, nomination days and the responsiveness
+    conditioned on them), under the levers that touch redraws and nominations."""
+    from workbench.core.paths import SCENARIOS_DIR, SYNTHETIC_RECORD_DIR
+    from workbench.experiments.setup import default_setup
+    from workbench.inputs.record import load_record
+
+    sc = load_scenario(SCENARIOS_DIR / scenario)
+    record = load_record(SYNTHETIC_RECORD_DIR, dt.date(2026, 12, 2))
+    setup = default_setup(sc.apply(Parameters()), horizon=HORIZON, posterior=shipped_posterior(), levers=sc.levers, record=record)
+    for seed in replication_seeds(17, 3):
+        divergence = engines_diverge(setup, seed)
+        assert divergence is None, str(divergence)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_MONTH
+from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_MONTH, sessions_after
 from workbench.experiments.replications import Results
 
 
@@ -104,41 +104,66 @@ def comparison_table(base: Results, scenarios: dict[str, Results]) -> pd.DataFra
 
 
 def critical_reviews(results: Results, target: int | None = None) -> pd.DataFrame:
-    """Which group-1 reviews hold the condition back.
+    """The critical path, review by review: which group-1 reviews decide the condition, and when.
 
-    For each group-1 review: the probability that it is among the first ``target`` completed,
-    the probability it is completed by the horizon, and where it most often is stuck at the
-    horizon when not completed.  With synthetic pairings (drawn per replication) review ids
-    do not name the same parties across replications; pass a real pairing file for names.
+    For each group-1 review: where it stands at the start, the probability that it is among the
+    first ``target`` completed (the 44 that meet the condition) and that it is completed before
+    each Conference session still to come, with their Monte Carlo standard errors
+    (sqrt(p(1-p)/n)), its median completion date (empty where half the runs do not complete it
+    by the horizon), and where it is most often stuck at the horizon when not completed.  Most
+    likely among the first ``target`` first.  With synthetic pairings (drawn per replication)
+    review ids do not name the same parties across replications; a record or a real pairing list
+    gives names.
     """
     if results.events is None:
         raise ValueError("critical reviews need the per-review events (run with keep_events=True)")
-    target = results.setup.completion_target if target is None else target
+    setup, n = results.setup, results.replications
+    target = setup.completion_target if target is None else target
     ev = results.events[results.events["group"] == 1]
-    completed = ev[ev["stage"] == "completed"][["replication", "review", "date"]]
-    completed = completed.sort_values(["replication", "date"])
+    completed = ev[ev["stage"] == "completed"][["replication", "review", "date"]].sort_values(["replication", "date"])
     completed["rank"] = completed.groupby("replication").cumcount() + 1
     reviews = sorted(ev["review"].unique())
-    n = results.replications
-    among = completed[completed["rank"] <= target].groupby("review").size().reindex(reviews, fill_value=0) / n
-    done = completed.groupby("review").size().reindex(reviews, fill_value=0) / n
+    start = pd.Timestamp(setup.start_date)
+    share = {"p_among_first_" + str(target): completed[completed["rank"] <= target].groupby("review").size()}
+    for year, session in sessions_after(setup.start_date).items():
+        if session < setup.horizon:
+            share[f"p_completed_before_{year}_session"] = completed[completed["date"] < pd.Timestamp(session)].groupby("review").size()
+    table = pd.DataFrame({"review": reviews})
+    table["stage_at_start"] = _stage_at(ev, reviews, start)
+    for name, counts in share.items():
+        p = counts.reindex(reviews, fill_value=0).to_numpy() / n
+        table[name], table[name + "_se"] = p, np.sqrt(p * (1 - p) / n)
+    table["median_completion"] = _median_completion(completed, reviews, n)
     last_stage = ev.sort_values("date").groupby(["replication", "review"])["stage"].last()
     stuck = last_stage[last_stage != "completed"].reset_index()
     modal = stuck.groupby("review")["stage"].agg(lambda s: s.value_counts().index[0]) if len(stuck) else pd.Series(dtype=object)
-    table = pd.DataFrame(
-        {
-            "review": reviews,
-            f"p_among_first_{target}": among.to_numpy(),
-            "p_completed_by_horizon": done.to_numpy(),
-            "most_often_stuck_at": [modal.get(r, "") for r in reviews],
-        }
-    )
-    if results.setup.pairings is not None:
-        pairings = results.setup.pairings
+    table["most_often_stuck_at"] = [modal.get(r, "") for r in reviews]
+    if setup.pairings is not None:
+        pairings = setup.pairings
         names = {pairings.review_ids[r]: [pairings.parties[p] for p in pairings.members(r)] for r in range(pairings.n_reviews)}
         table.insert(1, "party_under_review", [names[r][0] for r in reviews])
         table.insert(2, "reviewers", [", ".join(names[r][1:]) for r in reviews])
-    return table.sort_values(f"p_among_first_{target}").reset_index(drop=True)
+    return table.sort_values(f"p_among_first_{target}", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _stage_at(events: pd.DataFrame, reviews: list, day: pd.Timestamp) -> list[str]:
+    """The stage each review was in on ``day`` (the same in every run: the start is given), or
+    "not started"; with a placed start the stage differs between runs and the most frequent is shown."""
+    before = events[events["date"] <= day].sort_values("date").groupby(["replication", "review"])["stage"].last().reset_index()
+    modal = before.groupby("review")["stage"].agg(lambda s: s.value_counts().index[0]) if len(before) else pd.Series(dtype=object)
+    return [str(modal.get(r, "not started")) for r in reviews]
+
+
+def _median_completion(completed: pd.DataFrame, reviews: list, n: int) -> list:
+    """Each review's median completion date over all ``n`` runs (runs that never complete it count
+    as after the horizon), or None where that median lies after the horizon."""
+    out = []
+    by_review = {r: np.sort(frame["date"].to_numpy()) for r, frame in completed.groupby("review")}
+    for r in reviews:
+        dates = by_review.get(r, np.array([], dtype="datetime64[ns]"))
+        k = (n - 1) // 2  # the lower median of n values, the missing ones last
+        out.append(pd.Timestamp(dates[k]).date() if k < len(dates) else None)
+    return out
 
 
 def time_in_stage(results: Results) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from workbench.inputs.observations import Snapshot
 from workbench.inputs.parameters import HAND_SET, Parameters
 from workbench.inputs.parties import Pairings
 from workbench.inputs.posterior import Posterior, shipped_posterior
+from workbench.inputs.record import RECORD_FILES, ReviewRecord
 from workbench.inputs.scenarios import BASELINE, Scenario
 
 #: Central intervals reported, as (label, lower quantile, upper quantile).
@@ -147,8 +148,9 @@ def forecast_setup(
     pairings: Pairings | None = None,
     snapshot: Snapshot | None = None,
     engine: str = "compiled",
+    record: ReviewRecord | None = None,
 ) -> Setup:
-    """What a forecast runs: from the report's state to ``horizon``, under ``scenario``.
+    """What a forecast runs: from the report's state (or ``record``'s) to ``horizon``, under ``scenario``.
 
     ``posterior="shipped"`` draws each replication's parameters from the committed posterior
     (when one has been shipped), so the intervals carry parameter uncertainty; ``None`` runs
@@ -172,6 +174,7 @@ def forecast_setup(
             levers=scenario.levers,
             condition=scenario.condition,
             engine=engine,
+            record=record,
         )
     except InputError as err:  # a lever after the horizon: name the scenario's file, not "scenario"
         if err.source != "scenario" or scenario.path is None:
@@ -253,7 +256,7 @@ def _parameters_label(setup: Setup, scenario: Scenario) -> str:
 
 def _record(setup: Setup, scenario: Scenario, replications: int, seed: int, keep_events: bool, made_on: dt.date) -> dict:
     """The forecast's inputs, as its output folder's manifest records them."""
-    pairings, posterior = setup.pairings, setup.posterior
+    posterior = setup.posterior
     return {
         "made_on": made_on.isoformat(),  # the scenario was checked against it: no option before it
         "replications": replications,
@@ -266,10 +269,23 @@ def _record(setup: Setup, scenario: Scenario, replications: int, seed: int, keep
             "changes": dict(scenario.changes),
             **(file_record(scenario.path) if scenario.path else {"file": None}),
         },
-        "pairings": file_record(pairings.source) if pairings is not None and Path(pairings.source).is_file() else "synthetic",
+        "pairings": _pairings_record(setup),
+        "record": None if setup.record is None else record_files_record(setup.record.path),
         "posterior": None if posterior is None else _posterior_record(posterior),
         "parameters": "posterior" if posterior is not None else ("hand-set" if _hand_set(setup, scenario) else setup.params.as_dict()),
     }
+
+
+def _pairings_record(setup: Setup) -> dict | str:
+    pairings = setup.pairings
+    if setup.record is not None:
+        return "the record's"
+    return file_record(pairings.source) if pairings is not None and Path(pairings.source).is_file() else "synthetic"
+
+
+def record_files_record(folder: Path) -> dict:
+    """A review record's folder and the checksum of each of its files."""
+    return {"dir": display_path(folder), "files": [file_record(folder / name) for name in RECORD_FILES]}
 
 
 def structure_table(average: dict, per_structure: dict[str, dict], probabilities: dict[str, float]) -> pd.DataFrame:

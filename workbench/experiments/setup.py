@@ -22,14 +22,19 @@ from workbench.inputs.observations import Snapshot, latest_snapshot
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import REPORTED_GROUPS, Pairings, synthetic_pairings
 from workbench.inputs.posterior import Posterior
+from workbench.inputs.record import ReviewRecord
 from workbench.simulation.divergence import Divergence, first_divergence
 from workbench.simulation.engine import run_compiled
 from workbench.simulation.model import Mechanism
+from workbench.simulation.record_start import record_start
 from workbench.simulation.schema import InitialState, RunRecord
 from workbench.simulation.snapshot import group_start_days, history_start, report_start
 from workbench.simulation.streams import ReplicationStreams
 
 DEFAULT_HORIZON = dt.date(2060, 12, 31)
+
+#: Where a replication starts: the report's state (placed), 2020 (history), or a review record's state.
+STARTS = ("report", "history", "record")
 
 #: The engines that run a replication: the compiled one (default) and the SimPy reference.
 ENGINES = ("compiled", "simpy")
@@ -42,13 +47,14 @@ class Setup:
     params: Parameters
     snapshot: Snapshot | None  # None with start="history"
     pairings: Pairings | None  # None: draw synthetic pairings in each replication
-    start: str = "report"  # "report": the snapshot's state; "history": 2020-12-01
+    start: str = "report"  # "report": the snapshot's state; "history": 2020-12-01; "record": the record's state
     horizon: dt.date = DEFAULT_HORIZON
     posterior: Posterior | None = None  # if given, each replication draws its parameters from it
     fixed: tuple[str, ...] = ()  # parameters a scenario sets, which the posterior draw does not override
     levers: Levers = NO_LEVERS  # the scenario's policy levers
     condition: Condition = field(default_factory=Condition)  # when the next cluster may start (¶25)
     engine: str = "compiled"  # "compiled" (workbench.simulation.engine) or "simpy" (workbench.simulation.model, the reference)
+    record: ReviewRecord | None = None  # with start="record": the Secretariat's record the run starts from
     # Each particle's parameters, checked and built once in a process rather than once per
     # replication (about 30 µs each): the posterior has a few thousand particles and a run draws
     # from them thousands of times.  Not sent to workers (see __getstate__).
@@ -60,10 +66,14 @@ class Setup:
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
-        if self.start not in ("report", "history"):
-            raise ValueError(f"start must be 'report' or 'history', not {self.start!r}")
+        if self.start not in STARTS:
+            raise ValueError(f"start must be one of {', '.join(STARTS)}, not {self.start!r}")
         if self.start == "report" and self.snapshot is None:
             raise ValueError("start='report' needs a snapshot")
+        if (self.start == "record") != (self.record is not None):
+            raise ValueError("start='record' needs a record, and a record needs start='record'")
+        if self.record is not None and self.pairings is not self.record.pairings:
+            raise ValueError("a run from a record uses the record's pairings")
         self._check_dates()
 
     def _check_dates(self) -> None:
@@ -101,7 +111,9 @@ class Setup:
 
     @property
     def start_date(self) -> dt.date:
-        """The first simulated day: the report's date, or group 1's start (¶22)."""
+        """The first simulated day: the report's or the record's date, or group 1's start (¶22)."""
+        if self.record is not None:
+            return self.record.as_at
         return self.report.as_at if self.start == "report" else GROUP_STARTS[1]
 
     @property
@@ -132,6 +144,8 @@ def pairings_for(setup: Setup, seed: np.random.SeedSequence) -> Pairings:
 def initial_state(setup: Setup, pairings: Pairings, streams: ReplicationStreams, params: Parameters) -> InitialState:
     if setup.start == "history":
         return history_start(pairings, group_start_days(setup.snapshot))
+    if setup.record is not None:
+        return record_start(setup.record, params, streams)
     return report_start(setup.report, pairings, params, streams)
 
 
@@ -158,7 +172,7 @@ def replication_start(setup: Setup, seed: np.random.SeedSequence) -> Replication
 def start_key(setup: Setup) -> str:
     """A digest of everything in ``setup`` that a replication's start depends on (see
     :class:`ReplicationStart`): equal keys and seeds give equal starts."""
-    digest = hashlib.sha256(pickle.dumps((setup.params, setup.snapshot, setup.pairings, setup.start, setup.fixed)))
+    digest = hashlib.sha256(pickle.dumps((setup.params, setup.snapshot, setup.pairings, setup.start, setup.fixed, setup.record)))
     if setup.posterior is not None:
         posterior = setup.posterior
         structures = None if posterior.structures is None else posterior.structures.tolist()  # names, not the pointers of an object array
@@ -204,9 +218,15 @@ def default_setup(
     levers: Levers = NO_LEVERS,
     condition: Condition | None = None,
     engine: str = "compiled",
+    record: ReviewRecord | None = None,
 ) -> Setup:
     """The setup of a forecast: the latest report, synthetic pairings, to 2060.  A lever that names
-    parties must name parties of the pairing list (checked here, before any replication runs)."""
+    parties must name parties of the pairing list (checked here, before any replication runs).
+    With a ``record``, the run starts from its state with its pairings (start="record")."""
+    if record is not None:
+        if pairings is not None:
+            raise InputError("command line", "--pairings", "given with a record, which has its own", "one of them")
+        pairings, start = record.pairings, "record"
     check_named_targets(levers, pairings.parties if pairings is not None else None, pairings.source if pairings is not None else "")
     snapshot = snapshot or latest_snapshot()
     if pairings is not None:
@@ -222,6 +242,7 @@ def default_setup(
         levers=levers,
         condition=condition or Condition(),
         engine=engine,
+        record=record,
     )
 
 

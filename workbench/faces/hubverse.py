@@ -27,7 +27,7 @@ COLUMNS = ["model_id", "reference_date", "target", "group", "stage", "target_dat
 
 
 def hubverse_table(results: Results, model_id: str = "untoc-review-workbench") -> pd.DataFrame:
-    reference = results.setup.snapshot.as_at if results.setup.start == "report" else dt.date(2020, 12, 1)
+    reference = results.setup.start_date
     horizon = results.setup.horizon
     rows = []
     months = pd.date_range(pd.Timestamp(reference) + pd.offsets.MonthBegin(1), pd.Timestamp(horizon), freq="MS")

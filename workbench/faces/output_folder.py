@@ -83,6 +83,7 @@ def write_forecast(fc: Forecast, output: str | Path, extra_manifest: dict | None
             "workers": res.workers,
             "start": res.setup.start,
             "snapshot": {"as_at": res.setup.report.as_at, "file": display_path(res.setup.report.path)},
+            "record": None if res.setup.record is None else {"label": res.setup.record.label(), "synthetic": res.setup.record.synthetic},
             "pairings": "synthetic" if res.setup.pairings is None else res.setup.pairings.source,
             "horizon": res.setup.horizon,
             "elapsed_s": round(res.elapsed_s, 3),
@@ -133,8 +134,8 @@ def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, lis
     naming the file, since a rerun on other data could not confirm anything.
     """
     output = Path(output)
-    manifest, inputs, (snapshot, horizon, scenario, pairings, posterior, params) = load_record(output)
-    setup = forecast_setup(scenario, params, posterior, horizon, pairings, snapshot, manifest.get("engine", "compiled"))
+    manifest, inputs, (snapshot, horizon, scenario, pairings, posterior, params, record) = load_record(output)
+    setup = forecast_setup(scenario, params, posterior, horizon, pairings, snapshot, manifest.get("engine", "compiled"), record)
     again = forecast(setup, inputs["replications"], inputs["seed"], scenario, workers, keep_events=False, keep_monthly=False)
     differences = []
     before = pd.read_csv(output / "threshold.csv")
@@ -202,6 +203,7 @@ def read_record(output: Path, manifest_path: Path, inputs: object, checked: Call
     from workbench.inputs.parameters import Parameters
     from workbench.inputs.parties import load_pairings
     from workbench.inputs.posterior import load_posterior
+    from workbench.inputs.record import load_record as load_review_record
     from workbench.inputs.scenarios import load_scenario
 
     if not isinstance(inputs, dict):
@@ -228,6 +230,11 @@ def read_record(output: Path, manifest_path: Path, inputs: object, checked: Call
         made_on = dt.date.fromisoformat(inputs["made_on"]) if "made_on" in inputs else snapshot.as_at
         scenario = load_scenario(checked(inputs["scenario"], "scenario"), made_on) if inputs["scenario"].get("file") else BASELINE
         pairings = load_pairings(checked(inputs["pairings"], "pairings")) if isinstance(inputs["pairings"], dict) else None
+        review_record = None
+        if inputs.get("record"):  # manifests before 0.8 have no record
+            for entry in inputs["record"]["files"]:
+                checked(entry, "record")
+            review_record = load_review_record(resolve(inputs["record"]["dir"]), made_on)
         posterior = None
         if inputs["posterior"] is not None:
             record = inputs["posterior"]
@@ -246,7 +253,7 @@ def read_record(output: Path, manifest_path: Path, inputs: object, checked: Call
         raise InputError(
             manifest_path, "inputs", f"damaged record ({type(err).__name__}: {err})", "a manifest written by `workbench forecast`"
         ) from None
-    return snapshot, horizon, scenario, pairings, posterior, params
+    return snapshot, horizon, scenario, pairings, posterior, params, review_record
 
 
 #: What a spreadsheet takes for the start of a formula (OWASP's CSV-injection list): a cell of text

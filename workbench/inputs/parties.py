@@ -19,6 +19,7 @@ from numba import njit
 
 from workbench.core.counters import PAIRINGS, permutation, replication_key, stream_seed, uniform, uniform_at
 from workbench.core.errors import InputError
+from workbench.inputs.csv_rows import read_rows
 
 #: Reviews and distinct parties per group (¶7).
 REPORTED_GROUPS = {1: (62, 130), 2: (63, 131), 3: (64, 134)}
@@ -197,32 +198,14 @@ def load_pairings(path: str | Path) -> Pairings:
     review, and a reviewer who is not a party under review anywhere (every party is).
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "(file)", "pairing file not found", "a CSV file with columns " + ", ".join(CSV_COLUMNS))
-    data = path.read_bytes()
-    if b"\x00" in data:  # the csv module says only "line contains NUL", and the line it was on is lost
-        line = data[: data.index(b"\x00")].count(b"\n") + 1
-        raise InputError(path, f"line {line}", "contains a NUL byte (a binary file, or a damaged export?)", "plain UTF-8 CSV text")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames or []
-            missing = [c for c in CSV_COLUMNS if c not in header]
-            if missing:
-                raise InputError(path, "header", f"missing column(s) {', '.join(missing)}", ", ".join(CSV_COLUMNS))
-            rows = list(reader)
-    except UnicodeDecodeError as err:
-        raise InputError(path, "(file)", f"not UTF-8 text ({err.reason} at byte {err.start})", "a UTF-8 CSV file") from None
-    except csv.Error as err:
-        raise InputError(path, "(file)", f"not a readable CSV: {err}", "a CSV file") from None
+    rows = read_rows(path, CSV_COLUMNS, "pairing file")
     if not rows:
         raise InputError(path, "(rows)", "no reviews in the file", "one row per review")
 
     seen_reviews: set[str] = set()
     under_review: dict[str, int] = {}
     records = []
-    for line, row in enumerate(rows, start=2):
-        values = {c: (row.get(c) or "").strip() for c in CSV_COLUMNS}
+    for line, values in rows:
         for c in CSV_COLUMNS:
             if not values[c]:
                 raise InputError(path, f"line {line}, {c}", "empty value", "a non-empty value")
@@ -246,11 +229,11 @@ def load_pairings(path: str | Path) -> Pairings:
             raise InputError(
                 path, f"line {line}, reviewer_2", f"{values['reviewer_1']!r} is both reviewers", "two different reviewing parties"
             )
-        records.append(values)
+        records.append((line, values))
 
     parties = tuple(sorted(under_review))
     index = {p: i for i, p in enumerate(parties)}
-    for line, values in enumerate(records, start=2):
+    for line, values in records:
         for c in ("reviewer_1", "reviewer_2"):
             if values[c] not in index:
                 raise InputError(
@@ -261,9 +244,9 @@ def load_pairings(path: str | Path) -> Pairings:
                 )
     return Pairings(
         parties=parties,
-        review_ids=tuple(v["review"] for v in records),
-        group=np.array([int(v["group"]) for v in records]),
-        under_review=np.array([index[v["party_under_review"]] for v in records]),
-        reviewers=np.array([[index[v["reviewer_1"]], index[v["reviewer_2"]]] for v in records]),
+        review_ids=tuple(v["review"] for _, v in records),
+        group=np.array([int(v["group"]) for _, v in records]),
+        under_review=np.array([index[v["party_under_review"]] for _, v in records]),
+        reviewers=np.array([[index[v["reviewer_1"]], index[v["reviewer_2"]]] for _, v in records]),
         source=str(path),
     )

@@ -111,6 +111,8 @@ class Start(NamedTuple):
     silent: np.ndarray  # (m,)
     group_start_of_review: np.ndarray  # (n,)
     first_involved: np.ndarray  # (m,)
+    redraws_used: np.ndarray  # (n,) repeated draws of lots already used (-1: not known, see rules.redraws_so_far)
+    waiting_since: np.ndarray  # (n,) day the wait for a reviewing State began, where redraws_used is known
     day: float
 
 
@@ -247,8 +249,8 @@ def new_run(key, P, levers, start, end_day, room):
         np.zeros(n, np.float64),
         np.zeros(n, np.float64),
         np.zeros(n, np.float64),
-        np.zeros(n, np.float64),
-        np.zeros(n, np.int64),
+        start.waiting_since.copy(),
+        start.redraws_used.copy(),
         np.zeros(n, np.float64),
         review_seed,
         np.zeros((n, N_REVIEW_STREAMS), np.int64),
@@ -538,8 +540,9 @@ def _step(run, P, levers, now, r):
     parties, reviews = run.parties, run.reviews
     s = reviews.stage[r]
     if s == NOMINATIONS:  # Review.gather_focal_points
-        reviews.redraw_rounds[r], since = rules.redraws_before(reviews.age[r], P)
-        reviews.waiting_since[r] = now - since
+        reviews.redraw_rounds[r], reviews.waiting_since[r] = rules.redraws_so_far(
+            reviews.redraw_rounds[r], reviews.waiting_since[r], reviews.age[r], now, P
+        )
         return A_GATHER
     a, b, c = reviews.members[r, 0], reviews.members[r, 1], reviews.members[r, 2]
     if not rules.experts_ready(s, parties.has_experts, a, b, c):
@@ -834,8 +837,15 @@ def engine_start(pairings: Pairings, initial: InitialState, responsiveness: np.n
         silent=np.asarray(silent, dtype=np.bool_),
         group_start_of_review=np.array([initial.group_start.get(g, np.inf) for g in range(int(pairings.group.max()) + 1)])[pairings.group],
         first_involved=first_involvement(pairings, initial.group_start),
+        redraws_used=_known(initial.review_redraws_used, pairings.n_reviews, -1, np.int64),
+        waiting_since=_known(initial.review_waiting_since, pairings.n_reviews, np.nan, np.float64),
         day=float(initial.day),
     )
+
+
+def _known(values: np.ndarray | None, n: int, unknown: float, dtype: type) -> np.ndarray:
+    """An optional per-review array of the initial state, ``unknown`` throughout where it has none."""
+    return np.full(n, unknown, dtype) if values is None else np.asarray(values, dtype=dtype).copy()
 
 
 def run_compiled(

@@ -213,6 +213,9 @@ class Review:
         self.languages = 0
         self.process: simpy.Process | None = None
         self._working = False
+        # Redraws already used and the day the wait for a reviewing State began, where the initial
+        # state records them (-1: not known; see rules.redraws_so_far).
+        self.redraws_at_start: tuple[int, float] = (-1, math.nan)
 
     @property
     def positions(self) -> tuple[int, int, int]:
@@ -290,8 +293,7 @@ class Review:
         Secretariat act sooner (:func:`~workbench.simulation.rules.redraw_schedule`).
         """
         P, levers = self.model.P, self.model.lever_arrays
-        rounds, since = rules.redraws_before(age_days, P)
-        waiting_since = self.env.now - since
+        rounds, waiting_since = rules.redraws_so_far(*self.redraws_at_start, age_days, self.env.now, P)
         has_focal_point = self.model.has_focal_point
         while not asked.all_nominated(has_focal_point, *self.positions):
             pending = self.env.all_of([p.focal_point for p in self.members if not p.has_focal_point])
@@ -425,6 +427,8 @@ class Mechanism:
                 review.stage = Stage.COMPLETED
                 continue
             age = age_at_start.py_func(initial.review_entered[r, stage], initial.day) if stage >= 0 else 0.0
+            if initial.review_redraws_used is not None and initial.review_waiting_since is not None:
+                review.redraws_at_start = (int(initial.review_redraws_used[r]), float(initial.review_waiting_since[r]))
             review.process = self.env.process(review.life(stage, age))
 
     # --- bookkeeping called by the processes ----------------------------------------

@@ -244,6 +244,17 @@ def redraws_before(age, P):
     return rounds, age - rounds * cycle
 
 
+@borrows_arrays
+def redraws_so_far(used, waiting_since, age, now, P):
+    """The redraws a review gathering its focal points has used, and the day its wait for a
+    reviewing State began: those its initial state records (``used`` >= 0), else those
+    :func:`redraws_before` assumes for a review ``age`` days into the stage (0 on entering it)."""
+    if used >= 0:
+        return used, waiting_since
+    rounds, since = redraws_before(age, P)
+    return rounds, now - since
+
+
 #: The positions of the two reviewing States in a review: the ones a redraw may replace (¶6).
 REVIEWER_SLOTS = (1, 2)
 

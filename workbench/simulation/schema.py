@@ -37,6 +37,11 @@ class InitialState:
     party_first_replaced_at: np.ndarray  # (n_parties,) NaN if never
     party_responsiveness: np.ndarray | None = None  # None: draw from the population
     party_silent: np.ndarray | None = None
+    # The repeated draws of lots each review has used, and the day its wait for a reviewing
+    # State began (its group's start or its last redraw), where a record says so; None: taken
+    # from how long the review has waited (rules.redraws_before), as a report does not say.
+    review_redraws_used: np.ndarray | None = None
+    review_waiting_since: np.ndarray | None = None
     group_start: dict[int, float] = field(default_factory=dict)
 
 

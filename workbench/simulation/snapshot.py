@@ -15,7 +15,6 @@ no focal points, as calibration needs it.
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
@@ -30,7 +29,7 @@ from workbench.inputs.parties import Pairings, first_involvement
 from workbench.inputs.report_categories import LISTS_AGE_BUCKETS
 from workbench.simulation.schema import N_STAGES, InitialState, Stage
 from workbench.simulation.streams import ReplicationStreams
-from workbench.simulation.traits import responsiveness_from_uniform
+from workbench.simulation.traits import traits_at_start
 
 # Stage numbers as plain ints: this module indexes arrays with them in loops.
 NOMINATIONS, CONSULTATION, SAQ, WRITTEN_FEEDBACK, LISTS = (
@@ -554,25 +553,6 @@ def _place(
     return _placed(at), E_NONE, -1
 
 
-def _parties(
-    day0: float, first_involved: np.ndarray, nominated_at: np.ndarray, params: Parameters, streams: ReplicationStreams
-) -> tuple[np.ndarray, np.ndarray]:
-    """How responsive each party is, and whether a party without a focal point is silent (¶15).
-
-    A party still silent after waiting is, by Bayes' rule, more likely one that never acts and,
-    if not, a slow one (gamma-Poisson conjugacy)."""
-    u_resp, u_silent = streams.first_draws("responsiveness", 2)
-    waited = np.where(np.isnan(nominated_at), np.maximum(day0 - first_involved, 0.0), 0.0)
-    rate_days = params.nomination_rate / months(1)
-    shape = params.responsiveness_shape
-    survival = np.exp(-rate_days * waited) if math.isinf(shape) else (1.0 + rate_days * waited / shape) ** (-shape)
-    share = params.silent_share
-    p_silent = np.where(np.isnan(nominated_at), share / np.maximum(share + (1 - share) * survival, 1e-300), 0.0)
-    silent = u_silent < p_silent
-    responsiveness = responsiveness_from_uniform(u_resp, shape, rate_days * waited if not math.isinf(shape) else 0.0)
-    return np.asarray(responsiveness, dtype=float), silent
-
-
 _PROBLEMS = {
     E_TOO_FEW_REVIEWS: "more reviews needed than the pairings and group start dates can hold",
     E_NO_SILENT_SET: "no set of parties without a focal point holds up exactly the reviews reported held up in these pairings",
@@ -615,7 +595,7 @@ def report_start(snapshot: Snapshot, pairings: Pairings, params: Parameters, str
         )
     stage, entered, deadline, lateness, languages, nominated_at, replaced = placed
     first_involved = first_involvement(pairings, figures.group_start)
-    responsiveness, silent = _parties(figures.day0, first_involved, nominated_at, params, streams)
+    responsiveness, silent = traits_at_start(figures.day0, first_involved, nominated_at, params, streams)
     return InitialState(
         day=figures.day0,
         label=f"report of {snapshot.as_at.isoformat()}",
