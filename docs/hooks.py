@@ -59,7 +59,12 @@ def _generated(name: str) -> str:
         return _bench(name.removeprefix("bench_"))
     if name == "stress_des":
         return describe.markdown_table([{"item": item, "description": text} for item, text in describe.stress_des()])
-    tables = {"stage_table": describe.stage_table, "parameter_table": describe.parameter_table, "lever_table": describe.lever_table}
+    tables = {
+        "stage_table": describe.stage_table,
+        "parameter_table": describe.parameter_table,
+        "lever_table": describe.lever_table,
+        "record_event_table": describe.record_event_table,
+    }
     if name not in tables:
         raise ValueError(f"unknown generated section {name!r} (known: cli, fast_lane, bench_*, stress_des, {', '.join(tables)})")
     return describe.markdown_table(tables[name]())

@@ -7,6 +7,7 @@ a failure.  The number of inputs per fuzzer is FUZZ_EXAMPLES: 250 in the suite, 
 WORKBENCH_FUZZ_EXAMPLES says in the long mode (`make fuzz`: 10,000 per loader).
 """
 
+import datetime as dt
 import json
 import math
 import os
@@ -18,12 +19,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from workbench.core.errors import InputError
+from workbench.core.paths import SYNTHETIC_RECORD_DIR
 from workbench.inputs.effort import EFFORT_FILE, load_effort
 from workbench.inputs.observations import DEFAULT_DIR, load_snapshot
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import load_pairings, synthetic_pairings
 from workbench.inputs.posterior import load_posterior
 from workbench.inputs.priors import DEFAULT_PRIORS, load_priors
+from workbench.inputs.record import EVENTS, EVENTS_FILE, PAIRINGS_FILE, RECORD_FILE, RECORD_FILES, load_record
 from workbench.inputs.reference_class import REFERENCE_CLASS_FILE, load_reference_class
 from workbench.inputs.scenarios import SCENARIO_DIR, load_scenario
 
@@ -473,3 +476,76 @@ def test_fuzz_run_settings(settings_json):
         return
     event("accepted")
     assert json.loads(blob) == RUN_CONFIG
+
+
+# --- the review record: three files, each mutated -------------------------------------------------
+RECORD_TEXTS = {name: (SYNTHETIC_RECORD_DIR / name).read_text(encoding="utf-8") for name in RECORD_FILES}
+record_cells = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "", "R1-01", "R3-64", "R9-99", "Party 001", "Party 189", "Party 999", "reviewer_1", "reviewer_2", "reviewer_3",
+            *EVENTS, "2020-11-30", "2020-12-01", "2022-11-01", "2024-05-21", "2024-05-22", "2099-01-01", "0000-01-01",
+            "2024-02-30", "1", "2", "3", "4", "0", "-1", "²", "1.5",
+        ]
+    ),
+)  # fmt: skip
+
+
+@st.composite
+def mutated_events(draw):
+    rows = [line.split(",") for line in RECORD_TEXTS[EVENTS_FILE].splitlines()]
+    for _ in range(draw(st.integers(1, 5))):
+        i = draw(st.integers(0, len(rows) - 1))
+        op = draw(st.sampled_from(["cell", "cell", "delete", "duplicate", "swap", "short", "long"]))
+        if op == "cell" and rows[i]:
+            rows[i][draw(st.integers(0, len(rows[i]) - 1))] = draw(record_cells)
+        elif op == "delete":
+            del rows[i]
+        elif op == "duplicate":
+            rows.insert(draw(st.integers(0, len(rows))), list(rows[i]))
+        elif op == "swap":
+            j = draw(st.integers(0, len(rows) - 1))
+            rows[i], rows[j] = rows[j], rows[i]
+        elif op == "short":
+            rows[i] = rows[i][:-1]
+        elif op == "long":
+            rows[i] = rows[i] + [draw(record_cells)]
+        if not rows:
+            break
+    return "\n".join(",".join(r) for r in rows) + "\n"
+
+
+def _load_record_from(texts: dict[str, str]) -> None:
+    folder = _scratch()
+    for name, text in texts.items():
+        (folder / name).write_bytes(text.encode("utf-8", "replace"))
+    try:
+        load_record(folder, dt.date(2026, 12, 2))
+    except InputError:
+        pass
+
+
+@FUZZ
+@given(events=mutated_events())
+def test_fuzz_record_events(events):
+    _load_record_from({**RECORD_TEXTS, EVENTS_FILE: events})
+
+
+@FUZZ
+@given(head=mutated(RECORD_TEXTS[RECORD_FILE]), pairings=st.one_of(st.none(), mutated_csv()))
+def test_fuzz_record_description_and_pairings(head, pairings):
+    _load_record_from({**RECORD_TEXTS, RECORD_FILE: head, **({PAIRINGS_FILE: pairings} if pairings else {})})
+
+
+@FUZZ
+@given(name=st.sampled_from(RECORD_FILES), blob=st.binary(max_size=400))
+def test_fuzz_record_random_bytes(name, blob):
+    folder = _scratch()
+    for other, text in RECORD_TEXTS.items():
+        (folder / other).write_text(text, encoding="utf-8")
+    (folder / name).write_bytes(blob)
+    try:
+        load_record(folder, dt.date(2026, 12, 2))
+    except InputError:
+        pass

@@ -297,3 +297,13 @@ def test_the_critical_path_names_the_records_reviews_and_adds_up(shipped):
         # A median date exactly where at least half the runs complete the review by the horizon.
         completed = results.events[(results.events["review"] == row["review"]) & (results.events["stage"] == "completed")]
         assert (row["median_completion"] is not None) == (len(completed) >= (60 + 1) // 2)
+
+
+def test_act_first_from_a_record_tries_only_the_parties_still_without_a_focal_point(shipped):
+    from workbench.analysis.priorities import act_first
+
+    setup = default_setup(params=Parameters(), record=shipped, horizon=dt.date(2060, 12, 31))
+    table = act_first(setup, dt.date(2040, 10, 1), dt.date(2027, 1, 1), replications=8, seed=2, workers=1)
+    without = {shipped.pairings.parties[p] for p in np.flatnonzero(np.isnan(shipped.nominated_at))}
+    assert set(table["party"]) == without and len(without) == 26  # the 26 parties of ¶15, by name
+    assert table["ahead_of_next_resolved"].dtype == bool and table["ahead_of_next_resolved"].iloc[-1]

@@ -8,7 +8,10 @@ from the paired runs.  Which parties have not nominated is drawn in each run fro
 report's counts (¶12, ¶15): the report does not name them, so a party that has nominated in a
 run gains nothing there, and the effect shown is an average over that uncertainty.
 
-The list can name parties only with the real pairing list (``--pairings``).  Without it, one
+With a review record (``--record``) the parties are the record's, and only those still without a
+focal point at its date are tried: the others have nominated, in the record, in every run.
+
+The list can name parties only with the real pairing list (``--pairings``) or a record.  Without it, one
 synthetic list drawn from the seed is used for every run, and a "party" is a position in that
 list (its review and its roles), not a State.
 """
@@ -79,7 +82,7 @@ def act_first(
     roles = _roles(pairings)
     reviews_of = pairings.reviews_of()
     in_group_1 = {name: int(sum(pairings.group[r] == 1 for r in reviews_of[p])) for p, name in enumerate(pairings.parties)}
-    names = parties or list(pairings.parties)
+    names = parties or _candidates(setup)
     rows = []
     for k, name in enumerate(names):
         met, days = _met_and_days(setup, follow_up_one(name, start), before, replications, seed, workers)
@@ -101,9 +104,24 @@ def act_first(
             progress(k + 1, len(names))
     table = pd.DataFrame(rows).sort_values(["months_earlier_mean", "p_change"], ascending=False).reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
+    # Whether each party's gain is told apart from the next one's: more than two standard errors of
+    # their difference (taken as independent, which overstates it for paired runs: a cautious word).
+    gap = table["months_earlier_mean"].diff(-1).to_numpy()
+    spread = np.hypot(table["months_earlier_se"], table["months_earlier_se"].shift(-1)).to_numpy()
+    table["ahead_of_next_resolved"] = np.where(np.isnan(gap), True, gap > 2 * spread)
     table.attrs["pairings"] = pairings.source
     table.attrs["baseline_p"] = float(base_met.mean())
     return table
+
+
+def _candidates(setup: Setup) -> list[str]:
+    """The parties to try: with a record, those without a focal point at its date (any other has
+    nominated already, and a follow-up of its nomination changes nothing); else every party."""
+    pairings = setup.pairings
+    assert pairings is not None
+    if setup.record is not None:
+        return [pairings.parties[p] for p in np.flatnonzero(np.isnan(setup.record.nominated_at))]
+    return list(pairings.parties)
 
 
 def _roles(pairings: Pairings) -> dict[str, str]:

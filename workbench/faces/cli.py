@@ -1113,6 +1113,7 @@ def cmd_act_first(args) -> int:
         print(
             f"{r['rank']:>3}. {r[who]:<12} {r['months_earlier_mean']:+6.1f} ± {r['months_earlier_se']:.1f} months earlier (mean), "
             f"P {r['p_change']:+.1%} ± {r['p_change_se']:.1%}; {r['roles']}"
+            + ("" if r["ahead_of_next_resolved"] else "  (not told apart from the next: more runs would order them)")
         )
     from workbench.core.atomic import write_output_file
     from workbench.faces.output_folder import spreadsheet_csv

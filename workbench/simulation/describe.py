@@ -166,3 +166,27 @@ def markdown_table(rows: list[dict[str, str]]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(str(row[c]).replace("|", "\\|").replace("\n", " ") for c in columns) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def record_event_table() -> list[dict[str, str]]:
+    """The events a review record holds (workbench.inputs.record.EVENTS): one row each, for the reference."""
+    from workbench.inputs.record import EVENTS, REVIEW_STAGE_EVENTS
+    from workbench.simulation.record_start import STAGE_BEGUN_BY
+
+    rows = []
+    for name, kind in EVENTS.items():
+        needs = REVIEW_STAGE_EVENTS[REVIEW_STAGE_EVENTS.index(name) - 1] if name in REVIEW_STAGE_EVENTS[1:] else ""
+        if name == "consultation_held":
+            needs = "all three focal points; after the review's last redraw"
+        rows.append(
+            {
+                "event": f"`{name}`",
+                "about": kind.about,
+                "meaning": kind.meaning,
+                "detail column": kind.detail or "empty",
+                "needs": f"`{needs}`" if needs and " " not in needs else needs,
+                "stage it begins": STAGE_BEGUN_BY[name].name.lower() if name in STAGE_BEGUN_BY else "",
+                "paragraphs": kind.paragraphs,
+            }
+        )
+    return rows
