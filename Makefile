@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -c "from workbench.experiments.replications import warm_up; print(f'  {warm_up():.0f} s')"
 	touch $(STAMP)
 
-.PHONY: setup forecast test test-fast durations lint docs baseline bench findings fuzz sbc prior-check start-consistency start-check lab app briefing
+.PHONY: setup forecast test test-fast durations lint docs baseline bench findings fuzz sbc record-recovery prior-check start-consistency start-check lab app briefing
 setup: $(STAMP)
 
 forecast: $(STAMP)
@@ -65,6 +65,11 @@ fuzz: $(STAMP)
 # Simulation-based calibration (not in CI): 20 truths from the priors, each fitted (about 15 minutes on 2 cores).
 sbc: $(STAMP)
 	$(VENV)/bin/workbench sbc $(ARGS)
+
+# Recovery of the record's fit: synthetic records of every structure, each fitted under all eight
+# (selection of each question's true answer, coverage of the true parameters; about 10 minutes).
+record-recovery: $(STAMP)
+	$(VENV)/bin/workbench record-recovery --output results/record-recovery.csv $(ARGS)
 
 # What the priors imply before any fit, beside the shipped posterior (results/prior-check/; ARGS="--draws 4000").
 prior-check: $(STAMP)

@@ -56,3 +56,14 @@ def test_the_critical_path_from_a_record(tmp_path):
     table = pd.read_csv(out)
     assert len(table) == 62 and "p_among_first_44_se" in table.columns
     assert "Group 1 review by review" in done.stdout and "R1-" in done.stdout
+
+
+def test_record_fit_writes_a_posterior_a_forecast_can_use(tmp_path):
+    out = tmp_path / "posterior"
+    done = _run("record-fit", "--record", RECORD, "--output", str(out), "--replications", "0")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "log evidence" in done.stdout and "pace: coupled" in done.stdout and "sd_ratio" in done.stdout
+    particles = pd.read_csv(out / "particles.csv")
+    assert len(particles) == 2000 and particles["weight"].sum() == pytest.approx(1.0)
+    forecast = _run("forecast", "--record", RECORD, "--posterior", str(out), "--replications", "8", "--output", str(tmp_path / "fc"))
+    assert forecast.returncode == 0, forecast.stderr

@@ -34,7 +34,7 @@ from workbench.inputs.parties import Pairings, first_involvement, synthetic_pair
 from workbench.inputs.record import REVIEW_STAGE_EVENTS, ReviewRecord
 from workbench.observation.record_check import disagreements, record_against_report
 from workbench.simulation.record_start import STAGE_BEGUN_BY
-from workbench.simulation.schema import InitialState, Stage
+from workbench.simulation.schema import InitialState, RunRecord, Stage
 from workbench.simulation.snapshot import group_start_days, report_start
 from workbench.simulation.streams import ReplicationStreams, replication_seeds
 
@@ -171,3 +171,34 @@ def _redraws(start: InitialState, pairings: Pairings, nominated_at: np.ndarray, 
         old = rng.choice(without if len(without) else np.setdiff1d(np.arange(pairings.n_parties), members[r]))
         rows.append((float(day), float(r), float(slot[r]), float(old), float(members[r, slot[r]])))
     return np.array(sorted(rows), dtype=float).reshape(-1, 5)
+
+
+def record_of_run(run: RunRecord, pairings: Pairings, as_at: dt.date, source: str, generated: dict) -> ReviewRecord:
+    """The record a Secretariat would hold on ``as_at`` of a run from 2020 (``history`` start): every
+    event up to that day, to the day, with the pairings as the run's redraws left them.  For
+    checking that a calibration on records recovers the truth that made them (it does not give the
+    report's counts: a history is not conditioned on them)."""
+    day0 = to_day(as_at)
+    redraws = run.redraw_log[run.redraw_log[:, 0] <= day0] if len(run.redraw_log) else np.empty((0, 5))
+    reviewers = pairings.reviewers.copy()
+    for _, r, slot, _, new in redraws:
+        reviewers[int(r), int(slot) - 1] = int(new)
+    now = Pairings(pairings.parties, pairings.review_ids, pairings.group, pairings.under_review, reviewers, source="(the run's)")
+    stage_events = np.column_stack([run.entered[:, int(STAGE_BEGUN_BY[event])] for event in REVIEW_STAGE_EVENTS])
+    stage_events = np.where(stage_events <= day0, np.floor(stage_events), np.nan)
+    redraws = redraws.copy()
+    redraws[:, 0] = np.floor(redraws[:, 0])
+    return ReviewRecord(
+        path=Path("synthetic"),
+        as_at=as_at,
+        source=source,
+        synthetic=True,
+        description="A record of one run of the model from 2020, to its date.",
+        pairings=now,
+        stage_events=stage_events,
+        languages=np.where(np.isfinite(stage_events[:, 0]), run.languages, 0),
+        nominated_at=np.where(run.nominated_at <= day0, np.floor(run.nominated_at), np.nan),
+        first_replaced_at=np.where(run.first_replaced_at <= day0, np.floor(run.first_replaced_at), np.nan),
+        redraws=redraws,
+        generated=generated,
+    )

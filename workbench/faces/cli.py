@@ -1181,6 +1181,103 @@ def cmd_critical_path(args) -> int:
     return 0
 
 
+def cmd_record_fit(args) -> int:
+    import pandas as pd
+
+    from workbench.analysis.forecast import forecast, forecast_setup
+    from workbench.core.atomic import atomic_folder
+    from workbench.inference.record_likelihood import answer_probabilities, combined_posterior, fit_record, fit_table
+
+    check_destination(args.output, "--output", "posterior")
+    record = _record_choice(args)
+    before = _posterior_choice(args)
+    if before is None or before.structures is None:
+        raise InputError(
+            "command line", "--hand-set", "the record is joined to a posterior with structures", "the shipped one, or --posterior"
+        )
+    print("workbench: fitting the record under each of the 8 structures (a few seconds each)...", file=sys.stderr, flush=True)
+    fit = fit_record(record)
+    after = combined_posterior(before, fit, seed=args.seed)
+    print(f"{record.label()}: its survival likelihood, fitted under each structure, joined to {before.label}\n")
+    print(f"  {'structure':<28} {'log evidence':>12} {'record alone':>13} {'aggregate':>10} {'both':>8}")
+    alone, was, both = fit.probabilities(), before.structure_probabilities(), fit.probabilities(before.structure_probabilities())
+    for name, f in sorted(fit.fits.items(), key=lambda kv: -both[kv[0]]):
+        print(f"  {name:<28} {f.log_evidence:12.1f} {alone[name]:13.1%} {was.get(name, 0):10.1%} {both[name]:8.1%}")
+    print()
+    for (question, a), (_, b), (_, c) in zip(
+        answer_probabilities(alone).items(), answer_probabilities(was).items(), answer_probabilities(both).items()
+    ):
+        print(
+            f"  {question}: "
+            + "; ".join(f"{k} {b[k]:.0%} (aggregate) -> {c[k]:.0%} (with the record; {a[k]:.0%} on the record alone)" for k in a)
+        )
+    table = pd.DataFrame(fit_table(before, after))
+    print()
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    with atomic_folder(args.output, "posterior") as staging:
+        particles = after.table()
+        particles.insert(0, "structure", after.structures)
+        particles.to_csv(staging / "particles.csv", index=False)
+        table.to_csv(staging / "summary.csv", index=False)
+        (staging / "provenance.json").write_text(_json_text(after.provenance), encoding="utf-8")
+    print(f"\nposterior with the record written to {args.output}/ (use it: forecast --posterior {args.output} --record {args.record})")
+    if args.replications:
+        _record_fit_forecasts(args, before, after, record, forecast, forecast_setup)
+    return 0
+
+
+def _record_fit_forecasts(args, before, after, record, forecast, forecast_setup) -> None:
+    """The 70 % date without the record, from the record's state, and with the record's posterior too."""
+    runs = {
+        "the report's state, aggregate posterior": forecast_setup(posterior=before, horizon=args.horizon),
+        "the record's state, aggregate posterior": forecast_setup(posterior=before, horizon=args.horizon, record=record),
+        "the record's state, posterior with the record": forecast_setup(posterior=after, horizon=args.horizon, record=record),
+    }
+    print(f"\nThe 70 % date ({args.replications} replications each, seed {args.seed}): median [80 % interval]; P(not by the horizon)")
+    day = lambda d: "not by the horizon" if d is None else str(d.date())  # noqa: E731
+    for name, setup in runs.items():
+        summary = forecast(
+            setup, replications=args.replications, seed=args.seed, workers=args.workers, keep_events=False, keep_monthly=False
+        ).summary
+        low, high = (day(d) for d in summary["intervals"]["80%"])
+        print(f"  {name:<46} {day(summary['median'])} [{low} to {high}]; {summary['p_not_within_horizon']:.1%}")
+
+
+def cmd_record_recovery(args) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from workbench.inference.record_recovery import recover
+
+    print(
+        f"workbench: {args.records} records of each of the 8 structures, each fitted under all 8 (minutes)...", file=sys.stderr, flush=True
+    )
+    result = recover(args.records, args.seed)
+    sel, cov = result.selections, result.coverage
+    print("Selection: the probability the fit gives each question's true answer (record alone, even prior odds)")
+    print(sel.groupby(["question", "truth"])["p_true_answer"].mean().unstack("question").round(2).to_string())
+    chosen = (sel["p_true_answer"] > 0.5).mean()
+    print(f"\n  the true answer is the more probable in {chosen:.0%} of {len(sel)} (record, question) pairs")
+    print("\nCoverage of the true parameters by the true structure's 80 % intervals")
+    table = cov.groupby("parameter")["covered"].agg(["mean", "count"])
+    table["binomial_se"] = np.sqrt(0.8 * 0.2 / table["count"])
+    print(table.round(2).to_string())
+    if args.output:
+        check_file_destination(args.output, "--output", True)
+        from workbench.core.atomic import write_output_file
+
+        write_output_file(
+            args.output, pd.concat([sel.assign(kind="selection"), cov.assign(kind="coverage")]).to_csv(index=False), "--output", True
+        )
+    return 0
+
+
+def _json_text(data: dict) -> str:
+    import json
+
+    return json.dumps(data, indent=2, default=str)
+
+
 # --- the command line's arguments, one function per command -------------------------------------
 # Defaults come from the library (a function's own default, or its settings object's), so the
 # command line and a notebook calling the same function cannot disagree.
@@ -1507,6 +1604,22 @@ def _record_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
 
 
+def _record_fit_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--record", type=Path, required=True, help="the review record (folder)")
+    _posterior_options(p)
+    p.add_argument("--output", type=Path, default=Path("results/posterior-with-record"), help="folder for the reweighted posterior")
+    p.add_argument("--replications", type=_whole(0, "replications", 200_000), default=1000, help="forecasts to compare (0: none)")
+    p.add_argument("--seed", type=_seed, default=1, help="random seed of the forecasts")
+    p.add_argument("--horizon", type=_horizon_date, default=_horizon(), help="last simulated day")
+    p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+
+
+def _record_recovery_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--records", type=_positive, default=3, help="synthetic records of each structure")
+    p.add_argument("--seed", type=_seed, default=7, help="random seed of the records")
+    p.add_argument("--output", type=Path, help="also write every selection and coverage row (CSV)")
+
+
 def _critical_path_arguments(p: argparse.ArgumentParser) -> None:
     _run_arguments(p, 1000)
     p.add_argument("--record", type=Path, help="the review record to start from (folder)")
@@ -1583,6 +1696,18 @@ COMMANDS = (
         "cmd_synthetic_record",
     ),
     ("record-check", "check a review record; count it beside each report", _record_check_arguments, "cmd_record_check"),
+    (
+        "record-fit",
+        "what a review record says: its survival likelihood reweights the posterior (structures, parameters, the 70 %% date)",
+        _record_fit_arguments,
+        "cmd_record_fit",
+    ),
+    (
+        "record-recovery",
+        "does the record's fit find the truth? synthetic records of each structure, fitted under all (selection, coverage)",
+        _record_recovery_arguments,
+        "cmd_record_recovery",
+    ),
     (
         "critical-path",
         "group 1 review by review: P(among the 44 that meet the condition), P(completed before each session), median date",

@@ -1,0 +1,103 @@
+"""Does the record's fit find the truth that made the record?  (Recovery on synthetic records.)
+
+For each model structure, records are made from runs of the model from 2020 under known
+parameters (the hand-set ones, with each question's answer switched on or off), recorded as the
+Secretariat would hold them on a date; each is fitted under every structure
+(:func:`workbench.inference.record_likelihood.fit_record`).  The fit should select each
+question's true answer on records of the Mechanism's size, cover each true parameter with its
+80 % interval about 80 % of the time, and, on a record too short to decide, not claim certainty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from workbench.experiments.setup import default_setup, simulate
+from workbench.experiments.synthetic_record import record_of_run
+from workbench.inference.record_likelihood import RecordDelays, answer_probabilities, fit_record, fit_structure
+from workbench.inference.structures import ALL_STRUCTURES
+from workbench.inputs.parameters import Parameters
+from workbench.inputs.priors import load_priors
+from workbench.simulation.streams import replication_seeds
+
+#: Each question's first answer switched on at these values (the second answer's are the structures' own).
+ANSWERS_ON = {"silent_share": 0.10, "responsiveness_coupling": 1.0, "saq_deadline_pull": 0.4}
+#: The tail structure's heavier tail: with no silent parties, the slowest must be slower.
+TAIL_SHAPE = 0.5
+
+
+def truth(structure) -> Parameters:
+    """The known parameters of a structure's synthetic records."""
+    values = {**ANSWERS_ON, **structure.fixed}
+    if structure.fixed.get("silent_share") == 0.0:
+        values["responsiveness_shape"] = TAIL_SHAPE
+    return Parameters().updated(values)
+
+
+def synthetic_records(structure, n: int, seed: int, as_at: dt.date = dt.date(2024, 5, 21)) -> list:
+    """``n`` records on ``as_at`` of runs from 2020 under :func:`truth` (``structure``)."""
+    params = truth(structure)
+    setup = default_setup(params=params, start="history", horizon=as_at + dt.timedelta(days=31))
+    out = []
+    for sequence in replication_seeds(seed, n):
+        run, pairings, _ = simulate(setup, sequence)
+        out.append(record_of_run(run, pairings, as_at, f"synthetic: a run of {structure.name}", {"structure": structure.name}))
+    return out
+
+
+@dataclass(frozen=True)
+class Recovery:
+    selections: pd.DataFrame  # one row per (truth, record, question): P(true answer | record)
+    coverage: pd.DataFrame  # one row per (truth, record, parameter): inside the 80 % interval?
+
+
+def recover(records_per_structure: int = 4, seed: int = 7) -> Recovery:
+    """Every structure's records, each fitted under every structure (minutes: 8 x records x 8 fits)."""
+    priors = load_priors()
+    selections, coverage = [], []
+    for structure in ALL_STRUCTURES:
+        params = truth(structure)
+        for k, record in enumerate(synthetic_records(structure, records_per_structure, seed)):
+            fit = fit_record(record, priors)
+            answers = answer_probabilities(fit.probabilities())
+            for question, answer in zip(answers, structure.answers):
+                selections.append({"truth": structure.name, "record": k, "question": question, "p_true_answer": answers[question][answer]})
+            true_fit = fit.fits[structure.name]
+            rng = np.random.default_rng([seed, k])
+            draws = true_fit.draws(priors, rng, 4000)
+            for name in true_fit.free:
+                low, high = np.quantile(draws[name], [0.1, 0.9])
+                value = getattr(params, name)
+                coverage.append(
+                    {
+                        "truth": structure.name,
+                        "record": k,
+                        "parameter": name,
+                        "true": value,
+                        "low": low,
+                        "high": high,
+                        "covered": low <= value <= high,
+                    }
+                )
+    return Recovery(pd.DataFrame(selections), pd.DataFrame(coverage))
+
+
+def pace_evidence(record, priors=None) -> float:
+    """log p(record | coupled) - log p(record | independent), other answers silent and clustered:
+    the suite's quick check of one question."""
+    priors = priors or load_priors()
+    delays = RecordDelays.from_record(record)
+    by_name = {s.name: s for s in ALL_STRUCTURES}
+    coupled = fit_structure(delays, by_name["silent-coupled-clustered"], priors, Parameters())
+    independent = fit_structure(delays, by_name["silent-independent-clustered"], priors, Parameters())
+    return coupled.log_evidence - independent.log_evidence
+
+
+def probability_from(log_ratio: float) -> float:
+    """P(first | record) from a log evidence ratio, at even prior odds."""
+    return float(special.expit(log_ratio))
