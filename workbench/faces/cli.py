@@ -1272,6 +1272,24 @@ def cmd_record_recovery(args) -> int:
     return 0
 
 
+def cmd_what_to_measure(args) -> int:
+    from workbench.analysis.forecast import forecast_setup
+    from workbench.analysis.what_to_measure import what_to_measure
+    from workbench.core.timeline import today
+    from workbench.faces.text import format_what_to_measure
+
+    check_file_destination(args.output, "--output", args.overwrite)
+    setup = forecast_setup(**_forecast_inputs(args, None))
+    result = what_to_measure(setup, today(), args.replications, args.seed, args.workers)
+    print(format_what_to_measure(result))
+    from workbench.core.atomic import write_output_file
+    from workbench.faces.output_folder import spreadsheet_csv
+
+    write_output_file(args.output, spreadsheet_csv(result.ranking.round(4)), "--output", args.overwrite)
+    print(f"\nthe whole table: {args.output}")
+    return 0
+
+
 def _json_text(data: dict) -> str:
     import json
 
@@ -1620,6 +1638,16 @@ def _record_recovery_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", type=Path, help="also write every selection and coverage row (CSV)")
 
 
+def _what_to_measure_arguments(p: argparse.ArgumentParser) -> None:
+    _run_arguments(p, 2000)
+    p.add_argument("--record", type=Path, help="start from a review record (folder) instead of the report")
+    p.add_argument("--pairings", type=Path, help="the real pairing list (CSV); default: synthetic per replication")
+    _engine_option(p)
+    _posterior_options(p)
+    p.add_argument("--output", type=Path, default=Path("results/what-to-measure.csv"), help="where the ranking is written")
+    _overwrite_option(p)
+
+
 def _critical_path_arguments(p: argparse.ArgumentParser) -> None:
     _run_arguments(p, 1000)
     p.add_argument("--record", type=Path, help="the review record to start from (folder)")
@@ -1707,6 +1735,12 @@ COMMANDS = (
         "does the record's fit find the truth? synthetic records of each structure, fitted under all (selection, coverage)",
         _record_recovery_arguments,
         "cmd_record_recovery",
+    ),
+    (
+        "what-to-measure",
+        "which figure, published or extracted today, would narrow the forecast most (preposterior, given-data S1)",
+        _what_to_measure_arguments,
+        "cmd_what_to_measure",
     ),
     (
         "critical-path",

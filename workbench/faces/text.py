@@ -218,3 +218,33 @@ def _unresolved(table: pd.DataFrame, column: str, top: int) -> list[str]:
         if abs(p[k] - p[k + 1]) < 2 * math.hypot(se[k], se[k + 1]):
             out.append(f"{table['review'].iloc[k]}/{table['review'].iloc[k + 1]}")
     return out
+
+
+def format_what_to_measure(result) -> str:
+    """The ranking in a planner's words: what each figure would remove of the headline's spread."""
+    table, outcomes = result.ranking, list(result.outcomes)
+    n = len(result.runs)
+    lines = [
+        f"What to measure next: each figure as it stands today ({in_words(result.today)}), in {n} runs of the forecast.",
+        "  Share of the spread it would remove (S1, ± its 95 % confidence), for "
+        + ", ".join(result.outcomes[o] for o in outcomes)
+        + "; and how much narrower the 70 % date's spread would be.",
+        "",
+    ]
+    for _, row in table.iterrows():
+        cells = []
+        for o in outcomes:
+            conf = row[f"S1_{o}_conf"]
+            cells.append(f"{row[f'S1_{o}']:>5.0%}" + ("" if pd.isna(conf) else f" ±{conf:>3.0%}"))
+        lines.append(
+            f"  {row['in plain words']:<58} " + "  ".join(f"{c:>10}" for c in cells) + f"  {row['date_spread_narrowed']:>5.0%} narrower"
+        )
+    best = table[table["figure"] != "all these figures together"].iloc[0]
+    lines.append(
+        f"\n  Publishing {best['in plain words']} ({best['what it takes']}) would narrow the forecast most: "
+        f"the 70 % date's spread by about {best['date_spread_narrowed']:.0%}."
+    )
+    for o in outcomes[1:]:
+        if table[f"S1_{o}"].max() == 0:
+            lines.append(f"  {result.outcomes[o]}: no run differs, so no figure can narrow it.")
+    return "\n".join(lines)
