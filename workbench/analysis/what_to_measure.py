@@ -118,7 +118,7 @@ def rank_figures(figures: pd.DataFrame, outcomes: pd.DataFrame, seed: int = 1) -
             conf.update(zip(varying, result["S1_conf"]))
         table[f"S1_{outcome}"] = table["figure"].map(s1)
         table[f"S1_{outcome}_conf"] = table["figure"].map(conf)
-    together = {"figure": ALL_TOGETHER}
+    together: dict[str, str | float] = {"figure": ALL_TOGETHER}
     for outcome in outcomes.columns:
         together[f"S1_{outcome}"] = _held_out_r2(figures[varying].to_numpy(dtype=float), outcomes[outcome].to_numpy(dtype=float), seed)
         together[f"S1_{outcome}_conf"] = np.nan

@@ -30,7 +30,9 @@ weight falls on one particle (an effective sample size of 1 of 2,000 on the synt
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import special
@@ -39,7 +41,11 @@ from workbench.core.timeline import DAYS_PER_MONTH, GROUP_STARTS, to_day
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import first_involvement
 from workbench.inputs.posterior import Posterior
+from workbench.inputs.priors import Prior, Priors, load_priors
 from workbench.inputs.record import ReviewRecord
+
+if TYPE_CHECKING:
+    from workbench.inference.structures import Structure
 
 #: The days after the SAQ deadline the report counts apart (¶31), in months.
 GRACE_MONTHS = 10.0 / DAYS_PER_MONTH
@@ -141,13 +147,13 @@ RECORD_PARAMETERS = (
 )
 
 
-def _to_unit(prior, value: float) -> float:
+def _to_unit(prior: Prior, value: float) -> float:
     if prior.distribution == "loguniform":
         return (math.log(value) - math.log(prior.low)) / (math.log(prior.high) - math.log(prior.low))
     return (value - prior.low) / (prior.high - prior.low)
 
 
-def _from_unit(prior, z: np.ndarray) -> np.ndarray:
+def _from_unit(prior: Prior, z: np.ndarray) -> np.ndarray:
     if prior.distribution == "loguniform":
         return np.exp(math.log(prior.low) + z * (math.log(prior.high) - math.log(prior.low)))
     return prior.low + z * (prior.high - prior.low)
@@ -166,17 +172,17 @@ class StructureFit:
     log_evidence: float  # log p(record | structure), Laplace
     log_likelihood_at_mode: float
 
-    def draws(self, priors, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    def draws(self, priors: Priors, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         """``n`` draws of the free parameters (and the fixed ones), on their own scales."""
         u = rng.multivariate_normal(self.mode, self.covariance, n) if self.free else np.empty((n, 0))
         out = {name: _from_unit(priors[name], special.expit(u[:, j])) for j, name in enumerate(self.free)}
         return {**out, **{name: np.full(n, value) for name, value in self.fixed.items()}}
 
-    def mode_values(self, priors) -> dict[str, float]:
+    def mode_values(self, priors: Priors) -> dict[str, float]:
         return {name: float(_from_unit(priors[name], special.expit(self.mode[j]))) for j, name in enumerate(self.free)}
 
 
-def _neg_log_posterior(u: np.ndarray, free: tuple[str, ...], priors, base: Parameters, delays: RecordDelays) -> float:
+def _neg_log_posterior(u: np.ndarray, free: tuple[str, ...], priors: Priors, base: Parameters, delays: RecordDelays) -> float:
     """-(log prior density of u + log-likelihood): the prior is uniform in each z = expit(u), whose
     density in u is z (1 - z)."""
     z = special.expit(u)
@@ -185,7 +191,7 @@ def _neg_log_posterior(u: np.ndarray, free: tuple[str, ...], priors, base: Param
     return -(log_prior + log_likelihood(delays, base.updated(values)))
 
 
-def _hessian(f, x: np.ndarray, step: float = 1e-2) -> np.ndarray:
+def _hessian(f: Callable[[np.ndarray], float], x: np.ndarray, step: float = 1e-2) -> np.ndarray:
     """Central-difference Hessian of ``f`` at ``x`` (a few hundred evaluations for seven parameters)."""
     d = len(x)
     h = np.zeros((d, d))
@@ -200,7 +206,7 @@ def _hessian(f, x: np.ndarray, step: float = 1e-2) -> np.ndarray:
     return h
 
 
-def fit_structure(delays: RecordDelays, structure, priors, base: Parameters) -> StructureFit:
+def fit_structure(delays: RecordDelays, structure: Structure, priors: Priors, base: Parameters) -> StructureFit:
     """The record's Laplace posterior and evidence under ``structure`` (its fixed parameters held)."""
     from scipy import optimize
 
@@ -224,7 +230,7 @@ class RecordFit:
     """The record's fit under every structure, and what it says of the open questions."""
 
     fits: dict[str, StructureFit]
-    priors: object
+    priors: Priors
 
     def probabilities(self, prior: dict[str, float] | None = None) -> dict[str, float]:
         """Each structure's probability given the record (and, with ``prior``, given what came before:
@@ -240,10 +246,9 @@ class RecordFit:
         return dict(zip(names, (p / p.sum()).tolist()))
 
 
-def fit_record(record: ReviewRecord, priors=None, base: Parameters | None = None) -> RecordFit:
+def fit_record(record: ReviewRecord, priors: Priors | None = None, base: Parameters | None = None) -> RecordFit:
     """The record fitted under each model structure (:func:`fit_structure`)."""
     from workbench.inference.structures import ALL_STRUCTURES
-    from workbench.inputs.priors import load_priors
 
     priors = priors or load_priors()
     base = base or Parameters()

@@ -20,9 +20,10 @@ from scipy import special
 from workbench.experiments.setup import default_setup, simulate
 from workbench.experiments.synthetic_record import record_of_run
 from workbench.inference.record_likelihood import RecordDelays, answer_probabilities, fit_record, fit_structure
-from workbench.inference.structures import ALL_STRUCTURES
+from workbench.inference.structures import ALL_STRUCTURES, Structure
 from workbench.inputs.parameters import Parameters
-from workbench.inputs.priors import load_priors
+from workbench.inputs.priors import Priors, load_priors
+from workbench.inputs.record import ReviewRecord
 from workbench.simulation.streams import replication_seeds
 
 #: Each question's first answer switched on at these values (the second answer's are the structures' own).
@@ -31,7 +32,7 @@ ANSWERS_ON = {"silent_share": 0.10, "responsiveness_coupling": 1.0, "saq_deadlin
 TAIL_SHAPE = 0.5
 
 
-def truth(structure) -> Parameters:
+def truth(structure: Structure) -> Parameters:
     """The known parameters of a structure's synthetic records."""
     values = {**ANSWERS_ON, **structure.fixed}
     if structure.fixed.get("silent_share") == 0.0:
@@ -39,7 +40,7 @@ def truth(structure) -> Parameters:
     return Parameters().updated(values)
 
 
-def synthetic_records(structure, n: int, seed: int, as_at: dt.date = dt.date(2024, 5, 21)) -> list:
+def synthetic_records(structure: Structure, n: int, seed: int, as_at: dt.date = dt.date(2024, 5, 21)) -> list[ReviewRecord]:
     """``n`` records on ``as_at`` of runs from 2020 under :func:`truth` (``structure``)."""
     params = truth(structure)
     setup = default_setup(params=params, start="history", horizon=as_at + dt.timedelta(days=31))
@@ -87,7 +88,7 @@ def recover(records_per_structure: int = 4, seed: int = 7) -> Recovery:
     return Recovery(pd.DataFrame(selections), pd.DataFrame(coverage))
 
 
-def pace_evidence(record, priors=None) -> float:
+def pace_evidence(record: ReviewRecord, priors: Priors | None = None) -> float:
     """log p(record | coupled) - log p(record | independent), other answers silent and clustered:
     the suite's quick check of one question."""
     priors = priors or load_priors()
