@@ -145,3 +145,20 @@ def test_the_engines_agree_from_a_record_with_the_redraws_it_gives(snapshot, sce
     for seed in replication_seeds(17, 3):
         divergence = engines_diverge(setup, seed)
         assert divergence is None, str(divergence)
+
+
+def test_the_engines_agree_from_a_history_record_with_handovers_under_way(snapshot):
+    """A run's own record of 21 May 2024 (focal points mid-handover, reviews not ready because of
+    them, redraws used), started again on both engines."""
+    from workbench.experiments.setup import default_setup, simulate
+    from workbench.experiments.synthetic_record import record_of_run
+
+    params = Parameters(replacement_rate=1.0, handover_months=6.0)
+    history = default_setup(params, start="history", horizon=dt.date(2024, 6, 1))
+    for seed in replication_seeds(23, 3):
+        run, pairings, _ = simulate(history, seed)
+        record = record_of_run(run, pairings, dt.date(2024, 5, 21), "a run", {})
+        assert np.isfinite(record.in_handover_since()).sum() > 0  # the case under test is there
+        setup = default_setup(params, horizon=HORIZON, record=record)
+        divergence = engines_diverge(setup, seed)
+        assert divergence is None, str(divergence)

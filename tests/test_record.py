@@ -307,3 +307,74 @@ def test_act_first_from_a_record_tries_only_the_parties_still_without_a_focal_po
     without = {shipped.pairings.parties[p] for p in np.flatnonzero(np.isnan(shipped.nominated_at))}
     assert set(table["party"]) == without and len(without) == 26  # the 26 parties of ¶15, by name
     assert table["ahead_of_next_resolved"].dtype == bool and table["ahead_of_next_resolved"].iloc[-1]
+
+
+def test_the_shipped_record_is_what_its_generator_makes_now(tmp_path):
+    """The synthetic record in calibration/ is regenerated from its stated seed: byte for byte the
+    same files (`workbench synthetic-record` after a change to the model or the format)."""
+    from workbench.experiments.synthetic_record import synthetic_record
+
+    snapshots = load_observations()
+    shipped = load_record(SYNTHETIC_RECORD_DIR, TODAY)
+    seed = int(shipped.generated["seed"])
+    again = synthetic_record(snapshots[-1], Parameters(), seed, tuple(snapshots[:-1]))
+    assert again.generated["seed"] == seed
+    for name, text in record_files(again).items():
+        assert (SYNTHETIC_RECORD_DIR / name).read_text(encoding="utf-8") == text, name
+
+
+@pytest.fixture(scope="module")
+def history_record_text(tmp_path_factory):
+    """A run's own record (it follows readiness and handovers), as files."""
+    from workbench.experiments.synthetic_record import record_of_run
+
+    params = Parameters(replacement_rate=1.0, handover_months=6.0)
+    run, pairings, _ = simulate(default_setup(params, start="history", horizon=dt.date(2024, 6, 1)), replication_seeds(23, 1)[0])
+    record = record_of_run(run, pairings, dt.date(2024, 5, 21), "a run", {"seed": 23})
+    assert record.ready_recorded and record.handovers_recorded and np.isfinite(record.in_handover_since()).any()
+    folder = tmp_path_factory.mktemp("history")
+    for name, text in record_files(record).items():
+        (folder / name).write_text(text, encoding="utf-8")
+    again = load_record(folder, TODAY)
+    np.testing.assert_array_equal(again.in_handover_since(), record.in_handover_since())
+    np.testing.assert_array_equal(again.ready_day(), record.ready_day())
+    return {name: (folder / name).read_text(encoding="utf-8") for name in record_files(record)}
+
+
+def _first(text: str, event: str) -> str:
+    return next(line for line in text.splitlines() if f",{event}," in line)
+
+
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (
+            lambda t: (
+                t.replace(_first(t, "focal_point_in_place") + "\n", "", 1)
+                + _first(t, "focal_point_in_place").replace("in_place", "in_place")
+                + "\n"
+            ),
+            None,
+        ),
+        (lambda t: t.replace(_first(t, "focal_point_replaced") + "\n", "", 1), "no replacement under way"),
+        (lambda t: t.replace(_first(t, "ready_for_consultation") + "\n", "", 1), "never ready"),
+        (lambda t: _swap_date(t, _first(t, "ready_for_consultation"), "2020-12-01"), "before"),
+    ],
+    ids=["reordered rows are fine", "a takeover without a replacement", "a consultation never ready", "ready before its focal points"],
+)
+def test_readiness_and_handovers_are_checked_where_a_record_follows_them(history_record_text, tmp_path, change, problem):
+    for name, text in history_record_text.items():
+        (tmp_path / name).write_text(change(text) if name == EVENTS_FILE else text, encoding="utf-8")
+    if problem is None:
+        load_record(tmp_path, TODAY)
+        return
+    with pytest.raises(InputError, match=problem) as err:
+        load_record(tmp_path, TODAY)
+    assert err.value.field.startswith("line ")
+
+
+def test_a_takeover_in_a_record_that_does_not_follow_handovers_is_refused(tmp_path):
+    folder = _copy(tmp_path)
+    _edit(folder, EVENTS_FILE, lambda t: t + ",Party 001,,focal_point_in_place,2024-01-01,\n")
+    with pytest.raises(InputError, match="handovers_recorded = true"):
+        load_record(folder, TODAY)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.timeline import DAYS_PER_MONTH, DAYS_PER_YEAR, sessions_after, to_day
+from workbench.core.translatable import N_
 from workbench.experiments.setup import Setup, simulate
 from workbench.experiments.workers import default_workers, parallel_map
 from workbench.simulation.schema import RunRecord, Stage
@@ -33,15 +34,15 @@ from workbench.simulation.streams import replication_seeds
 
 #: Each figure: in a planner's words, and what measuring it takes.
 FIGURES = {
-    "completed_group_1": ("group 1's reviews completed", "a count the Secretariat can publish"),
-    "held_up_group_1": ("group 1's reviews held up by nominations", "a count by group and stage"),
-    "ready_group_1": ("group 1's reviews ready, consultation not yet held", "a count by group and stage"),
-    "saq_group_1": ("group 1's reviews preparing the SAQ", "a count by group and stage"),
-    "feedback_group_1": ("group 1's reviews in written feedback", "a count by group and stage"),
-    "lists_group_1": ("group 1's reviews agreeing lists or summaries", "a count by group and stage"),
-    "parties_without_focal_point": ("parties still without a focal point", "a count the Secretariat can publish"),
-    "redraws_since_report": ("reviewers redrawn since May 2024", "the record of redraws"),
-    "saq_months_since_report": ("months the SAQs submitted since May 2024 took (median)", "per-review durations of one stage"),
+    "completed_group_1": (N_("group 1's reviews completed"), N_("a count the Secretariat can publish")),
+    "held_up_group_1": (N_("group 1's reviews held up by nominations"), N_("a count by group and stage")),
+    "ready_group_1": (N_("group 1's reviews ready, consultation not yet held"), N_("a count by group and stage")),
+    "saq_group_1": (N_("group 1's reviews preparing the SAQ"), N_("a count by group and stage")),
+    "feedback_group_1": (N_("group 1's reviews in written feedback"), N_("a count by group and stage")),
+    "lists_group_1": (N_("group 1's reviews agreeing lists or summaries"), N_("a count by group and stage")),
+    "parties_without_focal_point": (N_("parties still without a focal point"), N_("a count the Secretariat can publish")),
+    "redraws_since_report": (N_("reviewers redrawn since May 2024"), N_("the record of redraws")),
+    "saq_months_since_report": (N_("months the SAQs submitted since May 2024 took (median)"), N_("per-review durations of one stage")),
 }
 ALL_TOGETHER = "all these figures together"
 _STAGE_FIGURES = {

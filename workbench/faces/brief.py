@@ -194,6 +194,19 @@ def _why(f: dict, lang: Language, snapshot: Snapshot) -> list[str]:
     return why
 
 
+def _measure_item(f: dict, lang: Language) -> str:
+    """Which figure, published today, would narrow the forecast most (the findings' what-to-measure)."""
+    m = f.get("what_to_measure")
+    if not m:
+        return ""
+    _ = lang.gettext
+    best = m["ranking"][0]
+    text = _(
+        "The figure that, published today, would narrow the forecast most: {figure} (about {share} of the spread of the date)."
+    )
+    return "<p>" + html.escape(text.format(figure=_(best["words"]), share=lang.percent(best["S1"]))) + "</p>"
+
+
 def _assumptions_item(f: dict, lang: Language) -> str:
     """The chance of not meeting the condition under each reading of what the report leaves open,
     side by side (the findings' structures, weighed by the evidence), and what would settle it."""
@@ -400,6 +413,7 @@ def _page_2(f: dict, lang: Language) -> list[str]:
             )
         )
         + "</p>",
+        _measure_item(f, lang),
         "<p class='meta'>"
         + esc(
             _(

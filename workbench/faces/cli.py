@@ -545,7 +545,7 @@ def cmd_start_consistency(args) -> int:
     from workbench.analysis.forecast import forecast_setup
     from workbench.core.atomic import atomic_folder
     from workbench.experiments.workers import default_workers
-    from workbench.inference.start_consistency import KEY_FIGURES, Z_LIMIT, start_consistency
+    from workbench.inference.start_consistency import KEY_FIGURES, Z_LIMIT, record_start_consistency, start_consistency
     from workbench.inputs.observations import latest_snapshot
 
     check_destination(args.output, kind="start-consistency")
@@ -562,9 +562,16 @@ def cmd_start_consistency(args) -> int:
     disagree = table.loc[~table["agree"], "outcome"].tolist()
     verdict = "agree within Monte Carlo error" if not disagree else "disagree on: " + "; ".join(disagree)
     print(f"\nThe two starts {verdict} (|z| <= {Z_LIMIT:g}, from {kept:,} matched runs).")
+    records, kept = record_start_consistency(setup, args.replications, args.seed, args.workers or default_workers())
+    print(f"\nThe same matched histories, started again from their own record of that day (nothing placed; {kept:,} runs):\n")
+    with pd_options():
+        print(records.to_string(index=False))
+    disagree = records.loc[~records["agree"], "outcome"].tolist()
+    print("\nFrom the record: " + ("agree within Monte Carlo error." if not disagree else "disagree on: " + "; ".join(disagree)))
     with atomic_folder(args.output, kind="start-consistency") as staging:
         table.to_csv(staging / "start_consistency.csv", index=False)
-    print(f"table written to {args.output}/start_consistency.csv")
+        records.to_csv(staging / "record_start_consistency.csv", index=False)
+    print(f"tables written to {args.output}/ (start_consistency.csv, record_start_consistency.csv)")
     return 0
 
 

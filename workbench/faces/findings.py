@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ from workbench.experiments.replications import MAX_REPLICATIONS
 from workbench.faces.labels import STAGE_COLUMN_LABELS
 from workbench.inference.structures import QUESTIONS, headline_by_answer
 from workbench.inputs.posterior import Posterior
+
+if TYPE_CHECKING:
+    from workbench.analysis.what_to_measure import WhatToMeasure
 
 FINDINGS_JSON = PROJECT_ROOT / "docs" / "findings.json"
 FINDINGS_PAGE = PROJECT_ROOT / "docs" / "explanation" / "findings.md"
@@ -51,6 +55,7 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
     from workbench.analysis.compare import comparison_table
     from workbench.analysis.forecast import forecast, forecast_setup
     from workbench.analysis.sensitivity import sensitivity
+    from workbench.analysis.what_to_measure import what_to_measure
     from workbench.inference.backtest import hindcast
     from workbench.inputs.observations import load_observations
     from workbench.inputs.posterior import shipped_posterior
@@ -78,6 +83,7 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
     scores = hindcast(load_observations(), posterior, replications=400, seed=seed, workers=workers)
     sens = sensitivity(posterior, draws=sensitivity_draws, replications=10, seed=seed, workers=workers)
     setup, s = base.results.setup, base.summary
+    measure = what_to_measure(setup, base.made_on, replications=2 * replications, seed=seed, workers=workers)
     return {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "version": __version__,
@@ -109,6 +115,7 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
             for output in ("p_not_by_horizon", "median_years")
         },
         "hindcast": _hindcast(scores),
+        "what_to_measure": _what_to_measure(measure),
         "scenarios": [
             {
                 "scenario": r.scenario,
@@ -148,6 +155,30 @@ _CALIBRATION_KEYS = {
     "stopped_because": "stopped_because",
     "converged": "converged",
 }
+
+
+def _what_to_measure(result: WhatToMeasure) -> dict:
+    """The figures ranked by the share of the 70 % date's spread each would remove, and all together."""
+    from workbench.analysis.what_to_measure import ALL_TOGETHER, FIGURES
+
+    table = result.ranking.set_index("figure")
+    return {
+        "as_at": result.today.isoformat(),
+        "replications": len(result.runs),
+        "ranking": [
+            {
+                "figure": name,
+                "words": FIGURES[name][0],
+                "takes": FIGURES[name][1],
+                "S1": float(table.loc[name, "S1_years_to_70_percent"]),
+                "S1_conf": float(table.loc[name, "S1_years_to_70_percent_conf"]),
+                "narrowed": float(table.loc[name, "date_spread_narrowed"]),
+            }
+            for name in table.index
+            if name != ALL_TOGETHER
+        ],
+        "together": float(table.loc[ALL_TOGETHER, "S1_years_to_70_percent"]),
+    }
 
 
 def _questions(posterior: Posterior) -> dict[str, dict[str, float]]:
@@ -286,7 +317,8 @@ def render_readme_block(f: dict) -> str:
         + ", ".join(f"{max(v, key=v.get)} ({_pct(max(v.values()))})" for v in q.values())
         + " (see `workbench structures`). What drives the answer most: "
         + "; ".join(f"{d['words']} ({_pct(d['S1'])} of the spread)" for d in top)
-        + ".",
+        + ". "
+        + _measure_sentence(f),
         "",
         *_assumptions_table(f),
         "",
@@ -299,6 +331,18 @@ def render_readme_block(f: dict) -> str:
         END,
     ]
     return "\n".join(lines)
+
+
+def _measure_sentence(f: dict) -> str:
+    """Which figure, published today, would narrow the forecast most (empty for findings without it)."""
+    m = f.get("what_to_measure")
+    if not m:
+        return ""
+    best = m["ranking"][0]
+    return (
+        f"Of the figures the Secretariat could publish today, {best['words']} ({best['takes']}) would narrow the forecast most: it would remove about "
+        f"{_pct(best['S1'])} of the spread of the 70 % date (all the figures of `workbench what-to-measure` together: {_pct(m['together'])})."
+    )
 
 
 def by_assumption(f: dict) -> list[dict]:
@@ -407,6 +451,7 @@ def render_page(f: dict) -> str:
         "First-order indices from posterior draws (`workbench sensitivity`): the share of the headline's spread between "
         "draws that knowing one input would remove.",
         "",
+        *_measure_section(f),
         "## How far to trust it",
         "",
         f"Hindcast of every dated figure the model expresses ({hc['figures']} figures, {hc['dates']} dates): "
@@ -447,6 +492,30 @@ def render_page(f: dict) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _measure_section(f: dict) -> list[str]:
+    m = f.get("what_to_measure")
+    if not m:
+        return []
+    out = [
+        "## What to measure next",
+        "",
+        f"Each figure as it would stand on {_day(m['as_at'])}, in {m['replications']:,} runs of the forecast (`workbench what-to-measure`): "
+        "the share of the 70 % date's spread that knowing it would remove (S1, with its 95 % confidence half-width), and how "
+        "much narrower the date's spread would be.",
+        "",
+        "| figure | what it takes | share of the spread removed | spread narrower by |",
+        "|---|---|---|---|",
+    ]
+    for r in m["ranking"]:
+        out.append(f"| {r['words']} | {r['takes']} | {_pct(r['S1'])} ± {100 * r['S1_conf']:.0f} points | {_pct(r['narrowed'])} |")
+    out += [
+        "",
+        f"All these figures together would remove {_pct(m['together'])} (out of sample): a lower bound for the Secretariat's full record.",
+        "",
+    ]
+    return out
 
 
 def _headline_sentence(h: dict) -> str:
@@ -591,6 +660,26 @@ FINDINGS_SHAPE = Record(
         ),
         "questions": MapOf(MapOf(Probability(), min_items=1)),
         "drivers": Record({"p_not_by_horizon": _DRIVERS, "median_years": _DRIVERS}),
+        "what_to_measure": Record(
+            {
+                "as_at": _DATE,
+                "replications": Number(1, MAX_REPLICATIONS, integer=True),
+                "ranking": ListOf(
+                    Record(
+                        {
+                            "figure": Text(),
+                            "words": Text(),
+                            "takes": Text(),
+                            "S1": Probability(),
+                            "S1_conf": Number(0, 10),
+                            "narrowed": Probability(),
+                        }
+                    ),
+                    min_items=1,
+                ),
+                "together": Probability(),
+            }
+        ),
         "hindcast": Record(
             {
                 "figures": Count(100_000),
@@ -641,7 +730,7 @@ FINDINGS_SHAPE = Record(
             }
         ),
     },
-    optional=frozenset({"decision", "plan"}),
+    optional=frozenset({"decision", "plan", "what_to_measure"}),
 )
 
 

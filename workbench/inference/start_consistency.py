@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.experiments.setup import Setup, simulate
+from workbench.experiments.synthetic_record import record_of_run
 from workbench.experiments.workers import iter_map
 from workbench.inputs.parties import Pairings
 from workbench.observation.observe import observe_dates
@@ -109,7 +110,37 @@ def start_consistency(report_setup: Setup, replications: int, seed: int = 1, wor
     return compare_starts(pd.DataFrame([h for h, _ in pairs]), pd.DataFrame([r for _, r in pairs])), len(pairs)
 
 
-def compare_starts(history: pd.DataFrame, report: pd.DataFrame) -> pd.DataFrame:
+def _pair_with_record(report_setup: Setup, history_setup: Setup, seed: np.random.SeedSequence) -> tuple[bool, dict, dict]:
+    """A matched history, and the same draw started from that history's record of the report's
+    date (what the Secretariat would hold): nothing placed, the parties' responsiveness drawn
+    again given what each has done."""
+    assert report_setup.snapshot is not None
+    as_at = report_setup.snapshot.as_at
+    run, pairings, params = simulate(history_setup, seed)
+    if not matches_report(observe_dates(run, pairings, [as_at])[0]):
+        return False, {}, {}
+    record = record_of_run(run, pairings, as_at, "a history that matches the report", {})
+    record_setup = dataclasses.replace(
+        report_setup, params=params, posterior=None, fixed=(), start="record", record=record, pairings=record.pairings
+    )
+    again, again_pairings, _ = simulate(record_setup, seed)
+    return True, outcomes(run, pairings, as_at), outcomes(again, again_pairings, as_at)
+
+
+def record_start_consistency(report_setup: Setup, replications: int, seed: int = 1, workers: int = 1) -> tuple[pd.DataFrame, int]:
+    """As :func:`start_consistency`, with each matched history's own record as the other start:
+    a start from a record must continue like the histories it records."""
+    if report_setup.snapshot is None:
+        raise ValueError("the comparison needs the report's date")
+    horizon = _months_after(report_setup.snapshot.as_at, 73)
+    report_setup = dataclasses.replace(report_setup, horizon=horizon)
+    history_setup = dataclasses.replace(report_setup, start="history")
+    tasks = [(report_setup, history_setup, s) for s in replication_seeds(seed, replications)]
+    pairs = [(h, r) for kept, h, r in iter_map(_pair_with_record, tasks, workers=workers) if kept]
+    return compare_starts(pd.DataFrame([h for h, _ in pairs]), pd.DataFrame([r for _, r in pairs]), "from_record"), len(pairs)
+
+
+def compare_starts(history: pd.DataFrame, report: pd.DataFrame, label: str = "from_report_state") -> pd.DataFrame:
     """Per outcome: each start's mean, the difference, its standard error from the two samples'
     sizes and spreads, and whether it lies within :data:`Z_LIMIT` standard errors."""
     from scipy import stats
@@ -124,7 +155,7 @@ def compare_starts(history: pd.DataFrame, report: pd.DataFrame) -> pd.DataFrame:
             {
                 "outcome": column,
                 "from_history": round(float(a.mean()), 3),
-                "from_report_state": round(float(b.mean()), 3),
+                label: round(float(b.mean()), 3),
                 "difference": round(difference, 3),
                 "standard_error": round(se, 3),
                 "z": round(z, 2),

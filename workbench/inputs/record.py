@@ -62,12 +62,22 @@ class EventKind:
 #: the one before it (:data:`REVIEW_STAGE_EVENTS`).
 EVENTS: dict[str, EventKind] = {
     "focal_point_nominated": EventKind("party", "The party's first focal point is nominated.", "¶11-15"),
-    "focal_point_replaced": EventKind("party", "The party's focal point is replaced by another (a handover).", "¶13-14"),
+    "focal_point_replaced": EventKind(
+        "party", "The party's focal point leaves: a new one takes over (a handover, its reviews stall).", "¶13-14"
+    ),
+    "focal_point_in_place": EventKind(
+        "party", "The new focal point has taken over after a replacement (recorded where handovers_recorded = true).", "¶14"
+    ),
     "reviewer_redrawn": EventKind(
         "review",
         "The drawing of lots is repeated for one reviewing State of the review: party is the new reviewer, role its position.",
         "¶6-7",
         "the party it replaces",
+    ),
+    "ready_for_consultation": EventKind(
+        "review",
+        "The review is formally ready: its three focal points are in place (optional; else the day of the last of them).",
+        "¶26, ¶29",
     ),
     "consultation_held": EventKind(
         "review", "The preliminary consultation is held: the SAQ's six months begin.", "¶26-29", "the working languages agreed: 1, 2 or 3"
@@ -91,15 +101,37 @@ class ReviewRecord:
     description: str
     pairings: Pairings  # the reviews as they stand at as_at
     stage_events: np.ndarray  # (n_reviews, len(REVIEW_STAGE_EVENTS)) day of each; NaN: not yet
+    ready_at: np.ndarray  # (n_reviews,) the day it was formally ready, where the record says; NaN: not said
+    ready_recorded: bool  # every ready review has its ready_for_consultation: one without is not ready
     languages: np.ndarray  # (n_reviews,) agreed at the consultation; 0: not yet
     nominated_at: np.ndarray  # (n_parties,) day of the first focal point; NaN: not yet
-    first_replaced_at: np.ndarray  # (n_parties,) day the focal point was first replaced; NaN: never
+    handovers: np.ndarray  # (k, 3) rows of (party, day it left, day the new one took over: NaN not recorded, inf not yet)
+    handovers_recorded: bool  # every replacement's end is recorded: one without is still under way
     redraws: np.ndarray  # (k, 5) rows of (day, review, slot, old party, new party), by date
     generated: dict = field(default_factory=dict)  # how a synthetic record was made
 
     @property
     def day(self) -> float:
         return float(to_day(self.as_at))
+
+    @property
+    def first_replaced_at(self) -> np.ndarray:
+        """(n_parties,) the day each party's focal point was first replaced; NaN: never."""
+        out = np.full(self.pairings.n_parties, np.nan)
+        for p, left, _ in self.handovers:
+            if not out[int(p)] <= left:
+                out[int(p)] = left
+        return out
+
+    def in_handover_since(self) -> np.ndarray:
+        """(n_parties,) the day a handover still under way at the record's date began; NaN: none
+        (or not known, where the record does not follow handovers to their end)."""
+        out = np.full(self.pairings.n_parties, np.nan)
+        if self.handovers_recorded:
+            for p, left, back in self.handovers:
+                if back == np.inf:
+                    out[int(p)] = left
+        return out
 
     def stage_event_day(self, event: str) -> np.ndarray:
         return self.stage_events[:, REVIEW_STAGE_EVENTS.index(event)]
@@ -114,12 +146,14 @@ class ReviewRecord:
         return used, last
 
     def ready_day(self) -> np.ndarray:
-        """The day each review had all three focal points (and its last redraw behind it): the day
-        it was formally ready for its consultation (¶26); NaN if it is not yet."""
+        """The day each review was formally ready for its consultation (¶26): the record's
+        ready_for_consultation where it gives one, else the day it had all three focal points (and
+        its last redraw behind it); NaN if it is not yet."""
         members = np.column_stack([self.pairings.under_review, self.pairings.reviewers])
         ready = np.max(self.nominated_at[members], axis=1)  # NaN while any is missing
         _, last_redraw = self.redraws_used()
-        return np.where(np.isnan(last_redraw), ready, np.maximum(ready, last_redraw))
+        derived = np.where(np.isnan(last_redraw), ready, np.maximum(ready, last_redraw))
+        return self.ready_at.copy() if self.ready_recorded else np.where(np.isfinite(self.ready_at), self.ready_at, derived)
 
     def label(self) -> str:
         kind = "synthetic record" if self.synthetic else "record"
@@ -127,7 +161,7 @@ class ReviewRecord:
 
 
 # --- record.toml -------------------------------------------------------------------------
-_HEAD_KEYS = ("format", "as_at", "source", "synthetic", "description", "generated")
+_HEAD_KEYS = ("format", "as_at", "source", "synthetic", "description", "ready_recorded", "handovers_recorded", "generated")
 
 
 def _read_head(folder: Path, today: dt.date) -> dict:
@@ -150,6 +184,9 @@ def _read_head(folder: Path, today: dt.date) -> dict:
         raise InputError(path, "record.source", f"{source!r}", "a non-empty text")
     if not isinstance(head.get("synthetic"), bool):
         raise InputError(path, "record.synthetic", f"{head.get('synthetic')!r}", "true or false")
+    for flag in ("ready_recorded", "handovers_recorded"):
+        if not isinstance(head.get(flag, False), bool):
+            raise InputError(path, f"record.{flag}", f"{head.get(flag)!r}", "true or false")
     if not isinstance(head.get("description", ""), str):
         raise InputError(path, "record.description", "must be a text", "a text")
     if not isinstance(head.get("generated", {}), dict):
@@ -163,17 +200,20 @@ def _read_head(folder: Path, today: dt.date) -> dict:
 class _Events:
     """The events of one record as they are read, row by row, with the checks each row needs."""
 
-    def __init__(self, path: Path, pairings: Pairings, as_at: dt.date):
+    def __init__(self, path: Path, pairings: Pairings, as_at: dt.date, ready_recorded: bool, handovers_recorded: bool):
         self.path, self.pairings, self.as_at = path, pairings, as_at
+        self.ready_recorded, self.handovers_recorded = ready_recorded, handovers_recorded
+        self.handovers: list[tuple[float, float, float]] = []
         self.review_index = {r: i for i, r in enumerate(pairings.review_ids)}
         self.party_index = {p: i for i, p in enumerate(pairings.parties)}
         n, m = pairings.n_reviews, pairings.n_parties
         self.stage_events = np.full((n, len(REVIEW_STAGE_EVENTS)), np.nan)
         self.stage_lines = np.zeros((n, len(REVIEW_STAGE_EVENTS)), np.int64)
+        self.ready_at, self.ready_line = np.full(n, np.nan), np.zeros(n, np.int64)
         self.languages = np.zeros(n, np.int64)
         self.nominated_at, self.nominated_line = np.full(m, np.nan), np.zeros(m, np.int64)
-        self.first_replaced_at = np.full(m, np.nan)
         self.replacements: list[tuple[int, float, int]] = []  # (party, day, line)
+        self.in_place: list[tuple[int, float, int]] = []  # (party, day, line)
         self.redraws: list[tuple[float, int, int, int, int, int]] = []  # (day, review, slot, old, new, line)
         group_start = {g: d for g, d in GROUP_STARTS.items()}
         self.review_start = [group_start[int(g)] for g in pairings.group]
@@ -217,6 +257,11 @@ class _Events:
         if row["party"]:
             raise self.error(line, "party", f"{row['party']!r} given for {event}, an event of the review", "empty")
         day = self.date(line, row["date"], self.review_start[r], f"the review's group (group {self.pairings.group[r]})")
+        if event == "ready_for_consultation":
+            if self.ready_line[r]:
+                raise self.error(line, "event", f"{event} of {row['review']} is already on line {self.ready_line[r]}", "each once")
+            self.ready_at[r], self.ready_line[r] = day, line
+            return
         k = REVIEW_STAGE_EVENTS.index(event)
         if self.stage_lines[r, k]:
             raise self.error(line, "event", f"{event} of {row['review']} is already on line {self.stage_lines[r, k]}", "each once")
@@ -239,8 +284,8 @@ class _Events:
 
     def _party_event(self, line: int, event: str, p: int, text: str) -> None:
         day = self.date(line, text, self.party_start[p], "the party's first group")
-        if event == "focal_point_replaced":
-            self.replacements.append((p, day, line))
+        if event in ("focal_point_replaced", "focal_point_in_place"):
+            (self.replacements if event == "focal_point_replaced" else self.in_place).append((p, day, line))
             return
         if self.nominated_line[p]:
             raise self.error(
@@ -276,8 +321,7 @@ def _check_consistency(ev: _Events) -> None:
                 f"{pairings.parties[p]}'s focal point is replaced before it was first nominated",
                 "a date after its focal_point_nominated",
             )
-        if np.isnan(ev.first_replaced_at[p]) or day < ev.first_replaced_at[p]:
-            ev.first_replaced_at[p] = day
+    ev.handovers = _handovers(ev)
     ev.redraws.sort()
     used = np.zeros(pairings.n_reviews, np.int64)
     for _day, r, *_, line in ev.redraws:
@@ -287,6 +331,36 @@ def _check_consistency(ev: _Events) -> None:
     _check_redraw_chains(ev)
     for r in range(pairings.n_reviews):
         _check_stages(ev, r)
+
+
+def _handovers(ev: _Events) -> list[tuple[float, float, float]]:
+    """Each party's replacements paired with the day the new focal point took over: (party, left,
+    back), back NaN where the record does not follow handovers, inf while one is under way."""
+    out: list[tuple[float, float, float]] = []
+    events = sorted([(p, day, 0, line) for p, day, line in ev.replacements] + [(p, day, 1, line) for p, day, line in ev.in_place])
+    open_since: dict[int, float] = {}
+    for p, day, kind, line in events:
+        name = ev.pairings.parties[p]
+        if kind == 1:
+            if not ev.handovers_recorded:
+                raise ev.error(
+                    line, "event", "focal_point_in_place where handovers are not followed", "handovers_recorded = true in record.toml"
+                )
+            if p not in open_since:
+                raise ev.error(
+                    line, "event", f"{name}'s new focal point takes over with no replacement under way", "a focal_point_replaced first"
+                )
+            out.append((p, open_since.pop(p), day))
+        elif ev.handovers_recorded and p in open_since:
+            raise ev.error(
+                line, "event", f"{name}'s focal point is replaced again before the last one took over", "a focal_point_in_place between"
+            )
+        elif ev.handovers_recorded:
+            open_since[p] = day
+        else:
+            out.append((p, day, np.nan))
+    out += [(p, since, np.inf) for p, since in open_since.items()]
+    return sorted(out)
 
 
 def _check_redraw_chains(ev: _Events) -> None:
@@ -331,6 +405,7 @@ def _check_stages(ev: _Events, r: int) -> None:
                 f"{REVIEW_STAGE_EVENTS[k]} before {REVIEW_STAGE_EVENTS[k - 1]} (line {lines[k - 1]})",
                 "a date on or after it",
             )
+    _check_ready(ev, r)
     if not lines[0]:
         return
     for p in ev.pairings.members(r):
@@ -352,6 +427,37 @@ def _check_stages(ev: _Events, r: int) -> None:
             )
 
 
+def _check_ready(ev: _Events, r: int) -> None:
+    """A review is ready once its three focal points are nominated and its last redraw is behind
+    it, and before its consultation."""
+    line = int(ev.ready_line[r])
+    if not line:
+        if ev.ready_recorded and ev.stage_lines[r, 0]:
+            raise ev.error(
+                int(ev.stage_lines[r, 0]),
+                "event",
+                f"a consultation of {ev.pairings.review_ids[r]}, never ready",
+                "ready_for_consultation first (ready_recorded = true)",
+            )
+        return
+    day, name = ev.ready_at[r], ev.pairings.review_ids[r]
+    for p in ev.pairings.members(r):
+        if not ev.nominated_at[p] <= day:
+            raise ev.error(
+                line, "date", f"{name} is ready before {ev.pairings.parties[p]} had a focal point", "a date after all three focal points"
+            )
+    for redraw_day, redrawn, *_, redraw_line in ev.redraws:
+        if redrawn == r and redraw_day > day:
+            raise ev.error(
+                line, "date", f"{name} is ready before its redraw on line {redraw_line}", "a date after the review's last redraw"
+            )
+    consultation = ev.stage_lines[r, 0]
+    if consultation and ev.stage_events[r, 0] < day:
+        raise ev.error(
+            line, "date", f"{name} is ready after its consultation (line {consultation})", "a date on or before the consultation"
+        )
+
+
 def load_record(folder: str | Path, today: dt.date | None = None) -> ReviewRecord:
     """Read and check the review record in ``folder`` (see the module's docstring)."""
     folder = Path(folder)
@@ -362,7 +468,7 @@ def load_record(folder: str | Path, today: dt.date | None = None) -> ReviewRecor
     head = _read_head(folder, today or todays_date())
     pairings = load_pairings(folder / PAIRINGS_FILE)
     path = folder / EVENTS_FILE
-    ev = _Events(path, pairings, head["as_at"])
+    ev = _Events(path, pairings, head["as_at"], head.get("ready_recorded", False), head.get("handovers_recorded", False))
     for line, row in read_rows(path, EVENT_COLUMNS, "event file", extra_columns=False):
         ev.read(line, row)
     _check_consistency(ev)
@@ -375,9 +481,12 @@ def load_record(folder: str | Path, today: dt.date | None = None) -> ReviewRecor
         description=head.get("description", ""),
         pairings=pairings,
         stage_events=ev.stage_events,
+        ready_at=ev.ready_at,
+        ready_recorded=head.get("ready_recorded", False),
         languages=ev.languages,
         nominated_at=ev.nominated_at,
-        first_replaced_at=ev.first_replaced_at,
+        handovers=np.array(ev.handovers, dtype=float).reshape(-1, 3),
+        handovers_recorded=head.get("handovers_recorded", False),
         redraws=redraws,
         generated=head.get("generated", {}),
     )
@@ -404,6 +513,7 @@ def record_files(record: ReviewRecord) -> dict[str, str]:
     """The three files of ``record`` as text: what :func:`load_record` reads back (dates to the day)."""
     head = ["[record]", f"format = {RECORD_FORMAT}", f"as_at = {record.as_at.isoformat()}", f"source = {_toml_value(record.source)}"]
     head += [f"synthetic = {_toml_value(record.synthetic)}", f"description = {_toml_value(record.description)}"]
+    head += [f"ready_recorded = {_toml_value(record.ready_recorded)}", f"handovers_recorded = {_toml_value(record.handovers_recorded)}"]
     if record.generated:
         head += ["", "[record.generated]"] + [f"{k} = {_toml_value(v)}" for k, v in record.generated.items()]
     pairings, names = record.pairings, record.pairings.parties
@@ -411,8 +521,10 @@ def record_files(record: ReviewRecord) -> dict[str, str]:
     for p in np.argsort(record.nominated_at, kind="stable"):
         if np.isfinite(record.nominated_at[p]):
             rows.append(("", names[p], "", "focal_point_nominated", _date_text(record.nominated_at[p]), ""))
-        if np.isfinite(record.first_replaced_at[p]):
-            rows.append(("", names[p], "", "focal_point_replaced", _date_text(record.first_replaced_at[p]), ""))
+        for _, left, back in record.handovers[record.handovers[:, 0] == p]:
+            rows.append(("", names[p], "", "focal_point_replaced", _date_text(left), ""))
+            if np.isfinite(back):
+                rows.append(("", names[p], "", "focal_point_in_place", _date_text(back), ""))
     for day, r, slot, old, new in record.redraws:
         rows.append(
             (
@@ -425,6 +537,8 @@ def record_files(record: ReviewRecord) -> dict[str, str]:
             )
         )
     for r in range(pairings.n_reviews):
+        if np.isfinite(record.ready_at[r]):
+            rows.append((pairings.review_ids[r], "", "", "ready_for_consultation", _date_text(record.ready_at[r]), ""))
         for k, event in enumerate(REVIEW_STAGE_EVENTS):
             if np.isfinite(record.stage_events[r, k]):
                 detail = str(int(record.languages[r])) if event == "consultation_held" else ""

@@ -113,6 +113,7 @@ class Start(NamedTuple):
     first_involved: np.ndarray  # (m,)
     redraws_used: np.ndarray  # (n,) repeated draws of lots already used (-1: not known, see rules.redraws_so_far)
     waiting_since: np.ndarray  # (n,) day the wait for a reviewing State began, where redraws_used is known
+    handover_since: np.ndarray  # (m,) day a handover under way at the start began (NaN: none)
     day: float
 
 
@@ -311,7 +312,10 @@ def _start_party(run, start, P, levers, now, p):
     if focal_point_at_start(parties.nominated_at[p]):
         parties.has_focal_point[p] = True
         parties.has_experts[p] = True
-        _schedule_replacement(run, P, now, p)
+        if math.isfinite(start.handover_since[p]):
+            _handover_under_way(run, P, levers, now, p, start.handover_since[p])
+        else:
+            _schedule_replacement(run, P, now, p)
         return
     t = now
     if start.first_involved[p] > t:
@@ -322,6 +326,25 @@ def _start_party(run, start, P, levers, now, p):
         parties.seed[p, C_NOMINATION], parties.draws[p, C_NOMINATION], t, p, start.silent[p], parties.responsiveness[p], P, levers
     )
     schedule(run.calendar, t + delay, K_NOMINATION, p, 0, 0)
+
+
+@handler
+def _handover_under_way(run, P, levers, now, p, since):
+    """A party whose focal point left on ``since``, its successor not in place when the clock
+    starts: its reviews stall until the handover ends (exponential, so what is left of it is a
+    fresh draw), as in :func:`on_replacement` but with no new replacement counted."""
+    parties = run.parties
+    row = run.recorded[N_HANDOVERS]
+    run.handover_log[row, 0] = p
+    run.handover_log[row, 1] = since
+    run.handover_log[row, 2] = math.inf
+    parties.handover_row[p] = row
+    run.recorded[N_HANDOVERS] += 1
+    parties.in_handover[p] = True
+    stall, parties.draws[p, C_REPLACEMENT] = rules.handover_stall(
+        parties.seed[p, C_REPLACEMENT], parties.draws[p, C_REPLACEMENT], now, p, P, levers
+    )
+    schedule(run.calendar, now + stall, K_HANDOVER_END, p, 0, 0)
 
 
 @borrows_arrays
@@ -839,12 +862,13 @@ def engine_start(pairings: Pairings, initial: InitialState, responsiveness: np.n
         first_involved=first_involvement(pairings, initial.group_start),
         redraws_used=_known(initial.review_redraws_used, pairings.n_reviews, -1, np.int64),
         waiting_since=_known(initial.review_waiting_since, pairings.n_reviews, np.nan, np.float64),
+        handover_since=_known(initial.party_in_handover_since, pairings.n_parties, np.nan, np.float64),
         day=float(initial.day),
     )
 
 
 def _known(values: np.ndarray | None, n: int, unknown: float, dtype: type) -> np.ndarray:
-    """An optional per-review array of the initial state, ``unknown`` throughout where it has none."""
+    """An optional per-review (or per-party) array of the initial state, ``unknown`` throughout where it has none."""
     return np.full(n, unknown, dtype) if values is None else np.asarray(values, dtype=dtype).copy()
 
 

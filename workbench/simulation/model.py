@@ -177,27 +177,35 @@ class Party:
         yield self.env.timeout(self.stream("experts").draw(rules.experts_delay, self.model.P))
         self.experts.succeed()
 
-    def replace_focal_points(self) -> Process:
-        """Focal points change from time to time (¶14): every review of the party stalls."""
+    def replace_focal_points(self, handover_since: float = math.nan) -> Process:
+        """Focal points change from time to time (¶14): every review of the party stalls.  A
+        handover under way when the clock starts (since ``handover_since``) is finished first."""
         model = self.model
+        stream = self.stream("replacement")
+        if math.isfinite(handover_since):
+            model.handovers.append((self.index, handover_since, math.inf))
+            yield from self.hand_over(len(model.handovers) - 1)
         if model.params.replacement_rate <= 0:
             return
-        stream = self.stream("replacement")
         while True:
             yield self.env.timeout(stream.draw(rules.replacement_gap, model.P))
             if not asked.replacement_matters(model.open_reviews_of, self.index):
                 return  # nothing left that a replacement could affect
-            handover = model.record_replacement(self.index)
-            self.in_handover = True
-            self.back_in_place = self.env.event()
-            for review in self.reviews:
-                review.pause()
-            yield self.env.timeout(stream.draw(rules.handover_stall, self.env.now, self.index, model.P, model.lever_arrays))
-            # The new focal point may be more, or less, responsive than the last one.
-            self.responsiveness = stream.draw(rules.responsiveness_after_handover, self.responsiveness, model.P)
-            self.in_handover = False
-            model.handovers[handover] = (self.index, model.handovers[handover][1], self.env.now)
-            self.back_in_place.succeed()
+            yield from self.hand_over(model.record_replacement(self.index))
+
+    def hand_over(self, handover: int) -> Process:
+        """The party's reviews stall until the new focal point has taken over."""
+        model, stream = self.model, self.stream("replacement")
+        self.in_handover = True
+        self.back_in_place = self.env.event()
+        for review in self.reviews:
+            review.pause()
+        yield self.env.timeout(stream.draw(rules.handover_stall, self.env.now, self.index, model.P, model.lever_arrays))
+        # The new focal point may be more, or less, responsive than the last one.
+        self.responsiveness = stream.draw(rules.responsiveness_after_handover, self.responsiveness, model.P)
+        self.in_handover = False
+        model.handovers[handover] = (self.index, model.handovers[handover][1], self.env.now)
+        self.back_in_place.succeed()
 
 
 class Review:
@@ -416,9 +424,10 @@ class Mechanism:
     def _start_processes(self) -> None:
         """Every party's and every open review's life, as the initial state leaves them."""
         initial = self.initial
+        since = initial.party_in_handover_since
         for party in self.parties:
             if party.has_focal_point:
-                self.env.process(party.replace_focal_points())
+                self.env.process(party.replace_focal_points(math.nan if since is None else float(since[party.index])))
             else:
                 self.env.process(party.life())
         for r, review in enumerate(self.reviews):

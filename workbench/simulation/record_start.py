@@ -77,6 +77,7 @@ def record_start(record: ReviewRecord, params: Parameters, streams: ReplicationS
         party_silent=silent,
         review_redraws_used=np.where(gathering, used, -1),
         review_waiting_since=np.where(gathering, waiting_since, np.nan),
+        party_in_handover_since=record.in_handover_since(),
         group_start=group_start,
     )
 

@@ -42,6 +42,9 @@ class InitialState:
     # from how long the review has waited (rules.redraws_before), as a report does not say.
     review_redraws_used: np.ndarray | None = None
     review_waiting_since: np.ndarray | None = None
+    # The day a party's focal point left, where its successor had not yet taken over when the
+    # clock started (a record that follows handovers); None or NaN: every focal point in place.
+    party_in_handover_since: np.ndarray | None = None
     group_start: dict[int, float] = field(default_factory=dict)
 
 
