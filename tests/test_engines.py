@@ -26,7 +26,7 @@ from workbench.inputs.posterior import shipped_posterior
 from workbench.inputs.scenarios import load_scenario
 from workbench.simulation import engine
 from workbench.simulation.divergence import event_log, first_divergence
-from workbench.simulation.streams import replication_seeds
+from workbench.simulation.streams import ReplicationStreams, replication_seeds
 
 from conftest import SCENARIO_FILES, make_setup
 
@@ -152,13 +152,18 @@ def test_the_engines_agree_from_a_history_record_with_handovers_under_way(snapsh
     them, redraws used), started again on both engines."""
     from workbench.experiments.setup import default_setup, simulate
     from workbench.experiments.synthetic_record import record_of_run
+    from workbench.simulation.record_start import record_start
 
     params = Parameters(replacement_rate=1.0, handover_months=6.0)
     history = default_setup(params, start="history", horizon=dt.date(2024, 6, 1))
+    awaiting_the_secretariat = 0
     for seed in replication_seeds(23, 3):
         run, pairings, _ = simulate(history, seed)
         record = record_of_run(run, pairings, dt.date(2024, 5, 21), "a run", {})
         assert np.isfinite(record.in_handover_since()).sum() > 0  # the case under test is there
         setup = default_setup(params, horizon=HORIZON, record=record)
+        start = record_start(record, params, ReplicationStreams(seed, pairings.n_parties, pairings.n_reviews))
+        awaiting_the_secretariat += int(np.isfinite(start.review_work_done_at).sum())
         divergence = engines_diverge(setup, seed)
         assert divergence is None, str(divergence)
+    assert awaiting_the_secretariat > 0  # consultations whose date was agreed, started straight at the Secretariat

@@ -88,6 +88,7 @@ def _draw(snapshot: Snapshot, params: Parameters, seed: int, earlier: tuple[Snap
             np.where(start.review_stage == int(Stage.CONSULTATION), start.review_entered[:, int(Stage.CONSULTATION)], np.nan)
         ),
         ready_recorded=False,  # the placement does not say when the reviews past their consultation were ready
+        scheduled_at=np.full(pairings.n_reviews, np.nan),  # nor which consultations have their date
         languages=np.where(start.review_stage >= int(Stage.SAQ), start.review_languages, 0),
         nominated_at=np.floor(nominated_at),
         handovers=np.array([(p, np.floor(replaced[p]), np.nan) for p in np.flatnonzero(np.isfinite(replaced))], dtype=float).reshape(-1, 3),
@@ -203,6 +204,9 @@ def record_of_run(run: RunRecord, pairings: Pairings, as_at: dt.date, source: st
         stage_events=stage_events,
         ready_at=np.where(run.entered[:, int(Stage.CONSULTATION)] <= day0, np.floor(run.entered[:, int(Stage.CONSULTATION)]), np.nan),
         ready_recorded=True,  # a run knows when each review was ready (a focal point handing over holds it back)
+        scheduled_at=_on_or_before(
+            run.work_done[:, int(Stage.CONSULTATION)] if run.work_done is not None else None, day0, pairings.n_reviews
+        ),
         languages=np.where(np.isfinite(stage_events[:, 0]), run.languages, 0),
         nominated_at=np.where(run.nominated_at <= day0, np.floor(run.nominated_at), np.nan),
         handovers=_handovers_by(run.handover_log, day0),
@@ -216,3 +220,10 @@ def _handovers_by(log: np.ndarray, day0: float) -> np.ndarray:
     """A run's handovers begun by ``day0``, to the day: those still under way then end at inf."""
     rows = [(p, np.floor(left), np.floor(back) if back <= day0 else np.inf) for p, left, back in log if left <= day0]
     return np.array(sorted(rows), dtype=float).reshape(-1, 3)
+
+
+def _on_or_before(days: np.ndarray | None, day0: float, n: int) -> np.ndarray:
+    """``days`` to the day where on or before ``day0``, else NaN (all NaN without them)."""
+    if days is None:
+        return np.full(n, np.nan)
+    return np.where(days <= day0, np.floor(days), np.nan)

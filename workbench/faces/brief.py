@@ -201,9 +201,7 @@ def _measure_item(f: dict, lang: Language) -> str:
         return ""
     _ = lang.gettext
     best = m["ranking"][0]
-    text = _(
-        "The figure that, published today, would narrow the forecast most: {figure} (about {share} of the spread of the date)."
-    )
+    text = _("The figure that, published today, would narrow the forecast most: {figure} (about {share} of the spread of the date).")
     return "<p>" + html.escape(text.format(figure=_(best["words"]), share=lang.percent(best["S1"]))) + "</p>"
 
 

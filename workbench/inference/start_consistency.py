@@ -123,7 +123,10 @@ def _pair_with_record(report_setup: Setup, history_setup: Setup, seed: np.random
     record_setup = dataclasses.replace(
         report_setup, params=params, posterior=None, fixed=(), start="record", record=record, pairings=record.pairings
     )
-    again, again_pairings, _ = simulate(record_setup, seed)
+    # Fresh random numbers for the future: the history's own would replay its draws, and those of
+    # work still under way are the long ones (they had not ended by the report's date).
+    fresh = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, 0xF0))
+    again, again_pairings, _ = simulate(record_setup, fresh)
     return True, outcomes(run, pairings, as_at), outcomes(again, again_pairings, as_at)
 
 

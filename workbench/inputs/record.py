@@ -79,6 +79,12 @@ EVENTS: dict[str, EventKind] = {
         "The review is formally ready: its three focal points are in place (optional; else the day of the last of them).",
         "¶26, ¶29",
     ),
+    "consultation_scheduled": EventKind(
+        "review",
+        "The parties have agreed the consultation's date: the Secretariat organizes it (optional; without it a review "
+        "ready at the record's date starts its scheduling afresh).",
+        "¶26-27, ¶42-43",
+    ),
     "consultation_held": EventKind(
         "review", "The preliminary consultation is held: the SAQ's six months begin.", "¶26-29", "the working languages agreed: 1, 2 or 3"
     ),
@@ -103,6 +109,7 @@ class ReviewRecord:
     stage_events: np.ndarray  # (n_reviews, len(REVIEW_STAGE_EVENTS)) day of each; NaN: not yet
     ready_at: np.ndarray  # (n_reviews,) the day it was formally ready, where the record says; NaN: not said
     ready_recorded: bool  # every ready review has its ready_for_consultation: one without is not ready
+    scheduled_at: np.ndarray  # (n_reviews,) the day its consultation's date was agreed; NaN: not said
     languages: np.ndarray  # (n_reviews,) agreed at the consultation; 0: not yet
     nominated_at: np.ndarray  # (n_parties,) day of the first focal point; NaN: not yet
     handovers: np.ndarray  # (k, 3) rows of (party, day it left, day the new one took over: NaN not recorded, inf not yet)
@@ -210,6 +217,7 @@ class _Events:
         self.stage_events = np.full((n, len(REVIEW_STAGE_EVENTS)), np.nan)
         self.stage_lines = np.zeros((n, len(REVIEW_STAGE_EVENTS)), np.int64)
         self.ready_at, self.ready_line = np.full(n, np.nan), np.zeros(n, np.int64)
+        self.scheduled_at, self.scheduled_line = np.full(n, np.nan), np.zeros(n, np.int64)
         self.languages = np.zeros(n, np.int64)
         self.nominated_at, self.nominated_line = np.full(m, np.nan), np.zeros(m, np.int64)
         self.replacements: list[tuple[int, float, int]] = []  # (party, day, line)
@@ -257,10 +265,13 @@ class _Events:
         if row["party"]:
             raise self.error(line, "party", f"{row['party']!r} given for {event}, an event of the review", "empty")
         day = self.date(line, row["date"], self.review_start[r], f"the review's group (group {self.pairings.group[r]})")
-        if event == "ready_for_consultation":
-            if self.ready_line[r]:
-                raise self.error(line, "event", f"{event} of {row['review']} is already on line {self.ready_line[r]}", "each once")
-            self.ready_at[r], self.ready_line[r] = day, line
+        if event in ("ready_for_consultation", "consultation_scheduled"):
+            days, lines = (
+                (self.ready_at, self.ready_line) if event == "ready_for_consultation" else (self.scheduled_at, self.scheduled_line)
+            )
+            if lines[r]:
+                raise self.error(line, "event", f"{event} of {row['review']} is already on line {lines[r]}", "each once")
+            days[r], lines[r] = day, line
             return
         k = REVIEW_STAGE_EVENTS.index(event)
         if self.stage_lines[r, k]:
@@ -406,6 +417,7 @@ def _check_stages(ev: _Events, r: int) -> None:
                 "a date on or after it",
             )
     _check_ready(ev, r)
+    _check_scheduled(ev, r)
     if not lines[0]:
         return
     for p in ev.pairings.members(r):
@@ -456,6 +468,32 @@ def _check_ready(ev: _Events, r: int) -> None:
         raise ev.error(
             line, "date", f"{name} is ready after its consultation (line {consultation})", "a date on or before the consultation"
         )
+    scheduled = ev.scheduled_line[r]
+    if scheduled and ev.scheduled_at[r] < day:
+        raise ev.error(
+            int(scheduled), "date", f"{name}'s consultation is scheduled before it was ready (line {line})", "a date on or after it"
+        )
+
+
+def _check_scheduled(ev: _Events, r: int) -> None:
+    """A consultation's date is agreed once the three focal points are there, and before it is held."""
+    line = int(ev.scheduled_line[r])
+    if not line:
+        return
+    day, name = ev.scheduled_at[r], ev.pairings.review_ids[r]
+    for p in ev.pairings.members(r):
+        if not ev.nominated_at[p] <= day:
+            raise ev.error(
+                line,
+                "date",
+                f"{name}'s consultation is scheduled before {ev.pairings.parties[p]} had a focal point",
+                "a date after all three focal points",
+            )
+    consultation = ev.stage_lines[r, 0]
+    if consultation and ev.stage_events[r, 0] < day:
+        raise ev.error(
+            line, "date", f"{name}'s consultation is scheduled after it was held (line {consultation})", "a date on or before it"
+        )
 
 
 def load_record(folder: str | Path, today: dt.date | None = None) -> ReviewRecord:
@@ -483,6 +521,7 @@ def load_record(folder: str | Path, today: dt.date | None = None) -> ReviewRecor
         stage_events=ev.stage_events,
         ready_at=ev.ready_at,
         ready_recorded=head.get("ready_recorded", False),
+        scheduled_at=ev.scheduled_at,
         languages=ev.languages,
         nominated_at=ev.nominated_at,
         handovers=np.array(ev.handovers, dtype=float).reshape(-1, 3),
@@ -539,6 +578,8 @@ def record_files(record: ReviewRecord) -> dict[str, str]:
     for r in range(pairings.n_reviews):
         if np.isfinite(record.ready_at[r]):
             rows.append((pairings.review_ids[r], "", "", "ready_for_consultation", _date_text(record.ready_at[r]), ""))
+        if np.isfinite(record.scheduled_at[r]):
+            rows.append((pairings.review_ids[r], "", "", "consultation_scheduled", _date_text(record.scheduled_at[r]), ""))
         for k, event in enumerate(REVIEW_STAGE_EVENTS):
             if np.isfinite(record.stage_events[r, k]):
                 detail = str(int(record.languages[r])) if event == "consultation_held" else ""

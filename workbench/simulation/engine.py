@@ -78,7 +78,7 @@ from workbench.simulation.layout import (
     pack_levers,
     pack_parameters,
 )
-from workbench.simulation.schema import InitialState, RunRecord, age_at_start, focal_point_at_start
+from workbench.simulation.schema import N_STAGES, InitialState, RunRecord, age_at_start, focal_point_at_start
 from workbench.simulation.streams import ReplicationStreams, stream_seed
 from workbench.simulation.traits import party_traits
 
@@ -114,6 +114,7 @@ class Start(NamedTuple):
     redraws_used: np.ndarray  # (n,) repeated draws of lots already used (-1: not known, see rules.redraws_so_far)
     waiting_since: np.ndarray  # (n,) day the wait for a reviewing State began, where redraws_used is known
     handover_since: np.ndarray  # (m,) day a handover under way at the start began (NaN: none)
+    work_done_at: np.ndarray  # (n,) day the current stage's own work was done, for one awaiting the Secretariat (NaN: under way)
     day: float
 
 
@@ -157,6 +158,7 @@ class Reviews(NamedTuple):
     waiting_since: np.ndarray  # when its wait for a reviewing State's focal point began (redraws)
     redraw_rounds: np.ndarray  # repeated draws of lots for the review so far (at most four, ¶6)
     redraw_wait: np.ndarray  # days from a redraw request to the new draw
+    work_done: np.ndarray  # (n, N_STAGES) record: day each stage's own work was done
     seed: np.ndarray  # (n, N_REVIEW_STREAMS)
     draws: np.ndarray  # (n, N_REVIEW_STREAMS)
 
@@ -194,6 +196,7 @@ class Outcome(NamedTuple):
     threshold_day: float
     events: int
     draws: int
+    work_done: np.ndarray
 
 
 #: Rows of ``room``: the arrays that can fill up during a run.  The calendar's come first, in the
@@ -253,6 +256,7 @@ def new_run(key, P, levers, start, end_day, room):
         start.waiting_since.copy(),
         start.redraws_used.copy(),
         np.zeros(n, np.float64),
+        np.full((n, N_STAGES), np.nan),
         review_seed,
         np.zeros((n, N_REVIEW_STREAMS), np.int64),
     )
@@ -359,6 +363,9 @@ def _start_review(run, start, now, r):
         reviews.waiting[r] = W_GROUP
         reviews.next_stage[r] = NOMINATIONS
         schedule(run.calendar, at(now, start.group_start_of_review[r]), K_REVIEW, r, 0, A_ENTER)
+    elif math.isfinite(start.work_done_at[r]):  # its own work done: straight to the Secretariat
+        reviews.work_done[r, s] = start.work_done_at[r]
+        schedule_now(run.calendar, K_REVIEW, r, 0, A_AFTER_WORK)
     else:
         reviews.age[r] = age_at_start(reviews.entered[r, s], start.day)
         schedule_now(run.calendar, K_REVIEW, r, 0, A_STEP)
@@ -682,6 +689,8 @@ def _after_work(run, P, now, r):
     """The stage's own work is done: an officer organizes or facilitates where the stage needs one."""
     reviews = run.reviews
     s = reviews.stage[r]
+    if math.isnan(reviews.work_done[r, s]):
+        reviews.work_done[r, s] = now
     if not rules.needs_secretariat(s):
         return A_AFTER_SERVICE
     reviews.service[r], reviews.draws[r, R_SECRETARIAT] = rules.secretariat_days(
@@ -841,6 +850,7 @@ def run_mechanism(key, P, levers, start, horizon_day, room):
         run.threshold[0],
         run.recorded[N_EVENTS],
         parties.draws.sum() + reviews.draws.sum(),
+        reviews.work_done,
     )
 
 
@@ -863,6 +873,7 @@ def engine_start(pairings: Pairings, initial: InitialState, responsiveness: np.n
         redraws_used=_known(initial.review_redraws_used, pairings.n_reviews, -1, np.int64),
         waiting_since=_known(initial.review_waiting_since, pairings.n_reviews, np.nan, np.float64),
         handover_since=_known(initial.party_in_handover_since, pairings.n_parties, np.nan, np.float64),
+        work_done_at=_known(initial.review_work_done_at, pairings.n_reviews, np.nan, np.float64),
         day=float(initial.day),
     )
 
@@ -899,4 +910,5 @@ def run_compiled(
                 threshold_day=out.threshold_day,
                 events=int(out.events),
                 draws=int(out.draws),
+                work_done=out.work_done,
             )

@@ -35,7 +35,7 @@ from workbench.inputs.parameters import Parameters
 from workbench.inputs.parties import Pairings
 from workbench.simulation import rules
 from workbench.simulation.layout import LeverArrays, pack_levers, pack_parameters
-from workbench.simulation.schema import InitialState, RunRecord, age_at_start, focal_point_at_start
+from workbench.simulation.schema import N_STAGES, InitialState, RunRecord, age_at_start, focal_point_at_start
 from workbench.simulation.stages import RULE_OF, Stage
 from workbench.simulation.streams import ReplicationStreams, UniformStream
 from workbench.simulation.traits import party_traits
@@ -285,12 +285,13 @@ class Review:
             start_stage = Stage.NOMINATIONS
         else:
             self.stage = start_stage
+        work_done = start_stage >= 0 and math.isfinite(self.model.work_done[self.index, start_stage])
         while self.stage != Stage.COMPLETED:
             if self.stage == Stage.NOMINATIONS:
                 yield from self.gather_focal_points(age_days)
             else:
-                yield from self.take_stage(age_days)
-            age_days = 0.0
+                yield from self.take_stage(age_days, work_done)
+            age_days, work_done = 0.0, False
 
     def gather_focal_points(self, age_days: float) -> Process:
         """No review can begin until all three focal points exist (¶26).
@@ -322,28 +323,31 @@ class Review:
             waiting_since = self.env.now
         yield from self.enter(Stage.CONSULTATION)
 
-    def take_stage(self, age_days: float) -> Process:
+    def take_stage(self, age_days: float, work_done: bool = False) -> Process:
         """Work through the current stage as its rule says (:data:`~workbench.simulation.stages.STAGE_RULES`):
         wait for the experts it needs, work (paused by handovers), take an officer's time if the
-        Secretariat takes part, agree the languages at the consultation, and enter the next stage."""
+        Secretariat takes part, agree the languages at the consultation, and enter the next stage.
+        A stage whose own work was done when the clock started goes straight to the Secretariat."""
         model = self.model
         rule = RULE_OF[Stage(self.stage)]
-        for position in rule.experts:
-            yield self.members[position].experts
         s = int(self.stage)
-        days = self.stream(rule.stream).draw(
-            rules.work_days,
-            s,
-            self.env.now,
-            self.group,
-            *self.positions,
-            self.languages,
-            model.responsiveness,
-            model.P,
-            model.lever_arrays,
-            age_days,
-        )
-        yield from self.work(days)
+        if not work_done:
+            for position in rule.experts:
+                yield self.members[position].experts
+            days = self.stream(rule.stream).draw(
+                rules.work_days,
+                s,
+                self.env.now,
+                self.group,
+                *self.positions,
+                self.languages,
+                model.responsiveness,
+                model.P,
+                model.lever_arrays,
+                age_days,
+            )
+            yield from self.work(days)
+            model.work_done[self.index, s] = self.env.now
         if rule.secretariat is not None:
             yield from model.secretariat.assist(self.index, self.stream("secretariat").draw(rules.secretariat_days, s, model.P))
         if rule.agrees_languages:
@@ -397,6 +401,10 @@ class Mechanism:
         self.saq_lateness = initial.saq_lateness.copy()
         self.nominated_at = initial.party_nominated_at.copy()
         self.first_replaced_at = initial.party_first_replaced_at.copy()
+        self.work_done = np.full((len(initial.review_stage), N_STAGES), np.nan)
+        if initial.review_work_done_at is not None:
+            for r in np.flatnonzero(np.isfinite(initial.review_work_done_at)):
+                self.work_done[r, initial.review_stage[r]] = initial.review_work_done_at[r]
         self.replacements = np.zeros(n_parties, dtype=int)
         self.has_focal_point = np.zeros(n_parties, dtype=np.bool_)
         self.in_handover = np.zeros(n_parties, dtype=np.bool_)
@@ -490,4 +498,5 @@ class Mechanism:
             threshold_day=self.threshold_day,
             events=self.events,
             draws=self.streams.draws(),
+            work_done=self.work_done,
         )

@@ -59,7 +59,11 @@ def record_start(record: ReviewRecord, params: Parameters, streams: ReplicationS
     pairings, day0 = record.pairings, record.day
     stage, entered, deadline, lateness = record_stages(record, params)
     group_start = {g: to_day(d) for g, d in GROUP_STARTS.items()}
-    responsiveness, silent = traits_at_start(day0, first_involvement(pairings, group_start), record.nominated_at, params, streams)
+    done = record.handovers[np.isfinite(record.handovers[:, 2]), 0].astype(int) if record.handovers_recorded else None
+    handovers_done = None if done is None else np.bincount(done, minlength=pairings.n_parties)
+    responsiveness, silent = traits_at_start(
+        day0, first_involvement(pairings, group_start), record.nominated_at, params, streams, handovers_done
+    )
     used, last_redraw = record.redraws_used()
     gathering = stage == int(Stage.NOMINATIONS)
     waiting_since = np.where(np.isnan(last_redraw), entered[:, int(Stage.NOMINATIONS)], last_redraw)
@@ -78,6 +82,7 @@ def record_start(record: ReviewRecord, params: Parameters, streams: ReplicationS
         review_redraws_used=np.where(gathering, used, -1),
         review_waiting_since=np.where(gathering, waiting_since, np.nan),
         party_in_handover_since=record.in_handover_since(),
+        review_work_done_at=np.where(stage == int(Stage.CONSULTATION), record.scheduled_at, np.nan),
         group_start=group_start,
     )
 

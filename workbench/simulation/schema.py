@@ -45,6 +45,9 @@ class InitialState:
     # The day a party's focal point left, where its successor had not yet taken over when the
     # clock started (a record that follows handovers); None or NaN: every focal point in place.
     party_in_handover_since: np.ndarray | None = None
+    # The day the current stage's own work was done, for a review waiting for (or with) the
+    # Secretariat when the clock started (a consultation whose date is agreed); NaN: under way.
+    review_work_done_at: np.ndarray | None = None
     group_start: dict[int, float] = field(default_factory=dict)
 
 
@@ -66,6 +69,7 @@ class RunRecord:
     threshold_day: float  # day group 1 reached its completion target (NaN: not within horizon)
     events: int  # stage entries, nominations, replacements and redraws recorded
     draws: int  # uniforms drawn from the streams during the run (the random durations and choices)
+    work_done: np.ndarray | None = None  # (n_reviews, N_STAGES) day each stage's own work was done (NaN: not)
 
     @property
     def redraws(self) -> list[tuple[float, int, int, int, int]]:

@@ -43,7 +43,12 @@ def _gamma_quantiles(u: np.ndarray, shape: float, rate: np.ndarray) -> np.ndarra
 
 
 def traits_at_start(
-    day0: float, first_involved: np.ndarray, nominated_at: np.ndarray, params: Parameters, streams: ReplicationStreams
+    day0: float,
+    first_involved: np.ndarray,
+    nominated_at: np.ndarray,
+    params: Parameters,
+    streams: ReplicationStreams,
+    handovers_done: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """How responsive each party is, and whether a party without a focal point is silent (¶15),
     given what it has done by ``day0``.
@@ -53,6 +58,10 @@ def traits_at_start(
     still without a focal point after waiting is more likely one that never acts and, if not, a
     slow one: Gamma(shape, shape + rate x waited); a party that nominated after a known delay
     is Gamma(shape + 1, shape + rate x delay), quicker the sooner it acted (a record's start).
+    Where the record says how many handovers a party has completed since (``handovers_done``),
+    each may have brought a new focal point of fresh responsiveness (``revive_probability``, ¶14):
+    with the chance that at least one did, it is drawn from the population instead (a third
+    uniform of its stream decides).
     """
     u_resp, u_silent = streams.first_draws("responsiveness", 2)
     waiting = np.isnan(nominated_at)
@@ -70,6 +79,9 @@ def traits_at_start(
     if known.size:  # one nomination observed after the delay: one more event in the gamma's shape
         delay = np.maximum(nominated_at[known] - first_involved[known], 0.0)
         responsiveness[known] = _gamma_quantiles(np.asarray(u_resp, dtype=float)[known], shape + 1.0, shape + rate_days * delay)
+    if handovers_done is not None and params.revive_probability > 0:
+        revived = streams.first_draws("responsiveness", 3)[2] < 1.0 - (1.0 - params.revive_probability) ** handovers_done
+        responsiveness[revived] = np.asarray(responsiveness_from_uniform(np.asarray(u_resp)[revived], shape), dtype=float)
     return responsiveness, silent
 
 
