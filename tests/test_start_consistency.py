@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.inference.start_consistency import KEY_FIGURES, Z_LIMIT, compare_starts, matches_report, start_consistency
+from workbench.inference.start_consistency import Z_LIMIT, compare_starts, start_consistency
+from workbench.observation.matching import KEY_FIGURES, matches_report
 
 
 def test_two_samples_of_one_distribution_agree_and_a_shift_of_a_few_standard_errors_does_not():

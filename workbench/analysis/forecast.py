@@ -18,6 +18,7 @@ import pandas as pd
 from workbench.core.errors import InputError
 from workbench.core.provenance import display_path, file_record
 from workbench.core.timeline import CONFERENCE_SESSIONS, today
+from workbench.experiments.matched_histories import MatchedHistories
 from workbench.experiments.replications import Results, run_replications
 from workbench.experiments.setup import DEFAULT_HORIZON, Setup, default_setup
 from workbench.experiments.workers import Progress
@@ -149,6 +150,7 @@ def forecast_setup(
     snapshot: Snapshot | None = None,
     engine: str = "compiled",
     record: ReviewRecord | None = None,
+    histories: MatchedHistories | None = None,
 ) -> Setup:
     """What a forecast runs: from the report's state (or ``record``'s) to ``horizon``, under ``scenario``.
 
@@ -175,6 +177,7 @@ def forecast_setup(
             condition=scenario.condition,
             engine=engine,
             record=record,
+            histories=histories,
         )
     except InputError as err:  # a lever after the horizon: name the scenario's file, not "scenario"
         if err.source != "scenario" or scenario.path is None:
@@ -271,6 +274,9 @@ def _record(setup: Setup, scenario: Scenario, replications: int, seed: int, keep
         },
         "pairings": _pairings_record(setup),
         "record": None if setup.record is None else record_files_record(setup.record.path),
+        "histories": None
+        if setup.histories is None
+        else {"tried": setup.histories.tried, "seed": setup.histories.seed, "kept": len(setup.histories.records)},
         "posterior": None if posterior is None else _posterior_record(posterior),
         "parameters": "posterior" if posterior is not None else ("hand-set" if _hand_set(setup, scenario) else setup.params.as_dict()),
     }

@@ -17,6 +17,7 @@ import numpy as np
 
 from workbench.core.errors import InputError
 from workbench.core.timeline import GROUP_STARTS, LAST_HORIZON, to_day
+from workbench.experiments.matched_histories import MatchedHistories, with_history
 from workbench.inputs.levers import NO_LEVERS, Condition, Levers, check_named_targets
 from workbench.inputs.observations import Snapshot, latest_snapshot
 from workbench.inputs.parameters import Parameters
@@ -34,7 +35,7 @@ from workbench.simulation.streams import ReplicationStreams
 DEFAULT_HORIZON = dt.date(2060, 12, 31)
 
 #: Where a replication starts: the report's state (placed), 2020 (history), or a review record's state.
-STARTS = ("report", "history", "record")
+STARTS = ("report", "history", "record", "matched")
 
 #: The engines that run a replication: the compiled one (default) and the SimPy reference.
 ENGINES = ("compiled", "simpy")
@@ -55,6 +56,7 @@ class Setup:
     condition: Condition = field(default_factory=Condition)  # when the next cluster may start (¶25)
     engine: str = "compiled"  # "compiled" (workbench.simulation.engine) or "simpy" (workbench.simulation.model, the reference)
     record: ReviewRecord | None = None  # with start="record": the Secretariat's record the run starts from
+    histories: MatchedHistories | None = None  # with start="matched": the histories from 2020 that lead to the report
     # Each particle's parameters, checked and built once in a process rather than once per
     # replication (about 30 µs each): the posterior has a few thousand particles and a run draws
     # from them thousands of times.  Not sent to workers (see __getstate__).
@@ -68,10 +70,12 @@ class Setup:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
         if self.start not in STARTS:
             raise ValueError(f"start must be one of {', '.join(STARTS)}, not {self.start!r}")
-        if self.start == "report" and self.snapshot is None:
-            raise ValueError("start='report' needs a snapshot")
+        if self.start in ("report", "matched") and self.snapshot is None:
+            raise ValueError(f"start={self.start!r} needs a snapshot")
         if (self.start == "record") != (self.record is not None):
             raise ValueError("start='record' needs a record, and a record needs start='record'")
+        if (self.start == "matched") != (self.histories is not None):
+            raise ValueError("start='matched' needs matched histories, and they need start='matched'")
         if self.record is not None and self.pairings is not self.record.pairings:
             raise ValueError("a run from a record uses the record's pairings")
         self._check_dates()
@@ -93,6 +97,8 @@ class Setup:
 
     def parameters_for(self, seed: np.random.SeedSequence) -> Parameters:
         """The replication's parameters: a posterior draw (if any) under the scenario's settings."""
+        if self.histories is not None:
+            return with_history(self, seed)[1]
         if self.posterior is None:
             return self.params
         index = self.posterior.draw_index(seed)
@@ -114,7 +120,7 @@ class Setup:
         """The first simulated day: the report's or the record's date, or group 1's start (¶22)."""
         if self.record is not None:
             return self.record.as_at
-        return self.report.as_at if self.start == "report" else GROUP_STARTS[1]
+        return GROUP_STARTS[1] if self.start == "history" else self.report.as_at
 
     @property
     def start_day(self) -> float:
@@ -136,6 +142,8 @@ class Setup:
 
 
 def pairings_for(setup: Setup, seed: np.random.SeedSequence) -> Pairings:
+    if setup.histories is not None:
+        return with_history(setup, seed)[0].pairings
     if setup.pairings is not None:
         return setup.pairings
     return synthetic_pairings(seed)  # from the replication's own pairings stream, apart from the model's
@@ -146,6 +154,8 @@ def initial_state(setup: Setup, pairings: Pairings, streams: ReplicationStreams,
         return history_start(pairings, group_start_days(setup.snapshot))
     if setup.record is not None:
         return record_start(setup.record, params, streams)
+    if setup.histories is not None:
+        return record_start(with_history(setup, streams.seed)[0], params, streams)
     return report_start(setup.report, pairings, params, streams)
 
 
@@ -173,6 +183,8 @@ def start_key(setup: Setup) -> str:
     """A digest of everything in ``setup`` that a replication's start depends on (see
     :class:`ReplicationStart`): equal keys and seeds give equal starts."""
     digest = hashlib.sha256(pickle.dumps((setup.params, setup.snapshot, setup.pairings, setup.start, setup.fixed, setup.record)))
+    if setup.histories is not None:
+        digest.update(setup.histories.digest.encode())
     if setup.posterior is not None:
         posterior = setup.posterior
         structures = None if posterior.structures is None else posterior.structures.tolist()  # names, not the pointers of an object array
@@ -219,6 +231,7 @@ def default_setup(
     condition: Condition | None = None,
     engine: str = "compiled",
     record: ReviewRecord | None = None,
+    histories: MatchedHistories | None = None,
 ) -> Setup:
     """The setup of a forecast: the latest report, synthetic pairings, to 2060.  A lever that names
     parties must name parties of the pairing list (checked here, before any replication runs).
@@ -227,6 +240,8 @@ def default_setup(
         if pairings is not None:
             raise InputError("command line", "--pairings", "given with a record, which has its own", "one of them")
         pairings, start = record.pairings, "record"
+    if histories is not None:
+        start = "matched"
     check_named_targets(levers, pairings.parties if pairings is not None else None, pairings.source if pairings is not None else "")
     snapshot = snapshot or latest_snapshot()
     if pairings is not None:
@@ -243,6 +258,7 @@ def default_setup(
         condition=condition or Condition(),
         engine=engine,
         record=record,
+        histories=histories,
     )
 
 

@@ -124,6 +124,22 @@ def _forecast_inputs(args, snapshot) -> dict:
     )
 
 
+def _histories(args, inputs: dict):
+    """The histories from 2020 that lead to the report's state (--start matched), on the baseline:
+    a scenario acts from today, not in the past."""
+    from workbench.analysis.forecast import forecast_setup
+    from workbench.experiments.matched_histories import matched_histories
+
+    if inputs.get("record") is not None or inputs.get("pairings") is not None:
+        raise InputError("command line", "--start", "matched histories with --record or --pairings", "one of them")
+    print(
+        f"workbench: running {args.histories:,} histories from 2020 to find those that lead to the report...", file=sys.stderr, flush=True
+    )
+    histories = matched_histories(forecast_setup(**inputs), args.histories, args.seed, args.workers)
+    print(f"workbench: {len(histories.records):,} of {args.histories:,} lead to the report's state", file=sys.stderr, flush=True)
+    return histories
+
+
 def _record_choice(args):
     """The review record a command starts from (--record), checked, or None; refused with --pairings
     (a record has its own)."""
@@ -167,6 +183,8 @@ def cmd_forecast(args) -> int:
         if Path(args.export).resolve().is_relative_to(Path(args.output).resolve()):
             raise InputError(args.export, "--export", "lies inside the --output folder, which is replaced whole", "a path outside it")
     scenario = load_scenario(args.scenario) if args.scenario else BASELINE
+    if args.start == "matched":
+        inputs["histories"] = _histories(args, inputs)
     setup = forecast_setup(scenario, **inputs)
     print(f"workbench: running {args.replications} replications...", file=sys.stderr, flush=True)
     progress, bar = _bar("replications", units=args.replications)
@@ -545,8 +563,9 @@ def cmd_start_consistency(args) -> int:
     from workbench.analysis.forecast import forecast_setup
     from workbench.core.atomic import atomic_folder
     from workbench.experiments.workers import default_workers
-    from workbench.inference.start_consistency import KEY_FIGURES, Z_LIMIT, record_start_consistency, start_consistency
+    from workbench.inference.start_consistency import Z_LIMIT, record_start_consistency, start_consistency
     from workbench.inputs.observations import latest_snapshot
+    from workbench.observation.matching import KEY_FIGURES
 
     check_destination(args.output, kind="start-consistency")
     from workbench.inputs.parties import load_pairings
@@ -1375,6 +1394,13 @@ def _forecast_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", type=Path, help="a scenario file (see scenarios/)")
     p.add_argument("--pairings", type=Path, help="the real pairing list (CSV); default: synthetic per replication")
     p.add_argument("--record", type=Path, help="start from a review record (folder; see docs/reference/record.md) instead of the report")
+    p.add_argument(
+        "--start",
+        choices=("report", "matched"),
+        default="report",
+        help="report: the report's state, placed; matched: the histories from 2020 that lead to it (a start that agrees with history)",
+    )
+    p.add_argument("--histories", type=_whole(100, "histories", 100_000), default=4000, help="histories run from 2020 for --start matched")
     p.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
     p.add_argument("--no-events", action="store_true", help="do not keep per-review stage-entry events")
     p.add_argument("--summaries-only", action="store_true", help="keep neither events nor per-replication counts, only their distribution")

@@ -135,7 +135,16 @@ def reproduce(output: str | Path, workers: int | None = None) -> tuple[bool, lis
     """
     output = Path(output)
     manifest, inputs, (snapshot, horizon, scenario, pairings, posterior, params, record) = load_record(output)
-    setup = forecast_setup(scenario, params, posterior, horizon, pairings, snapshot, manifest.get("engine", "compiled"), record)
+    engine = manifest.get("engine", "compiled")
+    histories = None
+    if inputs.get("histories"):  # --start matched: the same histories, from their seed
+        from workbench.experiments.matched_histories import matched_histories
+
+        spec = inputs["histories"]
+        histories = matched_histories(
+            forecast_setup(BASELINE, params, posterior, horizon, pairings, snapshot, engine), spec["tried"], spec["seed"], workers
+        )
+    setup = forecast_setup(scenario, params, posterior, horizon, pairings, snapshot, engine, record, histories)
     again = forecast(setup, inputs["replications"], inputs["seed"], scenario, workers, keep_events=False, keep_monthly=False)
     differences = []
     before = pd.read_csv(output / "threshold.csv")

@@ -31,19 +31,10 @@ from workbench.experiments.setup import Setup, simulate
 from workbench.experiments.synthetic_record import record_of_run
 from workbench.experiments.workers import iter_map
 from workbench.inputs.parties import Pairings
+from workbench.observation.matching import matches_report
 from workbench.observation.observe import observe_dates
 from workbench.simulation.schema import RunRecord
 from workbench.simulation.streams import replication_seeds
-
-#: The report's figures a history must reproduce to count as leading to the report's state, with
-#: the distance allowed: about two Poisson standard deviations, at least 2 (¶ as cited).
-KEY_FIGURES: dict[str, tuple[int, int, str]] = {
-    "consultations_held": (78, 18, "¶26"),
-    "reviews_held_up_by_nominations": (67, 16, "¶15"),
-    "parties_without_focal_point": (26, 10, "¶15"),
-    "reviews_lists_of_observations": (6, 5, "¶38"),
-    "reviews_completed": (0, 0, "¶24"),
-}
 
 #: A difference of means further than this many standard errors from zero is a disagreement
 #: (three: about one false alarm in 370 per outcome when the starts agree).
@@ -78,11 +69,6 @@ def outcomes(record: RunRecord, pairings: Pairings, as_at: dt.date) -> dict[str,
         "group 1 held up by nominations at the start": seen["start"][held],
         "group 1 held up by nominations after 12 months": seen["12 months"][held],
     }
-
-
-def matches_report(state: dict) -> bool:
-    """Whether a run's state on the report's date is within tolerance of every key figure."""
-    return all(abs(state[(name, None)] - value) <= tolerance for name, (value, tolerance, _) in KEY_FIGURES.items())
 
 
 def _pair(report_setup: Setup, history_setup: Setup, seed: np.random.SeedSequence) -> tuple[bool, dict, dict]:
