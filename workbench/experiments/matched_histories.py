@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import pickle
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from workbench.inputs.parameters import Parameters
 from workbench.inputs.record import ReviewRecord
 from workbench.observation.matching import matches_report
 from workbench.observation.observe import observe_dates
+
+if TYPE_CHECKING:
+    from workbench.experiments.setup import Setup
 
 #: The counter stream from which a replication draws its history (apart from every other draw).
 HISTORY_DRAW = 500
@@ -51,7 +55,7 @@ class MatchedHistories:
         return min(int(u * len(self.records)), len(self.records) - 1)
 
 
-def _kept(history_setup, seeds: list[np.random.SeedSequence], as_at: dt.date) -> list[tuple[ReviewRecord, Parameters]]:
+def _kept(history_setup: Setup, seeds: list[np.random.SeedSequence], as_at: dt.date) -> list[tuple[ReviewRecord, Parameters]]:
     from workbench.experiments.setup import simulate
 
     out = []
@@ -62,7 +66,7 @@ def _kept(history_setup, seeds: list[np.random.SeedSequence], as_at: dt.date) ->
     return out
 
 
-def matched_histories(report_setup, tried: int = 4000, seed: int = 1, workers: int | None = None) -> MatchedHistories:
+def matched_histories(report_setup: Setup, tried: int = 4000, seed: int = 1, workers: int | None = None) -> MatchedHistories:
     """Run ``tried`` histories from 2020 on ``report_setup``'s posterior (or parameters) and keep
     those that match the report's key figures on its date."""
     from workbench.experiments.setup import default_setup
@@ -90,10 +94,12 @@ def matched_histories(report_setup, tried: int = 4000, seed: int = 1, workers: i
     return MatchedHistories(records, params, tried, seed, digest)
 
 
-def with_history(setup, seed: np.random.SeedSequence) -> tuple[ReviewRecord, Parameters]:
+def with_history(setup: Setup, seed: np.random.SeedSequence) -> tuple[ReviewRecord, Parameters]:
     """The history replication ``seed`` starts from, and its parameters under the setup's scenario
     (the parameters a scenario sets replace the history's)."""
     histories = setup.histories
+    if histories is None:
+        raise ValueError("this setup does not start from matched histories")
     i = histories.pick(seed)
     params = histories.params[i]
     if setup.fixed:

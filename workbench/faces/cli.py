@@ -1671,22 +1671,23 @@ def _record_recovery_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", type=Path, help="also write every selection and coverage row (CSV)")
 
 
-def _what_to_measure_arguments(p: argparse.ArgumentParser) -> None:
-    _run_arguments(p, 2000)
+def _start_options(p: argparse.ArgumentParser, replications: int) -> None:
+    """Replications from a review record or the report's state (with the real pairings), on the posterior."""
+    _run_arguments(p, replications)
     p.add_argument("--record", type=Path, help="start from a review record (folder) instead of the report")
-    p.add_argument("--pairings", type=Path, help="the real pairing list (CSV); default: synthetic per replication")
+    p.add_argument("--pairings", type=Path, help="the real pairing list (CSV), starting from the report's placed state")
     _engine_option(p)
     _posterior_options(p)
+
+
+def _what_to_measure_arguments(p: argparse.ArgumentParser) -> None:
+    _start_options(p, 2000)
     p.add_argument("--output", type=Path, default=Path("results/what-to-measure.csv"), help="where the ranking is written")
     _overwrite_option(p)
 
 
 def _critical_path_arguments(p: argparse.ArgumentParser) -> None:
-    _run_arguments(p, 1000)
-    p.add_argument("--record", type=Path, help="the review record to start from (folder)")
-    p.add_argument("--pairings", type=Path, help="or the real pairing list (CSV), starting from the report's placed state")
-    _engine_option(p)
-    _posterior_options(p)
+    _start_options(p, 1000)
     p.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
     p.add_argument("--top", type=_positive, default=15, help="how many reviews to print (all are written)")
     p.add_argument("--output", type=Path, default=Path("results/critical-path.csv"), help="where the table is written")

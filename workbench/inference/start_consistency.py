@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -88,12 +89,25 @@ def start_consistency(report_setup: Setup, replications: int, seed: int = 1, wor
     the report-state runs on the same seeds.  Returns the comparison and how many histories matched."""
     if report_setup.start != "report" or report_setup.snapshot is None:
         raise ValueError("the comparison starts from a report-state setup")
-    horizon = _months_after(report_setup.snapshot.as_at, 73)
-    report_setup = dataclasses.replace(report_setup, horizon=horizon)
+    history, report = _paired_runs(_pair, report_setup, replications, seed, workers)
+    return compare_starts(history, report), len(history)
+
+
+def _paired_runs(
+    pair: Callable[[Setup, Setup, np.random.SeedSequence], tuple[bool, dict, dict]],
+    report_setup: Setup,
+    replications: int,
+    seed: int,
+    workers: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each seed's history from 2020 and, where it matches the report, its other start (``pair``):
+    both followed six years on from the report's date."""
+    assert report_setup.snapshot is not None
+    report_setup = dataclasses.replace(report_setup, horizon=_months_after(report_setup.snapshot.as_at, 73))
     history_setup = dataclasses.replace(report_setup, start="history")
     tasks = [(report_setup, history_setup, s) for s in replication_seeds(seed, replications)]
-    pairs = [(h, r) for kept, h, r in iter_map(_pair, tasks, workers=workers) if kept]
-    return compare_starts(pd.DataFrame([h for h, _ in pairs]), pd.DataFrame([r for _, r in pairs])), len(pairs)
+    pairs = [(h, r) for kept, h, r in iter_map(pair, tasks, workers=workers) if kept]
+    return pd.DataFrame([h for h, _ in pairs]), pd.DataFrame([r for _, r in pairs])
 
 
 def _pair_with_record(report_setup: Setup, history_setup: Setup, seed: np.random.SeedSequence) -> tuple[bool, dict, dict]:
@@ -121,12 +135,8 @@ def record_start_consistency(report_setup: Setup, replications: int, seed: int =
     a start from a record must continue like the histories it records."""
     if report_setup.snapshot is None:
         raise ValueError("the comparison needs the report's date")
-    horizon = _months_after(report_setup.snapshot.as_at, 73)
-    report_setup = dataclasses.replace(report_setup, horizon=horizon)
-    history_setup = dataclasses.replace(report_setup, start="history")
-    tasks = [(report_setup, history_setup, s) for s in replication_seeds(seed, replications)]
-    pairs = [(h, r) for kept, h, r in iter_map(_pair_with_record, tasks, workers=workers) if kept]
-    return compare_starts(pd.DataFrame([h for h, _ in pairs]), pd.DataFrame([r for _, r in pairs]), "from_record"), len(pairs)
+    history, record = _paired_runs(_pair_with_record, report_setup, replications, seed, workers)
+    return compare_starts(history, record, "from_record"), len(history)
 
 
 def compare_starts(history: pd.DataFrame, report: pd.DataFrame, label: str = "from_report_state") -> pd.DataFrame:

@@ -337,14 +337,26 @@ def _handover_under_way(run, P, levers, now, p, since):
     """A party whose focal point left on ``since``, its successor not in place when the clock
     starts: its reviews stall until the handover ends (exponential, so what is left of it is a
     fresh draw), as in :func:`on_replacement` but with no new replacement counted."""
-    parties = run.parties
+    _handover_begins(run, p, since)
+    _handover_stalls(run, P, levers, now, p)
+
+
+@handler
+def _handover_begins(run, p, since):
+    """The party's focal point left on ``since``: the handover is logged, and the party is not in place."""
     row = run.recorded[N_HANDOVERS]
     run.handover_log[row, 0] = p
     run.handover_log[row, 1] = since
     run.handover_log[row, 2] = math.inf
-    parties.handover_row[p] = row
+    run.parties.handover_row[p] = row
     run.recorded[N_HANDOVERS] += 1
-    parties.in_handover[p] = True
+    run.parties.in_handover[p] = True
+
+
+@handler
+def _handover_stalls(run, P, levers, now, p):
+    """How long the party's reviews stall from now, and the event that ends the handover."""
+    parties = run.parties
     stall, parties.draws[p, C_REPLACEMENT] = rules.handover_stall(
         parties.seed[p, C_REPLACEMENT], parties.draws[p, C_REPLACEMENT], now, p, P, levers
     )
@@ -456,21 +468,12 @@ def on_replacement(run, P, levers, now, p):
     run.recorded[N_EVENTS] += 1
     if math.isnan(parties.first_replaced[p]):
         parties.first_replaced[p] = now
-    row = run.recorded[N_HANDOVERS]
-    run.handover_log[row, 0] = p
-    run.handover_log[row, 1] = now
-    run.handover_log[row, 2] = math.inf
-    parties.handover_row[p] = row
-    run.recorded[N_HANDOVERS] += 1
-    parties.in_handover[p] = True
+    _handover_begins(run, p, now)
     for k in range(parties.n_reviews[p]):
         r = parties.reviews[p, k]
         if reviews.waiting[r] == W_WORK:
             _pause(run, now, r)
-    stall, parties.draws[p, C_REPLACEMENT] = rules.handover_stall(
-        parties.seed[p, C_REPLACEMENT], parties.draws[p, C_REPLACEMENT], now, p, P, levers
-    )
-    schedule(run.calendar, now + stall, K_HANDOVER_END, p, 0, 0)
+    _handover_stalls(run, P, levers, now, p)
 
 
 @handler
