@@ -197,7 +197,7 @@ def format_critical_path(table: pd.DataFrame, fc: Forecast, top: int) -> str:
     sessions = [c for c in table.columns if c.startswith("p_completed_before_") and not c.endswith("_se")]
     n = fc.results.replications
     lines = [
-        f"Group 1 review by review, from the {start_words(fc.results.setup)}; {n} runs",
+        f"Group 1 review by review, from {start_words(fc.results.setup)}; {n} runs",
         f"  among the first {target.rsplit('_', 1)[1]}: the chance the review is one of those that meet the condition (± Monte Carlo s.e.)",
         "",
         f"  {'review':<10} {'stage now':<18} {'among':>12} " + " ".join(f"{'by ' + c.split('_')[3]:>12}" for c in sessions) + "  median",
