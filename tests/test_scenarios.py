@@ -87,3 +87,22 @@ def test_every_shipped_option_has_a_french_and_a_spanish_name_that_survives_a_ro
         copy = tmp_path / path.name
         copy.write_text(scenario_text(scenario_table(scenario)), encoding="utf-8")
         assert load_scenario(copy).names == scenario.names
+
+
+def test_a_lever_starting_at_the_earliest_starts_the_month_after_the_forecasts_date(tmp_path):
+    import datetime as dt
+
+    path = tmp_path / "soon.toml"
+    path.write_text('[scenario]\nname = "soon"\n[levers.training]\nstart = "earliest"\nsaq_factor = 0.9\n', encoding="utf-8")
+    for made_on, start in ((dt.date(2026, 12, 7), dt.date(2027, 1, 1)), (dt.date(2027, 2, 10), dt.date(2027, 3, 1))):
+        assert load_scenario(path, made_on).levers.training.start == start
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
+def test_no_shipped_option_falls_into_the_past_within_a_month(path):
+    """The options starting as soon as possible say "earliest", not a date that the calendar overtakes."""
+    import datetime as dt
+
+    from workbench.core.timeline import today
+
+    load_scenario(path, today() + dt.timedelta(days=31))

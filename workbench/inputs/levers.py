@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from workbench.core.errors import InputError
-from workbench.core.timeline import CONFERENCE_SESSIONS, REPORT_DATE, to_day
+from workbench.core.timeline import CONFERENCE_SESSIONS, REPORT_DATE, earliest_start, to_day
 
 
 class StartBound(NamedTuple):
@@ -43,6 +43,11 @@ class StartBound(NamedTuple):
 
 #: No bound but the snapshot's (a hindcast).
 SNAPSHOT_BOUND = StartBound(REPORT_DATE, "the snapshot date")
+
+#: A lever's ``start`` written as this word starts as early as a decision taken on the forecast's
+#: date can act (the first of the next month, :func:`workbench.core.timeline.earliest_start`): a
+#: shipped option then never falls into the past as the calendar moves on.
+EARLIEST = "earliest"
 
 
 @dataclass(frozen=True)
@@ -285,8 +290,12 @@ def parse_levers(table: object, source: str, earliest: StartBound = SNAPSHOT_BOU
             if key not in ("start", "target", *effects):
                 raise InputError(source, f"{where}.{key}", "unknown key", f"start, target, {', '.join(effects)}")
         start = spec.get("start")
+        if start == EARLIEST:
+            start = earliest_start(earliest.day)
         if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
-            raise InputError(source, f"{where}.start", f"expected a date, got {start!r}", f"a date such as {earliest.day.isoformat()}")
+            raise InputError(
+                source, f"{where}.start", f"expected a date, got {start!r}", f"a date such as {earliest.day.isoformat()}, or {EARLIEST!r}"
+            )
         earliest.check(start, source, f"{where}.start")
         values = {}
         for key, (low, high, unit) in effects.items():
