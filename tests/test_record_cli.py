@@ -76,3 +76,8 @@ def test_forecast_from_the_histories_that_lead_to_the_report_and_reproduce_it(tm
     assert "histories from 2020 (of 300 run) that lead to the report's state" in done.stdout
     again = _run("reproduce", str(out), "--workers", "1")
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_record_fit_never_replaces_the_shipped_posterior():
+    done = _run("record-fit", "--record", RECORD, "--output", "calibration/posterior", "--replications", "0")
+    assert done.returncode == 2 and "shipped data" in done.stderr

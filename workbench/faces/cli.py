@@ -1214,7 +1214,7 @@ def cmd_record_fit(args) -> int:
     from workbench.core.atomic import atomic_folder
     from workbench.inference.record_likelihood import answer_probabilities, combined_posterior, fit_record, fit_table
 
-    check_destination(args.output, "--output", "posterior")
+    check_destination(args.output, "--output", "posterior-with-record")  # never the shipped posterior
     record = _record_choice(args)
     before = _posterior_choice(args)
     if before is None or before.structures is None:
@@ -1240,7 +1240,7 @@ def cmd_record_fit(args) -> int:
     table = pd.DataFrame(fit_table(before, after))
     print()
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-    with atomic_folder(args.output, "posterior") as staging:
+    with atomic_folder(args.output, "posterior-with-record") as staging:
         particles = after.table()
         particles.insert(0, "structure", after.structures)
         particles.to_csv(staging / "particles.csv", index=False)
@@ -1275,6 +1275,8 @@ def cmd_record_recovery(args) -> int:
 
     from workbench.inference.record_recovery import recover
 
+    if args.output:  # before minutes of work, not after
+        check_file_destination(args.output, "--output", args.overwrite)
     print(
         f"workbench: {args.records} records of each of the 8 structures, each fitted under all 8 (minutes)...", file=sys.stderr, flush=True
     )
@@ -1289,12 +1291,10 @@ def cmd_record_recovery(args) -> int:
     table["binomial_se"] = np.sqrt(0.8 * 0.2 / table["count"])
     print(table.round(2).to_string())
     if args.output:
-        check_file_destination(args.output, "--output", True)
         from workbench.core.atomic import write_output_file
 
-        write_output_file(
-            args.output, pd.concat([sel.assign(kind="selection"), cov.assign(kind="coverage")]).to_csv(index=False), "--output", True
-        )
+        rows = pd.concat([sel.assign(kind="selection"), cov.assign(kind="coverage")])
+        write_output_file(args.output, rows.to_csv(index=False), "--output", args.overwrite)
     return 0
 
 
@@ -1669,6 +1669,7 @@ def _record_recovery_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--records", type=_positive, default=3, help="synthetic records of each structure")
     p.add_argument("--seed", type=_seed, default=7, help="random seed of the records")
     p.add_argument("--output", type=Path, help="also write every selection and coverage row (CSV)")
+    _overwrite_option(p)
 
 
 def _start_options(p: argparse.ArgumentParser, replications: int) -> None:
