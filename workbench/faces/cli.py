@@ -367,7 +367,7 @@ def _structures(text: str | None):
 
 
 def cmd_structures(args) -> int:
-    from workbench.inference.structures import ALL_STRUCTURES, QUESTIONS
+    from workbench.inference.structures import ALL_STRUCTURES, QUESTIONS, answer_probabilities
     from workbench.inputs.posterior import shipped_posterior
 
     print("What the report leaves open, and the answers fitted as separate model structures:\n")
@@ -387,9 +387,8 @@ def cmd_structures(args) -> int:
     for name, p in sorted(weights.items(), key=lambda kv: -kv[1]):
         print(f"  {name:<28} {p:6.1%}")
     print("and each question's answers, summed over the structures that give them:")
-    for q in QUESTIONS:
-        shares = {a: sum(p for name, p in weights.items() if a in name.split("-")) for a in q.answers}
-        print(f"  {q.name}: " + ", ".join(f"{a} {p:.0%}" for a, p in shares.items()))
+    for question, shares in answer_probabilities(weights).items():
+        print(f"  {question}: " + ", ".join(f"{a} {p:.0%}" for a, p in shares.items()))
     print(f"(model probabilities from an ABC-SMC population of {n} particles; a replicate calibration moved them by up to 3 points)")
     return 0
 
@@ -1212,7 +1211,8 @@ def cmd_record_fit(args) -> int:
 
     from workbench.analysis.forecast import forecast, forecast_setup
     from workbench.core.atomic import atomic_folder
-    from workbench.inference.record_likelihood import answer_probabilities, combined_posterior, fit_record, fit_table
+    from workbench.inference.record_likelihood import combined_posterior, fit_record, fit_table
+    from workbench.inference.structures import answer_probabilities
 
     check_destination(args.output, "--output", "posterior-with-record")  # never the shipped posterior
     record = _record_choice(args)

@@ -30,7 +30,7 @@ from workbench.core.timeline import HEADLINE_SESSION, in_words
 from workbench.core.version import __version__
 from workbench.experiments.replications import MAX_REPLICATIONS
 from workbench.faces.labels import STAGE_COLUMN_LABELS
-from workbench.inference.structures import QUESTIONS, headline_by_answer
+from workbench.inference.structures import answer_probabilities, headline_by_answer
 from workbench.inputs.posterior import Posterior
 
 if TYPE_CHECKING:
@@ -183,12 +183,7 @@ def _what_to_measure(result: WhatToMeasure) -> dict:
 
 def _questions(posterior: Posterior) -> dict[str, dict[str, float]]:
     """The weight the evidence gives each answer to each question the report leaves open."""
-    questions: dict[str, dict[str, float]] = {}
-    for name, p in posterior.structure_probabilities().items():
-        for question, answer in zip((q.name for q in QUESTIONS), name.split("-")):
-            questions.setdefault(question, {}).setdefault(answer, 0.0)
-            questions[question][answer] += p
-    return questions
+    return answer_probabilities(posterior.structure_probabilities())
 
 
 def _hindcast(scores: pd.DataFrame) -> dict:

@@ -284,13 +284,6 @@ def combined_posterior(aggregate: Posterior, fit: RecordFit, seed: int = 1, n: i
     )
 
 
-def answer_probabilities(probabilities: dict[str, float]) -> dict[str, dict[str, float]]:
-    """For each open question (workbench.inference.structures), the probability of each answer."""
-    from workbench.inference.structures import QUESTIONS
-
-    return {q.name: {a: sum(p for name, p in probabilities.items() if a in name.split("-")) for a in q.answers} for q in QUESTIONS}
-
-
 def _sd(posterior: Posterior, j: int) -> float:
     column, w = posterior.values[:, j], posterior.weights
     mean = float(np.sum(w * column))

@@ -19,8 +19,8 @@ from scipy import special
 
 from workbench.experiments.setup import default_setup, simulate
 from workbench.experiments.synthetic_record import record_of_run
-from workbench.inference.record_likelihood import RecordDelays, answer_probabilities, fit_record, fit_structure
-from workbench.inference.structures import ALL_STRUCTURES, Structure
+from workbench.inference.record_likelihood import RecordDelays, fit_record, fit_structure
+from workbench.inference.structures import ALL_STRUCTURES, Structure, answer_probabilities
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.priors import Priors, load_priors
 from workbench.inputs.record import ReviewRecord

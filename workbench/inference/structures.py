@@ -129,3 +129,9 @@ def headline_by_answer(structures: list[dict]) -> list[dict]:
 
 def _binomial_variance(p: float, n: int) -> float:
     return p * (1 - p) / n
+
+
+def answer_probabilities(probabilities: dict[str, float]) -> dict[str, dict[str, float]]:
+    """For each open question, the probability of each answer: the total of the structures (by
+    name) that give it."""
+    return {q.name: {a: sum(p for name, p in probabilities.items() if a in name.split("-")) for a in q.answers} for q in QUESTIONS}
