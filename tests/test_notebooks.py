@@ -119,6 +119,20 @@ def test_the_explorer_runs_on_one_structure_and_shows_each_beside_the_average(tm
     assert "Les parties lentes à désigner sont-elles lentes à chaque étape ?" in said and "oui : 25 %" in said
 
 
+def test_the_explorer_says_what_to_measure_next_in_the_readers_words(tmp_path, monkeypatch):
+    """The findings' what-to-measure on the posterior chosen here: the figure that would narrow the
+    forecast most, in the brief's own sentence, then the next ones with their ± and what each takes."""
+    import workbench.faces.explorer as explorer_module
+
+    monkeypatch.setattr(explorer_module, "MEASURE_RUNS", 300)  # the ranking is not the point here, the page is
+    french = Explorer(replications=12, folder=tmp_path, workers=1, lang="fr")
+    french.what_to_measure()
+    said = html.unescape(french.measure.value)
+    assert "Le chiffre qui, publié aujourd'hui, resserrerait le plus la prévision :" in said
+    assert said.count("<tr>") == explorer_module.MEASURE_SHOWN and "± " in said
+    assert "group 1" not in said and "Share of" not in said  # no English left on the French page
+
+
 def test_the_explorer_reports_a_bad_file_and_a_failed_run_in_the_app(tmp_path, monkeypatch):
     explorer = Explorer(replications=12, folder=tmp_path, workers=1)
     (tmp_path / "broken.toml").write_text("[scenario\nname = ", encoding="utf-8")

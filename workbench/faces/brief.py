@@ -18,6 +18,7 @@ import io
 from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION
 from workbench.faces.findings import by_assumption
 from workbench.faces.i18n import Language, language
+from workbench.faces.labels import narrowest_figure_sentence
 from workbench.inputs.observations import Snapshot, latest_snapshot
 
 #: Okabe-Ito: today's practice, the strongest scenario.
@@ -199,10 +200,8 @@ def _measure_item(f: dict, lang: Language) -> str:
     m = f.get("what_to_measure")
     if not m:
         return ""
-    _ = lang.gettext
     best = m["ranking"][0]
-    text = _("The figure that, published today, would narrow the forecast most: {figure} (about {share} of the spread of the date).")
-    return "<p>" + html.escape(text.format(figure=_(best["words"]), share=lang.percent(best["S1"]))) + "</p>"
+    return "<p>" + html.escape(narrowest_figure_sentence(lang, best["words"], best["S1"])) + "</p>"
 
 
 def _assumptions_item(f: dict, lang: Language) -> str:

@@ -27,7 +27,15 @@ from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_YEAR, HEADLINE
 from workbench.core.translatable import N_
 from workbench.faces.display import show_figure
 from workbench.faces.i18n import language, languages
-from workbench.faces.labels import ANSWER_LABELS, COUNTED_STAGE_LABELS, EFFECT_LABELS, LEVER_LABELS, QUESTION_LABELS, TARGET_LABELS
+from workbench.faces.labels import (
+    ANSWER_LABELS,
+    COUNTED_STAGE_LABELS,
+    EFFECT_LABELS,
+    LEVER_LABELS,
+    QUESTION_LABELS,
+    TARGET_LABELS,
+    narrowest_figure_sentence,
+)
 from workbench.faces.planner import PlanTab
 from workbench.inference.structures import headline_by_answer
 from workbench.inputs.levers import LEVER_TYPES
@@ -57,6 +65,12 @@ INTRO = N_(
 )
 
 #: The app's own styles: results out of date are dimmed, charts too; a changed value is said in amber.
+#: Runs the explorer's what-to-measure observes: the given-data estimator needs a few thousand for
+#: its ranking to hold (its ± is shown), which takes some seconds.
+MEASURE_RUNS = 2000
+_NO_POSTERIOR = N_("No posterior is shipped: the hand-set parameters do not vary.")
+#: Figures shown, best first.
+MEASURE_SHOWN = 4
 STYLE = ".wb-stale-chart { opacity: .35; } .wb-notice { color: #8a5300; } .wb-when table td, .wb-when table th { padding: 0 .6em; }"
 
 
@@ -366,6 +380,10 @@ class Explorer:
         self.structures_table = w.HTML("")
         self.structures_table.add_class("wb-structures")
         self.structures_button.on_click(lambda _b: self.by_structure())
+        self.measure_button = w.Button(description=_("What to measure next?"), layout=w.Layout(width="auto"))
+        self.measure = w.HTML("")
+        self.measure.add_class("wb-measure")
+        self.measure_button.on_click(lambda _b: self.what_to_measure())
         self.run_button = w.Button(description=_("Run"), button_style="primary")
         self.run_button.add_class("wb-run")
         self.progress = w.IntProgress(value=0, min=0, max=100, description="", layout=w.Layout(width="200px"))
@@ -422,6 +440,7 @@ class Explorer:
                 w.HBox([self.replications, self.seed, self.structure, self.run_button, self.progress, self.status], layout=wrap),
                 w.HBox([self.drivers_button, self.drivers], layout=wrap),
                 w.HBox([self.structures_button, self.structures_table], layout=wrap),
+                w.HBox([self.measure_button, self.measure], layout=wrap),
                 self.scroller,
                 w.HBox([self.table, self.difference], layout=wrap),
                 self.downloads,
@@ -561,15 +580,19 @@ class Explorer:
             return self.shipped
         return self.shipped.restricted(self.structure.value)
 
+    def _note(self, text: str) -> str:
+        """A passing word in the result panels (waiting, or why there is nothing to show), translated."""
+        return f"<i>{html.escape(self.lang.gettext(text))}</i>"
+
     def explain(self) -> None:
         """Name the inputs that drive the headline most (a small sensitivity analysis, a few seconds)."""
         from workbench.analysis.sensitivity import sensitivity
 
         posterior = self._posterior()
         if posterior is None:
-            self.drivers.value = "<i>No posterior is shipped: the hand-set parameters do not vary.</i>"
+            self.drivers.value = self._note(_NO_POSTERIOR)
             return
-        self.drivers.value = "<i>running 200 posterior draws...</i>"
+        self.drivers.value = self._note(N_("running 200 posterior draws..."))
         result = sensitivity(posterior, draws=200, replications=5, seed=self.seed.value, workers=self.workers)
         self.drivers.value = "<br>".join(html.escape(result.drivers_sentence(o)) for o in ("p_not_by_horizon", "median_years"))
 
@@ -578,9 +601,9 @@ class Explorer:
         from workbench.faces.text import format_structure_table
 
         if self.shipped is None or not self.shipped.structure_names():
-            self.structures_table.value = "<i>The posterior has a single structure.</i>"
+            self.structures_table.value = self._note(N_("The posterior has a single structure."))
             return
-        self.structures_table.value = "<i>running the baseline on each structure...</i>"
+        self.structures_table.value = self._note(N_("running the baseline on each structure..."))
         fc = forecast(
             forecast_setup(posterior=self.shipped),
             replications=self.replications.value,
@@ -592,6 +615,34 @@ class Explorer:
         )
         self.structures_table.value = f"<pre>{html.escape(format_structure_table(fc.by_structure))}</pre>" + self._by_answer(
             fc.by_structure.to_dict("records")
+        )
+
+    def what_to_measure(self) -> None:
+        """Which figure, published today, would narrow the forecast most: today's practice observed
+        in :data:`MEASURE_RUNS` runs, each figure ranked by the share of the 70 % date's spread it
+        would remove (the findings' what-to-measure, on the posterior chosen here)."""
+        from workbench.analysis.what_to_measure import ALL_TOGETHER, what_to_measure
+
+        _, esc = self.lang.gettext, html.escape
+        posterior = self._posterior()
+        if posterior is None:
+            self.measure.value = self._note(_NO_POSTERIOR)
+            return
+        waiting = _("observing today's practice in {runs} runs...").format(runs=self.lang.number(MEASURE_RUNS))
+        self.measure.value = f"<i>{esc(waiting)}</i>"
+        result = what_to_measure(forecast_setup(posterior=posterior), today(), MEASURE_RUNS, self.seed.value, self.workers)
+        ranking = result.ranking[result.ranking["figure"] != ALL_TOGETHER]
+        best = ranking.iloc[0]
+        share, margin = "S1_years_to_70_percent", "S1_years_to_70_percent_conf"
+        rows = "".join(
+            f"<tr><td>{esc(_(row['in plain words']))}</td><td>{esc(self.lang.percent(row[share]))}</td>"
+            f"<td>± {esc(self.lang.percent(row[margin]))}</td><td>{esc(_(row['what it takes']))}</td></tr>"
+            for _i, row in ranking.head(MEASURE_SHOWN).iterrows()
+        )
+        heading = _("Share of the 70 % date's spread each figure would remove (± its 95 % confidence), and what measuring it takes:")
+        self.measure.value = (
+            f"<p><b>{esc(narrowest_figure_sentence(self.lang, best['in plain words'], best[share]))}</b></p>"
+            f"<p>{esc(heading)}</p><table class='wb-when'>{rows}</table>"
         )
 
     def _by_answer(self, structures: list[dict]) -> str:

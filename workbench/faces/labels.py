@@ -6,7 +6,12 @@ up in the reader's language when they show it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from workbench.core.translatable import N_
+
+if TYPE_CHECKING:
+    from workbench.faces.i18n import Language
 
 #: Each lever, as a planner would name it, with the report's paragraphs.
 LEVER_LABELS = {
@@ -75,3 +80,12 @@ ANSWER_LABELS = {
 
 #: The effort file's units (scenarios/planning/effort.toml), in a reader's words; another unit is shown as written.
 EFFORT_UNIT_LABELS = {"officer-months": N_("officer-months")}
+
+
+def narrowest_figure_sentence(lang: Language, figure_words: str, share: float) -> str:
+    """What to measure next, in the reader's language: the figure whose publication would narrow the
+    forecast most (its words as :data:`workbench.analysis.what_to_measure.FIGURES` gives them) and
+    the share of the 70 % date's spread it would remove.  The brief and the explorer both say it."""
+    _ = lang.gettext
+    text = _("The figure that, published today, would narrow the forecast most: {figure} (about {share} of the spread of the date).")
+    return text.format(figure=_(figure_words), share=lang.percent(share))
