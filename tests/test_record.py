@@ -275,6 +275,21 @@ def test_the_redraws_a_record_gives_are_the_ones_a_run_starts_with(shipped):
     np.testing.assert_array_equal(start.review_waiting_since[with_redraw], last[with_redraw])
 
 
+def test_a_party_is_asked_to_act_from_its_first_group_as_the_reviews_were_first_drawn():
+    """Redraws change who reviews whom, not when a party was first asked: read off a run from 2020
+    whose record holds redraws, the record's day of first involvement is the run's own."""
+    from workbench.experiments.synthetic_record import record_of_run
+    from workbench.inputs.parties import first_involvement
+    from workbench.simulation.snapshot import group_start_days
+
+    setup = default_setup(start="history", horizon=dt.date(2024, 6, 30))
+    run, pairings, _ = simulate(setup, replication_seeds(5, 1)[0])
+    record = record_of_run(run, pairings, dt.date(2024, 5, 21), "a run", {})
+    today = first_involvement(record.pairings, group_start_days())
+    assert len(record.redraws) > 0 and (today != first_involvement(pairings, group_start_days())).any()  # the case arises
+    np.testing.assert_array_equal(record.first_involved(), first_involvement(pairings, group_start_days()))
+
+
 # --- the critical path, review by review --------------------------------------------------------
 def test_the_critical_path_names_the_records_reviews_and_adds_up(shipped):
     """Each run that meets the condition has exactly 44 group-1 reviews among its first 44, so the

@@ -27,7 +27,12 @@ STRUCTURES = {s.name: s for s in ALL_STRUCTURES}
 
 def _nominations_only(nominated: np.ndarray, months: np.ndarray) -> RecordDelays:
     n = len(months)
-    return RecordDelays(nominated, months, np.ones(n, bool), np.zeros(n, bool), np.zeros(n, bool), np.ones(n), np.ones(n))
+    return RecordDelays(nominated, months, np.ones(n, bool), np.zeros(n, bool), np.zeros(n, bool), np.ones(n), np.ones(n), np.zeros(n))
+
+
+def _nominated_then_saq(months: float, saq_months: float, handovers_before: int) -> RecordDelays:
+    one = np.ones(1, bool)
+    return RecordDelays(one, np.array([months]), one, one, one, np.array([saq_months]), np.ones(1), np.array([float(handovers_before)]))
 
 
 @pytest.mark.parametrize("shape", [0.3, 1.0, 4.0])
@@ -51,7 +56,8 @@ def test_the_saq_time_with_its_deadline_effect_is_a_distribution(pull):
     median, sigma, deadline = np.array([[7.0]]), 0.8, 6.0
 
     def saq(months: float, done: bool) -> float:
-        d = RecordDelays(np.ones(1, bool), np.ones(1), np.ones(1, bool), np.ones(1, bool), np.array([done]), np.array([months]), np.ones(1))
+        one = np.ones(1, bool)
+        d = RecordDelays(one, np.ones(1), one, one, np.array([done]), np.array([months]), np.ones(1), np.zeros(1))
         return float(np.exp(likelihood._log_saq(d, median, sigma, pull, deadline))[0, 0])
 
     window = (deadline, deadline + likelihood.GRACE_MONTHS)
@@ -61,6 +67,44 @@ def test_the_saq_time_with_its_deadline_effect_is_a_distribution(pull):
     for c in (3.0, deadline + 0.1, 9.0):
         beyond = sum(integrate.quad(lambda m: saq(m, True), max(a, c), b, limit=200)[0] for a, b in pieces if b > c)
         assert saq(c, False) == pytest.approx(beyond, abs=1e-6)
+
+
+@pytest.mark.parametrize("revive", [0.0, 0.5, 1.0])
+def test_a_new_focal_point_before_the_saq_may_bring_a_pace_of_its_own(revive):
+    """Coupled pace: without a handover, how soon a party nominated says how fast its SAQ goes, so
+    the SAQ changes what the nomination's timing is worth.  After a handover that surely renewed
+    the pace (revive_probability = 1) the two are independent: the nomination's timing is worth
+    what it is worth alone; with a chance of renewal, something in between."""
+    params = Parameters().updated({"responsiveness_coupling": 1.0, "revive_probability": revive})
+
+    def timing_worth(handovers: int) -> float:  # log L(nominated at 1 month) - log L(at 12 months), SAQ of 3 months
+        return log_likelihood(_nominated_then_saq(1.0, 3.0, handovers), params) - log_likelihood(_nominated_then_saq(12.0, 3.0, handovers), params)
+
+    alone = log_likelihood(_nominations_only(np.array([True]), np.array([1.0])), params) - log_likelihood(
+        _nominations_only(np.array([True]), np.array([12.0])), params
+    )
+    assert timing_worth(0) != pytest.approx(alone, abs=0.05)  # shared pace: a fast SAQ makes an early nomination likelier
+    if revive == 1.0:
+        assert timing_worth(1) == pytest.approx(alone, abs=1e-9)
+    elif revive == 0.0:
+        assert timing_worth(1) == pytest.approx(timing_worth(0), abs=1e-9)
+    else:
+        assert min(alone, timing_worth(0)) < timing_worth(1) < max(alone, timing_worth(0))
+
+
+def test_an_saq_stands_still_while_one_of_its_three_parties_hands_over():
+    """The days taken out of an SAQ's time are the union of its three parties' handovers inside it;
+    another party's handover, and one whose end the record does not give, take nothing out."""
+    handovers = np.array(
+        [
+            [0, 90.0, 120.0],  # the party under review: 20 days inside
+            [1, 110.0, 130.0],  # a reviewer, overlapping it: 10 more
+            [2, 250.0, np.inf],  # still under way at the record's day (300): runs to the SAQ's end (280)
+            [7, 150.0, 200.0],  # not one of the three
+            [1, 60.0, np.nan],  # its end not recorded
+        ]
+    )
+    assert likelihood._paused(handovers, (0, 1, 2), begin=100.0, end=280.0, day0=300.0) == pytest.approx(20.0 + 10.0 + 30.0)
 
 
 def test_the_fit_tells_coupled_from_independent_on_records_of_the_mechanisms_size():

@@ -16,8 +16,13 @@ with three features the aggregate counts cannot separate:
 The three questions the structures ask (silent or tail; coupled or independent; clustered or
 smooth) are therefore answered by the cure fraction, the within-party dependence and the dates
 around the deadline.  For each party the likelihood integrates its frailty numerically (a midpoint
-rule on the gamma's quantiles); it leaves out what the record's two delays hardly depend on
-(the governmental experts' few weeks, pauses while a focal point hands over).
+rule on the gamma's quantiles).  Two things the record shows are taken as the model has them: an
+SAQ's work stands still while any of its review's three parties hands over to a new focal point
+(those days are taken out of its time), and a new focal point may bring a fresh pace (a party
+whose focal point changed before its SAQ began did that SAQ at a pace independent of its
+nomination's with chance ``revive_probability``).  Left out: the governmental experts' few weeks,
+and what the consultation's date says of the three parties' pace (it waits for the slowest; the
+joint integral over three parties is not separable by party).
 
 :func:`fit_record` fits it under each model structure (a Laplace approximation of the posterior
 of the parameters the record speaks to, under the calibration's priors, and of each structure's
@@ -37,9 +42,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import special
 
-from workbench.core.timeline import DAYS_PER_MONTH, GROUP_STARTS, to_day
+from workbench.core.timeline import DAYS_PER_MONTH
 from workbench.inputs.parameters import Parameters
-from workbench.inputs.parties import first_involvement
 from workbench.inputs.posterior import Posterior
 from workbench.inputs.priors import Prior, Priors, load_priors
 from workbench.inputs.record import ReviewRecord
@@ -64,24 +68,30 @@ class RecordDelays:
     involved: np.ndarray  # (m,) bool: involved before the record's date (others say nothing)
     saq_started: np.ndarray  # (m,) bool: its own review's consultation was held
     saq_done: np.ndarray  # (m,) bool: and its SAQ submitted
-    saq: np.ndarray  # (m,) months from the consultation to the SAQ, or run so far
+    saq: np.ndarray  # (m,) months of work on the SAQ (from the consultation, less the pauses), or so far
     languages: np.ndarray  # (m,) of its own review
+    handovers_before_saq: np.ndarray  # (m,) focal points it had replaced (each maybe a new pace) before its SAQ began
 
     @classmethod
     def from_record(cls, record: ReviewRecord) -> RecordDelays:
         pairings, day0 = record.pairings, record.day
-        first = first_involvement(pairings, {g: to_day(d) for g, d in GROUP_STARTS.items()})
+        first = record.first_involved()
         nominated = np.isfinite(record.nominated_at)
         nomination = np.where(nominated, record.nominated_at - first, day0 - first) / DAYS_PER_MONTH
         m = pairings.n_parties
         saq_started, saq_done, saq, languages = np.zeros(m, bool), np.zeros(m, bool), np.zeros(m), np.ones(m)
+        handovers_before = np.zeros(m)
         consultation, submitted = record.stage_event_day("consultation_held"), record.stage_event_day("saq_submitted")
         for r in range(pairings.n_reviews):
             p = int(pairings.under_review[r])
             if np.isfinite(consultation[r]):
                 saq_started[p], saq_done[p] = True, bool(np.isfinite(submitted[r]))
                 end = submitted[r] if saq_done[p] else day0
-                saq[p], languages[p] = (end - consultation[r]) / DAYS_PER_MONTH, max(int(record.languages[r]), 1)
+                members = (p, int(pairings.reviewers[r, 0]), int(pairings.reviewers[r, 1]))
+                paused = _paused(record.handovers, members, consultation[r], end, day0)
+                saq[p], languages[p] = (end - consultation[r] - paused) / DAYS_PER_MONTH, max(int(record.languages[r]), 1)
+                own = record.handovers[record.handovers[:, 0] == p]
+                handovers_before[p] = np.sum(np.where(np.isnan(own[:, 2]), own[:, 1], own[:, 2]) <= consultation[r])
         return cls(
             nominated,
             np.maximum(nomination, SHORTEST_MONTHS),
@@ -90,7 +100,25 @@ class RecordDelays:
             saq_done,
             np.maximum(saq, SHORTEST_MONTHS),
             languages,
+            handovers_before,
         )
+
+
+def _paused(handovers: np.ndarray, members: tuple[int, int, int], begin: float, end: float, day0: float) -> float:
+    """Days of [begin, end] on which a review's work stood still: one of its three parties was
+    handing over to a new focal point (the union of their handovers; ¶14).  A handover whose end the
+    record does not give is not counted: the time it took is not known."""
+    spans = sorted(
+        (max(left, begin), min(day0 if back == np.inf else back, end))
+        for p, left, back in handovers
+        if int(p) in members and not np.isnan(back)
+    )
+    paused, reached = 0.0, begin
+    for left, back in spans:
+        left = max(left, reached)
+        if back > left:
+            paused, reached = paused + back - left, back
+    return paused
 
 
 def _log_saq(d: RecordDelays, median: np.ndarray, sigma: float, pull: float, deadline: float) -> np.ndarray:
@@ -125,11 +153,18 @@ def log_likelihood(d: RecordDelays, params: Parameters) -> float:
     language = 1.0 + params.extra_language_delay * (d.languages - 1)
     median = params.saq_median_months * language[:, None] * x[None, :] ** (-params.responsiveness_coupling)
     saq = _log_saq(d, median, params.saq_sigma, params.saq_deadline_pull, params.saq_deadline_months)
-    log_nominated = np.log(rate) - rate * t + saq  # (m, J): nominated at t, then its SAQ
+    log_nomination = np.log(rate) - rate * t  # (m, J): nominated at t
     log_waiting = -rate * t  # still waiting at t (no SAQ without a focal point)
     mean = lambda a: special.logsumexp(a, axis=1) - math.log(a.shape[1])  # noqa: E731  (the frailty's midpoint rule)
+    # Each new focal point brings a fresh pace from the population with chance revive_probability
+    # (¶14): a party whose focal point changed before its SAQ began worked on it at a pace drawn
+    # anew, independent of the one it nominated at, unless none of its handovers revived it.
+    kept = (1.0 - params.revive_probability) ** d.handovers_before_saq
     with np.errstate(divide="ignore"):
-        nominated = math.log1p(-s) + mean(log_nominated) if s < 1 else np.full(len(t), -np.inf)
+        shared = mean(log_nomination + saq)
+        renewed = mean(log_nomination) + mean(saq)
+        both = np.logaddexp(np.log(kept) + shared, np.log1p(-kept) + renewed)
+        nominated = math.log1p(-s) + both if s < 1 else np.full(len(t), -np.inf)
         waiting = np.logaddexp(math.log(s) if s > 0 else -np.inf, math.log1p(-s) + mean(log_waiting))
     per_party = np.where(d.nominated, nominated, waiting)
     return float(np.sum(per_party[d.involved]))

@@ -37,7 +37,7 @@ from workbench.core.errors import InputError, read_toml
 from workbench.core.timeline import EPOCH, GROUP_STARTS, to_day
 from workbench.core.timeline import today as todays_date
 from workbench.inputs.csv_rows import read_rows
-from workbench.inputs.parties import CSV_COLUMNS, Pairings, load_pairings
+from workbench.inputs.parties import CSV_COLUMNS, Pairings, first_involvement, load_pairings
 
 RECORD_FORMAT = 1
 RECORD_FILE, PAIRINGS_FILE, EVENTS_FILE = "record.toml", "pairings.csv", "events.csv"
@@ -139,6 +139,18 @@ class ReviewRecord:
                 if back == np.inf:
                     out[int(p)] = left
         return out
+
+    def first_involved(self) -> np.ndarray:
+        """(n_parties,) the day each party was first asked to act: the start of the first group it
+        took part in as the reviews were first drawn.  A reviewer drawn in later already had a focal
+        point, and one drawn out had been asked from its group's start: read from today's pairings,
+        the first would seem asked since the earlier group and the second only since a later one."""
+        reviewers = self.pairings.reviewers.copy()
+        for _, review, slot, old, _ in self.redraws[::-1]:  # undo the redraws, latest first
+            reviewers[int(review), int(slot) - 1] = int(old)
+        p = self.pairings
+        as_drawn = Pairings(p.parties, p.review_ids, p.group, p.under_review, reviewers, source=p.source)
+        return first_involvement(as_drawn, {g: to_day(d) for g, d in GROUP_STARTS.items()})
 
     def stage_event_day(self, event: str) -> np.ndarray:
         return self.stage_events[:, REVIEW_STAGE_EVENTS.index(event)]

@@ -14,7 +14,6 @@ import numpy as np
 
 from workbench.core.timeline import GROUP_STARTS, to_day
 from workbench.inputs.parameters import Parameters
-from workbench.inputs.parties import first_involvement
 from workbench.inputs.record import REVIEW_STAGE_EVENTS, ReviewRecord
 from workbench.simulation import rules
 from workbench.simulation.layout import pack_parameters
@@ -62,7 +61,7 @@ def record_start(record: ReviewRecord, params: Parameters, streams: ReplicationS
     done = record.handovers[np.isfinite(record.handovers[:, 2]), 0].astype(int) if record.handovers_recorded else None
     handovers_done = None if done is None else np.bincount(done, minlength=pairings.n_parties)
     responsiveness, silent = traits_at_start(
-        day0, first_involvement(pairings, group_start), record.nominated_at, params, streams, handovers_done
+        day0, record.first_involved(), record.nominated_at, params, streams, handovers_done
     )
     used, last_redraw = record.redraws_used()
     gathering = stage == int(Stage.NOMINATIONS)
