@@ -96,13 +96,21 @@ def test_a_lever_starting_at_the_earliest_starts_the_month_after_the_forecasts_d
     path.write_text('[scenario]\nname = "soon"\n[levers.training]\nstart = "earliest"\nsaq_factor = 0.9\n', encoding="utf-8")
     for made_on, start in ((dt.date(2026, 12, 7), dt.date(2027, 1, 1)), (dt.date(2027, 2, 10), dt.date(2027, 3, 1))):
         assert load_scenario(path, made_on).levers.training.start == start
+    later = tmp_path / "later.toml"  # an option that takes time to set up: so many months after the earliest
+    later.write_text('[scenario]\nname = "later"\n[levers.training]\nstart = "earliest + 6 months"\nsaq_factor = 0.9\n', encoding="utf-8")
+    for made_on, start in ((dt.date(2026, 12, 7), dt.date(2027, 7, 1)), (dt.date(2027, 9, 10), dt.date(2028, 4, 1))):
+        assert load_scenario(later, made_on).levers.training.start == start
+    later.write_text('[scenario]\nname = "later"\n[levers.training]\nstart = "earliest + six months"\nsaq_factor = 0.9\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"later\.toml: levers\.training\.start: expected a date.*'earliest \+ 6 months'"):
+        load_scenario(later, dt.date(2026, 12, 7))
 
 
 @pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
-def test_no_shipped_option_falls_into_the_past_within_a_month(path):
-    """The options starting as soon as possible say "earliest", not a date that the calendar overtakes."""
+def test_no_shipped_option_falls_into_the_past_within_a_year(path):
+    """The shipped options say "earliest" (or so many months after it), not a date that the calendar
+    overtakes; only the Conference's decision is dated, at its next session (October 2028)."""
     import datetime as dt
 
     from workbench.core.timeline import today
 
-    load_scenario(path, today() + dt.timedelta(days=31))
+    load_scenario(path, today() + dt.timedelta(days=365))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -48,6 +49,22 @@ SNAPSHOT_BOUND = StartBound(REPORT_DATE, "the snapshot date")
 #: date can act (the first of the next month, :func:`workbench.core.timeline.earliest_start`): a
 #: shipped option then never falls into the past as the calendar moves on.
 EARLIEST = "earliest"
+#: ... or so many months after it, for an option that takes time to set up (a recruitment, a
+#: workshop programme): "earliest + 6 months".
+_EARLIEST_PLUS = re.compile(r"earliest\s*\+\s*(\d{1,3})\s*months?")
+
+
+def _start_of(value: object, earliest: StartBound) -> object:
+    """A lever's ``start`` as a date: "earliest" and "earliest + N months" counted from the
+    forecast's date; anything else as written (checked by the caller)."""
+    if value == EARLIEST:
+        return earliest_start(earliest.day)
+    match = _EARLIEST_PLUS.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return value
+    first, months = earliest_start(earliest.day), int(match.group(1))
+    index = first.month - 1 + months
+    return dt.date(first.year + index // 12, index % 12 + 1, 1)
 
 
 @dataclass(frozen=True)
@@ -289,12 +306,13 @@ def parse_levers(table: object, source: str, earliest: StartBound = SNAPSHOT_BOU
         for key in spec:
             if key not in ("start", "target", *effects):
                 raise InputError(source, f"{where}.{key}", "unknown key", f"start, target, {', '.join(effects)}")
-        start = spec.get("start")
-        if start == EARLIEST:
-            start = earliest_start(earliest.day)
+        start = _start_of(spec.get("start"), earliest)
         if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
             raise InputError(
-                source, f"{where}.start", f"expected a date, got {start!r}", f"a date such as {earliest.day.isoformat()}, or {EARLIEST!r}"
+                source,
+                f"{where}.start",
+                f"expected a date, got {start!r}",
+                f"a date such as {earliest.day.isoformat()}, {EARLIEST!r} or '{EARLIEST} + 6 months'",
             )
         earliest.check(start, source, f"{where}.start")
         values = {}

@@ -9,7 +9,8 @@ A scenario is TOML::
     allow_past = false               # true for a hindcast: levers may start before today
 
     [levers.redraw]                  # any lever of workbench.inputs.levers.LEVER_TYPES
-    start = "earliest"               # the month after the forecast's date; or a date on or after it
+    start = "earliest"               # the month after the forecast's date, "earliest + 6 months",
+                                     # or a date on or after the forecast's
     target = "all"                   # or "group 1", [1, 2], {parties = ["..."]}
     after_months = 24                # effect sizes, each with its allowed range
     delay_months = 3
