@@ -53,12 +53,11 @@ def test_the_nomination_likelihood_is_the_lomax_cure_model(shape, silent, monkey
 @pytest.mark.parametrize("pull", [0.0, 0.4])
 def test_the_saq_time_with_its_deadline_effect_is_a_distribution(pull):
     """Its density integrates to one, and its survival at c is the density's integral beyond c."""
-    median, sigma, deadline = np.array([[7.0]]), 0.8, 6.0
+    median, sigma, deadline = np.full((1, 1, 1), 7.0), np.full((1, 1, 1), 0.8), 6.0  # one set, one party, one frailty point
 
     def saq(months: float, done: bool) -> float:
-        one = np.ones(1, bool)
-        d = RecordDelays(one, np.ones(1), one, one, np.array([done]), np.array([months]), np.ones(1), np.zeros(1))
-        return float(np.exp(likelihood._log_saq(d, median, sigma, pull, deadline))[0, 0])
+        log_saq = likelihood._log_saq(np.full((1, 1, 1), months), np.array([done]), median, sigma, np.full((1, 1, 1), pull), deadline)
+        return float(np.exp(log_saq)[0, 0, 0])
 
     window = (deadline, deadline + likelihood.GRACE_MONTHS)
     pieces = [(1e-9, window[0]), window, (window[1], 400.0)]
@@ -78,7 +77,8 @@ def test_a_new_focal_point_before_the_saq_may_bring_a_pace_of_its_own(revive):
     params = Parameters().updated({"responsiveness_coupling": 1.0, "revive_probability": revive})
 
     def timing_worth(handovers: int) -> float:  # log L(nominated at 1 month) - log L(at 12 months), SAQ of 3 months
-        return log_likelihood(_nominated_then_saq(1.0, 3.0, handovers), params) - log_likelihood(_nominated_then_saq(12.0, 3.0, handovers), params)
+        early, late = _nominated_then_saq(1.0, 3.0, handovers), _nominated_then_saq(12.0, 3.0, handovers)
+        return log_likelihood(early, params) - log_likelihood(late, params)
 
     alone = log_likelihood(_nominations_only(np.array([True]), np.array([1.0])), params) - log_likelihood(
         _nominations_only(np.array([True]), np.array([12.0])), params
@@ -105,6 +105,25 @@ def test_an_saq_stands_still_while_one_of_its_three_parties_hands_over():
         ]
     )
     assert likelihood._paused(handovers, (0, 1, 2), begin=100.0, end=280.0, day0=300.0) == pytest.approx(20.0 + 10.0 + 30.0)
+
+
+def test_the_importance_sampler_finds_a_skewed_posterior_and_its_evidence():
+    """Where the Gaussian at the mode is wrong (a skewed posterior), the weighted draws still give
+    its mean and the evidence its normalizing constant, within their Monte Carlo error."""
+    from scipy import optimize, stats
+
+    skewed, constant = stats.skewnorm(6.0, loc=0.0, scale=2.0), 1e-40  # an unnormalized posterior in one coordinate
+    log_target = lambda u: np.log(constant) + skewed.logpdf(u[:, 0])  # noqa: E731
+    mode = optimize.minimize_scalar(lambda x: -skewed.logpdf(x), bounds=(-5, 10), method="bounded").x
+    curvature = -(skewed.logpdf(mode + 1e-3) - 2 * skewed.logpdf(mode) + skewed.logpdf(mode - 1e-3)) / 1e-6
+    u, log_w = likelihood._importance_sample(log_target, np.array([mode]), np.array([[1.0 / curvature]]))
+    w = np.exp(log_w - np.max(log_w))
+    w /= w.sum()
+    effective = 1.0 / np.sum(w**2)
+    assert effective > 0.3 * len(w)
+    assert w @ u[:, 0] == pytest.approx(skewed.mean(), abs=4 * skewed.std() / math.sqrt(effective))
+    log_evidence = np.log(np.mean(np.exp(log_w - np.max(log_w)))) + np.max(log_w)
+    assert log_evidence == pytest.approx(math.log(constant), abs=4 / math.sqrt(effective))
 
 
 def test_the_fit_tells_coupled_from_independent_on_records_of_the_mechanisms_size():
