@@ -25,7 +25,7 @@ from pathlib import Path
 
 from workbench.core.errors import InputError
 from workbench.core.interrupts import raise_if_requested as _refuse_if_interrupted
-from workbench.core.paths import CALIBRATION_DIR, POSTERIOR_DIR, SCENARIOS_DIR, SYNTHETIC_RECORD_DIR
+from workbench.core.paths import BACKTEST_DIR, CALIBRATION_DIR, POSTERIOR_DIR, SCENARIOS_DIR, SYNTHETIC_RECORD_DIR
 
 #: The file that marks a folder as written by the workbench, with the inventory of what it wrote.
 MARKER = ".workbench-output"
@@ -67,10 +67,10 @@ def _not_written_by_workbench(folder: Path, kind: str) -> str | None:
 def _shipped(path: Path, kind: str) -> bool:
     """Whether ``path`` is, or is inside, or holds, the project's shipped data: everything in
     ``calibration/`` (the observations, the priors, the reference class, the posterior) and in
-    ``scenarios/``.  Only a calibration may replace the shipped posterior, and only the synthetic
-    record's generator the synthetic record."""
+    ``scenarios/``.  Only a calibration may replace the shipped posterior, only the synthetic
+    record's generator the synthetic record, and only a backtest the backtest the findings publish with."""
     path = path.resolve()
-    for own_kind, own_dir in (("posterior", POSTERIOR_DIR), ("synthetic-record", SYNTHETIC_RECORD_DIR)):
+    for own_kind, own_dir in (("posterior", POSTERIOR_DIR), ("synthetic-record", SYNTHETIC_RECORD_DIR), ("backtest", BACKTEST_DIR)):
         if kind == own_kind and (path == own_dir.resolve() or path.is_relative_to(own_dir.resolve())):
             return False
     return any(

@@ -48,3 +48,9 @@ def code_version() -> str:
     except (OSError, subprocess.SubprocessError):
         pass
     return __version__
+
+
+def folder_fingerprint(folder: str | Path, pattern: str = "*.toml") -> dict[str, str]:
+    """Checksums of a folder's files matching ``pattern``, by name: what a result computed from
+    them records, so that a later reader can tell whether they have changed since."""
+    return {f.name: sha256_file(f) for f in sorted(Path(folder).glob(pattern))}

@@ -105,6 +105,17 @@ class Number(Shape):
             _refuse(source, where, value, self.allowed)
 
 
+@dataclass(frozen=True)
+class Flag(Shape):
+    """true or false."""
+
+    allowed = "true or false"
+
+    def check(self, value: Any, source: Path | str, where: str) -> None:
+        if not isinstance(value, bool):
+            _refuse(source, where, value, self.allowed)
+
+
 def Probability(none: str | None = None) -> Number:  # noqa: N802 (reads as a type in a shape)
     return Number(0.0, 1.0, none=none)
 

@@ -16,7 +16,7 @@ import html
 import io
 
 from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION
-from workbench.faces.findings import by_assumption
+from workbench.faces.findings import by_assumption, published
 from workbench.faces.i18n import Language, language
 from workbench.faces.labels import narrowest_figure_sentence
 from workbench.inputs.observations import Snapshot, latest_snapshot
@@ -143,8 +143,19 @@ def _headings(lang: Language) -> dict[str, str]:
 
 
 def _when(f: dict, lang: Language) -> list[str]:
-    """The chance of meeting the condition before each session and by the horizon, and the chart."""
+    """The chance of meeting the condition before each session and by the horizon, and the chart;
+    only why not, where the findings may not be published (they failed their checks)."""
     _, esc = lang.gettext, html.escape
+    if not published(f):
+        return [
+            "<p class='lead'>"
+            + esc(
+                _(
+                    "No forecast is published: the model did not pass the checks a forecast must pass before it is shown (see the annex, Trust)."
+                )
+            )
+            + "</p>"
+        ]
     h, n = f["headline"], f["replications"]
     horizon = h["horizon"]
     chart, alt = _chart(f, lang)
@@ -369,7 +380,7 @@ def _nowcast_sentence(f: dict, lang: Language) -> str:
 def _page_2(f: dict, lang: Language) -> list[str]:
     _, esc = lang.gettext, html.escape
     heading = _headings(lang)
-    cal, hc = f["calibration"], f["hindcast"]
+    cal = f["calibration"]
     return [
         "<section class='page'>",
         f"<h2>{esc(heading['helps'])}</h2>",
@@ -391,18 +402,7 @@ def _page_2(f: dict, lang: Language) -> list[str]:
             ).format(generations=lang.number(cal["generations"] or 0), simulations=lang.number(cal["simulations"] or 0))
         )
         + "</p>",
-        "<p>"
-        + esc(
-            _(
-                "Trust: scored against the {figures} figures it expresses, {c50}, {c80} and {c95} fall inside the model's central 50, 80 and 95 % ranges."
-            ).format(
-                figures=lang.number(hc["figures"]),
-                c50=lang.percent(hc["covered_50"]),
-                c80=lang.percent(hc["covered_80"]),
-                c95=lang.percent(hc["covered_95"]),
-            )
-        )
-        + "</p>",
+        "<p>" + esc(_trust_sentence(f, lang)) + "</p>",
         "<p>"
         + esc(
             _(
@@ -420,6 +420,29 @@ def _page_2(f: dict, lang: Language) -> list[str]:
         + "</p>",
         "<div class='folio'>2 / 2</div></section>",
     ]
+
+
+def _trust_sentence(f: dict, lang: Language) -> str:
+    """How the model scored against the figures it was fitted to and, fitted to the earlier reports
+    only, against the later ones (the findings' publication checks)."""
+    _, hc = lang.gettext, f["hindcast"]
+    text = _(
+        "Trust: scored against the {figures} figures it expresses, {c50}, {c80} and {c95} fall inside the model's central 50, 80 and 95 % ranges."
+    ).format(
+        figures=lang.number(hc["figures"]),
+        c50=lang.percent(hc["covered_50"]),
+        c80=lang.percent(hc["covered_80"]),
+        c95=lang.percent(hc["covered_95"]),
+    )
+    later = next((c for c in f.get("publication", {}).get("checks", []) if c["name"] == "out_of_sample"), None)
+    if later is None or later["measured"] is None:
+        return text + " " + _("It has not been scored on figures it was not fitted to, so no forecast is published.")
+    held = _(
+        "Fitted to the earlier reports only, it held {share} of {n} later figures inside its 80 % range (a sound forecast: at least {floor})."
+    )
+    return (
+        text + " " + held.format(share=lang.percent(later["measured"]), n=lang.number(later["figures"]), floor=lang.percent(later["bound"]))
+    )
 
 
 def headline_markdown(summary: dict, lang: Language | None = None) -> str:

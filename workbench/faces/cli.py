@@ -441,8 +441,27 @@ def cmd_backtest(args) -> int:
         summary.to_csv(staging / "coverage.csv", index=False)
         band.quantiles.to_csv(staging / "band.csv", index=False)
         band_chart(band.quantiles, band.reported).savefig(staging / "band.png", dpi=120)
-    print(f"\nwritten to {args.output}/ (scores.csv, coverage.csv, band.csv, band.png)")
+        provenance = _backtest_provenance(args, label, budget if args.rolling else None)
+        (staging / "provenance.json").write_text(_json_text(provenance), encoding="utf-8")
+    print(f"\nwritten to {args.output}/ (scores.csv, coverage.csv, band.csv, band.png, provenance.json)")
     return 0
+
+
+def _backtest_provenance(args, label: str, budget) -> dict:
+    """What a backtest was made from: the observations' checksums (the findings publish only with a
+    backtest of the observations they read), the posterior scored, the refits' budget, the code."""
+    from workbench.core.provenance import code_version, folder_fingerprint
+    from workbench.inputs.observations import DEFAULT_DIR
+
+    return {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "code_version": code_version(),
+        "observations": folder_fingerprint(args.observations or DEFAULT_DIR),
+        "posterior": label,
+        "replications": args.replications,
+        "seed": args.seed,
+        "rolling_origin": None if budget is None else dataclasses.asdict(budget),
+    }
 
 
 def cmd_sensitivity(args) -> int:
@@ -479,6 +498,10 @@ def cmd_findings(args) -> int:
     findings = compute_findings(args.replications, args.seed, args.workers, args.sensitivity_draws)
     write_findings(findings)
     print(f"wrote {FINDINGS_JSON}, {FINDINGS_PAGE} and the README's findings block")
+    for check in findings["publication"]["checks"]:
+        print(f"  {'passed' if check['passed'] else 'FAILED'} ({check['name'].replace('_', ' ')}): {check['words']}")
+    if not findings["publication"]["published"]:
+        print("workbench: the headline is NOT published: the README and the brief say why instead", file=sys.stderr)
     return 0
 
 
@@ -1221,14 +1244,18 @@ def cmd_record_fit(args) -> int:
         raise InputError(
             "command line", "--hand-set", "the record is joined to a posterior with structures", "the shipped one, or --posterior"
         )
-    print("workbench: fitting the record under each of the 8 structures (a few seconds each)...", file=sys.stderr, flush=True)
+    print("workbench: fitting the record under each of the 8 structures (some seconds each)...", file=sys.stderr, flush=True)
     fit = fit_record(record)
     after = combined_posterior(before, fit, seed=args.seed)
     print(f"{record.label()}: its survival likelihood, fitted under each structure, joined to {before.label}\n")
-    print(f"  {'structure':<28} {'log evidence':>12} {'record alone':>13} {'aggregate':>10} {'both':>8}")
+    print(f"  {'structure':<28} {'log evidence':>12} {'(Laplace)':>10} {'draws':>6} {'record alone':>13} {'aggregate':>10} {'both':>8}")
     alone, was, both = fit.probabilities(), before.structure_probabilities(), fit.probabilities(before.structure_probabilities())
     for name, f in sorted(fit.fits.items(), key=lambda kv: -both[kv[0]]):
-        print(f"  {name:<28} {f.log_evidence:12.1f} {alone[name]:13.1%} {was.get(name, 0):10.1%} {both[name]:8.1%}")
+        print(
+            f"  {name:<28} {f.log_evidence:12.1f} {f.log_evidence_laplace:10.1f} {f.effective_draws:6.0f} "
+            f"{alone[name]:13.1%} {was.get(name, 0):10.1%} {both[name]:8.1%}"
+        )
+    print("  (log evidence by importance sampling, and by the Laplace approximation it corrects; draws: its effective sample size)")
     print()
     for (question, a), (_, b), (_, c) in zip(
         answer_probabilities(alone).items(), answer_probabilities(was).items(), answer_probabilities(both).items()

@@ -23,9 +23,9 @@ import pandas as pd
 
 from workbench.core.atomic import write_text_atomic
 from workbench.core.errors import InputError
-from workbench.core.paths import OBSERVATIONS_DIR, POSTERIOR_DIR, PROJECT_ROOT
-from workbench.core.provenance import code_version, sha256_file
-from workbench.core.shapes import YEAR_KEY, Count, Date, ListOf, MapOf, Number, Probability, Record, Text, check_shape
+from workbench.core.paths import BACKTEST_DIR, OBSERVATIONS_DIR, POSTERIOR_DIR, PROJECT_ROOT
+from workbench.core.provenance import code_version, display_path, folder_fingerprint, sha256_file
+from workbench.core.shapes import YEAR_KEY, Count, Date, Flag, ListOf, MapOf, Number, Probability, Record, Text, check_shape
 from workbench.core.timeline import HEADLINE_SESSION, in_words
 from workbench.core.version import __version__
 from workbench.experiments.replications import MAX_REPLICATIONS
@@ -46,7 +46,7 @@ def inputs_fingerprint() -> dict:
     """Checksums of what the findings depend on: the shipped posterior and every observations file."""
     return {
         "posterior": sha256_file(POSTERIOR_DIR / "particles.csv"),
-        "observations": {f.name: sha256_file(f) for f in sorted(OBSERVATIONS_DIR.glob("*.toml"))},
+        "observations": folder_fingerprint(OBSERVATIONS_DIR),
     }
 
 
@@ -115,6 +115,7 @@ def compute_findings(replications: int = 1000, seed: int = 1, workers: int | Non
             for output in ("p_not_by_horizon", "median_years")
         },
         "hindcast": _hindcast(scores),
+        "publication": _publication(scores),
         "what_to_measure": _what_to_measure(measure),
         "scenarios": [
             {
@@ -204,6 +205,25 @@ def _hindcast(scores: pd.DataFrame) -> dict:
     }
 
 
+def _publication(hindcast_scores: pd.DataFrame) -> dict:
+    """Whether the headline may be published (:mod:`workbench.inference.publication`): the hindcast
+    just made, and the rolling-origin scores of ``make backtest``, if they were made on the
+    observations the findings read."""
+    from workbench.inference.publication import publication_checks
+
+    scores_file, provenance_file = BACKTEST_DIR / "scores.csv", BACKTEST_DIR / "provenance.json"
+    rolling, why = None, f"no backtest in {display_path(BACKTEST_DIR)}/ (make backtest)"
+    if scores_file.is_file() and provenance_file.is_file():
+        made_on = json.loads(provenance_file.read_text(encoding="utf-8")).get("observations")
+        if made_on != folder_fingerprint(OBSERVATIONS_DIR):
+            why = "the backtest was made on other observations than these (make backtest)"
+        else:
+            scores = pd.read_csv(scores_file)
+            rolling = scores[scores["origin"] != "hindcast"]
+            why = "the backtest made no rolling-origin refits (make backtest, without --no-rolling)"
+    return publication_checks(hindcast_scores, rolling, why)
+
+
 #: The package the findings show the Conference's decision with: the shipped scenario that does most.
 DECISION_PACKAGE = "package: added funding"
 
@@ -285,8 +305,43 @@ def _listed(items) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
 
+def published(f: dict) -> bool:
+    """Whether the findings' headline passed the checks it must pass before it is shown (findings
+    made before the checks existed have none: not published)."""
+    return bool(f.get("publication", {}).get("published", False))
+
+
+def _checks_sentence(f: dict) -> str:
+    """What the publication checks found, in a sentence each."""
+    checks = f.get("publication", {}).get("checks", [])
+    if not checks:
+        return "These findings record no publication check (they predate it): `make backtest`, then `make findings`."
+    return " ".join(f"{'Passed' if c['passed'] else 'Failed'}, {_CHECK_WORDS[c['name']]}: {c['words']}." for c in checks)
+
+
+_CHECK_WORDS = {"out_of_sample": "out of sample", "in_sample": "in sample"}
+
+
+def _withheld_block(f: dict) -> str:
+    """The README's block when the headline failed its checks: why, and nothing to act on."""
+    return "\n".join(
+        [
+            START,
+            f"Forecast made on {_day(f['made_on'])} from data as at {_day(f['data_as_at'])}. "
+            "**No forecast is published: the model did not pass the checks a forecast must pass before it is shown.** "
+            + _checks_sentence(f),
+            "",
+            "The model's own numbers are on [What the model says today](docs/explanation/findings.md), marked as unchecked; "
+            "they are not a forecast to act on. After the model or the observations change: `make backtest`, then `make findings`.",
+            END,
+        ]
+    )
+
+
 def render_readme_block(f: dict) -> str:
-    """The README's headline paragraph, from the findings."""
+    """The README's headline paragraph, from the findings; only a reason if they may not be published."""
+    if not published(f):
+        return _withheld_block(f)
     h, hc = f["headline"], f["hindcast"]
     spread = [row["p_not_within_horizon"] for row in f["structures"][1:]]
     top = f["drivers"]["p_not_by_horizon"]
@@ -319,7 +374,9 @@ def render_readme_block(f: dict) -> str:
         "",
         f"Scored against the {hc['figures']} figures of {hc['dates']} dates the model expresses, {_pct(hc['covered_50'])}, "
         f"{_pct(hc['covered_80'])} and {_pct(hc['covered_95'])} fall inside its central 50, 80 and 95 % intervals"
-        + (f"; of the scenarios, {best['scenario']} does most ({_pct(best['p_by_horizon'])} by {h['horizon'][:4]})." if best else "."),
+        + (f"; of the scenarios, {best['scenario']} does most ({_pct(best['p_by_horizon'])} by {h['horizon'][:4]})." if best else ".")
+        + " Published with its evidence: "
+        + _checks_sentence(f),
         "",
         _decision_sentence(f) + " " + _plan_sentence(f),
         "Details, and what is not known: [What the model says today](docs/explanation/findings.md).",
@@ -420,7 +477,11 @@ def render_page(f: dict) -> str:
         f"Model version {f['version']} ({f['code_version']}), {f['replications']:,} replications per scenario, seed {f['seed']}, computed {f['created'][:10]}.",
         f"Forecast made on {_day(f['made_on'])} from data as at {_day(f['data_as_at'])}: every option below starts on or after that day.",
         "",
-        "## The headline",
+        "## Published with its evidence?",
+        "",
+        ("Yes. " if published(f) else "**No: what follows is the model's, unchecked, not a forecast to act on.** ") + _checks_sentence(f),
+        "",
+        "## The headline" + ("" if published(f) else " (not published)"),
         "",
         _headline_sentence(h),
         "",
@@ -683,6 +744,24 @@ FINDINGS_SHAPE = Record(
                 "outside_95": ListOf(Record({"as_at": _DATE, "figure": Text(), "reported": Text(), "low": Number(), "high": Number()})),
             }
         ),
+        "publication": Record(
+            {
+                "published": Flag(),
+                "checks": ListOf(
+                    Record(
+                        {
+                            "name": Text(pattern="out_of_sample|in_sample", allowed_words="out_of_sample or in_sample"),
+                            "figures": Count(10**6),
+                            "measured": Number(0, 10**6, none="not scored"),
+                            "bound": Number(0, 10**6, none="not scored"),
+                            "passed": Flag(),
+                            "words": Text(),
+                        }
+                    ),
+                    min_items=2,
+                ),
+            }
+        ),
         "scenarios": ListOf(
             Record(
                 {
@@ -725,7 +804,7 @@ FINDINGS_SHAPE = Record(
             }
         ),
     },
-    optional=frozenset({"decision", "plan", "what_to_measure"}),
+    optional=frozenset({"decision", "plan", "what_to_measure", "publication"}),
 )
 
 

@@ -60,9 +60,7 @@ def record_start(record: ReviewRecord, params: Parameters, streams: ReplicationS
     group_start = {g: to_day(d) for g, d in GROUP_STARTS.items()}
     done = record.handovers[np.isfinite(record.handovers[:, 2]), 0].astype(int) if record.handovers_recorded else None
     handovers_done = None if done is None else np.bincount(done, minlength=pairings.n_parties)
-    responsiveness, silent = traits_at_start(
-        day0, record.first_involved(), record.nominated_at, params, streams, handovers_done
-    )
+    responsiveness, silent = traits_at_start(day0, record.first_involved(), record.nominated_at, params, streams, handovers_done)
     used, last_redraw = record.redraws_used()
     gathering = stage == int(Stage.NOMINATIONS)
     waiting_since = np.where(np.isnan(last_redraw), entered[:, int(Stage.NOMINATIONS)], last_redraw)
