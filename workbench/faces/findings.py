@@ -316,7 +316,7 @@ def _checks_sentence(f: dict) -> str:
     checks = f.get("publication", {}).get("checks", [])
     if not checks:
         return "These findings record no publication check (they predate it): `make backtest`, then `make findings`."
-    return " ".join(f"{'Passed' if c['passed'] else 'Failed'}, {_CHECK_WORDS[c['name']]}: {c['words']}." for c in checks)
+    return "; ".join(f"{_CHECK_WORDS[c['name']]}, {c['words']} ({'passed' if c['passed'] else 'FAILED'})" for c in checks) + "."
 
 
 _CHECK_WORDS = {"out_of_sample": "out of sample", "in_sample": "in sample"}
@@ -375,7 +375,7 @@ def render_readme_block(f: dict) -> str:
         f"Scored against the {hc['figures']} figures of {hc['dates']} dates the model expresses, {_pct(hc['covered_50'])}, "
         f"{_pct(hc['covered_80'])} and {_pct(hc['covered_95'])} fall inside its central 50, 80 and 95 % intervals"
         + (f"; of the scenarios, {best['scenario']} does most ({_pct(best['p_by_horizon'])} by {h['horizon'][:4]})." if best else ".")
-        + " Published with its evidence: "
+        + " Checked before publishing: "
         + _checks_sentence(f),
         "",
         _decision_sentence(f) + " " + _plan_sentence(f),
