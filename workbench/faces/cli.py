@@ -1300,6 +1300,7 @@ def cmd_record_recovery(args) -> int:
     import numpy as np
     import pandas as pd
 
+    from workbench.experiments.workers import default_workers
     from workbench.inference.record_recovery import recover
 
     if args.output:  # before minutes of work, not after
@@ -1307,7 +1308,7 @@ def cmd_record_recovery(args) -> int:
     print(
         f"workbench: {args.records} records of each of the 8 structures, each fitted under all 8 (minutes)...", file=sys.stderr, flush=True
     )
-    result = recover(args.records, args.seed)
+    result = recover(args.records, args.seed, args.workers or default_workers())
     sel, cov = result.selections, result.coverage
     print("Selection: the probability the fit gives each question's true answer (record alone, even prior odds)")
     print(sel.groupby(["question", "truth"])["p_true_answer"].mean().unstack("question").round(2).to_string())
@@ -1695,6 +1696,7 @@ def _record_fit_arguments(p: argparse.ArgumentParser) -> None:
 def _record_recovery_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--records", type=_positive, default=3, help="synthetic records of each structure")
     p.add_argument("--seed", type=_seed, default=7, help="random seed of the records")
+    p.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     p.add_argument("--output", type=Path, help="also write every selection and coverage row (CSV)")
     _overwrite_option(p)
 

@@ -423,25 +423,20 @@ def combined_posterior(aggregate: Posterior, fit: RecordFit, seed: int = 1, n: i
     )
 
 
-def _sd(posterior: Posterior, j: int) -> float:
-    column, w = posterior.values[:, j], posterior.weights
-    mean = float(np.sum(w * column))
-    return math.sqrt(max(float(np.sum(w * (column - mean) ** 2)), 0.0))
-
-
 def fit_table(before: Posterior, after: Posterior) -> list[dict]:
     """Each parameter's mean and sd without and with the record, the sd ratio and a verdict: the
     record informs it (sd ratio below 0.5), informs it weakly (below 0.9), or leaves it (0.9 and above)."""
     rows = []
-    for j, name in enumerate(before.names):
-        ratio = _sd(after, j) / _sd(before, j) if _sd(before, j) > 0 else math.nan
+    mean_without, sd_without, mean_with, sd_with = before.mean(), before.sd(), after.mean(), after.sd()
+    for name in before.names:
+        ratio = sd_with[name] / sd_without[name] if sd_without[name] > 0 else math.nan
         rows.append(
             {
                 "parameter": name,
-                "mean_without": float(np.sum(before.weights * before.values[:, j])),
-                "sd_without": _sd(before, j),
-                "mean_with": float(np.sum(after.weights * after.values[:, j])),
-                "sd_with": _sd(after, j),
+                "mean_without": mean_without[name],
+                "sd_without": sd_without[name],
+                "mean_with": mean_with[name],
+                "sd_with": sd_with[name],
                 "sd_ratio": ratio,
                 "verdict": "informed" if ratio < 0.5 else ("weakly informed" if ratio < 0.9 else "not informed"),
             }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +84,12 @@ class Posterior:
 
     def mean(self) -> dict[str, float]:
         return {name: float(np.sum(self.weights * self.values[:, j])) for j, name in enumerate(self.names)}
+
+    def sd(self) -> dict[str, float]:
+        """Each parameter's weighted standard deviation."""
+        mean = self.mean()
+        spread = {name: float(np.sum(self.weights * (self.values[:, j] - mean[name]) ** 2)) for j, name in enumerate(self.names)}
+        return {name: math.sqrt(max(variance, 0.0)) for name, variance in spread.items()}
 
     def table(self) -> pd.DataFrame:
         frame = pd.DataFrame(self.values, columns=list(self.names))
