@@ -119,6 +119,22 @@ def test_the_explorer_runs_on_one_structure_and_shows_each_beside_the_average(tm
     assert "Les parties lentes à désigner sont-elles lentes à chaque étape ?" in said and "oui : 25 %" in said
 
 
+def test_the_first_run_says_it_computes_todays_practice_first(tmp_path, monkeypatch):
+    """Its seconds are the baseline's: the planner is told, and a later Run says only that it runs."""
+    explorer = Explorer(replications=12, folder=tmp_path, workers=1)
+    seen = []
+    real_run = explorer._run
+
+    def watched(scenario, started):
+        seen.append(explorer.status.value)
+        real_run(scenario, started)
+
+    monkeypatch.setattr(explorer, "_run", watched)
+    explorer.run()
+    explorer.run()
+    assert "today&#x27;s practice first" in seen[0] and seen[1] == "running..."
+
+
 def test_the_explorer_says_what_to_measure_next_in_the_readers_words(tmp_path, monkeypatch):
     """The findings' what-to-measure on the posterior chosen here: the figure that would narrow the
     forecast most, in the brief's own sentence, then the next ones with their ± and what each takes."""

@@ -701,7 +701,10 @@ class Explorer:
         self.run_button.disabled = True
         self.notice.value = ""
         self.progress.value = 0
-        self.status.value = html.escape(_("running..."))
+        first = (self.replications.value, self.seed.value, self.structure.value) not in self._baseline_cache
+        # The first Run also computes today's practice (the prepared one may still be under way): say
+        # so, or its seconds look like the scenario's.
+        self.status.value = html.escape(_("computing today's practice first (once), then the scenario...") if first else _("running..."))
         try:
             self._run(scenario, started)
         except Exception as err:  # the app never hangs on "running...": it says what went wrong
