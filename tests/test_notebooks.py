@@ -119,6 +119,35 @@ def test_the_explorer_runs_on_one_structure_and_shows_each_beside_the_average(tm
     assert "Les parties lentes à désigner sont-elles lentes à chaque étape ?" in said and "oui : 25 %" in said
 
 
+def test_both_charts_draw_todays_practice_and_the_scenario_in_the_same_colours(tmp_path, monkeypatch):
+    """Today's practice beside a scenario is orange and dashed in the fan chart and in the chart of
+    when the condition is met; the scenario is blue in both."""
+    from matplotlib.colors import to_hex
+
+    explorer = Explorer(replications=12, folder=tmp_path, workers=1)
+    figures = []
+    monkeypatch.setattr(explorer, "_show", lambda output, fig: figures.append(fig) or b"")
+    settings = explorer.settings()
+    settings["levers"]["redraw"]["enabled"] = True
+    explorer.apply(settings)
+    explorer.run()
+    fan, dates = figures
+
+    def styles(fig, today: str, scenario: str) -> dict[str, tuple[str, str]]:
+        out = {}
+        for line in fig.axes[0].get_lines():
+            label = line.get_label()
+            role = "today" if label.startswith(today) else "scenario" if label.startswith(scenario) else None
+            if role:
+                out[role] = (to_hex(line.get_color()), line.get_linestyle())
+        return out
+
+    in_fan = styles(fan, "median (today's practice)", "median (scenario)")
+    in_dates = styles(dates, "today's practice", "scenario")
+    assert in_fan["today"] == in_dates["today"] and in_fan["today"][1] == "--"
+    assert in_fan["scenario"][0] == in_dates["scenario"][0] != in_fan["today"][0]
+
+
 def test_the_first_run_says_it_computes_todays_practice_first(tmp_path, monkeypatch):
     """Its seconds are the baseline's: the planner is told, and a later Run says only that it runs."""
     explorer = Explorer(replications=12, folder=tmp_path, workers=1)

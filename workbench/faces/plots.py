@@ -102,7 +102,9 @@ def pairs_chart(particles: pd.DataFrame, priors: Priors, names: list[str] | None
 
 
 #: Colour-blind-safe colours (Okabe and Ito): baseline, scenario, target, sessions.
-BASELINE_COLOUR, SCENARIO_COLOUR, TARGET_COLOUR, SESSION_COLOUR = "#0072B2", "#E69F00", "#D55E00", "#555555"
+#: One colour per role in every chart: the run shown (a scenario, or today's practice alone) in dark blue;
+#: today's practice beside a scenario in orange, dashed (the two charts of the explorer used to swap them).
+SHOWN_COLOUR, TODAY_BESIDE_COLOUR, TARGET_COLOUR, SESSION_COLOUR = "#08306b", "#E69F00", "#D55E00", "#555555"
 
 
 def fan_chart(
@@ -124,10 +126,10 @@ def fan_chart(
     q = summary.quantiles(group, "completed", (0.1, 0.25, 0.5, 0.75, 0.9))
     ax.fill_between(q.index, q[0.1], q[0.9], color="#c6dbef", label=_("80 % of runs"))
     ax.fill_between(q.index, q[0.25], q[0.75], color="#6baed6", label=_("50 % of runs"))
-    ax.plot(q.index, q[0.5], color="#08306b", lw=1.5, label=_("median") + label)
+    ax.plot(q.index, q[0.5], color=SHOWN_COLOUR, lw=1.5, label=_("median") + label)
     if baseline is not None:
         b = baseline.quantiles(group, "completed", (0.5,))
-        ax.plot(b.index, b[0.5], color=SCENARIO_COLOUR, lw=1.5, ls="--", label=_("median (today's practice)"))
+        ax.plot(b.index, b[0.5], color=TODAY_BESIDE_COLOUR, lw=1.5, ls="--", label=_("median (today's practice)"))
     if target:
         ax.axhline(target, color=TARGET_COLOUR, ls="--", lw=1, label=target_label or f"{target} completed (70 %, ¶25)")
     for session in CONFERENCE_SESSIONS.values():  # the Conference sessions at which the condition is looked at
@@ -169,12 +171,14 @@ def met_by_date_chart(thresholds: dict[str, pd.DataFrame], horizon, sessions: di
     (baseline, scenario), with the Conference sessions marked: it follows whatever condition was run."""
     _ = gettext or _untranslated
     fig, ax = plt.subplots(figsize=(7, 3.2))
-    for (name, threshold), colour in zip(thresholds.items(), (BASELINE_COLOUR, SCENARIO_COLOUR)):
+    # The first is today's practice: beside a scenario, in the colour and dash it has in the fan chart.
+    roles = [(SHOWN_COLOUR, "-")] if len(thresholds) == 1 else [(TODAY_BESIDE_COLOUR, "--"), (SHOWN_COLOUR, "-")]
+    for (name, threshold), (colour, style) in zip(thresholds.items(), roles):
         n = len(threshold)
         dates = np.sort(threshold.loc[threshold["reached"], "date"].to_numpy())
         share = 100 * np.arange(1, len(dates) + 1) / n
         by = _("{share} % by {year}").format(share=f"{100 * len(dates) / n:.0f}", year=horizon.year)
-        ax.step(dates, share, where="post", color=colour, lw=1.6, label=f"{name} ({by})")
+        ax.step(dates, share, where="post", color=colour, ls=style, lw=1.6, label=f"{name} ({by})")
     for year, day in sessions.items():
         ax.axvline(pd.Timestamp(day), color=SESSION_COLOUR, ls=":", lw=1)
         ax.text(
