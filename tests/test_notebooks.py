@@ -236,11 +236,25 @@ def test_the_what_would_it_take_tab_finds_and_saves_a_package(tmp_path, monkeypa
     monkeypatch.setitem(planner.SEARCH_SIZES, tab.size.value, (6, 20, 30, 1.0))  # a tiny search
     tab.target.value = "horizon"
     tab.run()
-    assert "done: " in tab.status.value and "What would it take" in tab.answer.value
+    assert "done: " in tab.status.value and "<table" in tab.answer.value and "verified on 30 fresh simulated futures" in tab.answer.value
+    assert tab.answer.value.count("<tr>") == len(tab.result.frontier) + 1  # a row per frontier package, under its heading
     assert tab.package.value in tab.result.packages
     saved = [tab.save(), tab.save()]
     assert saved[0] != saved[1] and all(p.parent == tmp_path for p in saved)  # never over an existing file
     assert load_scenario(saved[0]).levers == tab.result.packages[tab.package.value].levers(tab.effort)
+
+
+def test_the_what_would_it_take_answer_is_a_table_in_the_readers_language(tmp_path, monkeypatch):
+    """Each package's levers by their names, intensities, months and reach in French; no English."""
+    from workbench.faces import planner
+
+    explorer = Explorer(replications=12, workers=1, save_folder=tmp_path, lang="fr")
+    tab = explorer.plan_tab
+    monkeypatch.setitem(planner.SEARCH_SIZES, tab.size.value, (6, 20, 30, 1.0))
+    tab.target.value = "horizon"
+    tab.run()
+    said = html.unescape(tab.answer.value)
+    assert "vérifié" in said and "Intensité" in said and "package" not in said and "verified" not in said
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIO_DIR.glob("*.toml")), ids=lambda p: p.name)

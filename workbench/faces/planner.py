@@ -13,13 +13,12 @@ from pathlib import Path
 from workbench.analysis.plan import Plan, PlanSearch, plan, plan_target
 from workbench.core.atomic import is_shipped_data, write_output_file
 from workbench.core.paths import USER_SCENARIOS_DIR
-from workbench.core.timeline import HEADLINE_SESSION, earliest_start, sessions_after
+from workbench.core.timeline import CONFERENCE_SESSIONS, HEADLINE_SESSION, earliest_start, sessions_after
 from workbench.core.translatable import N_
 from workbench.experiments.setup import DEFAULT_HORIZON, default_setup
 from workbench.faces.i18n import Language, language
-from workbench.faces.labels import EFFORT_UNIT_LABELS, LEVER_LABELS
+from workbench.faces.labels import EFFORT_UNIT_LABELS, LEVER_LABELS, TARGET_LABELS
 from workbench.faces.plots import frontier_chart
-from workbench.faces.text import format_plan
 from workbench.inputs.effort import load_effort
 from workbench.inputs.posterior import Posterior
 from workbench.inputs.scenarios import scenario_table, scenario_text
@@ -156,6 +155,59 @@ class PlanTab:
             self.progress.value = 100
             self.run_button.disabled = False
 
+    def _answer_html(self, result: Plan) -> str:
+        """The verified frontier as a table in the reader's language: each package's levers (how
+        hard, from when, for whom), its effort, its verified chance and mean date; then the answer."""
+        _, esc, lang = self.lang.gettext, html.escape, self.lang
+        n = result.settings["verify_replications"]
+        unit = _(EFFORT_UNIT_LABELS.get(result.effort_unit, result.effort_unit))
+        heads = (_("package"), _("levers (intensity, from, for)"), _("effort ({unit})").format(unit=unit))
+        heads += (_("chance, verified"), _("mean date"))
+        rows, nothing = [], esc(_("nothing added (today's practice)"))
+        for _i, r in result.frontier.iterrows():
+            levers = "<br>".join(esc(self._choice_words(c)) for c in result.packages[r["name"]].choices) or nothing
+            mark = " ✓" if r["name"] == result.chosen else ""
+            cells = (
+                f"<td>{esc(r['name'])}{mark}</td><td>{levers}</td>",
+                f"<td class='n'>{esc(lang.number(r['effort'], 1))}</td><td class='n'>{esc(lang.chance(r['probability_verified'], n))}</td>",
+                f"<td>{esc(lang.month(r['mean_date_verified']))}</td>",
+            )
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        head = "".join(f"<th>{esc(h)}</th>" for h in heads)
+        return (
+            f"<p><b>{esc(self._answer_words(result, n))}</b></p>"
+            f"<table class='wb-when'><tr>{head}</tr>{''.join(rows)}</table>"
+            f"<p><i>{esc(self._table_note(n))}</i></p>"
+        )
+
+    def _choice_words(self, choice) -> str:
+        """One lever of a package: its name, how hard, from when, for whom."""
+        _, lang = self.lang.gettext, self.lang
+        lever = _(LEVER_LABELS.get(choice.lever, choice.lever))
+        aim = _(TARGET_LABELS[choice.target])
+        return f"{lever} ({lang.percent(choice.intensity)}, {lang.month(choice.start)}, {aim})"
+
+    def _answer_words(self, result: Plan, n: int) -> str:
+        _, lang = self.lang.gettext, self.lang
+        year = next((y for y, day in CONFERENCE_SESSIONS.items() if day == result.target.before), None)
+        when = (
+            _("before the {year} Conference session").format(year=year)
+            if year
+            else _("before {day}").format(day=lang.date(result.target.before))
+        )
+        p = lang.percent(result.target.probability)
+        if result.chosen:
+            text = _("The cheapest package meeting the condition {when} with a chance of at least {p} is {name} (✓).")
+            return text.format(when=when, p=p, name=result.chosen)
+        text = _("No package of these levers reaches {p} {when}: the best reaches {best}.")
+        return text.format(p=p, when=when, best=lang.chance(result.best_probability, n))
+
+    def _table_note(self, n: int) -> str:
+        return self.lang.gettext(
+            "Intensity: the share of the most each lever may ask (scenarios/planning/effort.toml). Chances and mean dates "
+            "are verified on {n} fresh simulated futures; futures not meeting the condition count at the horizon."
+        ).format(n=self.lang.number(n))
+
     def _progress(self, done: int, total: int, message: str) -> None:
         self.progress.value = int(90 * done / max(total, 1))
         self._say(self.lang.gettext("{done} of at most {total} packages").format(done=done, total=total) + f": {message}")
@@ -163,8 +215,7 @@ class PlanTab:
     def _draw(self, result: Plan) -> None:
         from workbench.faces.display import show_figure
 
-        text = format_plan(result)
-        self.answer.value = f"<pre style='white-space:pre-wrap'>{html.escape(text)}</pre>"
+        self.answer.value = self._answer_html(result)
         show_figure(self.chart, frontier_chart(result))
         effort = self.lang.gettext("effort")  # looked up outside the f-string, where Babel's extractor sees it
         self.package.options = [
