@@ -22,11 +22,11 @@ from workbench.simulation.streams import replication_seeds
 
 @pytest.fixture(scope="module")
 def histories():
-    return matched_histories(forecast_setup(params=Parameters(), posterior=None), tried=300, seed=4, workers=1)
+    return matched_histories(forecast_setup(params=Parameters(), posterior=None), tried=12, seed=4, workers=1)
 
 
 def test_every_kept_history_matches_the_reports_key_figures_and_each_replication_starts_from_one(histories):
-    assert 0 < len(histories.records) < histories.tried
+    assert 0 < len(histories.records) <= histories.tried < histories.runs  # each draw runs until one matches
     setup = forecast_setup(params=Parameters(), posterior=None, histories=histories)
     picked = set()
     held_value, held_tolerance, _ = KEY_FIGURES["reviews_held_up_by_nominations"]
@@ -39,6 +39,22 @@ def test_every_kept_history_matches_the_reports_key_figures_and_each_replication
         assert abs(held - held_value) <= held_tolerance
         assert start.initial.day == histories.records[i].day
     assert len(picked) > 1  # replications start from different histories
+
+
+def test_each_posterior_draw_keeps_one_history_whatever_its_chance_of_matching():
+    """The kept histories' parameters are the posterior's draws themselves, one history each (less
+    the draws with none in TRIES_PER_DRAW runs): the report's figures do not weigh a draw again by
+    its chance of leading to them, as keeping the matches of one run per draw would."""
+    from workbench.experiments.matched_histories import HISTORY_DRAW
+    from workbench.inputs.posterior import shipped_posterior
+
+    setup = forecast_setup(posterior=shipped_posterior())
+    histories = matched_histories(setup, tried=12, seed=3, workers=1)
+    assert len(histories.records) + histories.unmatched == histories.tried == 12
+    history_setup = forecast_setup(posterior=shipped_posterior(), horizon=dt.date(2024, 5, 22))
+    draws = [history_setup.parameters_for(s) for s in np.random.SeedSequence(3, spawn_key=(HISTORY_DRAW,)).spawn(12)]
+    remaining = iter(d.as_dict() for d in draws)
+    assert all(any(p.as_dict() == d for d in remaining) for p in histories.params)  # the draws, in order, each at most once
 
 
 def test_a_scenarios_parameters_replace_the_historys(histories):

@@ -276,7 +276,13 @@ def _record(setup: Setup, scenario: Scenario, replications: int, seed: int, keep
         "record": None if setup.record is None else record_files_record(setup.record.path),
         "histories": None
         if setup.histories is None
-        else {"tried": setup.histories.tried, "seed": setup.histories.seed, "kept": len(setup.histories.records)},
+        else {
+            "tried": setup.histories.tried,
+            "seed": setup.histories.seed,
+            "kept": len(setup.histories.records),
+            "runs": setup.histories.runs,
+            "unmatched": setup.histories.unmatched,
+        },
         "posterior": None if posterior is None else _posterior_record(posterior),
         "parameters": "posterior" if posterior is not None else ("hand-set" if _hand_set(setup, scenario) else setup.params.as_dict()),
     }

@@ -128,15 +128,22 @@ def _histories(args, inputs: dict):
     """The histories from 2020 that lead to the report's state (--start matched), on the baseline:
     a scenario acts from today, not in the past."""
     from workbench.analysis.forecast import forecast_setup
-    from workbench.experiments.matched_histories import matched_histories
+    from workbench.experiments.matched_histories import TRIES_PER_DRAW, matched_histories
 
     if inputs.get("record") is not None or inputs.get("pairings") is not None:
         raise InputError("command line", "--start", "matched histories with --record or --pairings", "one of them")
     print(
-        f"workbench: running {args.histories:,} histories from 2020 to find those that lead to the report...", file=sys.stderr, flush=True
+        f"workbench: running histories from 2020 on {args.histories:,} posterior draws, each until one leads to the report...",
+        file=sys.stderr,
+        flush=True,
     )
     histories = matched_histories(forecast_setup(**inputs), args.histories, args.seed, args.workers)
-    print(f"workbench: {len(histories.records):,} of {args.histories:,} lead to the report's state", file=sys.stderr, flush=True)
+    print(
+        f"workbench: {len(histories.records):,} of {args.histories:,} draws found a history that leads to the report's state "
+        f"({histories.runs:,} runs; {histories.unmatched:,} draws with none in {TRIES_PER_DRAW} runs left out)",
+        file=sys.stderr,
+        flush=True,
+    )
     return histories
 
 
@@ -1428,7 +1435,12 @@ def _forecast_arguments(p: argparse.ArgumentParser) -> None:
         default="report",
         help="report: the report's state, placed; matched: the histories from 2020 that lead to it (a start that agrees with history)",
     )
-    p.add_argument("--histories", type=_whole(100, "histories", 100_000), default=4000, help="histories run from 2020 for --start matched")
+    p.add_argument(
+        "--histories",
+        type=_whole(10, "histories", 100_000),
+        default=500,
+        help="posterior draws for --start matched, each run from 2020 until a history leads to the report",
+    )
     p.add_argument("--observations", type=Path, help="folder of observation snapshots (default calibration/observations)")
     p.add_argument("--no-events", action="store_true", help="do not keep per-review stage-entry events")
     p.add_argument("--summaries-only", action="store_true", help="keep neither events nor per-replication counts, only their distribution")
