@@ -206,7 +206,8 @@ def format_critical_path(table: pd.DataFrame, fc: Forecast, top: int) -> str:
         cells = [f"{row[c]:>6.0%} ±{row[c + '_se']:>4.0%}" for c in (target, *sessions)]
         median = row["median_completion"]
         when = in_words(median) if isinstance(median, dt.date) else "after the horizon"
-        lines.append(f"  {row['review']:<10} {row['stage_at_start']:<18} " + " ".join(f"{c:>12}" for c in cells) + f"  {when}")
+        stage = str(row["stage_at_start"]).replace("_", " ")  # the stage's name in words, not the code's
+        lines.append(f"  {row['review']:<10} {stage:<18} " + " ".join(f"{c:>12}" for c in cells) + f"  {when}")
     ties = _unresolved(table, target, top)
     if ties:
         lines.append(f"\n  Order not resolved by {n} runs (within two standard errors): {', '.join(ties)}; more runs would settle it.")
