@@ -1241,6 +1241,7 @@ def cmd_record_fit(args) -> int:
 
     from workbench.analysis.forecast import forecast, forecast_setup
     from workbench.core.atomic import atomic_folder
+    from workbench.experiments.workers import default_workers
     from workbench.inference.record_likelihood import combined_posterior, fit_record, fit_table
     from workbench.inference.structures import answer_probabilities
 
@@ -1252,7 +1253,7 @@ def cmd_record_fit(args) -> int:
             "command line", "--hand-set", "the record is joined to a posterior with structures", "the shipped one, or --posterior"
         )
     print("workbench: fitting the record under each of the 8 structures (some seconds each)...", file=sys.stderr, flush=True)
-    fit = fit_record(record)
+    fit = fit_record(record, workers=args.workers or default_workers())
     after = combined_posterior(before, fit, seed=args.seed)
     print(f"{record.label()}: its survival likelihood, fitted under each structure, joined to {before.label}\n")
     print(f"  {'structure':<28} {'log evidence':>12} {'(Laplace)':>10} {'draws':>6} {'record alone':>13} {'aggregate':>10} {'both':>8}")

@@ -385,14 +385,16 @@ class RecordFit:
         return dict(zip(names, (p / p.sum()).tolist()))
 
 
-def fit_record(record: ReviewRecord, priors: Priors | None = None, base: Parameters | None = None) -> RecordFit:
-    """The record fitted under each model structure (:func:`fit_structure`)."""
+def fit_record(record: ReviewRecord, priors: Priors | None = None, base: Parameters | None = None, workers: int = 1) -> RecordFit:
+    """The record fitted under each model structure (:func:`fit_structure`), on ``workers`` processes."""
+    from workbench.experiments.workers import parallel_map
     from workbench.inference.structures import ALL_STRUCTURES
 
     priors = priors or load_priors()
     base = base or Parameters()
     delays = RecordDelays.from_record(record)
-    return RecordFit({s.name: fit_structure(delays, s, priors, base) for s in ALL_STRUCTURES}, priors)
+    fits = parallel_map(fit_structure, [(delays, s, priors, base) for s in ALL_STRUCTURES], workers)
+    return RecordFit({fit.structure: fit for fit in fits}, priors)
 
 
 def combined_posterior(aggregate: Posterior, fit: RecordFit, seed: int = 1, n: int | None = None) -> Posterior:
