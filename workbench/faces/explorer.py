@@ -642,7 +642,7 @@ class Explorer:
         heading = _("Share of the 70 % date's spread each figure would remove (± its 95 % confidence), and what measuring it takes:")
         self.measure.value = (
             f"<p><b>{esc(narrowest_figure_sentence(self.lang, best['in plain words'], best[share]))}</b></p>"
-            f"<p>{esc(heading)}</p><table class='wb-when'>{rows}</table>"
+            f"<p>{esc(heading)}</p><table class='wb-measure-table' style='border-spacing:.8em .15em'>{rows}</table>"
         )
 
     def _by_answer(self, structures: list[dict]) -> str:

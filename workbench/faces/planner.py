@@ -70,11 +70,16 @@ class PlanTab:
             value=str(HEADLINE_SESSION),
             description=_("Condition met"),
             style=style,
+            layout=w.Layout(width="auto"),  # the session's name in full (it was cut)
         )
-        self.probability = w.IntSlider(value=50, min=5, max=95, step=5, description=_("with probability at least (%)"), style=style)
+        # A fixed width: with its long description the slider otherwise shrinks to a dot (#23).
+        self.probability = w.IntSlider(
+            value=50, min=5, max=95, step=5, description=_("with probability at least (%)"), style=style, layout=w.Layout(width="460px")
+        )
         self.size = w.Dropdown(options=[(_(k), k) for k in SEARCH_SIZES], value=list(SEARCH_SIZES)[0], description=_("search"), style=style)
         self.levers = {
-            name: w.Checkbox(value=True, description=_(LEVER_LABELS.get(name, name)), indent=False) for name in self.effort.levers
+            name: w.Checkbox(value=True, description=_(LEVER_LABELS.get(name, name)), indent=False, layout=w.Layout(width="auto"))
+            for name in self.effort.levers
         }
         self.run_button = w.Button(description=_("Find packages"), button_style="primary", layout=w.Layout(width="auto"))
         self.run_button.add_class("wb-plan-run")
@@ -101,7 +106,8 @@ class PlanTab:
                 w.HTML("<p>" + html.escape(intro) + "</p>"),
                 w.HBox([self.target, self.probability, self.size], layout=wrap),
                 w.HTML("<b>" + html.escape(_("Levers the plan may use")) + "</b>"),
-                w.GridBox(list(self.levers.values()), layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(300px, 1fr))")),
+                # Columns wide enough for the longest lever's name in any language (they were cut at 300 px).
+                w.GridBox(list(self.levers.values()), layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(440px, 1fr))")),
                 w.HBox([self.run_button, self.progress, self.status], layout=wrap),
                 self.answer,
                 self.chart,
@@ -176,7 +182,7 @@ class PlanTab:
         head = "".join(f"<th>{esc(h)}</th>" for h in heads)
         return (
             f"<p><b>{esc(self._answer_words(result, n))}</b></p>"
-            f"<table class='wb-when'><tr>{head}</tr>{''.join(rows)}</table>"
+            f"<table class='wb-plan-table' style='border-spacing:.8em .15em'><tr>{head}</tr>{''.join(rows)}</table>"
             f"<p><i>{esc(self._table_note(n))}</i></p>"
         )
 
