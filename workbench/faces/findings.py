@@ -311,15 +311,16 @@ def published(f: dict) -> bool:
     return bool(f.get("publication", {}).get("published", False))
 
 
+#: Each publication check, as the README names it.
+_CHECK_WORDS = {"out_of_sample": "out of sample", "in_sample": "in sample"}
+
+
 def _checks_sentence(f: dict) -> str:
     """What the publication checks found, in a sentence each."""
     checks = f.get("publication", {}).get("checks", [])
     if not checks:
         return "These findings record no publication check (they predate it): `make backtest`, then `make findings`."
     return "; ".join(f"{_CHECK_WORDS[c['name']]}, {c['words']} ({'passed' if c['passed'] else 'FAILED'})" for c in checks) + "."
-
-
-_CHECK_WORDS = {"out_of_sample": "out of sample", "in_sample": "in sample"}
 
 
 def _withheld_block(f: dict) -> str:

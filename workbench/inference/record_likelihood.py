@@ -30,7 +30,8 @@ sampling from the Laplace approximation and a proposal adapted to its first draw
 approximation alone covered the truth too rarely: on records made by the model, its 80 % intervals
 held the true responsiveness shape and coupling about two times in three; the posteriors are
 skewed where a parameter nears its prior's edge.)  :func:`combined_posterior` joins it to the
-posterior of the aggregate figures for what the record does not cover.  Reweighting the aggregate posterior's particles instead does not
+posterior of the aggregate figures for what the record does not cover.  Reweighting the aggregate
+posterior's particles instead does not
 work: a record of the Mechanism's size is so much more informative than the counts that all the
 weight falls on one particle (an effective sample size of 1 of 2,000 on the synthetic record).
 """

@@ -41,12 +41,16 @@ def truth(structure: Structure) -> Parameters:
     return Parameters().updated(values)
 
 
-def synthetic_records(structure: Structure, n: int, seed: int, as_at: dt.date = dt.date(2024, 5, 21)) -> list[ReviewRecord]:
-    """``n`` records on ``as_at`` of runs from 2020 under :func:`truth` (``structure``)."""
+def synthetic_records(
+    structure: Structure, n: int, seed: int, as_at: dt.date = dt.date(2024, 5, 21), only: int | None = None
+) -> list[ReviewRecord]:
+    """``n`` records on ``as_at`` of runs from 2020 under :func:`truth` (``structure``); with
+    ``only``, that one of them alone (the same record, without making the others)."""
     params = truth(structure)
     setup = default_setup(params=params, start="history", horizon=as_at + dt.timedelta(days=31))
+    sequences = replication_seeds(seed, n)
     out = []
-    for sequence in replication_seeds(seed, n):
+    for sequence in sequences if only is None else [sequences[only]]:
         run, pairings, _ = simulate(setup, sequence)
         out.append(record_of_run(run, pairings, as_at, f"synthetic: a run of {structure.name}", {"structure": structure.name}))
     return out
@@ -71,7 +75,7 @@ def _recover_one(name: str, records_per_structure: int, seed: int, k: int) -> tu
     whether each true parameter is inside the true structure's 80 % interval."""
     structure = {s.name: s for s in ALL_STRUCTURES}[name]
     priors, params = load_priors(), truth(structure)
-    record = synthetic_records(structure, records_per_structure, seed)[k]
+    (record,) = synthetic_records(structure, records_per_structure, seed, only=k)
     fit = fit_record(record, priors)
     answers = answer_probabilities(fit.probabilities())
     selections = [
