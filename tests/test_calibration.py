@@ -17,6 +17,7 @@ import pytest
 from workbench.core.errors import InputError
 from workbench.experiments.setup import Setup, simulate
 from workbench.inference.calibrate import Budget, Calibration, CalibrationSettings, posterior_summary
+from workbench.inference.distance import REPORT_SHARE_CAP
 from workbench.inference.simulator import Simulator, StatisticTable
 from workbench.inference.structures import Structure
 from workbench.inputs.observations import load_observations
@@ -58,14 +59,18 @@ def test_malformed_priors_name_file_and_field(tmp_path, entry, message):
 
 
 def test_a_count_inside_the_reported_range_is_a_zero_distance(snapshot):
-    """¶28's two-language consultations read 23 or 25: any count from 23 to 25 matches."""
+    """¶28's two-language consultations read 23 or 25 of the 78 held: any share from 23/78 to
+    25/78 matches, and a run is scored on its share of the consultations it held."""
     table = StatisticTable.of([snapshot])
     k = table.keys.index(f"{snapshot.as_at.isoformat()}|consultations_two_languages")
-    assert (table.low[k], table.high[k]) == (23, 25)
+    assert (table.low[k], table.high[k]) == (23 / 78, 25 / 78)
     observed = np.zeros((1, N_CATEGORIES, 4), np.int64)
-    for count, distance in ((24, 0), (27, 2), (20, -3)):
+    observed[0, table.parent[k], 0] = 78
+    for count, distance in ((24, 0), (27, 2 / 78), (20, -3 / 78)):
         observed[0, table.category[k], 0] = count
-        assert table.distances(observed)[k] == distance
+        assert table.distances(observed)[k] == pytest.approx(distance)
+    observed[0, [table.parent[k], table.category[k]], 0] = 0  # no consultation held: a share of 0, not 0/0
+    assert table.values(observed)[k] == 0
 
 
 # --- the sampler ----------------------------------------------------------------------
@@ -100,6 +105,13 @@ def test_posterior_is_exported_with_provenance(tmp_path):
     assert np.isclose(posterior.weights.sum(), 1.0)
     assert (tmp_path / "p" / "post" / "summary.csv").is_file()
     assert result.generations_run == 2
+    # what the last generation's distance weighed, and whether its particles pass again on fresh seeds
+    distance = prov["distance"]
+    assert [r["as_at"] for r in distance["reports"]] == [s["as_at"] for s in prov["observations"]]
+    assert max(r["share"] for r in distance["reports"]) <= REPORT_SHARE_CAP + 1e-9
+    assert sum(r["share"] for r in distance["reports"]) == pytest.approx(1.0, abs=1e-3)
+    assert distance["resimulation"]["draws"] == TINY.population
+    assert 0 <= distance["resimulation"]["inside_final_epsilon"] <= 1
 
 
 def test_existing_run_database_needs_resume_or_fresh(tmp_path):
