@@ -233,7 +233,7 @@ def band_over_time(
 def replace_figures(snapshot: Snapshot, values: dict) -> Snapshot:
     """A copy of ``snapshot`` whose expressible figures are ``values`` (point readings): for tests."""
     figures = {
-        key: dataclasses.replace(fig, value=float(values[key]), alternatives=(), at_least=False)
+        key: dataclasses.replace(fig, value=float(values[key]), alternatives=(), at_least=False, at_most=None)
         for key, fig in snapshot.figures.items()
         if key in values
     }

@@ -54,7 +54,7 @@ def synthetic_snapshots(snapshots: list[Snapshot], truth: Parameters, seed: int)
     out = []
     for snap, state in zip(snapshots, seen):
         figures = {
-            key: dataclasses.replace(fig, value=float(state[key]), alternatives=(), started_between=None, at_least=False)
+            key: dataclasses.replace(fig, value=float(state[key]), alternatives=(), started_between=None, at_least=False, at_most=None)
             for key, fig in snap.figures.items()
             if key in state
         }

@@ -3,10 +3,10 @@
 Each file in ``calibration/observations/`` is one status report: a ``[snapshot]`` table with
 its "as at" date, ``[[group]]`` tables (size, distinct parties, start date) and
 ``[[figure]]`` tables (name, value, paragraph, definition, optionally ``group``,
-``part_of``, ``alternatives``, ``at_least`` and ``note``), and ``[[sum]]`` tables for figures
-that split a total between them.  Adding a later report is adding a file.  A figure's
-*readings* are its value and alternatives; calibration and the backtest score a figure as the
-range they span, open-ended above for an ``at_least`` figure.
+``part_of``, ``alternatives``, ``at_least``, ``at_most`` and ``note``), and ``[[sum]]`` tables
+for figures that split a total between them.  Adding a later report is adding a file.  A
+figure's *readings* are its value and alternatives; calibration and the backtest score a figure
+as the range they span, open-ended above for an ``at_least`` figure unless ``at_most`` bounds it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from workbench.inputs.report_categories import CUMULATIVE, KNOWN_FIGURES, MAX_FI
 
 DEFAULT_DIR = OBSERVATIONS_DIR
 
-_FIGURE_KEYS = {"name", "value", "paragraph", "definition", "group", "part_of", "alternatives", "at_least", "note", "started_between"}
+_FIGURE_KEYS = {"name", "value", "paragraph", "definition", "group", "part_of", "alternatives", "at_least", "at_most", "note", "started_between"}
 _GROUP_KEYS = {"number", "reviews", "parties", "start", "paragraph"}
 _INCONSISTENCY_KEYS = {"figures", "paragraph", "description", "treatment"}
 _SUM_KEYS = {"total", "parts", "paragraph"}
@@ -44,11 +44,14 @@ class Figure:
     note: str = ""
     started_between: tuple[dt.date, dt.date] | None = None  # when the counted work began, if known
     at_least: bool = False  # the source gives a lower bound only (e.g. five meetings, so at least five redraws)
+    at_most: float | None = None  # and, where its words bound it above too, the most it can be ("some" parties, ¶7)
 
     @property
     def range(self) -> tuple[float, float]:
         """The lowest and highest reading: the interval any count inside of matches the source."""
         readings = (self.value, *self.alternatives)
+        if self.at_most is not None:
+            return float(min(readings)), float(self.at_most)
         return float(min(readings)), (float("inf") if self.at_least else float(max(readings)))
 
 
@@ -204,6 +207,12 @@ def _figures(doc: dict, path: Path, as_at: dt.date) -> dict[tuple[str, int | Non
             raise InputError(path, f"{where}.at_least", f"{at_least!r} is not true or false", "true or false")
         if at_least and alternatives:
             raise InputError(path, f"{where}.at_least", "a lower bound cannot also have alternative readings", "one of the two")
+        at_most = entry.get("at_most")
+        if at_most is not None:
+            if isinstance(at_most, bool) or not isinstance(at_most, (int, float)) or not value <= at_most <= MAX_FIGURE:
+                raise InputError(path, f"{where}.at_most", f"{at_most!r} is not an upper bound of {value:g}", f"a number from {value:g} to {MAX_FIGURE:,}")
+            if not at_least:
+                raise InputError(path, f"{where}.at_most", "an upper bound needs `at_least = true` (the value is then the lower one)", "both, or neither")
         note = entry.get("note", "")
         if not isinstance(note, str):
             raise InputError(path, f"{where}.note", "must be text", "a string")
@@ -226,7 +235,7 @@ def _figures(doc: dict, path: Path, as_at: dt.date) -> dict[tuple[str, int | Non
         key = (name, group)
         if key in figures:
             raise InputError(path, where, "figure given twice" + (f" for group {group}" if group else ""), "each figure once per group")
-        figures[key] = Figure(name, value, paragraph, definition, group, part_of, tuple(alternatives), note, window, at_least)
+        figures[key] = Figure(name, value, paragraph, definition, group, part_of, tuple(alternatives), note, window, at_least, at_most)
     return figures
 
 
