@@ -67,6 +67,23 @@ def test_a_lower_bound_is_open_above_and_cannot_also_have_alternatives(tmp_path)
         load_snapshot(bad)
 
 
+def test_an_upper_bound_closes_a_lower_bound_and_is_checked(tmp_path):
+    """¶7: at least five redraws and, 'some States parties', at most one review in three."""
+    header = '[snapshot]\nas_at = 2023-12-05\nsource = "x"\n'
+    figure = '[[figure]]\nname = "reviewers_redrawn"\nvalue = 5\nat_least = true\nat_most = 63\nparagraph = "7"\ndefinition = "d"\n'
+    ok = _write(tmp_path, header + figure)
+    assert load_snapshot(ok).figures[("reviewers_redrawn", None)].range == (5.0, 63.0)
+    for replacement, message in (
+        ("at_most = 4", "not an upper bound of 5"),
+        ("at_most = true", "not an upper bound"),
+        ("at_least = false", "needs `at_least = true`"),
+    ):
+        bad = _write(tmp_path, (header + figure).replace("at_most = 63" if "at_most" in replacement else "at_least = true", replacement))
+        with pytest.raises(InputError, match=message) as err:
+            load_snapshot(bad)
+        assert "at_most" in str(err.value) and bad.name in str(err.value)
+
+
 def test_contradictions_are_kept_with_both_figures(snapshot):
     assert snapshot.figures[("reviews_ready_no_consultation", None)].alternatives == (44,)
     assert snapshot.figures[("consultations_two_languages", None)].alternatives == (23,)
