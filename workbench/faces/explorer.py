@@ -25,6 +25,7 @@ from workbench.core.errors import InputError
 from workbench.core.paths import USER_SCENARIOS_DIR
 from workbench.core.timeline import CONFERENCE_SESSIONS, DAYS_PER_YEAR, HEADLINE_SESSION, REPORT_DATE, earliest_start, sessions_after, today
 from workbench.core.translatable import N_
+from workbench.experiments.setup import DEFAULT_HORIZON
 from workbench.faces.display import show_figure
 from workbench.faces.i18n import language, languages
 from workbench.faces.labels import (
@@ -34,6 +35,7 @@ from workbench.faces.labels import (
     LEVER_LABELS,
     QUESTION_LABELS,
     TARGET_LABELS,
+    drivers_sentence,
     narrowest_figure_sentence,
 )
 from workbench.faces.planner import PlanTab
@@ -594,7 +596,11 @@ class Explorer:
             return
         self.drivers.value = self._note(N_("running 200 posterior draws..."))
         result = sensitivity(posterior, draws=200, replications=5, seed=self.seed.value, workers=self.workers)
-        self.drivers.value = "<br>".join(html.escape(result.drivers_sentence(o)) for o in ("p_not_by_horizon", "median_years"))
+        year = DEFAULT_HORIZON.year  # the sensitivity analysis runs to the default horizon
+        self.drivers.value = "<br>".join(
+            html.escape(drivers_sentence(self.lang, o, [(r.words, r.S1) for r in result.top(o).itertuples()], year))
+            for o in ("p_not_by_horizon", "median_years")
+        )
 
     def by_structure(self) -> None:
         """The baseline forecast on each model structure alone, side by side with the model average."""

@@ -89,3 +89,19 @@ def narrowest_figure_sentence(lang: Language, figure_words: str, share: float) -
     _ = lang.gettext
     text = _("The figure that, published today, would narrow the forecast most: {figure} (about {share} of the spread of the date).")
     return text.format(figure=_(figure_words), share=lang.percent(share))
+
+
+#: The headline quantities the sensitivity analysis explains, in a reader's words.
+DRIVEN_OUTPUT_LABELS = {
+    "p_not_by_horizon": N_("the chance of not meeting the condition by {year}"),
+    "median_years": N_("the years until the 70 % date"),
+}
+
+
+def drivers_sentence(lang: Language, output: str, drivers: list[tuple[str, float]], horizon_year: int) -> str:
+    """What drives a headline quantity most, in the reader's language: each input's words (as
+    :data:`workbench.analysis.sensitivity.INPUT_WORDS` gives them) and its first-order share of the spread."""
+    _ = lang.gettext
+    parts = "; ".join(_("{driver} ({share} of the spread)").format(driver=_(words), share=lang.percent(s1)) for words, s1 in drivers)
+    quantity = _(DRIVEN_OUTPUT_LABELS[output]).format(year=horizon_year)
+    return _("What most drives {output}: {drivers}.").format(output=quantity, drivers=parts)
