@@ -20,6 +20,7 @@ out and counted (``unmatched``): the few the report's figures make least likely.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import pickle
@@ -75,8 +76,6 @@ FirstMatch = tuple[ReviewRecord | None, Parameters, int]
 def _first_matches(history_setup: Setup, draws: list[np.random.SeedSequence], as_at: dt.date) -> list[FirstMatch]:
     """For each posterior draw: its first history that matches the report (None if none in
     TRIES_PER_DRAW runs), its parameters, and the runs it took."""
-    import dataclasses
-
     from workbench.experiments.setup import simulate
 
     out = []

@@ -307,7 +307,8 @@ def fit_structure(delays: RecordDelays, structure: Structure, priors: Priors, ba
     free = tuple(name for name in RECORD_PARAMETERS if name not in fixed and name in priors.names)
     base = base.updated(fixed)
     objective = lambda u: _neg_log_posterior(u, free, priors, base, delays)  # noqa: E731
-    starts = [np.zeros(len(free)), special.logit(np.clip([_to_unit(priors[n], getattr(Parameters(), n)) for n in free], 0.02, 0.98))]
+    # Two starts: the middle of the priors, and the base's own values (a hand-set or posterior guess).
+    starts = [np.zeros(len(free)), special.logit(np.clip([_to_unit(priors[n], getattr(base, n)) for n in free], 0.02, 0.98))]
     best = min((optimize.minimize(objective, x0, method="BFGS", options={"gtol": 1e-4}) for x0 in starts), key=lambda r: r.fun)
     hessian = _hessian(objective, best.x)
     values, vectors = np.linalg.eigh((hessian + hessian.T) / 2)
