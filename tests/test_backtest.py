@@ -74,7 +74,7 @@ def test_every_snapshot_file_is_scored_without_code_changes(tmp_path):
     runs = simulate_observations(SNAPSHOTS, 20, seed=3, params=TRUTH, workers=1)
     scores = score_snapshots(SNAPSHOTS, runs)
     assert set(scores["as_at"]) == {s.as_at for s in SNAPSHOTS}
-    assert "at least 5" in set(scores["reported"])  # the redraw bound of ¶7
+    assert "5 to 63" in set(scores["reported"])  # the redraw bounds of ¶7: at least five, "some" parties
     assert "132 to 142" in set(scores["reported"])  # persons read as a range of parties
     summary = coverage_summary(scores)
     assert summary.loc[0, "figures"] == len(scores) and 0 <= summary.loc[0, "covered_95%"] <= 1
