@@ -26,7 +26,19 @@ from workbench.inputs.report_categories import CUMULATIVE, KNOWN_FIGURES, MAX_FI
 
 DEFAULT_DIR = OBSERVATIONS_DIR
 
-_FIGURE_KEYS = {"name", "value", "paragraph", "definition", "group", "part_of", "alternatives", "at_least", "at_most", "note", "started_between"}
+_FIGURE_KEYS = {
+    "name",
+    "value",
+    "paragraph",
+    "definition",
+    "group",
+    "part_of",
+    "alternatives",
+    "at_least",
+    "at_most",
+    "note",
+    "started_between",
+}
 _GROUP_KEYS = {"number", "reviews", "parties", "start", "paragraph"}
 _INCONSISTENCY_KEYS = {"figures", "paragraph", "description", "treatment"}
 _SUM_KEYS = {"total", "parts", "paragraph"}
@@ -210,9 +222,16 @@ def _figures(doc: dict, path: Path, as_at: dt.date) -> dict[tuple[str, int | Non
         at_most = entry.get("at_most")
         if at_most is not None:
             if isinstance(at_most, bool) or not isinstance(at_most, (int, float)) or not value <= at_most <= MAX_FIGURE:
-                raise InputError(path, f"{where}.at_most", f"{at_most!r} is not an upper bound of {value:g}", f"a number from {value:g} to {MAX_FIGURE:,}")
+                raise InputError(
+                    path,
+                    f"{where}.at_most",
+                    f"{at_most!r} is not an upper bound of {value:g}",
+                    f"a number from {value:g} to {MAX_FIGURE:,}",
+                )
             if not at_least:
-                raise InputError(path, f"{where}.at_most", "an upper bound needs `at_least = true` (the value is then the lower one)", "both, or neither")
+                raise InputError(
+                    path, f"{where}.at_most", "an upper bound needs `at_least = true` (the value is then the lower one)", "both, or neither"
+                )
         note = entry.get("note", "")
         if not isinstance(note, str):
             raise InputError(path, f"{where}.note", "must be text", "a string")
