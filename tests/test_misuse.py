@@ -77,12 +77,11 @@ def _fingerprint(folder: Path) -> dict:
 @pytest.mark.parametrize(
     "command, name, option",
     [
-        (["act-first", "--session", "2030", *FAST], "thesis.txt", "--output"),
         (["brief"], "notes.csv", "--output"),
         (["compare", *FAST, "--xlsx", "--output", "{folder}/budget.csv"], "budget.xlsx", None),
         (["forecast", *FAST, "--output", "{folder}/fc", "--export"], "hub.csv", None),
     ],
-    ids=["act-first", "brief", "compare-xlsx", "forecast-export"],
+    ids=["brief", "compare-xlsx", "forecast-export"],
 )
 def test_a_file_the_user_wrote_is_never_a_destination(cli, no_work, tmp_path, command, name, option):
     users = _users_file(tmp_path / name)
@@ -103,6 +102,24 @@ def test_overwrite_is_what_lets_a_users_file_be_replaced_and_the_workbench_repla
     assert status == 0, err
     users.write_text(users.read_text(encoding="utf-8") + "<!-- my note -->", encoding="utf-8")
     assert cli("brief", "--output", users)[0] == 2  # changed since the workbench wrote it: the user's again
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["act-first", "--session", "2030", *FAST],
+        ["what-to-measure", *FAST],
+        ["critical-path", "--record", "calibration/record-synthetic", *FAST],
+    ],
+    ids=["act-first", "what-to-measure", "critical-path"],
+)
+def test_a_table_command_writes_a_folder_and_never_over_a_users_file(cli, no_work, tmp_path, command):
+    """act-first, what-to-measure and critical-path take a folder, as every other command does
+    (#23: they took a file): a user's file there is refused before any work, and left as it was."""
+    users = _users_file(tmp_path / "thesis.txt")
+    status, err = cli(*command, "--output", users)
+    assert status == 2 and "is an existing file" in err and "thesis.txt" in err
+    assert users.read_text(encoding="utf-8") == "my thesis, chapter 3\n"
 
 
 def test_a_folder_with_its_own_manifest_is_not_taken_for_an_output(cli, no_work, tmp_path):

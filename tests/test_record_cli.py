@@ -1,6 +1,7 @@
 """The analyst's path on a record, from the command line: check it, forecast from it, rank its
 reviews, and rerun the forecast from its manifest (the README's three commands)."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -50,10 +51,12 @@ def test_forecast_from_a_record_and_reproduce_it(tmp_path):
 
 
 def test_the_critical_path_from_a_record(tmp_path):
-    out = tmp_path / "cp.csv"
+    out = tmp_path / "cp"
     done = _run("critical-path", "--record", RECORD, "--replications", "40", "--output", str(out), "--workers", "1", "--top", "5")
     assert done.returncode == 0, done.stderr
-    table = pd.read_csv(out)
+    table = pd.read_csv(out / "critical_path.csv")  # a folder, as every other command's tables
+    settings = json.loads((out / "settings.json").read_text(encoding="utf-8"))
+    assert settings["command"] == "critical-path" and settings["replications"] == 40 and settings["record"] == RECORD
     assert len(table) == 62 and "p_among_first_44_se" in table.columns
     assert "Group 1 review by review" in done.stdout and "R1-" in done.stdout
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import json
 import sys
 import time
 from pathlib import Path
@@ -1069,8 +1070,6 @@ def cmd_plan(args) -> int:
     bar.close()
     text = format_plan(result)
     print(text)
-    import json
-
     with atomic_folder(args.output, kind="plan") as staging:
         result.frontier.to_csv(staging / "frontier.csv", index=False)
         result.candidates.to_csv(staging / "candidates.csv", index=False)
@@ -1146,7 +1145,7 @@ def cmd_act_first(args) -> int:
     from workbench.analysis.priorities import act_first
     from workbench.core.timeline import CONFERENCE_SESSIONS
 
-    check_file_destination(args.output, "--output", args.overwrite)
+    check_destination(args.output, "--output", "act-first")
     setup = _planning_setup(args)
     before = CONFERENCE_SESSIONS[args.session]
     if args.start < setup.start_date or args.start >= before:
@@ -1170,12 +1169,8 @@ def cmd_act_first(args) -> int:
             f"P {r['p_change']:+.1%} ± {r['p_change_se']:.1%}; {r['roles']}"
             + ("" if r["ahead_of_next_resolved"] else "  (not told apart from the next: more runs would order them)")
         )
-    from workbench.core.atomic import write_output_file
-    from workbench.faces.output_folder import spreadsheet_csv
-
     # Four decimals: finer than any of these numbers' Monte Carlo error (their ± columns), not 16 digits.
-    write_output_file(args.output, spreadsheet_csv(table.round(4)), "--output", args.overwrite)
-    print(f"\nthe whole list: {args.output}")
+    _write_table(args, "act-first", "act_first.csv", table.round(4))
     return 0
 
 
@@ -1217,11 +1212,9 @@ def cmd_record_check(args) -> int:
 def cmd_critical_path(args) -> int:
     from workbench.analysis.compare import critical_reviews
     from workbench.analysis.forecast import forecast, forecast_setup
-    from workbench.core.atomic import write_output_file
-    from workbench.faces.output_folder import spreadsheet_csv
     from workbench.faces.text import format_critical_path
 
-    check_file_destination(args.output, "--output", args.overwrite)
+    check_destination(args.output, "--output", "critical-path")
     if not (args.record or args.pairings):
         raise InputError("command line", "--record", "neither a record nor a pairing list given", "--record FOLDER or --pairings FILE")
     inputs = _forecast_inputs(args, None)
@@ -1231,8 +1224,7 @@ def cmd_critical_path(args) -> int:
     bar.close()
     table = critical_reviews(fc.results)
     print(format_critical_path(table, fc, args.top))
-    write_output_file(args.output, spreadsheet_csv(table.round(4)), "--output", args.overwrite)
-    print(f"\nthe whole table: {args.output}")
+    _write_table(args, "critical-path", "critical_path.csv", table.round(4))
     return 0
 
 
@@ -1340,21 +1332,32 @@ def cmd_what_to_measure(args) -> int:
     from workbench.core.timeline import today
     from workbench.faces.text import format_what_to_measure
 
-    check_file_destination(args.output, "--output", args.overwrite)
+    check_destination(args.output, "--output", "what-to-measure")
     setup = forecast_setup(**_forecast_inputs(args, None))
     result = what_to_measure(setup, today(), args.replications, args.seed, args.workers)
     print(format_what_to_measure(result))
-    from workbench.core.atomic import write_output_file
-    from workbench.faces.output_folder import spreadsheet_csv
-
-    write_output_file(args.output, spreadsheet_csv(result.ranking.round(4)), "--output", args.overwrite)
-    print(f"\nthe whole table: {args.output}")
+    _write_table(args, "what-to-measure", "ranking.csv", result.ranking.round(4))
     return 0
 
 
-def _json_text(data: dict) -> str:
-    import json
+def _write_table(args: argparse.Namespace, kind: str, name: str, table) -> None:
+    """A command's table into its output folder (replaced whole, only if the workbench wrote it), with
+    the settings that made it (``settings.json``: every option as given, the forecast's date and
+    the code's version), as every other command's folder."""
+    from workbench.core.atomic import atomic_folder
+    from workbench.core.provenance import code_version
+    from workbench.core.timeline import today
+    from workbench.faces.output_folder import spreadsheet_csv
 
+    settings = {k: (str(v) if isinstance(v, (Path, dt.date)) else v) for k, v in vars(args).items() if k not in ("func", "command")}
+    settings = {"command": kind, "made_on": today().isoformat(), "code_version": code_version(), **settings}
+    with atomic_folder(args.output, kind=kind) as staging:
+        (staging / name).write_text(spreadsheet_csv(table), encoding="utf-8")
+        (staging / "settings.json").write_text(_json_text(settings), encoding="utf-8")
+    print(f"\nthe whole table: {args.output}/{name} (with settings.json)")
+
+
+def _json_text(data: dict) -> str:
     return json.dumps(data, indent=2, default=str)
 
 
@@ -1680,8 +1683,7 @@ def _act_first_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--session", type=int, choices=_sessions(), default=HEADLINE_SESSION, help="P(met before this session)")
     p.add_argument("--start", type=_date, default=earliest_start(), help="when the follow-up starts")
     p.add_argument("--top", type=_positive, default=10, help="how many to print (all are written)")
-    p.add_argument("--output", type=Path, default=Path("results/act-first.csv"), help="where the results are written")
-    _overwrite_option(p)
+    p.add_argument("--output", type=Path, default=Path("results/act-first"), help="folder for act_first.csv and settings.json")
 
 
 def _synthetic_record_arguments(p: argparse.ArgumentParser) -> None:
@@ -1725,16 +1727,14 @@ def _start_options(p: argparse.ArgumentParser, replications: int) -> None:
 
 def _what_to_measure_arguments(p: argparse.ArgumentParser) -> None:
     _start_options(p, 2000)
-    p.add_argument("--output", type=Path, default=Path("results/what-to-measure.csv"), help="where the ranking is written")
-    _overwrite_option(p)
+    p.add_argument("--output", type=Path, default=Path("results/what-to-measure"), help="folder for ranking.csv and settings.json")
 
 
 def _critical_path_arguments(p: argparse.ArgumentParser) -> None:
     _start_options(p, 1000)
     p.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
     p.add_argument("--top", type=_positive, default=15, help="how many reviews to print (all are written)")
-    p.add_argument("--output", type=Path, default=Path("results/critical-path.csv"), help="where the table is written")
-    _overwrite_option(p)
+    p.add_argument("--output", type=Path, default=Path("results/critical-path"), help="folder for critical_path.csv and settings.json")
 
 
 #: Every command: its name, what it does, its arguments, and the function that runs it.
