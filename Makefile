@@ -74,6 +74,7 @@ sbc: $(STAMP)
 
 # Recovery of the record's fit: synthetic records of every structure, each fitted under all eight
 # (selection of each question's true answer, coverage of the true parameters; about 10 minutes).
+# ARGS="--mcmc 600" also draws each true posterior by Metropolis, to tell the sampler from the likelihood.
 record-recovery: $(STAMP)
 	$(VENV)/bin/workbench record-recovery --output results/record-recovery.csv $(ARGS)
 

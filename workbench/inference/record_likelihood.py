@@ -222,7 +222,7 @@ def _to_unit(prior: Prior, value: float) -> float:
     return (value - prior.low) / (prior.high - prior.low)
 
 
-def _from_unit(prior: Prior, z: np.ndarray) -> np.ndarray:
+def from_unit(prior: Prior, z: np.ndarray) -> np.ndarray:
     if prior.distribution == "loguniform":
         return np.exp(math.log(prior.low) + z * (math.log(prior.high) - math.log(prior.low)))
     return prior.low + z * (prior.high - prior.low)
@@ -252,11 +252,11 @@ class StructureFit:
         """``n`` draws of the free parameters (and the fixed ones), on their own scales: the
         particles resampled by their weights."""
         u = self.particles[rng.choice(len(self.weights), n, p=self.weights)] if self.free else np.empty((n, 0))
-        out = {name: _from_unit(priors[name], special.expit(u[:, j])) for j, name in enumerate(self.free)}
+        out = {name: from_unit(priors[name], special.expit(u[:, j])) for j, name in enumerate(self.free)}
         return {**out, **{name: np.full(n, value) for name, value in self.fixed.items()}}
 
     def mode_values(self, priors: Priors) -> dict[str, float]:
-        return {name: float(_from_unit(priors[name], special.expit(self.mode[j]))) for j, name in enumerate(self.free)}
+        return {name: float(from_unit(priors[name], special.expit(self.mode[j]))) for j, name in enumerate(self.free)}
 
 
 #: Draws of the importance sampler for each structure (and half as many in its first round); its
@@ -269,18 +269,18 @@ PROPOSAL_WIDENING = 1.5
 IMPORTANCE_SEED = 20240521
 
 
-def _log_posteriors(u: np.ndarray, free: tuple[str, ...], priors: Priors, base: Parameters, delays: RecordDelays) -> np.ndarray:
+def log_posteriors(u: np.ndarray, free: tuple[str, ...], priors: Priors, base: Parameters, delays: RecordDelays) -> np.ndarray:
     """log prior density + log-likelihood at each row of ``u``: the prior is uniform in each
     z = expit(u), whose density in u is z (1 - z)."""
     z = special.expit(u)
-    values = {name: _from_unit(priors[name], z[:, j]) for j, name in enumerate(free)}
+    values = {name: from_unit(priors[name], z[:, j]) for j, name in enumerate(free)}
     with np.errstate(divide="ignore"):
         log_prior = np.sum(np.log(z) + np.log1p(-z), axis=1)
     return log_prior + log_likelihoods(delays, base, values)
 
 
 def _neg_log_posterior(u: np.ndarray, free: tuple[str, ...], priors: Priors, base: Parameters, delays: RecordDelays) -> float:
-    return -float(_log_posteriors(u[None, :], free, priors, base, delays)[0])
+    return -float(log_posteriors(u[None, :], free, priors, base, delays)[0])
 
 
 def _hessian(f: Callable[[np.ndarray], float], x: np.ndarray, step: float = 1e-2) -> np.ndarray:
@@ -315,7 +315,7 @@ def fit_structure(delays: RecordDelays, structure: Structure, priors: Priors, ba
     values = np.maximum(values, 1e-6)  # a flat direction (a parameter the record cannot see) keeps a wide, finite spread
     covariance = (vectors / values) @ vectors.T
     laplace = -best.fun + 0.5 * len(free) * math.log(2 * math.pi) - 0.5 * float(np.sum(np.log(values)))
-    u, log_w = _importance_sample(lambda u: _log_posteriors(u, free, priors, base, delays), best.x, covariance)
+    u, log_w = _importance_sample(lambda u: log_posteriors(u, free, priors, base, delays), best.x, covariance)
     log_evidence = float(special.logsumexp(log_w) - math.log(len(log_w)))
     weights = np.exp(log_w - special.logsumexp(log_w))
     return StructureFit(
@@ -363,7 +363,7 @@ def _importance_sample(
 
 
 def _values_at(u: np.ndarray, free: tuple[str, ...], priors: Priors) -> dict[str, np.ndarray]:
-    return {name: np.atleast_1d(_from_unit(priors[name], special.expit(u[j]))) for j, name in enumerate(free)}
+    return {name: np.atleast_1d(from_unit(priors[name], special.expit(u[j]))) for j, name in enumerate(free)}
 
 
 @dataclass(frozen=True)
