@@ -42,8 +42,11 @@ from workbench.inputs.posterior import Posterior
 #: Central predictive intervals scored, as (label, lower quantile, upper quantile).
 LEVELS = (("50%", 0.25, 0.75), ("80%", 0.10, 0.90), ("95%", 0.025, 0.975))
 
-#: The rolling-origin fits: smaller than the shipped one, since there is one per cutoff.
-ROLLING_BUDGET = Budget(population=600, generations=10, max_minutes=2.0, watch_replications=400)
+#: The rolling-origin fits: smaller than the shipped one, since there is one per cutoff.  Ten
+#: generations bound them, not the clock: with a 2-minute limit, a busy machine cut the fit to
+#: April 2024 a generation short and its 80 % coverage of May 2024 fell from 0.79 to 0.55, so the
+#: published check depended on what else the machine was doing.  Ten take about 2 minutes on 2 cores.
+ROLLING_BUDGET = Budget(population=600, generations=10, max_minutes=20.0, watch_replications=400)
 
 
 def randomized_pit(sample: np.ndarray, low: float, high: float, u: float) -> float:
