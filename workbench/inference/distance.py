@@ -95,7 +95,9 @@ class SpreadScaledDistance(pyabc.AdaptivePNormDistance):
         self.scale_weights[t] = self.fitted[t].weights
 
     def weights_at(self, t: int) -> Weights:
-        return self.fitted[max(k for k in self.fitted if k <= t)] if any(k <= t for k in self.fitted) else self.fitted[min(self.fitted)]
+        """The weights fitted for generation ``t`` (the latest fitted before it, as pyabc's own)."""
+        earlier = [k for k in self.fitted if k <= t]
+        return self.fitted[max(earlier) if earlier else min(self.fitted)]
 
     def __call__(self, x: dict, x_0: dict, t: int | None = None, par: dict | None = None) -> float:
         values = np.fromiter((x[k] for k in self.table.keys), float, len(self.table.keys))
