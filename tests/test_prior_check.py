@@ -98,7 +98,24 @@ def test_the_prior_check_command_sets_the_posterior_beside_the_priors(tmp_path):
     out = tmp_path / "pc"
     done = run_workbench("prior-check", "--draws", "40", "--workers", "1", "--output", out)
     assert done.returncode == 0, done.stderr
-    assert "under the posterior" in done.stdout and "Why this range" in done.stdout
+    assert "under the posterior" in done.stdout and "Why this range" in done.stdout and "The path (not a bound)" in done.stdout
     for name in ("prior_draws.csv", "posterior_draws.csv", "verdicts.csv", "where_implausible.csv", "prior_check.png"):
         assert (out / name).is_file(), name
     assert len(pd.read_csv(out / "prior_draws.csv")) == 40
+
+
+def test_the_path_is_read_among_the_draws_that_match_the_report():
+    """Of the runs holding 73-83 consultations in May 2024, the share already held in October
+    2022; a run outside that range says nothing of the report's path and is left out."""
+    from workbench.inference.prior_check import path_shape
+
+    table = pd.DataFrame(
+        {
+            "consultations_oct_2022": [60.0, 20.0, 30.0, 40.0, 5.0],
+            "consultations_may_2024": [80.0, 80.0, 75.0, 120.0, 10.0],
+        }
+    )
+    path = path_shape(table)
+    assert (path["draws"], path["matching"]) == (5, 3)
+    assert path["share_median"] == pytest.approx(0.4) and path["share_max"] == pytest.approx(0.75)
+    assert path["fast_then_slow"] == 1  # 60 of 80 by October 2022

@@ -632,7 +632,10 @@ def cmd_prior_check(args) -> int:
     from workbench.faces.plots import prior_check_chart
     from workbench.inference.prior_check import (
         BOUNDS,
+        FAST_THEN_SLOW_SHARE,
+        MATCHING_CONSULTATIONS,
         UNCAC_SECOND_CYCLE_7Y,
+        path_shape,
         posterior_predictive,
         prior_predictive,
         verdicts,
@@ -669,6 +672,14 @@ def cmd_prior_check(args) -> int:
     print(
         f"  Outside view (not a bound): group 1 completed seven years in, median {seven.median():.0%} "
         f"(80 %: {seven.quantile(0.1):.0%} to {seven.quantile(0.9):.0%}); UNCAC's second cycle had {UNCAC_SECOND_CYCLE_7Y:.0%}."
+    )
+    path = path_shape(table)
+    low, high = MATCHING_CONSULTATIONS
+    print(
+        f"  The path (not a bound): {path['matching']:.0f} of {path['draws']:.0f} prior draws hold {low}-{high} consultations in "
+        f"May 2024; of those, the share already held by October 2022 is median {path['share_median']:.0%} (80 %: "
+        f"{path['share_p10']:.0%} to {path['share_p90']:.0%}; at most {path['share_max']:.0%}), and {path['fast_then_slow']:.0f} ran "
+        f"fast then slow ({FAST_THEN_SLOW_SHARE:.0%} or more by then)."
     )
     print("\n  Which ends of the priors the draws outside each range come from")
     print("  (median position in the prior's range, 0 = low end, 1 = high end):")

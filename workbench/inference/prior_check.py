@@ -38,9 +38,13 @@ from workbench.inputs.observations import Snapshot
 from workbench.inputs.parameters import Parameters
 from workbench.inputs.posterior import Posterior
 from workbench.inputs.priors import Priors
+from workbench.inputs.report_categories import CATEGORY_INDEX
+from workbench.observation.observe import observation_table
 from workbench.simulation.stages import Stage
 from workbench.simulation.streams import replication_seeds
 from workbench.simulation.traits import responsiveness_from_uniform
+
+CONSULTATIONS = CATEGORY_INDEX["consultations_held"]
 
 #: The fifth redraw meeting (¶7): the redraws the report speaks of had happened by then.
 LAST_REDRAW_MEETING = dt.date(2023, 12, 5)
@@ -49,6 +53,14 @@ LAST_REDRAW_MEETING = dt.date(2023, 12, 5)
 SEVEN_YEARS = dt.date(2027, 12, 1)
 #: How long each run goes on: thirty years from the launch.
 YEARS_RUN = 30
+#: The path (#21, item 1): public statements describe a Mechanism that moved fastest in its first
+#: two years, then slowed (domain.md).  Its measure here: of the consultations held by the report
+#: (21 May 2024), the share already held on the eve of group 3's launch (31 October 2022), among
+#: runs that match the report's count (73 in April, 78 in May 2024, ¶23).
+PATH_DATES = (dt.date(2022, 10, 31), dt.date(2024, 5, 21))
+MATCHING_CONSULTATIONS = (73, 83)
+#: A path that ran 60 % of the way in its first 23 months and 40 % in the next 19 is fast then slow.
+FAST_THEN_SLOW_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -120,7 +132,10 @@ def _one_draw(values: dict[str, float], snapshot: Snapshot, seed: np.random.Seed
     completed = record.entered[:, Stage.COMPLETED]
     group1 = pairings.group == 1
     redraw_days = record.redraw_log[:, 0] if len(record.redraw_log) else np.array([])
+    held = observation_table(record, pairings, np.array([to_day(d) for d in PATH_DATES], dtype=float))[:, CONSULTATIONS, 0]
     return {
+        "consultations_oct_2022": float(held[0]),
+        "consultations_may_2024": float(held[1]),
         "slowest_party_factor": slowest_party_factor(params.responsiveness_shape, params.responsiveness_coupling, pairings.n_parties),
         "redraws_by_dec_2023": float(np.sum(redraw_days <= to_day(LAST_REDRAW_MEETING))),
         "never_finished_30y": float(np.mean(np.isnan(completed))),
@@ -160,6 +175,25 @@ def implied(drawn: list[tuple[str, dict[str, float]]], snapshot: Snapshot, seed:
         table[f"{name}_plausible"] = table[name].between(bound.low, bound.high)
     table["plausible"] = table[[f"{name}_plausible" for name in BOUNDS]].all(axis=1)
     return table
+
+
+def path_shape(table: pd.DataFrame) -> dict[str, float]:
+    """How the draws' runs got to the report's consultations: among those that match it
+    (:data:`MATCHING_CONSULTATIONS`), the share of them held by October 2022, its quantiles, and
+    how many ran fast then slow (at least :data:`FAST_THEN_SLOW_SHARE` by then)."""
+    low, high = MATCHING_CONSULTATIONS
+    matching = table[table["consultations_may_2024"].between(low, high)]
+    share = (matching["consultations_oct_2022"] / matching["consultations_may_2024"]).to_numpy(float)
+    quantiles = np.quantile(share, [0.1, 0.5, 0.9]) if len(share) else np.full(3, math.nan)
+    return {
+        "draws": float(len(table)),
+        "matching": float(len(share)),
+        "share_p10": float(quantiles[0]),
+        "share_median": float(quantiles[1]),
+        "share_p90": float(quantiles[2]),
+        "share_max": float(share.max()) if len(share) else math.nan,
+        "fast_then_slow": float(np.sum(share >= FAST_THEN_SLOW_SHARE)),
+    }
 
 
 def verdicts(table: pd.DataFrame, priors: Priors) -> pd.DataFrame:
