@@ -1369,8 +1369,8 @@ def _write_table(args: argparse.Namespace, kind: str, name: str, table) -> None:
     from workbench.core.timeline import today
     from workbench.faces.output_folder import spreadsheet_csv
 
-    settings = {k: (str(v) if isinstance(v, (Path, dt.date)) else v) for k, v in vars(args).items() if k not in ("func", "command")}
-    settings = {"command": kind, "made_on": today().isoformat(), "code_version": code_version(), **settings}
+    given = {k: v for k, v in vars(args).items() if k not in ("func", "command")}  # paths and dates written as text
+    settings = {"command": kind, "made_on": today().isoformat(), "code_version": code_version(), **given}
     with atomic_folder(args.output, kind=kind) as staging:
         (staging / name).write_text(spreadsheet_csv(table), encoding="utf-8")
         (staging / "settings.json").write_text(_json_text(settings), encoding="utf-8")
