@@ -157,7 +157,7 @@ class Calibration:
         """A pyabc run over the structures (re-initialized from the database for each generation)."""
         structures, budget, simulator = self.settings.structures, self.settings.budget, self.simulator
         model_prior, model_kernel = model_kernels(len(structures))
-        models = [dataclasses.replace(simulator, base=simulator.base.updated(s.fixed, source=f"structure {s.name}")) for s in structures]
+        models = structure_models(simulator, structures)
         return pyabc.ABCSMC(
             models,
             [box_prior(self.priors, s.fixed) for s in structures],
@@ -236,6 +236,11 @@ class Calibration:
         }
 
 
+def structure_models(simulator: Simulator, structures: tuple[Structure, ...]) -> list[Simulator]:
+    """One simulator per structure: the model with that structure's answers fixed."""
+    return [dataclasses.replace(simulator, base=simulator.base.updated(s.fixed, source=f"structure {s.name}")) for s in structures]
+
+
 #: Particles of the final generation run again on fresh seeds to measure re-simulation acceptance.
 RESIMULATION_DRAWS = 200
 
@@ -261,11 +266,11 @@ def resimulation_acceptance(
     picks = rng.choice(len(rows), size=draws, p=p / p.sum())
     seeds = np.random.SeedSequence([seed, 7, t]).spawn(draws)
     score = distance_of(weights, simulator.table)
+    models = structure_models(simulator, structures)  # once, not once per draw: each builds its set-up
     inside = 0
     for pick, fresh in zip(picks, seeds):
         m, record, _ = rows[pick]
-        model = dataclasses.replace(simulator, base=simulator.base.updated(structures[m].fixed, source=f"structure {structures[m].name}"))
-        values = np.array(list(model.statistics(from_sampling_scale(record), fresh).values()), dtype=float)
+        values = np.array(list(models[m].statistics(from_sampling_scale(record), fresh).values()), dtype=float)
         inside += int(score(values)[0] <= epsilon)
     return inside, draws
 
